@@ -1,0 +1,100 @@
+/**
+ * The action registry's one shape. Each lib/actions/<name>.ts exports `defineAction({...})`:
+ * its parameter schema, whether it mutates, the blacklist category it touches, its default risk,
+ * the IAM actions it needs, and its implementation. The loader, compiler, runtime guard, CDK
+ * stack and docs all read these definitions.
+ */
+import type { z } from 'zod';
+import type { BlacklistCategory, BlacklistHit, Risk } from '../policy/types';
+import type { Policy } from '../policy/policy';
+
+/**
+ * What an action does to the world. The safe-default rule reads it: a step that sets neither
+ * `auto_execute` nor `requires_approval` runs on its own only for `diagnostic`, `notification`
+ * and `ticket` actions.
+ */
+export type ActionKind = 'diagnostic' | 'notification' | 'ticket' | 'remediation';
+
+/** A system an action works on, as written in the playbook (may hold `{{templates}}`). */
+export interface TargetRef {
+  /** `service` for a Kubernetes deployment/service, `endpoint` for an HTTP admin call, etc. */
+  readonly kind: 'service' | 'endpoint' | 'database' | 'cache' | 'cluster';
+  readonly name: string;
+}
+
+/** Clients for real systems. A missing one means "target not configured" (a failed step). */
+export interface ActionTargets {
+  readonly redis?: import('ioredis').Redis;
+  readonly mysql?: import('mysql2/promise').Pool;
+  /** Further clients (Kubernetes, ElastiCache, RDS, notifiers...) join here as they land. */
+  readonly [other: string]: unknown;
+}
+
+/** Everything an action's `run` gets besides its parameters. */
+export interface ActionContext {
+  readonly incidentId: string;
+  readonly step: string;
+  readonly service?: string;
+  readonly targets: ActionTargets;
+  readonly policy: Policy;
+  /**
+   * Resolves a raw parameter value (a `{{template}}` string or an expression such as
+   * `current_max * 2`) against the execution's variables plus `locals` the action read itself.
+   */
+  resolve(value: unknown, locals?: Record<string, unknown>): unknown;
+  now(): Date;
+}
+
+/** What an action returns: recorded in the timeline and merged into the execution context. */
+export interface ActionResult {
+  /** One line for the timeline, e.g. "killed 12 idle connections (cap 50)". */
+  readonly summary: string;
+  /** State before and after, for every mutating action. */
+  readonly before?: unknown;
+  readonly after?: unknown;
+  /** Variables published to later steps (must be listed in the definition's `outputs`). */
+  readonly outputs?: Record<string, unknown>;
+}
+
+export interface ActionSpec<P> {
+  /** Must equal the module's file name (lib/actions/<name>.ts); a test checks it. */
+  readonly name: string;
+  readonly description: string;
+  readonly kind: ActionKind;
+  /** True when the action changes any system. Read-only diagnostics and notifications are false. */
+  readonly mutates: boolean;
+  /** Set when every use of this action is a §3.1 blacklisted operation: it is never executed. */
+  readonly blacklist?: BlacklistCategory;
+  readonly defaultRisk: Risk;
+  /** Schema of the parameters as written in the playbook (expressions are still strings). */
+  readonly params: z.ZodType<P>;
+  /** Parameters whose whole string is an expression (`current_max * 2`), not a literal. */
+  readonly expressionParams?: readonly string[];
+  /** Variables an action reads itself and offers to a parameter's expressions, e.g. `{ new_max: ['current_max'] }`. */
+  readonly locals?: Readonly<Record<string, readonly string[]>>;
+  /** Variables this action publishes to later steps' conditions and templates. */
+  readonly outputs: readonly string[];
+  /** IAM actions the action's Lambda role needs (least privilege). */
+  readonly iamActions: readonly string[];
+  /**
+   * Upper bound of one invocation; becomes the Task's TimeoutSeconds.
+   * @default 60
+   */
+  readonly timeoutSeconds?: number;
+  /** Blacklist categories that these parameters fall in (checked at compile time and at run time). */
+  classify?(params: P, policy: Policy): BlacklistHit[];
+  /** Systems these parameters target, for the matching-engine rule and the plan. */
+  targets?(params: P): TargetRef[];
+  /** Cap violations (e.g. `max_kills` over the ceiling), one message each; empty when within caps. */
+  checkCaps?(params: P, policy: Policy): string[];
+  run(params: P, ctx: ActionContext): Promise<ActionResult>;
+}
+
+export interface ActionDefinition<P = Record<string, unknown>> extends ActionSpec<P> {
+  readonly timeoutSeconds: number;
+}
+
+/** Declares an action. Keeps the spec as written and fills documented defaults. */
+export function defineAction<P>(spec: ActionSpec<P>): ActionDefinition<P> {
+  return { ...spec, timeoutSeconds: spec.timeoutSeconds ?? 60 };
+}

@@ -1,0 +1,6 @@
+/** Safety policy: blacklist, protected services, caps; shared by compiler and runtime guard. */
+export { BLACKLIST_CATEGORIES, RISK_LEVELS } from './types';
+export type { BlacklistCategory, BlacklistHit, Risk } from './types';
+export { PolicyViolationError } from './errors';
+export { createPolicy, defaultPolicy, globMatch, loadPolicy, DEFAULT_POLICY_FILE } from './policy';
+export type { Policy, PolicyDocument, PolicyField } from './policy';

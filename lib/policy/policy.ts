@@ -1,0 +1,117 @@
+/**
+ * The safety policy (playbooks/policy.yaml): the seed's §3.1 blacklist, the patterns that
+ * recognise each category in action parameters, protected services and caps. One loader, used
+ * by the compiler and by the runtime guard.
+ */
+import * as path from 'node:path';
+import { z } from 'zod';
+import { PlaybookError } from '../playbook/errors';
+import { problemAt, readYamlSource, type YamlSource } from '../playbook/yaml-source';
+import { BLACKLIST_CATEGORIES, type BlacklistHit } from './types';
+
+/** Default location of the policy file, beside the playbooks. */
+export const DEFAULT_POLICY_FILE = path.resolve(__dirname, '../../playbooks/policy.yaml');
+
+const patterns = z.array(z.string().min(1)).default([]);
+const recogniser = z.strictObject({
+  services: patterns,
+  endpoints: patterns,
+  config_keys: patterns,
+  feature_flags: patterns,
+  sql_tables: patterns,
+});
+
+export const policySchema = z.strictObject({
+  absolute_blacklist: z.strictObject({
+    description: z.string(),
+    operations: z.array(z.strictObject({ category: z.enum(BLACKLIST_CATEGORIES), examples: z.array(z.string()).min(1) })).min(1),
+    agent_can_do: z.strictObject({ description: z.string(), actions: z.array(z.string()) }),
+  }),
+  recognise: z.partialRecord(z.enum(BLACKLIST_CATEGORIES), recogniser),
+  sql_allow: z.array(z.string().regex(/^[A-Z]+$/, 'SQL verbs in upper case')).min(1),
+  matching_engine_services: z.array(z.string().min(1)).min(1),
+  protected_services: z.array(z.string().min(1)),
+  caps: z.strictObject({
+    max_kills: z.number().int().positive(),
+    max_scale_factor: z.number().positive(),
+    max_replicas: z.number().int().positive(),
+    max_memory_factor: z.number().positive(),
+    max_parameter_factor: z.number().positive(),
+    redis_unlink_prefixes: z.array(z.string().min(1)).min(1),
+    redis_max_unlinks: z.number().int().positive(),
+  }),
+});
+
+export type PolicyDocument = z.infer<typeof policySchema>;
+
+/** What a recogniser pattern is matched against. */
+export type PolicyField = 'services' | 'endpoints' | 'config_keys' | 'feature_flags' | 'sql_tables';
+
+export interface Policy {
+  readonly file: string;
+  readonly document: PolicyDocument;
+  readonly caps: PolicyDocument['caps'];
+  /** Categories whose patterns for `field` match `value`, one hit per category. */
+  classify(field: PolicyField, value: string): BlacklistHit[];
+  /** The first word of a SQL statement when it is not allowed (a database write), else undefined. */
+  forbiddenSqlVerb(sql: string): string | undefined;
+  isMatchingEngine(service: string): boolean;
+  /** Mutating steps on these services always need approval. */
+  isProtected(service: string): boolean;
+  /** True when `key` is under one of the allow-listed Redis prefixes (`cache:*`). */
+  isUnlinkAllowed(key: string): boolean;
+}
+
+/** Case-insensitive glob: `*` matches any run of characters, everything else literally. */
+export function globMatch(pattern: string, value: string): boolean {
+  const re = pattern
+    .split('*')
+    .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+    .join('.*');
+  return new RegExp(`^${re}$`, 'is').test(value);
+}
+
+/** Builds a Policy from an already validated document. */
+export function createPolicy(document: PolicyDocument, file = '<inline>'): Policy {
+  const allow = new Set(document.sql_allow);
+  return {
+    file,
+    document,
+    caps: document.caps,
+    classify(field, value) {
+      const hits: BlacklistHit[] = [];
+      for (const category of BLACKLIST_CATEGORIES) {
+        const pats = document.recognise[category]?.[field] ?? [];
+        const hit = pats.find((p) => globMatch(p, value));
+        if (hit) hits.push({ category, reason: `${field.replace(/s$/, '').replace('_', ' ')} "${value}" matches "${hit}"` });
+      }
+      return hits;
+    },
+    forbiddenSqlVerb(sql) {
+      const verb = sql.trim().replace(/^\(+/, '').split(/\s+/)[0]?.toUpperCase() ?? '';
+      return allow.has(verb) ? undefined : verb || '(empty statement)';
+    },
+    isMatchingEngine: (service) => document.matching_engine_services.includes(service),
+    isProtected: (service) => document.protected_services.includes(service),
+    isUnlinkAllowed: (key) => document.caps.redis_unlink_prefixes.some((p) => globMatch(p, key)),
+  };
+}
+
+/** Reads and validates a policy file; every problem names file:line:column and field. */
+export function loadPolicy(file: string = DEFAULT_POLICY_FILE): Policy {
+  const src = readYamlSource(file);
+  return createPolicy(validatePolicy(src), file);
+}
+
+function validatePolicy(src: YamlSource): PolicyDocument {
+  const result = policySchema.safeParse(src.value);
+  if (result.success) return result.data;
+  throw new PlaybookError(result.error.issues.map((issue) => problemAt(src, issue.path as (string | number)[], issue.message)));
+}
+
+let cached: Policy | undefined;
+/** The default policy, loaded once per process. */
+export function defaultPolicy(): Policy {
+  cached ??= loadPolicy();
+  return cached;
+}
