@@ -1,0 +1,31 @@
+/** api_call: call an admin endpoint of a service, e.g. matching-engine:8080/admin/gc (scenario 2). */
+import { z } from 'zod';
+import { endpointHost, requireTarget } from './common';
+import { defineAction } from './define';
+import { TransientTargetError, ActionError } from './errors';
+import type { HttpOps } from './ports';
+
+export const action = defineAction({
+  name: 'api_call',
+  description: 'Call an internal admin HTTP endpoint (POST by default).',
+  kind: 'remediation',
+  mutates: true,
+  defaultRisk: 'MEDIUM',
+  params: z.strictObject({
+    endpoint: z.string().min(1),
+    method: z.enum(['GET', 'POST', 'PUT']).default('POST'),
+    body: z.unknown().optional(),
+  }),
+  outputs: ['response_status'],
+  iamActions: [],
+  targets: (p) => [{ kind: 'service', name: endpointHost(p.endpoint) }, { kind: 'endpoint', name: p.endpoint }],
+  classify: (p, policy) => policy.classify('endpoints', p.endpoint),
+  async run(p, ctx) {
+    const http = requireTarget<HttpOps>(ctx, 'http', 'api_call');
+    const url = /^https?:\/\//.test(p.endpoint) ? p.endpoint : `http://${p.endpoint}`;
+    const res = await http.request(p.method, url, p.body);
+    if (res.status >= 500) throw new TransientTargetError(`api_call: ${p.method} ${url} answered ${res.status}`, { target: url });
+    if (res.status >= 400) throw new ActionError(`api_call: ${p.method} ${url} answered ${res.status}: ${res.body.slice(0, 200)}`, { target: url });
+    return { summary: `${p.method} ${url} → ${res.status}`, after: { status: res.status }, outputs: { response_status: res.status } };
+  },
+});

@@ -1,0 +1,42 @@
+/** check_certificates: list TLS certificates that expire soon (scenario 7, daily). */
+import { z } from 'zod';
+import { durationText, requireTarget } from './common';
+import { defineAction } from './define';
+import type { CertificateOps } from './ports';
+
+const DAY = 86400;
+function days(text: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|min|m|h|d)$/.exec(text);
+  const unit = { ms: 0.001, s: 1, min: 60, m: 60, h: 3600, d: DAY }[m![2] as 'd'];
+  return (Number(m![1]) * unit) / DAY;
+}
+
+export const action = defineAction({
+  name: 'check_certificates',
+  description: 'Find certificates (Kubernetes TLS secrets, ALB/ACM, external domains) expiring within the thresholds.',
+  kind: 'diagnostic',
+  mutates: false,
+  defaultRisk: 'LOW',
+  params: z.strictObject({
+    sources: z.array(z.enum(['kubernetes_secrets', 'alb_certificates', 'external_domains'])).min(1),
+    warning_threshold: durationText.default('30d'),
+    critical_threshold: durationText.default('7d'),
+  }),
+  outputs: ['expiring_certs', 'cert_name', 'days_remaining', 'days'],
+  iamActions: ['acm:ListCertificates', 'acm:DescribeCertificate', 'elasticloadbalancing:DescribeListenerCertificates', 'eks:DescribeCluster'],
+  checkCaps: (p) => (days(p.critical_threshold) < days(p.warning_threshold) ? [] : ['critical_threshold must be shorter than warning_threshold']),
+  async run(p, ctx) {
+    const certs = requireTarget<CertificateOps>(ctx, 'certificates', 'check_certificates');
+    const now = ctx.now().getTime();
+    const expiring = (await certs.list(p.sources))
+      .map((c) => ({ ...c, days_remaining: Math.floor((Date.parse(c.notAfter) - now) / (DAY * 1000)) }))
+      .filter((c) => c.days_remaining < days(p.warning_threshold))
+      .map((c) => ({ ...c, level: c.days_remaining < days(p.critical_threshold) ? 'CRITICAL' : 'WARNING' }))
+      .sort((a, b) => a.days_remaining - b.days_remaining);
+    const first = expiring[0];
+    return {
+      summary: expiring.length ? `${expiring.length} certificate(s) expire within ${p.warning_threshold}; soonest ${first.name} in ${first.days_remaining} d` : `no certificate expires within ${p.warning_threshold}`,
+      outputs: { expiring_certs: expiring, cert_name: first?.name ?? null, days_remaining: first?.days_remaining ?? null, days: first?.days_remaining ?? null },
+    };
+  },
+});

@@ -1,0 +1,34 @@
+/** Small pieces shared by action modules: parameter schemas and target checks. */
+import { z } from 'zod';
+import type { ActionContext, TargetRef } from './define';
+import { TargetNotConfiguredError } from './errors';
+
+/** A Kubernetes deployment name, or a `{{template}}` that resolves to one. */
+export const deploymentName = z.string().regex(/^([a-z0-9]([-a-z0-9]*[a-z0-9])?|.*\{\{.*\}\}.*)$/, 'a Kubernetes deployment name or a {{template}}');
+
+/** A number, or an expression string such as `current_max * 2` (checked by the loader). */
+export const numberOrExpression = z.union([z.number(), z.string().min(1)]);
+
+/** Durations as the seed writes them: `30d`, `7d`, `5min`, `90s`. */
+export const durationText = z.string().regex(/^\d+(\.\d+)?(ms|s|min|m|h|d)$/, 'a duration such as 30d, 5min or 90s');
+
+export function serviceTargets(...names: (string | undefined)[]): TargetRef[] {
+  return names.filter((n): n is string => !!n).map((name) => ({ kind: 'service', name }));
+}
+
+/** `matching-engine:8080/admin/gc` → `matching-engine`; `https://x.y/z` → `x.y`. */
+export function endpointHost(endpoint: string): string {
+  return endpoint.replace(/^[a-z]+:\/\//i, '').split(/[/:]/)[0] ?? endpoint;
+}
+
+/**
+ * The client for `kind`, or a TargetNotConfiguredError: an action never pretends to succeed
+ * against a system that is not configured.
+ */
+export function requireTarget<T>(ctx: ActionContext, kind: string, action: string): T {
+  const client = ctx.targets[kind];
+  if (client === undefined || client === null) {
+    throw new TargetNotConfiguredError(`${action}: no ${kind} target configured for step "${ctx.step}" of ${ctx.incidentId}`);
+  }
+  return client as T;
+}

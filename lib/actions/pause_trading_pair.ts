@@ -1,0 +1,19 @@
+/** pause_trading_pair: a seed §3.1 blacklisted operation (matching_engine_core). Declared so playbooks naming it get a policy error; never executed. */
+import { z } from 'zod';
+import { defineAction } from './define';
+import { PolicyViolationError } from '../policy/errors';
+
+export const action = defineAction({
+  name: 'pause_trading_pair',
+  description: 'Pause or resume a trading pair (seed §3.1).',
+  kind: 'remediation',
+  mutates: true,
+  blacklist: 'matching_engine_core',
+  defaultRisk: 'CRITICAL',
+  params: z.record(z.string(), z.unknown()),
+  outputs: [],
+  iamActions: [],
+  async run() {
+    throw new PolicyViolationError('pause_trading_pair is a blacklisted operation (matching_engine_core): the agent may only diagnose, ticket, notify and suggest', { category: 'matching_engine_core' });
+  },
+});

@@ -1,0 +1,96 @@
+/**
+ * The operations actions need from systems that have no local server here (Kubernetes, AWS
+ * services, notification channels, ticketing). Real adapters and the drill sandbox implement
+ * them; `ctx.targets.<name>` carries the one configured.
+ */
+
+export interface HpaState {
+  readonly name: string;
+  readonly minReplicas: number;
+  readonly maxReplicas: number;
+}
+
+export interface DeploymentState {
+  readonly name: string;
+  readonly replicas: number;
+  readonly paused: boolean;
+  readonly revision: number;
+  readonly image?: string;
+  /** Memory limit of the first container in bytes, when set. */
+  readonly memoryLimitBytes?: number;
+}
+
+/** Kubernetes (EKS): `ctx.targets.kube`. */
+export interface KubeOps {
+  readHpa(deployment: string): Promise<HpaState>;
+  patchHpaMax(deployment: string, maxReplicas: number): Promise<HpaState>;
+  readDeployment(deployment: string): Promise<DeploymentState>;
+  scaleDeployment(deployment: string, replicas: number): Promise<DeploymentState>;
+  /** `kubectl rollout restart`: stamps the restartedAt annotation. */
+  restartDeployment(deployment: string, options: { maxUnavailable: number }): Promise<DeploymentState>;
+  /** `kubectl rollout undo`: back to `toRevision`, or the previous one. */
+  undoDeployment(deployment: string, toRevision?: number): Promise<{ from: number; to: number }>;
+  setMemoryLimit(deployment: string, container: number, bytes: number): Promise<DeploymentState>;
+  exec(deployment: string, command: readonly string[]): Promise<{ stdout: string; stderr: string; pod: string }>;
+  /** Deploys of a service within the window, newest first. */
+  recentDeploys(deployment: string, sinceSeconds: number): Promise<{ revision: number; at: string; image?: string }[]>;
+}
+
+/** Service configuration and feature flags (the exchange's config service): `ctx.targets.config`. */
+export interface ConfigOps {
+  get(service: string, key: string): Promise<string | undefined>;
+  set(service: string, values: Readonly<Record<string, string>>): Promise<void>;
+  setFlags(flags: Readonly<Record<string, boolean>>, service?: string): Promise<void>;
+  getFlags(names: readonly string[], service?: string): Promise<Record<string, boolean | undefined>>;
+}
+
+/** HTTP admin endpoints inside the cluster: `ctx.targets.http`. */
+export interface HttpOps {
+  request(method: string, url: string, body?: unknown): Promise<{ status: number; body: string }>;
+}
+
+/** Notification channels: `ctx.targets.notify`. */
+export interface NotifyOps {
+  send(channel: string, message: { severity: string; title: string; text: string; incidentId: string }): Promise<{ ok: boolean; detail?: string }>;
+}
+
+/** Tickets: `ctx.targets.tickets`. */
+export interface TicketOps {
+  create(ticket: { title: string; priority: string; description?: string; assignee?: string; incidentId: string }): Promise<{ id: string; url?: string }>;
+}
+
+/** RDS parameter groups: `ctx.targets.rds`. */
+export interface RdsOps {
+  describeParameter(parameter: string): Promise<{ group: string; value: number | undefined }>;
+  modifyParameter(group: string, parameter: string, value: number): Promise<void>;
+}
+
+/** ElastiCache replication groups: `ctx.targets.elasticache`. */
+export interface ElastiCacheOps {
+  describe(group?: string): Promise<{ id: string; nodeType: string; status: string }>;
+  modifyNodeType(group: string, nodeType: string): Promise<void>;
+}
+
+/** Kafka admin (kafkajs): `ctx.targets.kafka`. */
+export interface KafkaOps {
+  describeGroup(group?: string): Promise<{
+    group: string;
+    state: string;
+    members: number;
+    lag: number;
+    lagTrend: number;
+    errors: number;
+    unassignedPartitions: number;
+    deployment?: string;
+  }>;
+}
+
+/** Certificates: `ctx.targets.certificates`. */
+export interface CertificateOps {
+  list(sources: readonly string[]): Promise<{ name: string; source: string; notAfter: string }[]>;
+}
+
+/** Diagnostics collector (thread dump, runtime metrics): `ctx.targets.diagnostics`. */
+export interface DiagnosticsOps {
+  collect(service: string): Promise<{ threadDumpPath?: string; gcPauseSeconds?: number; cpu?: number; memory?: number; threads?: number }>;
+}

@@ -1,0 +1,349 @@
+/**
+ * Compiles a loaded playbook to Amazon States Language (JSONPath). Per step:
+ *   [condition: Wait → Evaluate → Choice] → [breaker gate] → [approval L2 → L3 → L4, each a
+ *   waitForTaskToken Task whose timeout escalates one level] → action Task (Retry on transient
+ *   errors, Catch → refused / failed) ; end: verify recovery → resolve or escalate → report.
+ * Lambda ARNs are `${...}` placeholders filled by CDK DefinitionSubstitutions.
+ */
+import { TRANSIENT_ERROR_NAMES } from '../actions/errors';
+import { checkPlaybookSafety } from '../policy/check';
+import type { Policy } from '../policy/policy';
+import { formatDuration } from './duration';
+import { PlaybookError, type PlaybookProblem } from './errors';
+import { formatCondition } from './expression';
+import type { LoadedPlaybook, LoadedStep } from './loader';
+import { actionFunctionKey, CORE_FUNCTIONS, type CoreFunction, type MachineManifest } from './manifest';
+import { problemAt } from './yaml-source';
+import { countTransitions } from './graph';
+
+export type AslState = Record<string, unknown> & { Type: string };
+export interface Asl {
+  Comment: string;
+  StartAt: string;
+  TimeoutSeconds: number;
+  States: Record<string, AslState>;
+}
+
+export interface CompiledMachine {
+  readonly asl: Asl;
+  readonly manifest: MachineManifest;
+  /** Worst-case duration of one execution, in seconds (the machine's TimeoutSeconds before margin). */
+  readonly worstCaseSeconds: number;
+}
+
+/** Seconds every core Lambda Task may take. */
+export const CORE_TASK_TIMEOUT = 60;
+/** Wait before checking that the incident recovered, so metrics reflect the last action. */
+export const VERIFY_SETTLE_SECONDS = 120;
+/** Step Functions' own limit on a Standard execution. */
+export const AWS_MAX_EXECUTION_SECONDS = 365 * 86400;
+
+const RETRY_TRANSIENT = { ErrorEquals: [...TRANSIENT_ERROR_NAMES], IntervalSeconds: 2, MaxAttempts: 3, BackoffRate: 2 };
+/** Worst case of one Task with RETRY_TRANSIENT: four attempts plus the back-off waits (2 + 4 + 8 s). */
+function withRetries(timeout: number): number {
+  return timeout * (RETRY_TRANSIENT.MaxAttempts + 1) + 14;
+}
+
+const LEVELS = [
+  { level: 2, key: 'oncall_sre', label: 'on-call SRE' },
+  { level: 3, key: 'team_lead', label: 'team lead' },
+  { level: 4, key: 'director', label: 'director + CTO' },
+] as const;
+
+const END = {
+  settle: 'Wait before verifying',
+  verify: 'Verify recovery',
+  recovered: 'Recovered?',
+  resolve: 'Resolve incident',
+  close: 'Close check',
+  escalate: 'Escalate incident',
+  report: 'Write report',
+  done: 'Done',
+} as const;
+const START = 'Start incident';
+
+export function stateNames(name: string) {
+  return {
+    wait: `${name}: wait`,
+    check: `${name}: check condition`,
+    met: `${name}: condition met?`,
+    waitAgain: `${name}: wait for the window`,
+    checkAgain: `${name}: check condition again`,
+    metAgain: `${name}: condition held?`,
+    gate: `${name}: breaker gate`,
+    gateOpen: `${name}: automation allowed?`,
+    approval: (level: number, label: string) => `${name}: approval L${level} (${label})`,
+    escalate: (level: number) => `${name}: escalate to L${level}`,
+    expired: `${name}: approval expired`,
+    rejected: `${name}: rejected`,
+    notRun: `${name}: not run`,
+    action: name,
+    refused: `${name}: refused`,
+    failed: `${name}: failed`,
+  };
+}
+
+function lambdaTask(fn: string, payload: Record<string, unknown>, extra: Record<string, unknown>): AslState {
+  return {
+    Type: 'Task',
+    Resource: 'arn:aws:states:::lambda:invoke',
+    Parameters: { FunctionName: `\${${fn}}`, Payload: payload },
+    TimeoutSeconds: CORE_TASK_TIMEOUT,
+    Retry: [RETRY_TRANSIENT],
+    ...extra,
+  };
+}
+
+const CONTEXT_REFS = { 'incident.$': '$.incident', 'context.$': '$.context', 'steps.$': '$.run.steps' };
+
+function core(fn: CoreFunction, payload: Record<string, unknown>, extra: Record<string, unknown>): AslState {
+  return lambdaTask(CORE_FUNCTIONS[fn], { ...payload, ...CONTEXT_REFS }, extra);
+}
+
+/** Records a timeline event and goes on; used for skipped, refused, rejected and expired steps. */
+function record(event: string, step: string, next: string): AslState {
+  return core('incident', { op: 'record', event, step, 'error.$': `$.run.errors.${step}` }, { ResultPath: null, Next: next });
+}
+
+function stepComment(step: LoadedStep): string {
+  const parts = [`risk ${step.risk}`, step.action.mutates ? 'mutating' : 'read-only', step.mode === 'approval' ? `approval by ${step.approvers.join(' + ')}` : 'automatic'];
+  if (step.condition) parts.push(`when ${formatCondition(step.condition)}`);
+  if (step.spec.on_fail === 'skip') parts.push('on_fail: skip');
+  return parts.join(' · ');
+}
+
+export interface CompileOptions {
+  /** Path of the playbook relative to the repository root, for the Comment and the manifest. */
+  readonly sourcePath: string;
+  /** @default `statemachines/<playbook>.asl.json` */
+  readonly outputPath?: string;
+}
+
+export function compilePlaybook(pb: LoadedPlaybook, policy: Policy, options: CompileOptions): CompiledMachine {
+  const safety = checkPlaybookSafety(pb, policy);
+  if (safety.length > 0) throw new PlaybookError(safety);
+
+  const states: Record<string, AslState> = {};
+  let worst = 0;
+  const add = (name: string, state: AslState) => {
+    if (name in states) throw new Error(`compiler bug: duplicate state "${name}"`);
+    states[name] = state;
+  };
+  const entryOf = (i: number): string => {
+    if (i < pb.steps.length) {
+      const s = pb.steps[i];
+      const n = stateNames(s.spec.name);
+      if (s.condition && s.condition.timing?.kind === 'after') return n.wait;
+      if (s.condition) return n.check;
+      if (s.action.mutates) return n.gate;
+      if (s.mode === 'approval') return n.approval(2, LEVELS[0].label);
+      return n.action;
+    }
+    return pb.kind === 'alarm' ? END.settle : END.close;
+  };
+
+  add(START, lambdaTask(CORE_FUNCTIONS.incident, { op: 'start', playbook: pb.name, kind: pb.kind, 'input.$': '$' }, {
+    Comment: 'Opens (or joins) the incident and builds the execution context',
+    ResultSelector: {
+      'incident.$': '$.Payload.incident',
+      'context.$': '$.Payload.context',
+      run: { steps: {}, checks: {}, gates: {}, approvals: {}, errors: {} },
+    },
+    ResultPath: '$',
+    Next: entryOf(0),
+  }));
+  worst += withRetries(CORE_TASK_TIMEOUT);
+
+  pb.steps.forEach((step, i) => {
+    const name = step.spec.name;
+    const n = stateNames(name);
+    const skip = entryOf(i + 1);
+    const afterCondition = step.action.mutates ? n.gate : step.mode === 'approval' ? n.approval(2, LEVELS[0].label) : n.action;
+    const afterGate = step.mode === 'approval' ? n.approval(2, LEVELS[0].label) : n.action;
+    const common = { step: name, action: step.action.name };
+    let needsNotRun = false;
+
+    if (step.condition) {
+      const timing = step.condition.timing;
+      const evalPayload = { op: 'condition', ...common, condition: step.condition.source, timing: timing ?? null, after_step: step.afterStep ?? null };
+      const check = (next: string) =>
+        core('evaluate', evalPayload, {
+          ResultSelector: { 'result.$': '$.Payload.result', 'values.$': '$.Payload.values' },
+          ResultPath: `$.run.checks.${name}`,
+          Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: `$.run.errors.${name}`, Next: n.notRun }],
+          Next: next,
+          Comment: `Evaluates: ${formatCondition(step.condition!)}`,
+        });
+      needsNotRun = true;
+      if (timing?.kind === 'after') {
+        add(n.wait, { Type: 'Wait', Seconds: Math.round(timing.seconds), Comment: `Condition timing: after ${timing.text}`, Next: n.check });
+        worst += timing.seconds;
+      }
+      add(n.check, check(n.met));
+      worst += withRetries(CORE_TASK_TIMEOUT);
+      const choices: Record<string, unknown>[] = [{ Variable: `$.run.checks.${name}.result`, StringEquals: 'true', Next: afterCondition }];
+      if (timing?.kind === 'for') {
+        // Holds now but not yet for the whole window: wait one window, then look again once.
+        choices.push({ Variable: `$.run.checks.${name}.result`, StringEquals: 'pending', Next: n.waitAgain });
+        add(n.waitAgain, { Type: 'Wait', Seconds: Math.round(timing.seconds), Comment: `Condition must hold for ${timing.text}`, Next: n.checkAgain });
+        add(n.checkAgain, check(n.metAgain));
+        add(n.metAgain, { Type: 'Choice', Choices: [{ Variable: `$.run.checks.${name}.result`, StringEquals: 'true', Next: afterCondition }], Default: skip });
+        worst += timing.seconds + withRetries(CORE_TASK_TIMEOUT);
+      }
+      add(n.met, { Type: 'Choice', Comment: 'false or unknown (no data) skips the step', Choices: choices, Default: skip });
+    }
+
+    if (step.action.mutates) {
+      add(n.gate, core('breaker', { op: 'gate', ...common, mutates: true }, {
+        ResultSelector: { 'mode.$': '$.Payload.mode' },
+        ResultPath: `$.run.gates.${name}`,
+        Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: `$.run.errors.${name}`, Next: n.notRun }],
+        Comment: 'Global and per-service breakers: a mutating step runs only in mode "auto"',
+        Next: n.gateOpen,
+      }));
+      add(n.gateOpen, { Type: 'Choice', Choices: [{ Variable: `$.run.gates.${name}.mode`, StringEquals: 'auto', Next: afterGate }], Default: skip });
+      worst += withRetries(CORE_TASK_TIMEOUT);
+      needsNotRun = true;
+    }
+
+    if (step.mode === 'approval') {
+      LEVELS.forEach((lvl, li) => {
+        const timeout = Math.round(pb.escalationSeconds[lvl.key]);
+        const next = LEVELS[li + 1];
+        add(n.approval(lvl.level, lvl.label), {
+          Type: 'Task',
+          Resource: 'arn:aws:states:::lambda:invoke.waitForTaskToken',
+          Comment: `Waits ${formatDuration(timeout)} for ${step.approvers.join(' + ')} (escalation level ${lvl.level}: ${lvl.label})`,
+          Parameters: {
+            FunctionName: `\${${CORE_FUNCTIONS.approvalRequest}}`,
+            Payload: {
+              'taskToken.$': '$$.Task.Token',
+              op: 'request',
+              ...common,
+              level: lvl.level,
+              params: step.params,
+              risk: step.risk,
+              approvers: step.approvers,
+              min_approvals: step.minApprovals,
+              approval_message: step.spec.approval_message ?? null,
+              note: step.spec.note ?? null,
+              timeout_seconds: timeout,
+              ...CONTEXT_REFS,
+            },
+          },
+          TimeoutSeconds: timeout,
+          ResultPath: `$.run.approvals.${name}`,
+          Catch: [
+            { ErrorEquals: ['States.Timeout'], ResultPath: `$.run.errors.${name}`, Next: next ? n.escalate(next.level) : n.expired },
+            { ErrorEquals: ['ApprovalRejectedError'], ResultPath: `$.run.errors.${name}`, Next: n.rejected },
+            { ErrorEquals: ['States.ALL'], ResultPath: `$.run.errors.${name}`, Next: n.notRun },
+          ],
+          Next: n.action,
+        });
+        worst += timeout;
+        if (next) {
+          add(n.escalate(next.level), core('escalate', { op: 'approval', ...common, level: next.level }, { ResultPath: null, Next: n.approval(next.level, next.label) }));
+          worst += withRetries(CORE_TASK_TIMEOUT);
+        }
+      });
+      add(n.expired, record('approval_expired', name, skip));
+      add(n.rejected, record('approval_rejected', name, skip));
+      worst += withRetries(CORE_TASK_TIMEOUT);
+      needsNotRun = true;
+    }
+
+    add(n.action, lambdaTask(actionFunctionKey(step.action.name), {
+      ...common,
+      params: step.params,
+      risk: step.risk,
+      mode: step.mode,
+      approvers: step.mode === 'approval' ? step.approvers : [],
+      ...(step.mode === 'approval' ? { 'approval.$': `$.run.approvals.${name}` } : {}),
+      ...CONTEXT_REFS,
+    }, {
+      Comment: stepComment(step),
+      TimeoutSeconds: step.timeoutSeconds,
+      ResultSelector: { 'summary.$': '$.Payload.summary', 'outputs.$': '$.Payload.outputs' },
+      ResultPath: `$.run.steps.${name}`,
+      Catch: [
+        { ErrorEquals: ['PolicyViolationError'], ResultPath: `$.run.errors.${name}`, Next: n.refused },
+        { ErrorEquals: ['States.ALL'], ResultPath: `$.run.errors.${name}`, Next: n.failed },
+      ],
+      Next: skip,
+    }));
+    worst += withRetries(step.timeoutSeconds);
+    add(n.refused, record('refused', name, skip));
+    add(n.failed, core('breaker', { op: 'failure', ...common, on_fail: step.spec.on_fail ?? 'abort', 'error.$': `$.run.errors.${name}` }, {
+      ResultPath: null,
+      Comment: step.spec.on_fail === 'skip' ? 'on_fail: skip — record and go on' : 'on_fail: abort — record and escalate',
+      Next: step.spec.on_fail === 'skip' ? skip : END.escalate,
+    }));
+    worst += withRetries(CORE_TASK_TIMEOUT);
+    if (needsNotRun) add(n.notRun, record('not_run', name, skip));
+  });
+
+  if (pb.kind === 'alarm') {
+    add(END.settle, { Type: 'Wait', Seconds: VERIFY_SETTLE_SECONDS, Comment: 'Let metrics reflect the last action', Next: END.verify });
+    add(END.verify, core('evaluate', { op: 'verify', playbook: pb.name }, {
+      ResultSelector: { 'result.$': '$.Payload.result' },
+      ResultPath: '$.run.verify',
+      Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.run.errors.verify', Next: END.escalate }],
+      Next: END.recovered,
+    }));
+    add(END.recovered, { Type: 'Choice', Choices: [{ Variable: '$.run.verify.result', StringEquals: 'true', Next: END.resolve }], Default: END.escalate });
+    add(END.resolve, core('incident', { op: 'resolve' }, { ResultPath: null, Next: END.report }));
+    worst += VERIFY_SETTLE_SECONDS + withRetries(CORE_TASK_TIMEOUT);
+  } else {
+    add(END.close, core('incident', { op: 'close' }, { ResultPath: null, Next: END.report }));
+  }
+  add(END.escalate, core('escalate', { op: 'incident', playbook: pb.name }, { ResultPath: null, Next: END.report }));
+  add(END.report, core('report', { op: 'report', playbook: pb.name }, { ResultPath: null, Next: END.done }));
+  add(END.done, { Type: 'Succeed' });
+  worst += 3 * withRetries(CORE_TASK_TIMEOUT);
+
+  const problems: PlaybookProblem[] = [];
+  if (worst > pb.maxDurationSeconds) {
+    problems.push(problemAt(pb.source, pb.spec.max_duration ? ['max_duration'] : [], `worst-case execution takes ${formatDuration(worst)} (waits, approval windows, task timeouts with retries), over max_duration ${formatDuration(pb.maxDurationSeconds)}; shorten waits or raise max_duration`));
+  }
+  if (pb.maxDurationSeconds > AWS_MAX_EXECUTION_SECONDS) {
+    problems.push(problemAt(pb.source, ['max_duration'], `max_duration ${formatDuration(pb.maxDurationSeconds)} is over the Step Functions limit of one year`));
+  }
+  if (problems.length > 0) throw new PlaybookError(problems);
+
+  const timeoutSeconds = Math.ceil((worst * 1.1 + 60) / 60) * 60;
+  const asl: Asl = {
+    Comment: `Generated by \`npm run compile\` from ${options.sourcePath}; do not edit. Playbook ${pb.name} (risk ${pb.spec.risk}).`,
+    StartAt: START,
+    TimeoutSeconds: timeoutSeconds,
+    States: states,
+  };
+  const json = JSON.stringify(asl);
+  const substitutions = [...new Set([...json.matchAll(/\$\{([A-Za-z0-9_]+)\}/g)].map((m) => m[1]))].sort();
+  const manifest: MachineManifest = {
+    playbook: pb.name,
+    file: options.outputPath ?? `statemachines/${pb.name}.asl.json`,
+    source: options.sourcePath,
+    risk: pb.spec.risk,
+    trigger:
+      pb.kind === 'schedule'
+        ? { type: 'schedule', expression: pb.spec.schedule ?? 'rate(1 day)' }
+        : {
+            type: 'alarm',
+            alarmNamePrefix: `sre-agent/${pb.name}/`,
+            ...(pb.spec.service ? { defaultService: pb.spec.service } : {}),
+            metrics: (pb.spec.detection?.primary ?? []).map((rule) => detectionMetric(rule)).filter((m): m is NonNullable<typeof m> => !!m),
+          },
+    actions: [...new Set(pb.steps.map((s) => s.action.name))].sort(),
+    substitutions,
+    timeoutSeconds,
+    transitions: { fullPath: countTransitions(asl, 'full'), quietPath: countTransitions(asl, 'quiet') },
+  };
+  return { asl, manifest, worstCaseSeconds: worst };
+}
+
+/** `api_request_rate > baseline * 3` → { metric, threshold }. One-key maps and trend words are kept as prose. */
+function detectionMetric(rule: string | Record<string, unknown>): { metric: string; threshold: string; source: string } | undefined {
+  if (typeof rule !== 'string') return undefined;
+  const m = /^([a-z][a-z0-9_]*)\s*(>=|>|<=|<)\s*(.+)$/.exec(rule.trim());
+  return m ? { metric: m[1], threshold: `${m[2]} ${m[3].trim()}`, source: rule } : undefined;
+}

@@ -1,0 +1,76 @@
+/**
+ * The playbook format, as one zod definition: the loader validates with it, TypeScript types are
+ * inferred from it, and playbooks/schema.json (for editors) is generated from it.
+ *
+ * Fields from the seed's `playbook:` blocks keep their names and meaning, so a block copied
+ * verbatim from the seed loads. Fields the seed does not have are marked "added".
+ */
+import { z } from 'zod';
+import { RISK_LEVELS } from '../policy/types';
+import { DURATION_PATTERN } from './duration';
+
+export const STEP_NAME = /^[a-z][a-z0-9_]{0,47}$/;
+export const PLAYBOOK_NAME = /^[a-z][a-z0-9-]{0,47}$/;
+
+const duration = z.string().regex(DURATION_PATTERN, 'a duration such as 90s, 5min, 2h or 30d');
+const risk = z.enum(RISK_LEVELS);
+/** The seed writes playbook-level risk as a level or a range: `LOW-MEDIUM`, `MEDIUM-HIGH`. */
+const riskRange = z.string().regex(/^(LOW|MEDIUM|HIGH|CRITICAL)(-(LOW|MEDIUM|HIGH|CRITICAL))?$/, 'LOW, MEDIUM, HIGH, CRITICAL or a range such as LOW-MEDIUM');
+
+/** Detection rules as the seed writes them: expressions (`api_request_rate > baseline * 3`) or one-key maps (`log_pattern: "..."`). */
+const detectionRule = z.union([z.string().min(1), z.record(z.string(), z.union([z.string(), z.number()]))]);
+
+export const stepSchema = z.strictObject({
+  name: z.string().regex(STEP_NAME, 'snake_case, starting with a letter, at most 48 characters').describe('Step name; also the name of its state in the state machine.'),
+  action: z.string().min(1).describe('An action from the registry (lib/actions).'),
+  params: z.record(z.string(), z.unknown()).optional().describe("The action's parameters; strings may hold {{templates}}."),
+  condition: z.string().min(1).optional().describe('Run the step only when this holds, e.g. "latency_p99 still > 200ms after 3min".'),
+  risk: risk.optional().describe("Risk of this step; defaults to the action's risk."),
+  auto_execute: z.boolean().optional().describe('Run without approval. Refused for blacklisted, matching-engine or HIGH-risk mutating steps.'),
+  requires_approval: z.boolean().optional().describe('Wait for human approval (task token) before running.'),
+  approvers: z.array(z.string().regex(/^[a-z][a-z0-9_]*$/, 'a role such as oncall_sre or dba')).min(1).optional().describe('Roles that must approve. Required for HIGH risk. Default: [oncall_sre].'),
+  approval_message: z.string().optional().describe('Message sent with the approval request; {{templates}} filled from live metrics.'),
+  on_fail: z.enum(['skip', 'abort']).optional().describe('skip: record the failure and go on; abort (default): stop and escalate.'),
+  note: z.string().optional().describe('Free text shown with the approval request and in the plan.'),
+  description: z.string().optional().describe('(added) What the step is for.'),
+  timeout: duration.optional().describe("(added) Upper bound of the action; default: the action's own."),
+  min_approvals: z.number().int().positive().optional().describe('(added) Approvals needed; default: every listed approver role.'),
+});
+
+export const playbookSchema = z.strictObject({
+  playbook: z.string().regex(PLAYBOOK_NAME, 'kebab-case, at most 48 characters').describe('Playbook name; also the state machine name.'),
+  risk: riskRange.describe('Overall risk, as the seed writes it.'),
+  trigger: z.enum(['alarm', 'daily_check']).optional().describe('daily_check: a scheduled machine; default alarm.'),
+  steps: z.array(stepSchema).min(1),
+  description: z.string().optional().describe('(added) One paragraph: the scenario.'),
+  service: z.string().min(1).optional().describe('(added) Service used when the alarm names none.'),
+  triggers: z.array(z.string()).optional().describe("(added) The seed's trigger conditions, as prose."),
+  detection: z
+    .strictObject({ primary: z.array(detectionRule).min(1), secondary: z.array(detectionRule).optional() })
+    .optional()
+    .describe("(added) The seed's detection block: primary rules become CloudWatch alarms."),
+  analysis: z.unknown().optional().describe("(added) The seed's analysis block, kept for the report and the approvers."),
+  variables: z.record(z.string().regex(/^[a-z][a-z0-9_]*$/), z.string()).optional().describe('(added) Names used in conditions and messages → metric catalogue names.'),
+  escalation: z
+    .strictObject({ oncall_sre: duration.optional(), team_lead: duration.optional(), director: duration.optional() })
+    .optional()
+    .describe('(added) How long each escalation level waits for an approval. Defaults 10min, 15min, 30min (seed §4.1).'),
+  schedule: z.string().regex(/^(rate|cron)\(.+\)$/, 'an EventBridge schedule such as rate(1 day) or cron(0 1 * * ? *)').optional().describe('(added) For trigger: daily_check; default rate(1 day).'),
+  max_duration: duration.optional().describe('(added) Upper bound of one execution; the compiler refuses playbooks whose worst case exceeds it. Default 12h.'),
+});
+
+export type StepSpec = z.infer<typeof stepSchema>;
+export type PlaybookSpec = z.infer<typeof playbookSchema>;
+
+/** JSON Schema of the playbook format, for editors (`# yaml-language-server: $schema=./schema.json`). */
+export function playbookJsonSchema(actionNames: readonly string[]): Record<string, unknown> {
+  const schema = z.toJSONSchema(playbookSchema, { target: 'draft-7', io: 'input' }) as Record<string, unknown>;
+  const steps = ((schema.properties as Record<string, { items: { properties: Record<string, Record<string, unknown>> } }>).steps.items.properties);
+  steps.action = { ...steps.action, enum: [...actionNames].sort() };
+  return {
+    $schema: 'http://json-schema.org/draft-07/schema#',
+    $comment: 'Generated by `npm run compile` from lib/playbook/schema.ts; do not edit.',
+    title: 'sre-agent playbook',
+    ...schema,
+  };
+}

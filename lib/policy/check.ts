@@ -1,0 +1,63 @@
+/**
+ * Compile-time safety: refuses playbooks that could auto-execute a blacklisted operation, run a
+ * mutating step on the matching engine (or another protected service) without approval, run a
+ * HIGH-risk mutation on its own, or pass a literal parameter over a cap. The runtime guard
+ * (lib/policy/guard.ts) checks the same rules again on resolved parameters.
+ */
+import type { LoadedPlaybook, LoadedStep } from '../playbook/loader';
+import type { PlaybookProblem } from '../playbook/errors';
+import { problemAt, type FieldPath } from '../playbook/yaml-source';
+import type { Policy } from './policy';
+import type { BlacklistHit } from './types';
+
+/** Blacklist hits for a step's action and parameters: the action's own category plus its classifier's. */
+export function blacklistHits(step: Pick<LoadedStep, 'action' | 'params'>, policy: Policy): BlacklistHit[] {
+  const hits: BlacklistHit[] = [];
+  if (step.action.blacklist) hits.push({ category: step.action.blacklist, reason: `action ${step.action.name} is itself a ${step.action.blacklist} operation` });
+  hits.push(...(step.action.classify?.(step.params, policy) ?? []));
+  const seen = new Set<string>();
+  return hits.filter((h) => !seen.has(h.category + h.reason) && seen.add(h.category + h.reason));
+}
+
+/** Literal (non-template) services a step targets that the policy protects. */
+export function protectedTargets(step: Pick<LoadedStep, 'action' | 'params'>, policy: Policy): string[] {
+  return (step.action.targets?.(step.params) ?? [])
+    .filter((t) => t.kind === 'service' && !t.name.includes('{{') && policy.isProtected(t.name))
+    .map((t) => t.name);
+}
+
+export function checkPlaybookSafety(pb: LoadedPlaybook, policy: Policy): PlaybookProblem[] {
+  const problems: PlaybookProblem[] = [];
+  for (const step of pb.steps) {
+    const path: FieldPath = ['steps', step.index];
+    const fail = (field: FieldPath, message: string) => problems.push(problemAt(pb.source, [...path, ...field], message));
+    const s = step.spec;
+    const label = `step "${s.name}" (action ${step.action.name})`;
+
+    for (const hit of blacklistHits(step, policy)) {
+      fail(['action'], `${label} is a blacklisted operation, category ${hit.category}: ${hit.reason}. The agent never executes it, with or without approval; it may only diagnose, ticket, notify and suggest (playbooks/policy.yaml)`);
+    }
+    if (s.auto_execute === true && s.requires_approval === true) {
+      fail(['auto_execute'], `${label} sets both auto_execute and requires_approval; choose one`);
+    }
+    if (step.mode === 'auto' && step.action.mutates) {
+      for (const svc of protectedTargets(step, policy)) {
+        const why = policy.isMatchingEngine(svc) ? 'mutating steps on the matching engine always need approval, even at low risk (seed §2 scenario 2)' : `"${svc}" is a protected service (playbooks/policy.yaml)`;
+        fail(['auto_execute'], `${label} targets ${svc} without requires_approval: true: ${why}`);
+      }
+      if (step.risk === 'HIGH' || step.risk === 'CRITICAL') {
+        fail(['risk'], `${label} is a ${step.risk}-risk mutation set to run without approval; add requires_approval: true and approvers`);
+      }
+    }
+    if (step.mode === 'approval' && (step.risk === 'HIGH' || step.risk === 'CRITICAL') && !s.approvers) {
+      fail(['approvers'], `${label} is ${step.risk} risk and needs approval: name the approvers, e.g. approvers: ["oncall_sre", "team_lead"]`);
+    }
+    if (s.approval_message !== undefined && step.mode !== 'approval') {
+      fail(['approval_message'], `${label} has an approval_message but runs without approval`);
+    }
+    for (const message of step.action.checkCaps?.(step.params, policy) ?? []) {
+      fail(['params'], `${label}: ${message}`);
+    }
+  }
+  return problems;
+}
