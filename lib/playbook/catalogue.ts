@@ -14,16 +14,28 @@ const metricSchema = z.strictObject({
   unit: z.string().min(1),
   dimensions: z.array(z.string()).optional(),
 });
-const catalogueSchema = z.strictObject({ metrics: z.record(z.string().regex(/^[a-z][a-z0-9_]*$/), metricSchema) });
+const name = z.string().regex(/^[a-z][a-z0-9_]*$/, 'snake_case metric name');
+const catalogueSchema = z
+  .strictObject({ metrics: z.record(name, metricSchema), aliases: z.record(name, name).default({}) })
+  .superRefine((c, ctx) => {
+    for (const [alias, metric] of Object.entries(c.aliases)) {
+      if (!(metric in c.metrics)) ctx.addIssue({ code: 'custom', path: ['aliases', alias], message: `alias of "${metric}", which is not a metric in this catalogue` });
+      if (alias in c.metrics) ctx.addIssue({ code: 'custom', path: ['aliases', alias], message: `"${alias}" is already a metric name` });
+    }
+  });
 
 export type MetricSpec = z.infer<typeof metricSchema>;
-export type MetricCatalogue = Readonly<Record<string, MetricSpec>>;
+export interface MetricCatalogue {
+  readonly metrics: Readonly<Record<string, MetricSpec>>;
+  /** Short names the seed uses in conditions and messages (`latency_p99`) → metric names. */
+  readonly aliases: Readonly<Record<string, string>>;
+}
 
 export function loadCatalogue(file: string = DEFAULT_CATALOGUE_FILE): MetricCatalogue {
   const src = readYamlSource(file);
   const result = catalogueSchema.safeParse(src.value);
   if (!result.success) throw new PlaybookError(result.error.issues.map((i) => problemAt(src, i.path as (string | number)[], i.message)));
-  return result.data.metrics;
+  return result.data;
 }
 
 let cached: MetricCatalogue | undefined;

@@ -89,10 +89,10 @@ function buildPlaybook(src: YamlSource, options: LoadOptions): LoadedPlaybook {
     else names.set(s.name, i);
   });
   for (const [alias, metric] of Object.entries(spec.variables ?? {})) {
-    if (!(metric in catalogue)) at(['variables', alias], `"${metric}" is not in the metric catalogue (playbooks/metrics.yaml)`);
+    if (!(metric in catalogue.metrics)) at(['variables', alias], `"${metric}" is not in the metric catalogue (playbooks/metrics.yaml)`);
   }
 
-  const known = new Set<string>([...BUILTIN_VARIABLES, ...Object.keys(catalogue), ...Object.keys(spec.variables ?? {})]);
+  const known = new Set<string>([...BUILTIN_VARIABLES, ...Object.keys(catalogue.metrics), ...Object.keys(catalogue.aliases), ...Object.keys(spec.variables ?? {})]);
   const steps: LoadedStep[] = [];
   spec.steps.forEach((step, index) => {
     const path: FieldPath = ['steps', index];
