@@ -18,7 +18,7 @@ function compileText(yaml: string): CompiledMachine {
 describe('compilePlaybook', () => {
   describe('every seed playbook', () => {
     it.each(machines.map((m) => [m.manifest.playbook, m]))('%s passes asl-validator', (_name, m) => {
-      const result = validator(m.asl as unknown as Parameters<typeof validator>[0]);
+      const result = validator(m.asl);
       expect(result.errors).toEqual([]);
       expect(result.isValid).toBe(true);
     });
