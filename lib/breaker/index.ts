@@ -1,0 +1,37 @@
+/** Circuit breakers of seed §3.2 over DynamoDB: global (diagnose-only) and per service. */
+export { BreakerContentionError, BreakerError, InvalidBreakerConfigError } from './errors';
+export {
+  DEFAULT_BREAKER_CONFIG,
+  breakerConfigSchema,
+  clearActiveAnomaly,
+  gate,
+  getGlobalBreaker,
+  getServiceBreaker,
+  listBreakers,
+  parseBreakerConfig,
+  recordActiveAnomaly,
+  recordDataCollection,
+  recordRecovery,
+  recordRemediationAttempt,
+  recordRemediationResult,
+  resetBreaker,
+  tripGlobalBreaker,
+  tripServiceBreaker,
+} from './breaker';
+export type {
+  ActiveAnomalyInput,
+  BreakerCause,
+  BreakerChange,
+  BreakerConfig,
+  BreakerState,
+  BreakerStatus,
+  BreakerTables,
+  GateDecision,
+  GateInput,
+  GateMode,
+  NotifyRole,
+  RemediationAttemptResult,
+  RemediationResultInput,
+  ResetInput,
+  TripInput,
+} from './breaker';

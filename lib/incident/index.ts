@@ -1,0 +1,41 @@
+/** Incidents: the model, the DynamoDB store, timeline events, ids INC-YYYYMMDD-NNN. */
+export { IncidentContentionError, IncidentError, IncidentNotFoundError, InvalidTransitionError } from './errors';
+export {
+  ALLOWED_TRANSITIONS,
+  FINAL_STATUSES,
+  INCIDENT_STATUSES,
+  SEVERITIES,
+  STORE_EVENT_TYPES,
+  canTransition,
+  incidentDay,
+  incidentMetrics,
+  isFinalStatus,
+  severityAtLeast,
+  statusesLeadingTo,
+  toIso,
+} from './model';
+export type {
+  Incident,
+  IncidentAlarm,
+  IncidentMetrics,
+  IncidentStatus,
+  IncidentTables,
+  IncidentTimestamps,
+  NewTimelineEvent,
+  Severity,
+  TimelineEvent,
+} from './model';
+export {
+  appendEvent,
+  attachExecution,
+  findOpenIncident,
+  getIncident,
+  getTimeline,
+  listIncidents,
+  markMitigated,
+  nextIncidentId,
+  openOrJoinIncident,
+  transition,
+  transitionIncident,
+} from './store';
+export type { ListIncidentsOptions, OpenIncidentInput, OpenOrJoinResult, TransitionOptions } from './store';

@@ -1,0 +1,172 @@
+/** The incident model: statuses and the transitions allowed between them, timeline events, MTTD/MTTI/MTTR. */
+
+/** Names of the tables the incident store writes (in AWS: the DataTables construct's `incidents`). */
+export interface IncidentTables {
+  /** Incidents table, string keys `pk`/`sk`. */
+  readonly incidents: string;
+}
+
+export const SEVERITIES = ['LOW', 'MEDIUM', 'HIGH', 'CRITICAL'] as const;
+export type Severity = (typeof SEVERITIES)[number];
+
+/** True when `severity` is `min` or worse (`severityAtLeast('CRITICAL', 'HIGH')` is true). */
+export function severityAtLeast(severity: Severity, min: Severity): boolean {
+  return SEVERITIES.indexOf(severity) >= SEVERITIES.indexOf(min);
+}
+
+export const INCIDENT_STATUSES = ['OPEN', 'MITIGATING', 'AWAITING_APPROVAL', 'RESOLVED', 'ESCALATED', 'FAILED'] as const;
+export type IncidentStatus = (typeof INCIDENT_STATUSES)[number];
+
+/** Statuses an incident never leaves. Reaching one frees the (playbook, service) open-incident key. */
+export const FINAL_STATUSES: readonly IncidentStatus[] = ['RESOLVED', 'FAILED'];
+
+/**
+ * Where each status may go. The agent works OPEN → MITIGATING ⇄ AWAITING_APPROVAL; any status
+ * that is not final may end (RESOLVED, FAILED) or go to humans (ESCALATED); an escalated
+ * incident is still resolved (or failed) by them. No status moves to itself.
+ */
+export const ALLOWED_TRANSITIONS: Readonly<Record<IncidentStatus, readonly IncidentStatus[]>> = {
+  OPEN: ['MITIGATING', 'RESOLVED', 'ESCALATED', 'FAILED'],
+  MITIGATING: ['AWAITING_APPROVAL', 'RESOLVED', 'ESCALATED', 'FAILED'],
+  AWAITING_APPROVAL: ['MITIGATING', 'RESOLVED', 'ESCALATED', 'FAILED'],
+  ESCALATED: ['RESOLVED', 'FAILED'],
+  RESOLVED: [],
+  FAILED: [],
+};
+
+export function canTransition(from: IncidentStatus, to: IncidentStatus): boolean {
+  return ALLOWED_TRANSITIONS[from].includes(to);
+}
+
+export function isFinalStatus(status: IncidentStatus): boolean {
+  return FINAL_STATUSES.includes(status);
+}
+
+/** The statuses from which `to` may be reached (what a conditional write on `status` accepts). */
+export function statusesLeadingTo(to: IncidentStatus): IncidentStatus[] {
+  return INCIDENT_STATUSES.filter((from) => canTransition(from, to));
+}
+
+/** The CloudWatch alarm that opened or joined an incident. */
+export interface IncidentAlarm {
+  /** Alarm name. */
+  readonly name: string;
+  /** State reason text from CloudWatch. */
+  readonly reason?: string;
+  /** ISO time of the state change to ALARM. */
+  readonly stateChangedAt?: string;
+  /** Anything else worth keeping (metric, threshold, region, account...). */
+  readonly details?: Readonly<Record<string, unknown>>;
+}
+
+/** ISO-8601 UTC times (`Date.toISOString()` form, so that they sort as strings). */
+export interface IncidentTimestamps {
+  /** When the anomaly began (e.g. the metric's first breaching point, or the deploy that caused it). */
+  readonly anomalyStartedAt: string;
+  /** When the agent received the alarm. */
+  readonly detectedAt: string;
+  /** When the agent finished diagnosis and started mitigating (first move to MITIGATING). */
+  readonly investigatedAt?: string;
+  /** When the mitigation was in place (`markMitigated`, or at the latest on RESOLVED). */
+  readonly mitigatedAt?: string;
+  /** When recovery was confirmed and the incident closed. */
+  readonly resolvedAt?: string;
+}
+
+export interface Incident {
+  /** `INC-YYYYMMDD-NNN`. */
+  readonly id: string;
+  readonly playbook: string;
+  readonly service: string;
+  readonly severity: Severity;
+  readonly status: IncidentStatus;
+  readonly alarm?: IncidentAlarm;
+  /** The playbook execution working on it, once started. */
+  readonly executionArn?: string;
+  readonly timestamps: IncidentTimestamps;
+}
+
+/** Event types the store itself writes; callers add their own (step_started, approval_requested...). */
+export const STORE_EVENT_TYPES = {
+  opened: 'incident_opened',
+  alarmJoined: 'alarm_joined',
+  statusChanged: 'status_changed',
+  mitigated: 'mitigated',
+  executionStarted: 'execution_started',
+} as const;
+
+/** One line of the incident timeline (seed §5.1). Every mutating action records `before`/`after`. */
+export interface TimelineEvent {
+  readonly incidentId: string;
+  /** ISO time of the event. */
+  readonly at: string;
+  /** Per-incident sequence number, unique, from an atomic counter; breaks ties between equal times. */
+  readonly seq: number;
+  readonly type: string;
+  /** Playbook step the event belongs to. */
+  readonly step?: string;
+  /** Who did it: `agent`, an approver, `cli:<user>`... */
+  readonly actor?: string;
+  /** One line for the timeline report. */
+  readonly summary: string;
+  readonly before?: unknown;
+  readonly after?: unknown;
+  readonly data?: Readonly<Record<string, unknown>>;
+}
+
+/** What a caller supplies to append an event; the store adds the incident id and the sequence number. */
+export interface NewTimelineEvent {
+  readonly at: Date | string;
+  readonly type: string;
+  readonly step?: string;
+  readonly actor?: string;
+  readonly summary: string;
+  readonly before?: unknown;
+  readonly after?: unknown;
+  readonly data?: Readonly<Record<string, unknown>>;
+}
+
+/** Seed §5.1 metrics, in seconds; undefined while the timestamps they need are missing. */
+export interface IncidentMetrics {
+  /** Mean time to detect: detectedAt − anomalyStartedAt. */
+  readonly mttdSeconds?: number;
+  /** Mean time to investigate: investigatedAt − detectedAt. */
+  readonly mttiSeconds?: number;
+  /**
+   * Mean time to recover: resolvedAt − detectedAt. The seed's §5.1 report counts it from
+   * detection (14:15 → 14:38 = 23 min, while the anomaly began at 14:00 with MTTD 15 min).
+   */
+  readonly mttrSeconds?: number;
+}
+
+function secondsBetween(from: string | undefined, to: string | undefined): number | undefined {
+  if (from === undefined || to === undefined) return undefined;
+  return (Date.parse(to) - Date.parse(from)) / 1000;
+}
+
+/**
+ * MTTD, MTTI and MTTR of one incident.
+ *
+ * @example
+ * incidentMetrics(incident) // { mttdSeconds: 900, mttiSeconds: 60, mttrSeconds: 1380 }
+ */
+export function incidentMetrics(incident: Pick<Incident, 'timestamps'>): IncidentMetrics {
+  const t = incident.timestamps;
+  return {
+    mttdSeconds: secondsBetween(t.anomalyStartedAt, t.detectedAt),
+    mttiSeconds: secondsBetween(t.detectedAt, t.investigatedAt),
+    mttrSeconds: secondsBetween(t.detectedAt, t.resolvedAt),
+  };
+}
+
+/** `YYYYMMDD` of a time, in UTC. */
+export function incidentDay(at: Date | string): string {
+  return toIso(at).slice(0, 10).replace(/-/g, '');
+}
+
+/** Normalises a time to `Date.toISOString()` form; refuses an invalid time. */
+export function toIso(at: Date | string): string {
+  const date = at instanceof Date ? at : new Date(at);
+  if (Number.isNaN(date.getTime())) throw new RangeError(`invalid time: ${String(at)}`);
+  return date.toISOString();
+}

@@ -1,0 +1,632 @@
+/**
+ * The incident store over DynamoDB: incident ids, open-or-join, status transitions, the timeline.
+ *
+ * Single-item conditional writes and idempotent retries only (dynalite has no transactions).
+ * Items of the Incidents table (string keys `pk`/`sk`):
+ * - incident         `pk=INC-YYYYMMDD-NNN`        `sk=INCIDENT`  (+ `eventSeq` counter)
+ * - timeline event   `pk=INC-YYYYMMDD-NNN`        `sk=EVENT#<iso time>#<6-digit seq>`
+ * - open-incident    `pk=OPEN#<playbook>#<service>` `sk=OPEN`    (id + full incident body)
+ * - daily counter    `pk=COUNTER#YYYYMMDD`        `sk=COUNTER`   (atomic ADD)
+ *
+ * Crash safety of opening: the open-incident key is written first, carrying the pre-allocated id
+ * and the whole incident body; the incident item is then written by a conditional put. Whoever
+ * finds the key without its incident item (a concurrent joiner, or the retry of a caller that
+ * died in between) completes it from that body, idempotently: no orphan, no second id.
+ */
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import {
+  DeleteCommand,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  ScanCommand,
+  UpdateCommand,
+  type DynamoDBDocumentClient,
+} from '@aws-sdk/lib-dynamodb';
+import { IncidentContentionError, IncidentError, IncidentNotFoundError, InvalidTransitionError } from './errors';
+import {
+  FINAL_STATUSES,
+  STORE_EVENT_TYPES,
+  canTransition,
+  incidentDay,
+  isFinalStatus,
+  toIso,
+  type Incident,
+  type IncidentAlarm,
+  type IncidentStatus,
+  type IncidentTables,
+  type NewTimelineEvent,
+  type Severity,
+  type TimelineEvent,
+} from './model';
+
+const INCIDENT_SK = 'INCIDENT';
+const OPEN_SK = 'OPEN';
+const COUNTER_SK = 'COUNTER';
+const EVENT_PREFIX = 'EVENT#';
+/** Sequence number of the `incident_opened` event, written before any counter exists. */
+const OPENED_EVENT_SEQ = 0;
+/** Retry budget of the optimistic loops; each lap means another writer got there first. */
+const MAX_ATTEMPTS = 10;
+
+const incidentKey = (id: string) => ({ pk: id, sk: INCIDENT_SK });
+const openKey = (playbook: string, service: string) => ({ pk: `OPEN#${playbook}#${service}`, sk: OPEN_SK });
+const counterKey = (day: string) => ({ pk: `COUNTER#${day}`, sk: COUNTER_SK });
+const eventSk = (at: string, seq: number) => `${EVENT_PREFIX}${at}#${String(seq).padStart(6, '0')}`;
+
+/** The open-incident item: the reservation of (playbook, service), and the body to complete it from. */
+interface OpenItem {
+  readonly pk: string;
+  readonly sk: string;
+  readonly incidentId: string;
+  /** Identity of the alarm that opened the incident (`<alarm name>@<detectedAt>`). */
+  readonly openedBy: string;
+  readonly incident: Incident;
+}
+
+/** The incident item: the public incident plus bookkeeping. */
+interface IncidentItem extends Incident {
+  readonly pk: string;
+  readonly sk: string;
+  readonly eventSeq: number;
+  readonly openKey: string;
+}
+
+function isConditionFailure(err: unknown): boolean {
+  return err instanceof ConditionalCheckFailedException || (err instanceof Error && err.name === 'ConditionalCheckFailedException');
+}
+
+/** Drops `undefined` members (plain objects and arrays, deeply): the document client refuses them by default. */
+function withoutUndefined<T>(value: T): T {
+  if (Array.isArray(value)) return value.filter((v) => v !== undefined).map(withoutUndefined) as T;
+  if (value !== null && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value as Record<string, unknown>)) if (v !== undefined) out[k] = withoutUndefined(v);
+    return out as T;
+  }
+  return value;
+}
+
+function toIncident(i: Incident): Incident {
+  return withoutUndefined({
+    id: i.id,
+    playbook: i.playbook,
+    service: i.service,
+    severity: i.severity,
+    status: i.status,
+    alarm: i.alarm,
+    executionArn: i.executionArn,
+    timestamps: i.timestamps,
+  });
+}
+
+function toEvent(item: Record<string, unknown>): TimelineEvent {
+  const e = item as unknown as TimelineEvent;
+  return withoutUndefined({
+    incidentId: e.incidentId,
+    at: e.at,
+    seq: e.seq,
+    type: e.type,
+    step: e.step,
+    actor: e.actor,
+    summary: e.summary,
+    before: e.before,
+    after: e.after,
+    data: e.data,
+  });
+}
+
+/**
+ * The next incident id of a UTC day, `INC-YYYYMMDD-NNN`, from an atomic daily counter
+ * (zero-padded to three digits, more past 999).
+ *
+ * @example
+ * await nextIncidentId(doc, tables, new Date('2026-02-09T14:15:00Z')) // 'INC-20260209-001'
+ */
+export async function nextIncidentId(doc: DynamoDBDocumentClient, tables: IncidentTables, date: Date | string): Promise<string> {
+  const day = incidentDay(date);
+  const out = await doc.send(
+    new UpdateCommand({
+      TableName: tables.incidents,
+      Key: counterKey(day),
+      UpdateExpression: 'ADD #n :one',
+      ExpressionAttributeNames: { '#n': 'n' },
+      ExpressionAttributeValues: { ':one': 1 },
+      ReturnValues: 'UPDATED_NEW',
+    }),
+  );
+  const n = Number(out.Attributes?.n);
+  return `INC-${day}-${String(n).padStart(3, '0')}`;
+}
+
+/** Reads an incident; undefined when there is none. */
+async function readIncidentItem(doc: DynamoDBDocumentClient, tables: IncidentTables, id: string): Promise<IncidentItem | undefined> {
+  const out = await doc.send(new GetCommand({ TableName: tables.incidents, Key: incidentKey(id), ConsistentRead: true }));
+  return out.Item as IncidentItem | undefined;
+}
+
+/** Reads an incident. @throws IncidentNotFoundError */
+export async function getIncident(doc: DynamoDBDocumentClient, tables: IncidentTables, id: string): Promise<Incident> {
+  const item = await readIncidentItem(doc, tables, id);
+  if (!item) throw new IncidentNotFoundError(id);
+  return toIncident(item);
+}
+
+/** The open (not yet resolved or failed) incident of a (playbook, service), if any. */
+export async function findOpenIncident(
+  doc: DynamoDBDocumentClient,
+  tables: IncidentTables,
+  playbook: string,
+  service: string,
+): Promise<Incident | undefined> {
+  const open = await readOpenItem(doc, tables, playbook, service);
+  if (!open) return undefined;
+  const item = await readIncidentItem(doc, tables, open.incidentId);
+  const incident = item ? toIncident(item) : open.incident;
+  return isFinalStatus(incident.status) ? undefined : incident;
+}
+
+async function readOpenItem(doc: DynamoDBDocumentClient, tables: IncidentTables, playbook: string, service: string): Promise<OpenItem | undefined> {
+  const out = await doc.send(new GetCommand({ TableName: tables.incidents, Key: openKey(playbook, service), ConsistentRead: true }));
+  return out.Item as OpenItem | undefined;
+}
+
+export interface OpenIncidentInput {
+  readonly playbook: string;
+  readonly service: string;
+  readonly severity: Severity;
+  readonly alarm?: IncidentAlarm;
+  /** When the agent received the alarm; also picks the day of the id. */
+  readonly detectedAt: Date | string;
+  /** When the anomaly began. */
+  readonly anomalyStartedAt: Date | string;
+}
+
+export interface OpenOrJoinResult {
+  readonly incident: Incident;
+  /**
+   * True when the alarm joined an incident another alarm had opened (an `alarm_joined` event
+   * was recorded). False for the alarm that opened it, including a retry or redelivery of that
+   * same alarm (same alarm name and detectedAt): that caller should (re)start the execution.
+   */
+  readonly joined: boolean;
+  /** True when this call completed an incident whose opener stopped before writing it. */
+  readonly recovered: boolean;
+}
+
+/**
+ * Opens the incident of a (playbook, service), or joins the one already open.
+ *
+ * Safe under concurrency: of N simultaneous alarms for one key, one opens and N−1 join. Safe
+ * under crashes: see the module header. Ids pre-allocated by callers that lose the race for the
+ * open-incident key are burned: the day's numbers are unique and increasing, not gap-free.
+ *
+ * An open-incident key left behind by an incident that has since been resolved or failed (a
+ * crash inside `transitionIncident`) is cleared here, and a new incident is opened.
+ *
+ * @throws IncidentContentionError when the retry budget runs out (safe to call again)
+ */
+export async function openOrJoinIncident(
+  doc: DynamoDBDocumentClient,
+  tables: IncidentTables,
+  input: OpenIncidentInput,
+): Promise<OpenOrJoinResult> {
+  const detectedAt = toIso(input.detectedAt);
+  const anomalyStartedAt = toIso(input.anomalyStartedAt);
+  const alarmKey = `${input.alarm?.name ?? ''}@${detectedAt}`;
+  const key = openKey(input.playbook, input.service);
+
+  for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt += 1) {
+    let open = await readOpenItem(doc, tables, input.playbook, input.service);
+    if (!open) {
+      const id = await nextIncidentId(doc, tables, detectedAt);
+      const incident: Incident = withoutUndefined({
+        id,
+        playbook: input.playbook,
+        service: input.service,
+        severity: input.severity,
+        status: 'OPEN' as const,
+        alarm: input.alarm,
+        timestamps: { anomalyStartedAt, detectedAt },
+      });
+      const reservation: OpenItem = { ...key, incidentId: id, openedBy: alarmKey, incident };
+      try {
+        await doc.send(
+          new PutCommand({
+            TableName: tables.incidents,
+            Item: reservation,
+            ConditionExpression: 'attribute_not_exists(pk)',
+          }),
+        );
+      } catch (err) {
+        if (!isConditionFailure(err)) throw err;
+        continue; // Another alarm reserved the key first: `id` is burned; join theirs.
+      }
+      open = reservation;
+      const { item } = await completeIncident(doc, tables, open);
+      return { incident: toIncident(item), joined: false, recovered: false };
+    }
+
+    let item = await readIncidentItem(doc, tables, open.incidentId);
+    let recovered = false;
+    if (!item) {
+      const completed = await completeIncident(doc, tables, open);
+      item = completed.item;
+      recovered = completed.wrote;
+    }
+    if (isFinalStatus(item.status)) {
+      await releaseOpenKey(doc, tables, key, item.id);
+      continue;
+    }
+    if (open.openedBy === alarmKey) return { incident: toIncident(item), joined: false, recovered };
+
+    const joined = await appendEventIfActive(doc, tables, item.id, {
+      at: detectedAt,
+      type: STORE_EVENT_TYPES.alarmJoined,
+      actor: 'agent',
+      summary: `alarm ${input.alarm?.name ?? '(unnamed)'} joined the open incident (severity ${input.severity})`,
+      data: withoutUndefined({ alarm: input.alarm, severity: input.severity, anomalyStartedAt }),
+    });
+    if (joined === 'final') continue; // Resolved between our read and our event: open a new one.
+    return { incident: toIncident(item), joined: true, recovered };
+  }
+  throw new IncidentContentionError(
+    `could not open or join an incident for ${key.pk} after ${MAX_ATTEMPTS} attempts: concurrent writers kept winning; retry the call`,
+  );
+}
+
+/**
+ * Writes the incident item (and its `incident_opened` event) from an open-incident reservation.
+ * Idempotent: the event goes first with a fixed key, then the incident by a conditional put, so
+ * an existing incident item implies its opened event exists.
+ */
+async function completeIncident(
+  doc: DynamoDBDocumentClient,
+  tables: IncidentTables,
+  open: OpenItem,
+): Promise<{ item: IncidentItem; wrote: boolean }> {
+  const incident = open.incident;
+  const opened: TimelineEvent = withoutUndefined({
+    incidentId: incident.id,
+    at: incident.timestamps.detectedAt,
+    seq: OPENED_EVENT_SEQ,
+    type: STORE_EVENT_TYPES.opened,
+    actor: 'agent',
+    summary: `incident opened by alarm ${incident.alarm?.name ?? '(unnamed)'}: playbook ${incident.playbook}, service ${incident.service}, severity ${incident.severity}`,
+    after: { status: incident.status },
+    data: withoutUndefined({ alarm: incident.alarm, anomalyStartedAt: incident.timestamps.anomalyStartedAt }),
+  });
+  await doc.send(
+    new PutCommand({
+      TableName: tables.incidents,
+      Item: { pk: incident.id, sk: eventSk(opened.at, opened.seq), ...opened },
+    }),
+  );
+  const item: IncidentItem = { ...incident, ...incidentKey(incident.id), eventSeq: OPENED_EVENT_SEQ, openKey: open.pk };
+  try {
+    await doc.send(new PutCommand({ TableName: tables.incidents, Item: item, ConditionExpression: 'attribute_not_exists(pk)' }));
+    return { item, wrote: true };
+  } catch (err) {
+    if (!isConditionFailure(err)) throw err;
+  }
+  const existing = await readIncidentItem(doc, tables, incident.id);
+  if (!existing) throw new IncidentError(`incident ${incident.id} vanished while being completed`, { incidentId: incident.id });
+  return { item: existing, wrote: false };
+}
+
+/** Deletes the open-incident key if it still points at `incidentId` (a newer incident keeps its key). */
+async function releaseOpenKey(doc: DynamoDBDocumentClient, tables: IncidentTables, key: { pk: string; sk: string }, incidentId: string): Promise<void> {
+  try {
+    await doc.send(
+      new DeleteCommand({
+        TableName: tables.incidents,
+        Key: key,
+        ConditionExpression: 'incidentId = :id',
+        ExpressionAttributeValues: { ':id': incidentId },
+      }),
+    );
+  } catch (err) {
+    if (!isConditionFailure(err)) throw err;
+  }
+}
+
+function eventItem(incidentId: string, seq: number, event: NewTimelineEvent): Record<string, unknown> {
+  const at = toIso(event.at);
+  const e: TimelineEvent = withoutUndefined({
+    incidentId,
+    at,
+    seq,
+    type: event.type,
+    step: event.step,
+    actor: event.actor,
+    summary: event.summary,
+    before: event.before,
+    after: event.after,
+    data: event.data,
+  });
+  return { pk: incidentId, sk: eventSk(at, seq), ...e };
+}
+
+async function putEvent(doc: DynamoDBDocumentClient, tables: IncidentTables, incidentId: string, seq: number, event: NewTimelineEvent): Promise<TimelineEvent> {
+  const item = eventItem(incidentId, seq, event);
+  await doc.send(new PutCommand({ TableName: tables.incidents, Item: item }));
+  return toEvent(item);
+}
+
+/** Takes the next sequence number of an incident's timeline (atomic ADD on the incident item). */
+async function takeEventSeq(doc: DynamoDBDocumentClient, tables: IncidentTables, incidentId: string, onlyIfActive: boolean): Promise<number> {
+  const out = await doc.send(
+    new UpdateCommand({
+      TableName: tables.incidents,
+      Key: incidentKey(incidentId),
+      UpdateExpression: 'ADD eventSeq :one',
+      // Without the condition, ADD on a missing incident would create a headless item.
+      ConditionExpression: onlyIfActive ? 'attribute_exists(pk) AND NOT (#status IN (:final0, :final1))' : 'attribute_exists(pk)',
+      ExpressionAttributeNames: onlyIfActive ? { '#status': 'status' } : undefined,
+      ExpressionAttributeValues: onlyIfActive ? { ':one': 1, ':final0': FINAL_STATUSES[0], ':final1': FINAL_STATUSES[1] } : { ':one': 1 },
+      ReturnValues: 'UPDATED_NEW',
+    }),
+  );
+  return Number(out.Attributes?.eventSeq);
+}
+
+/**
+ * Appends an event to an incident's timeline. Events are ordered by time, then by their sequence
+ * number (unique per incident, from an atomic counter on the incident item).
+ *
+ * @throws IncidentNotFoundError
+ * @example
+ * await appendEvent(doc, tables, 'INC-20260209-001', {
+ *   at: new Date(), type: 'action_succeeded', step: 'rollback', actor: 'agent',
+ *   summary: 'rolled back trading-api v2.3.1 → v2.3.0', before: { image: 'v2.3.1' }, after: { image: 'v2.3.0' },
+ * });
+ */
+export async function appendEvent(
+  doc: DynamoDBDocumentClient,
+  tables: IncidentTables,
+  incidentId: string,
+  event: NewTimelineEvent,
+): Promise<TimelineEvent> {
+  let seq: number;
+  try {
+    seq = await takeEventSeq(doc, tables, incidentId, false);
+  } catch (err) {
+    if (isConditionFailure(err)) throw new IncidentNotFoundError(incidentId, { cause: err });
+    throw err;
+  }
+  return putEvent(doc, tables, incidentId, seq, event);
+}
+
+/** Appends only while the incident is not resolved or failed; 'final' otherwise. */
+async function appendEventIfActive(
+  doc: DynamoDBDocumentClient,
+  tables: IncidentTables,
+  incidentId: string,
+  event: NewTimelineEvent,
+): Promise<TimelineEvent | 'final'> {
+  let seq: number;
+  try {
+    seq = await takeEventSeq(doc, tables, incidentId, true);
+  } catch (err) {
+    if (!isConditionFailure(err)) throw err;
+    if (!(await readIncidentItem(doc, tables, incidentId))) throw new IncidentNotFoundError(incidentId, { cause: err });
+    return 'final';
+  }
+  return putEvent(doc, tables, incidentId, seq, event);
+}
+
+/** Optional context of a status change, copied to its timeline event. */
+export interface TransitionOptions {
+  /** Who moved it (`agent`, an approver, `cli:<user>`). @default 'agent' */
+  readonly actor?: string;
+  /** Why, for the timeline. */
+  readonly reason?: string;
+  /** The playbook step that moved it. */
+  readonly step?: string;
+}
+
+/**
+ * Moves an incident to another status, if the transition table allows it from the current one
+ * (the write is conditional on that status, so two concurrent moves cannot both apply), sets
+ * the matching timestamp and records a `status_changed` event:
+ * - first move to MITIGATING sets `investigatedAt` (diagnosis is done, mitigation begins);
+ * - RESOLVED sets `resolvedAt` (and `mitigatedAt` if still unset);
+ * - RESOLVED and FAILED release the open-incident key: the next alarm opens a new incident.
+ *
+ * @throws InvalidTransitionError naming the incident, its current status and `to`
+ * @throws IncidentNotFoundError
+ * @example
+ * await transitionIncident(doc, tables, 'INC-20260209-001', 'RESOLVED', new Date(), { reason: 'latency back to baseline' });
+ */
+export async function transitionIncident(
+  doc: DynamoDBDocumentClient,
+  tables: IncidentTables,
+  id: string,
+  to: IncidentStatus,
+  at: Date | string,
+  options: TransitionOptions = {},
+): Promise<Incident> {
+  const when = toIso(at);
+  for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt += 1) {
+    const current = await readIncidentItem(doc, tables, id);
+    if (!current) throw new IncidentNotFoundError(id);
+    const from = current.status;
+    if (!canTransition(from, to)) throw new InvalidTransitionError(id, from, to);
+
+    const sets = ['#status = :to'];
+    const names: Record<string, string> = { '#status': 'status' };
+    if (to === 'MITIGATING' || to === 'RESOLVED') names['#ts'] = 'timestamps';
+    if (to === 'MITIGATING') sets.push('#ts.investigatedAt = if_not_exists(#ts.investigatedAt, :at)');
+    if (to === 'RESOLVED') sets.push('#ts.resolvedAt = :at', '#ts.mitigatedAt = if_not_exists(#ts.mitigatedAt, :at)');
+    let updated: IncidentItem;
+    try {
+      const out = await doc.send(
+        new UpdateCommand({
+          TableName: tables.incidents,
+          Key: incidentKey(id),
+          UpdateExpression: `SET ${sets.join(', ')} ADD eventSeq :one`,
+          ConditionExpression: '#status = :from',
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: { ':to': to, ':from': from, ':one': 1, ...(names['#ts'] ? { ':at': when } : {}) },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      updated = out.Attributes as IncidentItem;
+    } catch (err) {
+      if (!isConditionFailure(err)) throw err;
+      continue; // Someone else moved it meanwhile: judge again from the new status.
+    }
+    await putEvent(doc, tables, id, Number(updated.eventSeq), {
+      at: when,
+      type: STORE_EVENT_TYPES.statusChanged,
+      step: options.step,
+      actor: options.actor ?? 'agent',
+      summary: `${from} → ${to}${options.reason ? `: ${options.reason}` : ''}`,
+      before: { status: from },
+      after: { status: to },
+    });
+    if (isFinalStatus(to)) await releaseOpenKey(doc, tables, { pk: updated.openKey, sk: OPEN_SK }, id);
+    return toIncident(updated);
+  }
+  throw new IncidentContentionError(`incident ${id}: status kept changing under us after ${MAX_ATTEMPTS} attempts; retry the call`, { incidentId: id });
+}
+
+/** Short name of `transitionIncident`, as the brief and the state machines call it. */
+export const transition = transitionIncident;
+
+/**
+ * Records that the mitigation is in place (sets `mitigatedAt` once) with a `mitigated` event.
+ * @throws IncidentNotFoundError
+ */
+export async function markMitigated(
+  doc: DynamoDBDocumentClient,
+  tables: IncidentTables,
+  id: string,
+  at: Date | string,
+  options: TransitionOptions = {},
+): Promise<Incident> {
+  const when = toIso(at);
+  let updated: IncidentItem;
+  try {
+    const out = await doc.send(
+      new UpdateCommand({
+        TableName: tables.incidents,
+        Key: incidentKey(id),
+        UpdateExpression: 'SET #ts.mitigatedAt = if_not_exists(#ts.mitigatedAt, :at) ADD eventSeq :one',
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeNames: { '#ts': 'timestamps' },
+        ExpressionAttributeValues: { ':at': when, ':one': 1 },
+        ReturnValues: 'ALL_NEW',
+      }),
+    );
+    updated = out.Attributes as IncidentItem;
+  } catch (err) {
+    if (isConditionFailure(err)) throw new IncidentNotFoundError(id, { cause: err });
+    throw err;
+  }
+  await putEvent(doc, tables, id, Number(updated.eventSeq), {
+    at: when,
+    type: STORE_EVENT_TYPES.mitigated,
+    step: options.step,
+    actor: options.actor ?? 'agent',
+    summary: `mitigation in place${options.reason ? `: ${options.reason}` : ''}`,
+  });
+  return toIncident(updated);
+}
+
+/**
+ * Records the playbook execution working on an incident. Idempotent for the same ARN (a
+ * redelivered alarm restarting the same-named execution); refuses a different one.
+ *
+ * @throws IncidentNotFoundError
+ * @throws IncidentError when the incident already has another execution
+ */
+export async function attachExecution(
+  doc: DynamoDBDocumentClient,
+  tables: IncidentTables,
+  id: string,
+  executionArn: string,
+  at: Date | string,
+): Promise<Incident> {
+  let updated: IncidentItem;
+  try {
+    const out = await doc.send(
+      new UpdateCommand({
+        TableName: tables.incidents,
+        Key: incidentKey(id),
+        UpdateExpression: 'SET executionArn = :arn ADD eventSeq :one',
+        ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(executionArn)',
+        ExpressionAttributeValues: { ':arn': executionArn, ':one': 1 },
+        ReturnValues: 'ALL_NEW',
+      }),
+    );
+    updated = out.Attributes as IncidentItem;
+  } catch (err) {
+    if (!isConditionFailure(err)) throw err;
+    const existing = await readIncidentItem(doc, tables, id);
+    if (!existing) throw new IncidentNotFoundError(id, { cause: err });
+    if (existing.executionArn === executionArn) return toIncident(existing);
+    throw new IncidentError(`incident ${id} already has execution ${existing.executionArn ?? '?'}, refusing ${executionArn}`, { incidentId: id });
+  }
+  await putEvent(doc, tables, id, Number(updated.eventSeq), {
+    at,
+    type: STORE_EVENT_TYPES.executionStarted,
+    actor: 'agent',
+    summary: `playbook ${updated.playbook} execution started`,
+    data: { executionArn },
+  });
+  return toIncident(updated);
+}
+
+/** The timeline of an incident, in order (time, then sequence number). */
+export async function getTimeline(doc: DynamoDBDocumentClient, tables: IncidentTables, incidentId: string): Promise<TimelineEvent[]> {
+  const events: TimelineEvent[] = [];
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const out = await doc.send(
+      new QueryCommand({
+        TableName: tables.incidents,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+        ExpressionAttributeValues: { ':pk': incidentId, ':prefix': EVENT_PREFIX },
+        ConsistentRead: true,
+        ExclusiveStartKey: startKey,
+      }),
+    );
+    for (const item of out.Items ?? []) events.push(toEvent(item));
+    startKey = out.LastEvaluatedKey;
+  } while (startKey);
+  return events;
+}
+
+export interface ListIncidentsOptions {
+  /** Only incidents in this status. */
+  readonly status?: IncidentStatus;
+  /** At most this many, newest (by detectedAt) first. @default 50 */
+  readonly limit?: number;
+}
+
+/**
+ * Incidents, newest first. A filtered Scan of the whole table: fine for the local dashboard and
+ * CLI; at production volume give the table a GSI on (status, detectedAt) and Query it instead.
+ */
+export async function listIncidents(doc: DynamoDBDocumentClient, tables: IncidentTables, options: ListIncidentsOptions = {}): Promise<Incident[]> {
+  const incidents: Incident[] = [];
+  let startKey: Record<string, unknown> | undefined;
+  const filter = options.status ? 'sk = :sk AND #status = :status' : 'sk = :sk';
+  do {
+    const out = await doc.send(
+      new ScanCommand({
+        TableName: tables.incidents,
+        FilterExpression: filter,
+        ExpressionAttributeNames: options.status ? { '#status': 'status' } : undefined,
+        ExpressionAttributeValues: options.status ? { ':sk': INCIDENT_SK, ':status': options.status } : { ':sk': INCIDENT_SK },
+        ConsistentRead: true,
+        ExclusiveStartKey: startKey,
+      }),
+    );
+    for (const item of out.Items ?? []) incidents.push(toIncident(item as Incident));
+    startKey = out.LastEvaluatedKey;
+  } while (startKey);
+  incidents.sort((a, b) => (a.timestamps.detectedAt < b.timestamps.detectedAt ? 1 : a.timestamps.detectedAt > b.timestamps.detectedAt ? -1 : b.id.localeCompare(a.id)));
+  return incidents.slice(0, options.limit ?? 50);
+}

@@ -1,0 +1,176 @@
+/**
+ * Embedded DynamoDB for local mode and integration tests: dynalite in-process, an SDK client wired
+ * to it with dummy credentials (no AWS account needed), and the agent's tables created on demand.
+ *
+ * dynalite 4 speaks single-item operations only (no TransactWriteItems, no UpdateTimeToLive):
+ * the stores are designed around conditional writes, so the same code runs here and in AWS.
+ */
+import { mkdirSync } from 'node:fs';
+import { Agent, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import {
+  CreateTableCommand,
+  DescribeTableCommand,
+  DynamoDBClient,
+  ResourceInUseException,
+  ResourceNotFoundException,
+  type CreateTableCommandInput,
+} from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { IncidentTables } from '../incident/model';
+import type { BreakerTables } from '../breaker/breaker';
+
+/** Names of the agent's DynamoDB tables (in AWS: the DataTables construct's table names). */
+export type Tables = IncidentTables & BreakerTables;
+
+/** Table names used in local mode. */
+export const LOCAL_TABLES: Tables = { incidents: 'sre-agent-incidents', breakers: 'sre-agent-breakers' };
+
+export interface DynaliteOptions {
+  /**
+   * Folder of the LevelDB store; created if missing. Omit for an in-memory store.
+   * @default in memory
+   */
+  readonly path?: string;
+  /**
+   * TCP port to listen on; 0 picks a free one (see `endpoint`).
+   * @default 0
+   */
+  readonly port?: number;
+  /**
+   * Interface to listen on.
+   * @default '127.0.0.1'
+   */
+  readonly host?: string;
+}
+
+/** A running dynalite and clients bound to it. */
+export interface LocalDynamo {
+  /** `http://host:port` of the server. */
+  readonly endpoint: string;
+  readonly client: DynamoDBClient;
+  readonly doc: DynamoDBDocumentClient;
+  /** Destroys the clients and closes the server (waiting for pending writes to reach the store). */
+  stop(): Promise<void>;
+}
+
+interface DynaliteServer extends Server {
+  close(callback?: (err?: Error) => void): this;
+}
+type DynaliteFactory = (options: { path?: string; createTableMs?: number; deleteTableMs?: number; updateTableMs?: number }) => DynaliteServer;
+
+/**
+ * An SDK client for a DynamoDB endpoint with dummy credentials and region, for local use.
+ * The socket pool is large because tests and drills run hundreds of writes in flight.
+ */
+export function localDynamoClient(endpoint: string): DynamoDBClient {
+  return new DynamoDBClient({
+    endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    maxAttempts: 3,
+    requestHandler: { httpAgent: new Agent({ keepAlive: true, maxSockets: 256 }) },
+  });
+}
+
+/** A document client with the marshalling options the stores expect. */
+export function documentClient(client: DynamoDBClient): DynamoDBDocumentClient {
+  return DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+}
+
+/**
+ * Starts dynalite in this process.
+ *
+ * @example
+ * const dynamo = await startDynalite({ path: '.sre-agent/data' });
+ * await createTables(dynamo.client, LOCAL_TABLES);
+ * // ...
+ * await dynamo.stop();
+ */
+export async function startDynalite(options: DynaliteOptions = {}): Promise<LocalDynamo> {
+  // dynalite ships no type declarations.
+  const dynalite = require('dynalite') as DynaliteFactory;
+  if (options.path !== undefined) mkdirSync(options.path, { recursive: true });
+  const server = dynalite({ path: options.path, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  const host = options.host ?? '127.0.0.1';
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  const endpoint = `http://${host}:${port}`;
+  const client = localDynamoClient(endpoint);
+  const doc = documentClient(client);
+  let stopped: Promise<void> | undefined;
+  return {
+    endpoint,
+    client,
+    doc,
+    stop: () => {
+      stopped ??= (async () => {
+        doc.destroy();
+        client.destroy();
+        server.closeAllConnections();
+        await new Promise<void>((resolve, reject) => server.close((err) => (err ? reject(err) : resolve())));
+      })();
+      return stopped;
+    },
+  };
+}
+
+function tableDefinitions(tables: Tables): CreateTableCommandInput[] {
+  return [
+    {
+      TableName: tables.incidents,
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [
+        { AttributeName: 'pk', AttributeType: 'S' },
+        { AttributeName: 'sk', AttributeType: 'S' },
+      ],
+      KeySchema: [
+        { AttributeName: 'pk', KeyType: 'HASH' },
+        { AttributeName: 'sk', KeyType: 'RANGE' },
+      ],
+    },
+    {
+      TableName: tables.breakers,
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
+      KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+    },
+  ];
+}
+
+/**
+ * Creates the Incidents and Breakers tables (keys as in the CDK DataTables construct) when
+ * missing, and waits until both are ACTIVE. Safe to call on every start.
+ *
+ * The SDK's `waitUntilTableExists` polls every 20 s at least; this polls every 50 ms.
+ *
+ * @param timeoutMs how long to wait for ACTIVE. @default 10000
+ */
+export async function createTables(client: DynamoDBClient, tables: Tables, timeoutMs = 10_000): Promise<void> {
+  for (const definition of tableDefinitions(tables)) {
+    try {
+      await client.send(new CreateTableCommand(definition));
+    } catch (err) {
+      if (!(err instanceof ResourceInUseException)) throw err;
+    }
+  }
+  const deadline = Date.now() + timeoutMs;
+  for (const name of [tables.incidents, tables.breakers]) {
+    for (;;) {
+      try {
+        const { Table } = await client.send(new DescribeTableCommand({ TableName: name }));
+        if (Table?.TableStatus === 'ACTIVE') break;
+      } catch (err) {
+        if (!(err instanceof ResourceNotFoundException)) throw err;
+      }
+      if (Date.now() > deadline) throw new Error(`table ${name} is not ACTIVE after ${timeoutMs} ms: is the DynamoDB endpoint healthy?`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+}

@@ -1,0 +1,431 @@
+/** Integration tests of the incident store against dynalite (in-process, in memory, random port; fresh tables per test). */
+import { DeleteCommand, GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import {
+  IncidentNotFoundError,
+  InvalidTransitionError,
+  appendEvent,
+  attachExecution,
+  findOpenIncident,
+  getIncident,
+  getTimeline,
+  incidentMetrics,
+  listIncidents,
+  markMitigated,
+  nextIncidentId,
+  openOrJoinIncident,
+  transitionIncident,
+  type OpenIncidentInput,
+} from '../../lib/incident';
+import { IncidentError } from '../../lib/incident/errors';
+import { createTables, startDynalite, type LocalDynamo, type Tables } from '../../lib/local/dynalite';
+
+let dynamo: LocalDynamo;
+let tables: Tables;
+let tableCount = 0;
+
+beforeAll(async () => {
+  dynamo = await startDynalite({ port: 0 });
+});
+
+afterAll(async () => {
+  await dynamo.stop();
+});
+
+beforeEach(async () => {
+  tableCount += 1;
+  tables = { incidents: `incidents-${tableCount}`, breakers: `breakers-${tableCount}` };
+  await createTables(dynamo.client, tables);
+});
+
+const DAY = '2026-02-09';
+const at = (hhmm: string, seconds = 0): string => `${DAY}T${hhmm}:${String(seconds).padStart(2, '0')}.000Z`;
+
+function alarm(overrides: Partial<OpenIncidentInput> & { name?: string } = {}): OpenIncidentInput {
+  const { name, ...rest } = overrides;
+  return {
+    playbook: 'api-latency',
+    service: 'trading-api',
+    severity: 'HIGH',
+    alarm: { name: name ?? 'trading-api-p99-latency', reason: 'Threshold crossed' },
+    detectedAt: at('14:15'),
+    anomalyStartedAt: at('14:00'),
+    ...rest,
+  };
+}
+
+/** A document client that fails like a dying process on the first command `crashOn` picks, then works again. */
+function crashingDoc(crashOn: (command: unknown) => boolean): DynamoDBDocumentClient {
+  let crashed = false;
+  return {
+    send: (command: unknown) => {
+      if (!crashed && crashOn(command)) {
+        crashed = true;
+        return Promise.reject(new Error('simulated crash'));
+      }
+      return dynamo.doc.send(command as PutCommand);
+    },
+  } as unknown as DynamoDBDocumentClient;
+}
+
+const isPut = (pred: (item: Record<string, unknown>) => boolean) => (c: unknown) => c instanceof PutCommand && pred(c.input.Item ?? {});
+
+async function rawItem(pk: string, sk: string): Promise<Record<string, unknown> | undefined> {
+  return (await dynamo.doc.send(new GetCommand({ TableName: tables.incidents, Key: { pk, sk }, ConsistentRead: true }))).Item;
+}
+
+describe('Incident store (dynalite)', () => {
+  describe('Function: nextIncidentId', () => {
+    it('numbers the incidents of a UTC day INC-YYYYMMDD-001, -002, -003 in order', async () => {
+      const ids = [];
+      for (let i = 0; i < 3; i += 1) ids.push(await nextIncidentId(dynamo.doc, tables, new Date(at('23:59'))));
+
+      expect(ids).toEqual(['INC-20260209-001', 'INC-20260209-002', 'INC-20260209-003']);
+    });
+
+    it('keeps a separate counter per UTC day', async () => {
+      await nextIncidentId(dynamo.doc, tables, at('10:00'));
+
+      const nextDay = await nextIncidentId(dynamo.doc, tables, '2026-02-10T00:00:01Z');
+
+      expect(nextDay).toBe('INC-20260210-001');
+    });
+
+    it('hands 100 concurrent callers 100 unique ids, 001 to 100', async () => {
+      const ids = await Promise.all(Array.from({ length: 100 }, () => nextIncidentId(dynamo.doc, tables, at('12:00'))));
+
+      expect(new Set(ids).size).toBe(100);
+      expect([...ids].sort()).toEqual(Array.from({ length: 100 }, (_, i) => `INC-20260209-${String(i + 1).padStart(3, '0')}`));
+    });
+
+    it('widens the number past 999 instead of wrapping', async () => {
+      await dynamo.doc.send(new PutCommand({ TableName: tables.incidents, Item: { pk: 'COUNTER#20260209', sk: 'COUNTER', n: 999 } }));
+
+      expect(await nextIncidentId(dynamo.doc, tables, at('12:00'))).toBe('INC-20260209-1000');
+    });
+  });
+
+  describe('Function: openOrJoinIncident', () => {
+    it('opens an incident with status OPEN, its alarm and timestamps, and an incident_opened event', async () => {
+      const result = await openOrJoinIncident(dynamo.doc, tables, alarm());
+
+      expect(result).toEqual({
+        joined: false,
+        recovered: false,
+        incident: {
+          id: 'INC-20260209-001',
+          playbook: 'api-latency',
+          service: 'trading-api',
+          severity: 'HIGH',
+          status: 'OPEN',
+          alarm: { name: 'trading-api-p99-latency', reason: 'Threshold crossed' },
+          timestamps: { anomalyStartedAt: at('14:00'), detectedAt: at('14:15') },
+        },
+      });
+      expect(await getIncident(dynamo.doc, tables, 'INC-20260209-001')).toEqual(result.incident);
+      const timeline = await getTimeline(dynamo.doc, tables, 'INC-20260209-001');
+      expect(timeline.map((e) => [e.type, e.seq])).toEqual([['incident_opened', 0]]);
+    });
+
+    it('joins the open incident on a second alarm and records an alarm_joined event', async () => {
+      const first = await openOrJoinIncident(dynamo.doc, tables, alarm());
+
+      const second = await openOrJoinIncident(dynamo.doc, tables, alarm({ name: 'trading-api-5xx', detectedAt: at('14:16') }));
+
+      expect(second.joined).toBe(true);
+      expect(second.incident.id).toBe(first.incident.id);
+      const timeline = await getTimeline(dynamo.doc, tables, first.incident.id);
+      expect(timeline.map((e) => e.type)).toEqual(['incident_opened', 'alarm_joined']);
+      expect(timeline[1]?.summary).toContain('trading-api-5xx');
+    });
+
+    it('opens exactly one incident for 50 concurrent alarms on one (playbook, service); the other 49 join', async () => {
+      const results = await Promise.all(
+        Array.from({ length: 50 }, (_, i) => openOrJoinIncident(dynamo.doc, tables, alarm({ name: `alarm-${i}`, detectedAt: at('14:15', i) }))),
+      );
+
+      const opened = results.filter((r) => !r.joined);
+      const joined = results.filter((r) => r.joined);
+      expect(opened).toHaveLength(1);
+      expect(joined).toHaveLength(49);
+      const id = opened[0]!.incident.id;
+      expect(new Set(results.map((r) => r.incident.id))).toEqual(new Set([id]));
+      expect(await listIncidents(dynamo.doc, tables, { limit: 1000 })).toHaveLength(1);
+      const timeline = await getTimeline(dynamo.doc, tables, id);
+      expect(timeline.filter((e) => e.type === 'incident_opened')).toHaveLength(1);
+      expect(timeline.filter((e) => e.type === 'alarm_joined')).toHaveLength(49);
+    });
+
+    it('opens exactly 50 incidents for 200 concurrent alarms over 50 services, with unique ids', async () => {
+      const inputs = Array.from({ length: 200 }, (_, i) =>
+        alarm({ service: `svc-${String(i % 50).padStart(2, '0')}`, name: `alarm-${i}`, detectedAt: at('14:15', i % 60) }),
+      );
+
+      const results = await Promise.all(inputs.map((input) => openOrJoinIncident(dynamo.doc, tables, input)));
+
+      const incidents = await listIncidents(dynamo.doc, tables, { limit: 1000 });
+      expect(incidents).toHaveLength(50);
+      expect(new Set(incidents.map((i) => i.service)).size).toBe(50);
+      expect(new Set(incidents.map((i) => i.id)).size).toBe(50);
+      for (const i of incidents) expect(i.id).toMatch(/^INC-20260209-\d{3}$/);
+      expect(results.filter((r) => !r.joined)).toHaveLength(50);
+      expect(results.filter((r) => r.joined)).toHaveLength(150);
+      results.forEach((r, i) => expect(r.incident.service).toBe(inputs[i]!.service));
+    });
+
+    it('treats a redelivery of the opening alarm (same name and detectedAt) as the opener, not a join', async () => {
+      const first = await openOrJoinIncident(dynamo.doc, tables, alarm());
+
+      const again = await openOrJoinIncident(dynamo.doc, tables, alarm());
+
+      expect(again).toEqual({ incident: first.incident, joined: false, recovered: false });
+      expect((await getTimeline(dynamo.doc, tables, first.incident.id)).map((e) => e.type)).toEqual(['incident_opened']);
+    });
+
+    it.each([
+      ['before the incident_opened event', isPut((item) => String(item.pk).startsWith('INC-'))],
+      ['after the incident_opened event, before the incident item', isPut((item) => item.sk === 'INCIDENT')],
+    ])('completes the same incident on retry when the opener died %s', async (_where, crashOn) => {
+      await expect(openOrJoinIncident(crashingDoc(crashOn), tables, alarm())).rejects.toThrow('simulated crash');
+      const reservation = await rawItem('OPEN#api-latency#trading-api', 'OPEN');
+      expect(reservation?.incidentId).toBe('INC-20260209-001');
+      await expect(getIncident(dynamo.doc, tables, 'INC-20260209-001')).rejects.toThrow(IncidentNotFoundError);
+
+      const retry = await openOrJoinIncident(dynamo.doc, tables, alarm());
+
+      expect(retry.joined).toBe(false);
+      expect(retry.recovered).toBe(true);
+      expect(retry.incident.id).toBe('INC-20260209-001');
+      expect(await getIncident(dynamo.doc, tables, 'INC-20260209-001')).toEqual(retry.incident);
+      expect((await getTimeline(dynamo.doc, tables, retry.incident.id)).map((e) => e.type)).toEqual(['incident_opened']);
+      // No second id was drawn: the next one is 002.
+      expect(await nextIncidentId(dynamo.doc, tables, at('15:00'))).toBe('INC-20260209-002');
+    });
+
+    it('lets another alarm complete an incident whose opener died, and join it', async () => {
+      await expect(openOrJoinIncident(crashingDoc(isPut((item) => item.sk === 'INCIDENT')), tables, alarm())).rejects.toThrow('simulated crash');
+
+      const other = await openOrJoinIncident(dynamo.doc, tables, alarm({ name: 'trading-api-5xx', detectedAt: at('14:17') }));
+
+      expect(other).toMatchObject({ joined: true, recovered: true, incident: { id: 'INC-20260209-001', status: 'OPEN' } });
+      expect((await getTimeline(dynamo.doc, tables, 'INC-20260209-001')).map((e) => e.type)).toEqual(['incident_opened', 'alarm_joined']);
+    });
+
+    it('opens a new incident for an alarm after the previous one was resolved', async () => {
+      const first = await openOrJoinIncident(dynamo.doc, tables, alarm());
+      await transitionIncident(dynamo.doc, tables, first.incident.id, 'RESOLVED', at('14:38'));
+
+      const next = await openOrJoinIncident(dynamo.doc, tables, alarm({ detectedAt: at('15:02'), anomalyStartedAt: at('15:00') }));
+
+      expect(next.joined).toBe(false);
+      expect(next.incident.id).toBe('INC-20260209-002');
+      expect(await findOpenIncident(dynamo.doc, tables, 'api-latency', 'trading-api')).toEqual(next.incident);
+      expect((await getIncident(dynamo.doc, tables, first.incident.id)).status).toBe('RESOLVED');
+    });
+
+    it('clears an open key left behind by a resolution that died before releasing it, and opens a new incident', async () => {
+      const first = await openOrJoinIncident(dynamo.doc, tables, alarm());
+      await expect(
+        transitionIncident(crashingDoc((c) => c instanceof DeleteCommand), tables, first.incident.id, 'RESOLVED', at('14:38')),
+      ).rejects.toThrow('simulated crash');
+      expect(await rawItem('OPEN#api-latency#trading-api', 'OPEN')).toBeDefined();
+
+      const next = await openOrJoinIncident(dynamo.doc, tables, alarm({ detectedAt: at('15:02') }));
+
+      expect(next).toMatchObject({ joined: false, incident: { id: 'INC-20260209-002', status: 'OPEN' } });
+      expect((await getTimeline(dynamo.doc, tables, first.incident.id)).map((e) => e.type)).toEqual(['incident_opened', 'status_changed']);
+    });
+
+    it('keeps joining an escalated incident (humans are on it)', async () => {
+      const first = await openOrJoinIncident(dynamo.doc, tables, alarm());
+      await transitionIncident(dynamo.doc, tables, first.incident.id, 'ESCALATED', at('14:30'));
+
+      const later = await openOrJoinIncident(dynamo.doc, tables, alarm({ name: 'again', detectedAt: at('14:31') }));
+
+      expect(later).toMatchObject({ joined: true, incident: { id: first.incident.id, status: 'ESCALATED' } });
+    });
+  });
+
+  describe('Function: transitionIncident', () => {
+    it('walks OPEN → MITIGATING → AWAITING_APPROVAL → MITIGATING → RESOLVED and stamps each milestone once', async () => {
+      const { incident } = await openOrJoinIncident(dynamo.doc, tables, alarm());
+
+      await transitionIncident(dynamo.doc, tables, incident.id, 'MITIGATING', at('14:16'));
+      await transitionIncident(dynamo.doc, tables, incident.id, 'AWAITING_APPROVAL', at('14:17'), { step: 'rollback', reason: 'approval sent to @john' });
+      await transitionIncident(dynamo.doc, tables, incident.id, 'MITIGATING', at('14:19'), { actor: 'john' });
+      const resolved = await transitionIncident(dynamo.doc, tables, incident.id, 'RESOLVED', at('14:38'));
+
+      expect(resolved.status).toBe('RESOLVED');
+      expect(resolved.timestamps).toEqual({
+        anomalyStartedAt: at('14:00'),
+        detectedAt: at('14:15'),
+        investigatedAt: at('14:16'),
+        mitigatedAt: at('14:38'),
+        resolvedAt: at('14:38'),
+      });
+      const changes = (await getTimeline(dynamo.doc, tables, incident.id)).filter((e) => e.type === 'status_changed');
+      expect(changes.map((e) => e.summary)).toEqual([
+        'OPEN → MITIGATING',
+        'MITIGATING → AWAITING_APPROVAL: approval sent to @john',
+        'AWAITING_APPROVAL → MITIGATING',
+        'MITIGATING → RESOLVED',
+      ]);
+      expect(changes[1]).toMatchObject({ step: 'rollback', before: { status: 'MITIGATING' }, after: { status: 'AWAITING_APPROVAL' } });
+      expect(changes[2]?.actor).toBe('john');
+      expect(await rawItem('OPEN#api-latency#trading-api', 'OPEN')).toBeUndefined();
+    });
+
+    it('keeps the mitigatedAt recorded by markMitigated when the incident is resolved later', async () => {
+      const { incident } = await openOrJoinIncident(dynamo.doc, tables, alarm());
+      await transitionIncident(dynamo.doc, tables, incident.id, 'MITIGATING', at('14:16'));
+
+      await markMitigated(dynamo.doc, tables, incident.id, at('14:25'), { step: 'rollback' });
+      const resolved = await transitionIncident(dynamo.doc, tables, incident.id, 'RESOLVED', at('14:38'));
+
+      expect(resolved.timestamps.mitigatedAt).toBe(at('14:25'));
+      expect(resolved.timestamps.resolvedAt).toBe(at('14:38'));
+    });
+
+    it.each([
+      ['OPEN', 'AWAITING_APPROVAL', []],
+      ['RESOLVED', 'MITIGATING', ['RESOLVED']],
+      ['FAILED', 'RESOLVED', ['FAILED']],
+      ['ESCALATED', 'MITIGATING', ['ESCALATED']],
+    ] as const)('refuses %s → %s with InvalidTransitionError naming the id and both statuses', async (from, to, path) => {
+      const { incident } = await openOrJoinIncident(dynamo.doc, tables, alarm());
+      for (const step of path) await transitionIncident(dynamo.doc, tables, incident.id, step, at('14:20'));
+
+      const attempt = transitionIncident(dynamo.doc, tables, incident.id, to, at('14:30'));
+
+      await expect(attempt).rejects.toThrow(InvalidTransitionError);
+      await expect(attempt).rejects.toThrow(`incident ${incident.id} cannot move from ${from} to ${to}`);
+      await expect(attempt).rejects.toMatchObject({ name: 'InvalidTransitionError', incidentId: incident.id, from, to });
+      expect((await getIncident(dynamo.doc, tables, incident.id)).status).toBe(from);
+    });
+
+    it('lets exactly one of two concurrent final transitions win', async () => {
+      const { incident } = await openOrJoinIncident(dynamo.doc, tables, alarm());
+      await transitionIncident(dynamo.doc, tables, incident.id, 'MITIGATING', at('14:16'));
+
+      const outcomes = await Promise.allSettled([
+        transitionIncident(dynamo.doc, tables, incident.id, 'RESOLVED', at('14:38')),
+        transitionIncident(dynamo.doc, tables, incident.id, 'FAILED', at('14:38')),
+      ]);
+
+      expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(1);
+      const refused = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+      expect(refused?.reason).toBeInstanceOf(InvalidTransitionError);
+      const changes = (await getTimeline(dynamo.doc, tables, incident.id)).filter((e) => e.type === 'status_changed');
+      expect(changes).toHaveLength(2);
+    });
+
+    it('throws IncidentNotFoundError naming an unknown id', async () => {
+      await expect(transitionIncident(dynamo.doc, tables, 'INC-20260209-404', 'RESOLVED', at('14:38'))).rejects.toThrow(
+        new IncidentNotFoundError('INC-20260209-404'),
+      );
+    });
+  });
+
+  describe('Function: appendEvent and getTimeline', () => {
+    it('returns the timeline ordered by time, then by sequence number for equal times', async () => {
+      const { incident } = await openOrJoinIncident(dynamo.doc, tables, alarm());
+
+      await appendEvent(dynamo.doc, tables, incident.id, { at: at('14:17'), type: 'risk_assessed', summary: 'risk MEDIUM (0.55)' });
+      await appendEvent(dynamo.doc, tables, incident.id, { at: at('14:16'), type: 'root_cause', summary: 'deploy v2.3.1' });
+      await appendEvent(dynamo.doc, tables, incident.id, { at: at('14:17'), type: 'approval_requested', actor: 'agent', summary: 'asked @john' });
+      await appendEvent(dynamo.doc, tables, incident.id, {
+        at: new Date(at('14:20')),
+        type: 'action_started',
+        step: 'rollback',
+        summary: 'rollback v2.3.1 → v2.3.0',
+        before: { image: 'v2.3.1' },
+        after: { image: 'v2.3.0' },
+        data: { deployment: 'trading-api', ignored: undefined },
+      });
+      const timeline = await getTimeline(dynamo.doc, tables, incident.id);
+
+      expect(timeline.map((e) => [e.at.slice(11, 16), e.seq, e.type])).toEqual([
+        ['14:15', 0, 'incident_opened'],
+        ['14:16', 2, 'root_cause'],
+        ['14:17', 1, 'risk_assessed'],
+        ['14:17', 3, 'approval_requested'],
+        ['14:20', 4, 'action_started'],
+      ]);
+      expect(timeline[4]).toEqual({
+        incidentId: incident.id,
+        at: at('14:20'),
+        seq: 4,
+        type: 'action_started',
+        step: 'rollback',
+        summary: 'rollback v2.3.1 → v2.3.0',
+        before: { image: 'v2.3.1' },
+        after: { image: 'v2.3.0' },
+        data: { deployment: 'trading-api' },
+      });
+    });
+
+    it('gives 100 concurrent appends 100 distinct sequence numbers', async () => {
+      const { incident } = await openOrJoinIncident(dynamo.doc, tables, alarm());
+
+      const events = await Promise.all(
+        Array.from({ length: 100 }, (_, i) => appendEvent(dynamo.doc, tables, incident.id, { at: at('14:20'), type: 'metric_read', summary: `read ${i}` })),
+      );
+
+      expect(new Set(events.map((e) => e.seq)).size).toBe(100);
+      expect(await getTimeline(dynamo.doc, tables, incident.id)).toHaveLength(101);
+    });
+
+    it('refuses an event for an unknown incident without creating it', async () => {
+      await expect(appendEvent(dynamo.doc, tables, 'INC-20260209-404', { at: at('14:20'), type: 'x', summary: 'x' })).rejects.toThrow(
+        'incident INC-20260209-404 not found',
+      );
+      expect(await rawItem('INC-20260209-404', 'INCIDENT')).toBeUndefined();
+    });
+  });
+
+  describe('Function: attachExecution', () => {
+    it('records the execution once, accepts the same ARN again and refuses another', async () => {
+      const { incident } = await openOrJoinIncident(dynamo.doc, tables, alarm());
+      const arn = `arn:aws:states:us-east-1:123456789012:execution:api-latency:${incident.id}`;
+
+      const attached = await attachExecution(dynamo.doc, tables, incident.id, arn, at('14:15', 2));
+      const again = await attachExecution(dynamo.doc, tables, incident.id, arn, at('14:15', 3));
+
+      expect(attached.executionArn).toBe(arn);
+      expect(again).toEqual(attached);
+      await expect(attachExecution(dynamo.doc, tables, incident.id, `${arn}-2`, at('14:16'))).rejects.toThrow(IncidentError);
+      expect((await getTimeline(dynamo.doc, tables, incident.id)).filter((e) => e.type === 'execution_started')).toHaveLength(1);
+    });
+  });
+
+  describe('Function: listIncidents', () => {
+    it('lists newest first, filters by status and honours the limit', async () => {
+      const a = await openOrJoinIncident(dynamo.doc, tables, alarm({ service: 'a', detectedAt: at('10:00') }));
+      const b = await openOrJoinIncident(dynamo.doc, tables, alarm({ service: 'b', detectedAt: at('11:00') }));
+      const c = await openOrJoinIncident(dynamo.doc, tables, alarm({ service: 'c', detectedAt: at('12:00') }));
+      await transitionIncident(dynamo.doc, tables, b.incident.id, 'RESOLVED', at('11:30'));
+
+      expect((await listIncidents(dynamo.doc, tables)).map((i) => i.id)).toEqual([c.incident.id, b.incident.id, a.incident.id]);
+      expect((await listIncidents(dynamo.doc, tables, { status: 'OPEN' })).map((i) => i.id)).toEqual([c.incident.id, a.incident.id]);
+      expect((await listIncidents(dynamo.doc, tables, { status: 'RESOLVED' })).map((i) => i.id)).toEqual([b.incident.id]);
+      expect((await listIncidents(dynamo.doc, tables, { limit: 1 })).map((i) => i.id)).toEqual([c.incident.id]);
+    });
+  });
+
+  describe('Function: incidentMetrics', () => {
+    it('reproduces the seed §5.1 report: MTTD 15 min, MTTI 1 min, MTTR 23 min', async () => {
+      const { incident } = await openOrJoinIncident(dynamo.doc, tables, alarm({ detectedAt: at('14:15'), anomalyStartedAt: at('14:00') }));
+      await transitionIncident(dynamo.doc, tables, incident.id, 'MITIGATING', at('14:16'));
+      await transitionIncident(dynamo.doc, tables, incident.id, 'AWAITING_APPROVAL', at('14:17'));
+      await transitionIncident(dynamo.doc, tables, incident.id, 'MITIGATING', at('14:19'));
+      const resolved = await transitionIncident(dynamo.doc, tables, incident.id, 'RESOLVED', at('14:38'));
+
+      expect(incidentMetrics(resolved)).toEqual({ mttdSeconds: 15 * 60, mttiSeconds: 60, mttrSeconds: 23 * 60 });
+    });
+
+    it('leaves MTTI and MTTR undefined while the incident is still open', async () => {
+      const { incident } = await openOrJoinIncident(dynamo.doc, tables, alarm());
+
+      expect(incidentMetrics(incident)).toEqual({ mttdSeconds: 900, mttiSeconds: undefined, mttrSeconds: undefined });
+    });
+  });
+});
