@@ -1,0 +1,4 @@
+/** incident handler: placeholder until the incident runtime lands (the CDK stack needs the entry file to exist). */
+export async function handler(): Promise<never> {
+  throw new Error('incident handler: not implemented yet (see README status)');
+}

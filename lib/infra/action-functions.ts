@@ -1,0 +1,186 @@
+/**
+ * One Lambda per registry action (lib/actions/<name>.ts), each with its own role holding exactly
+ * the IAM actions its definition declares, scoped to a resource wherever one is knowable.
+ *
+ * Blacklisted actions (§3.1: DNS failover, wallet transfers, RDS failover, pausing trading
+ * pairs) get no function at all: the compiler never emits a Task for them, and a function that
+ * does not exist cannot be invoked by mistake, by a hand-edited ASL, or by anyone with
+ * lambda:InvokeFunction. A manifest that asks for one fails the synth (see PlaybookMachines).
+ */
+import * as path from 'node:path';
+import { Duration } from 'aws-cdk-lib';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import { Construct } from 'constructs';
+import { ACTIONS, type ActionDefinition } from '../actions';
+import { AgentFunction, REPO_ROOT, accountArn, type PermissionGrant } from './agent-function';
+import { SECRET_NAME_PREFIX, type FunctionEnvironment } from './function-environment';
+import type { Notifications } from './notifications';
+
+type AnyAction = ActionDefinition<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+/** What the resource-scoping rules may refer to. */
+interface ScopeContext {
+  readonly eksClusterName?: string;
+  readonly notifications: Notifications;
+}
+
+const READ_ONLY_MSK = 'MSK cluster, topic and consumer group are named by the playbook at run time; these read-only calls are scoped to the MSK resources of this account and region (cluster/<name>/<uuid>, topic|group/<cluster>/<uuid>/<name>).';
+
+/**
+ * Resource scope of each IAM action the registry uses. An IAM action missing here is granted on
+ * "*" without a reason, which cdk-nag (AwsSolutions-IAM5) refuses: add its rule here.
+ */
+const RESOURCE_SCOPES: Readonly<Record<string, (c: ScopeContext) => PermissionGrant[]>> = {
+  'eks:DescribeCluster': (c) =>
+    c.eksClusterName
+      ? [{ actions: ['eks:DescribeCluster'], resources: [accountArn('eks', `cluster/${c.eksClusterName}`)] }]
+      : [
+          {
+            actions: ['eks:DescribeCluster'],
+            resources: [accountArn('eks', 'cluster/*')],
+            wildcardReason: 'cdk.json "sre-agent:config" names no eksClusterName, so eks:DescribeCluster (read-only: endpoint and CA of the cluster) is scoped to the EKS clusters of this account and region. Set eksClusterName to scope it to one cluster ARN.',
+          },
+        ],
+  'cloudwatch:GetMetricData': () => [
+    { actions: ['cloudwatch:GetMetricData'], resources: ['*'], wildcardReason: 'cloudwatch:GetMetricData supports no resource-level permissions (AWS Service Authorization Reference), so Resource must be "*"; it only reads metrics.' },
+  ],
+  'acm:ListCertificates': () => [
+    { actions: ['acm:ListCertificates'], resources: ['*'], wildcardReason: 'acm:ListCertificates is a list call without resource-level permissions, so Resource must be "*"; it is read-only.' },
+  ],
+  'acm:DescribeCertificate': () => [
+    { actions: ['acm:DescribeCertificate'], resources: [accountArn('acm', 'certificate/*')], wildcardReason: 'The certificates to check are found at run time (ListCertificates), so the read-only DescribeCertificate is scoped to the certificates of this account and region.' },
+  ],
+  'elasticloadbalancing:DescribeListenerCertificates': () => [
+    {
+      actions: ['elasticloadbalancing:DescribeListenerCertificates'],
+      resources: ['*'],
+      wildcardReason: 'Elastic Load Balancing Describe* calls support no resource-level permissions, so Resource must be "*"; it is read-only.',
+    },
+  ],
+  'secretsmanager:GetSecretValue': () => [
+    {
+      actions: ['secretsmanager:GetSecretValue'],
+      resources: [accountArn('secretsmanager', `secret:${SECRET_NAME_PREFIX}*`)],
+      wildcardReason: `Limited to secrets named ${SECRET_NAME_PREFIX}... (integration credentials such as the ticketing and chat tokens); the trailing * also covers the random suffix Secrets Manager appends to every secret ARN.`,
+    },
+  ],
+  'sns:Publish': (c) => c.notifications.publishGrants(),
+  'elasticache:DescribeReplicationGroups': () => elastiCache('elasticache:DescribeReplicationGroups'),
+  'elasticache:ModifyReplicationGroup': () => elastiCache('elasticache:ModifyReplicationGroup'),
+  'kafka-cluster:Connect': () => [{ actions: ['kafka-cluster:Connect'], resources: [accountArn('kafka', 'cluster/*/*')], wildcardReason: READ_ONLY_MSK }],
+  'kafka-cluster:DescribeGroup': () => [{ actions: ['kafka-cluster:DescribeGroup'], resources: [accountArn('kafka', 'group/*/*/*')], wildcardReason: READ_ONLY_MSK }],
+  'kafka-cluster:DescribeTopic': () => [{ actions: ['kafka-cluster:DescribeTopic'], resources: [accountArn('kafka', 'topic/*/*/*')], wildcardReason: READ_ONLY_MSK }],
+  'rds:DescribeDBParameters': () => rdsParameterGroups('rds:DescribeDBParameters'),
+  'rds:ModifyDBParameterGroup': () => rdsParameterGroups('rds:ModifyDBParameterGroup'),
+  'rds:DescribeDBInstances': () => [
+    { actions: ['rds:DescribeDBInstances'], resources: [accountArn('rds', 'db:*')], wildcardReason: 'The DB instance is named by the playbook at run time; the read-only describe is scoped to the DB instances of this account and region.' },
+  ],
+};
+
+function elastiCache(action: string): PermissionGrant[] {
+  return [
+    {
+      actions: [action],
+      resources: [accountArn('elasticache', 'replicationgroup:*')],
+      wildcardReason: 'The replication group is named by the playbook step at run time; scoped to the replication groups of this account and region. Which group may change is decided by the approval gate and the runtime guard.',
+    },
+  ];
+}
+
+function rdsParameterGroups(action: string): PermissionGrant[] {
+  return [
+    {
+      actions: [action],
+      resources: [accountArn('rds', 'pg:*')],
+      wildcardReason: 'The parameter group is named by the playbook step at run time; scoped to the DB parameter groups of this account and region. Which change may run is decided by the approval gate and the runtime guard.',
+    },
+  ];
+}
+
+/** Grants for a list of IAM actions, merged into one statement per resource set and reason. */
+export function scopeIamActions(iamActions: readonly string[], context: ScopeContext): PermissionGrant[] {
+  const merged = new Map<string, { actions: string[]; resources: readonly string[]; wildcardReason?: string }>();
+  for (const iamAction of iamActions) {
+    const grants = RESOURCE_SCOPES[iamAction]?.(context) ?? [{ actions: [iamAction], resources: ['*'] }];
+    for (const grant of grants) {
+      const key = JSON.stringify([grant.resources, grant.wildcardReason ?? '']);
+      const entry = merged.get(key) ?? { actions: [], resources: grant.resources, wildcardReason: grant.wildcardReason };
+      for (const a of grant.actions) if (!entry.actions.includes(a)) entry.actions.push(a);
+      merged.set(key, entry);
+    }
+  }
+  return [...merged.values()];
+}
+
+export interface ActionFunctionsProps {
+  /** Environment of every action function. */
+  readonly environment: FunctionEnvironment;
+  /** The topic `sns:Publish` is scoped to. */
+  readonly notifications: Notifications;
+  /**
+   * EKS cluster that `eks:DescribeCluster` is scoped to.
+   * @default - the EKS clusters of the stack's account and region
+   */
+  readonly eksClusterName?: string;
+  /**
+   * Key for the functions' log groups.
+   * @default - CloudWatch Logs' own encryption
+   */
+  readonly logKey?: kms.IKey;
+  /**
+   * The registry.
+   * @default ACTIONS from lib/actions
+   */
+  readonly actions?: Readonly<Record<string, AnyAction>>;
+  /**
+   * Folder holding `<name>.ts` for each action.
+   * @default <repo>/lib/actions
+   */
+  readonly actionsDir?: string;
+}
+
+export class ActionFunctions extends Construct {
+  /** Blacklisted actions that got no function, by name. */
+  readonly skipped: readonly string[];
+  private readonly byName = new Map<string, AgentFunction>();
+
+  constructor(scope: Construct, id: string, props: ActionFunctionsProps) {
+    super(scope, id);
+    const registry = props.actions ?? ACTIONS;
+    const dir = props.actionsDir ?? path.join(REPO_ROOT, 'lib', 'actions');
+    const skipped: string[] = [];
+    for (const action of Object.values(registry).sort((a, b) => a.name.localeCompare(b.name))) {
+      if (action.blacklist) {
+        skipped.push(action.name);
+        continue;
+      }
+      const fn = new AgentFunction(this, action.name, {
+        entry: path.join(dir, `${action.name}.ts`),
+        description: `sre-agent action ${action.name}: ${action.description}`.slice(0, 256),
+        // Equal to the Task's TimeoutSeconds: the function stops when the step gives up on it.
+        timeout: Duration.seconds(action.timeoutSeconds),
+        environment: props.environment,
+        logKey: props.logKey,
+      });
+      fn.addPermissions(scopeIamActions(action.iamActions, { eksClusterName: props.eksClusterName, notifications: props.notifications }));
+      this.byName.set(action.name, fn);
+    }
+    this.skipped = skipped;
+  }
+
+  /** Names of the actions that have a function. */
+  get names(): string[] {
+    return [...this.byName.keys()];
+  }
+
+  /** The function of an action, or undefined for a blacklisted or unknown one. */
+  functionFor(action: string): lambda.IFunction | undefined {
+    return this.byName.get(action)?.function;
+  }
+
+  /** The wrapper (function, role, log group) of an action. */
+  agentFunctionFor(action: string): AgentFunction | undefined {
+    return this.byName.get(action);
+  }
+}

@@ -1,0 +1,44 @@
+/** The deployment configuration in cdk.json context `sre-agent:config`, checked with zod at synth. */
+import { z } from 'zod';
+
+/** Context key that holds the configuration. */
+export const CONFIG_CONTEXT_KEY = 'sre-agent:config';
+
+const metricOverride = z.looseObject({ namespace: z.string().min(1), metric: z.string().min(1) });
+
+const agentConfigSchema = z.strictObject({
+  /**
+   * Per-deployment additions to the metric catalogue (playbooks/metrics.yaml): playbook metric
+   * name → CloudWatch namespace/metric/stat/period/dimensions.
+   */
+  metrics: z.record(z.string().regex(/^[a-z][a-z0-9_]*$/), metricOverride).default({}),
+  /** Service → owning team (and, later, on-call rotation). */
+  services: z.record(z.string().min(1), z.strictObject({ owner: z.string().min(1) })).default({}),
+  notifications: z
+    .strictObject({
+      /** Subscribed to the approvals/alerts topic when set (the address confirms by mail). */
+      approvalEmail: z.email().optional(),
+    })
+    .default({}),
+  /** EKS cluster the Kubernetes actions work on; scopes eks:DescribeCluster to its ARN. */
+  eksClusterName: z.string().regex(/^[0-9A-Za-z][A-Za-z0-9\-_]*$/).optional(),
+  /** VPC of the data-plane targets (Redis, MySQL). Recorded only: no lookup at synth. */
+  vpcId: z.string().regex(/^vpc-[0-9a-f]+$/).optional(),
+});
+
+export type AgentConfig = z.infer<typeof agentConfigSchema>;
+
+/**
+ * Parses the `sre-agent:config` context value; `undefined` gives the empty configuration.
+ *
+ * @example
+ * const config = parseAgentConfig(app.node.tryGetContext(CONFIG_CONTEXT_KEY));
+ */
+export function parseAgentConfig(raw: unknown): AgentConfig {
+  const result = agentConfigSchema.safeParse(raw ?? {});
+  if (!result.success) {
+    const problems = result.error.issues.map((i) => `${[CONFIG_CONTEXT_KEY, ...i.path.map(String)].join('.')}: ${i.message}`);
+    throw new Error(`cdk.json context "${CONFIG_CONTEXT_KEY}" is invalid, so the stack cannot be synthesized; fix:\n  ${problems.join('\n  ')}`);
+  }
+  return result.data;
+}

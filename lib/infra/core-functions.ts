@@ -1,0 +1,159 @@
+/**
+ * The core Lambdas (lambdas/<kebab-name>.ts): the ones every compiled machine may call (keys of
+ * CORE_FUNCTIONS), the trigger behind EventBridge and the approval callback. What each may touch
+ * is declared in CORE_FUNCTION_SPECS below; widen it there when a handler needs more.
+ */
+import * as path from 'node:path';
+import { Duration, Stack } from 'aws-cdk-lib';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import { CORE_FUNCTIONS, type CoreFunction } from '../playbook/manifest';
+import { AgentFunction, REPO_ROOT, type PermissionGrant } from './agent-function';
+import type { DataTables } from './data-tables';
+import type { CoreFunctionEnvironment } from './function-environment';
+import type { Notifications } from './notifications';
+
+/** Core functions: CORE_FUNCTIONS keys plus the two entry points that no machine calls. */
+export type CoreFunctionName = CoreFunction | 'trigger' | 'approvalCallback';
+
+type TableName = 'incidents' | 'breakers' | 'approvals' | 'dedupe';
+
+interface CoreFunctionSpec {
+  readonly description: string;
+  /** Tables it reads and writes (item-level data calls only, no Scan). */
+  readonly tables: readonly TableName[];
+  /** Publishes to the approvals/alerts topic. */
+  readonly publishes: boolean;
+  /** Reads CloudWatch metrics (GetMetricData). */
+  readonly readsMetrics?: boolean;
+  readonly timeoutSeconds: number;
+}
+
+/** What each core function may touch. */
+export const CORE_FUNCTION_SPECS: Readonly<Record<CoreFunctionName, CoreFunctionSpec>> = {
+  trigger: {
+    description: 'alarm event → playbook, open or join the incident, breaker gate, StartExecution',
+    tables: ['incidents', 'breakers', 'dedupe'],
+    publishes: true,
+    timeoutSeconds: 30,
+  },
+  evaluate: { description: 'evaluate a step condition over metrics', tables: ['incidents'], publishes: false, readsMetrics: true, timeoutSeconds: 60 },
+  breaker: { description: 'breaker gate: auto, diagnose-only or stopped', tables: ['breakers', 'incidents'], publishes: true, timeoutSeconds: 15 },
+  approvalRequest: { description: 'record an approval and notify the approvers', tables: ['approvals', 'incidents'], publishes: true, timeoutSeconds: 30 },
+  escalate: { description: 'escalate a pending approval one level', tables: ['approvals', 'incidents'], publishes: true, timeoutSeconds: 30 },
+  incident: { description: 'record timeline events and incident status', tables: ['incidents', 'breakers'], publishes: false, timeoutSeconds: 30 },
+  report: { description: 'timeline report, MTTD/MTTI/MTTR and knowledge-base entry', tables: ['incidents'], publishes: true, timeoutSeconds: 120 },
+  approvalCallback: { description: 'approval decision → SendTaskSuccess/SendTaskFailure', tables: ['approvals', 'incidents'], publishes: false, timeoutSeconds: 15 },
+};
+
+/** Item-level data calls; the design uses single-item conditional writes and Query, never Scan. */
+const TABLE_ACTIONS = [
+  'dynamodb:GetItem',
+  'dynamodb:BatchGetItem',
+  'dynamodb:Query',
+  'dynamodb:PutItem',
+  'dynamodb:UpdateItem',
+  'dynamodb:DeleteItem',
+  'dynamodb:ConditionCheckItem',
+];
+
+export interface CoreFunctionsProps {
+  readonly tables: DataTables;
+  readonly notifications: Notifications;
+  /** Environment of every core function (the trigger also gets STATE_MACHINES, see `connectPlaybooks`). */
+  readonly environment: Omit<CoreFunctionEnvironment, 'STATE_MACHINES'>;
+  /**
+   * Key for the functions' log groups.
+   * @default - CloudWatch Logs' own encryption
+   */
+  readonly logKey?: kms.IKey;
+  /**
+   * Folder of the handler files.
+   * @default <repo>/lambdas
+   */
+  readonly lambdasDir?: string;
+}
+
+export class CoreFunctions extends Construct {
+  /**
+   * Alarm events the trigger could not take: failed asynchronous invocations of the trigger
+   * (after Lambda's retries) and events EventBridge could not deliver.
+   */
+  readonly deadLetterQueue: sqs.Queue;
+  private readonly byName = new Map<CoreFunctionName, AgentFunction>();
+
+  constructor(scope: Construct, id: string, props: CoreFunctionsProps) {
+    super(scope, id);
+    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetters', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    const dir = props.lambdasDir ?? path.join(REPO_ROOT, 'lambdas');
+    for (const [name, spec] of Object.entries(CORE_FUNCTION_SPECS) as [CoreFunctionName, CoreFunctionSpec][]) {
+      const fn = new AgentFunction(this, name, {
+        entry: path.join(dir, `${kebab(name)}.ts`),
+        description: `sre-agent ${kebab(name)}: ${spec.description}`,
+        timeout: Duration.seconds(spec.timeoutSeconds),
+        environment: props.environment,
+        logKey: props.logKey,
+        deadLetterQueue: name === 'trigger' ? this.deadLetterQueue : undefined,
+      });
+      const grants: PermissionGrant[] = [];
+      if (spec.tables.length > 0) grants.push({ actions: TABLE_ACTIONS, resources: spec.tables.map((t) => props.tables[t].tableArn) });
+      if (spec.publishes) grants.push(...props.notifications.publishGrants());
+      if (spec.readsMetrics) {
+        grants.push({
+          actions: ['cloudwatch:GetMetricData'],
+          resources: ['*'],
+          wildcardReason: 'cloudwatch:GetMetricData supports no resource-level permissions (AWS Service Authorization Reference), so Resource must be "*"; it only reads metrics.',
+        });
+      }
+      fn.addPermissions(grants);
+      this.byName.set(name, fn);
+    }
+  }
+
+  functionFor(name: CoreFunctionName): lambda.IFunction {
+    return this.agent(name).function;
+  }
+
+  /** The wrapper (function, role, log group) of a core function. */
+  agentFunctionFor(name: CoreFunctionName): AgentFunction {
+    return this.agent(name);
+  }
+
+  /** The function behind a `${Fn_...}` placeholder, or undefined when the key is not a core one. */
+  bySubstitutionKey(key: string): lambda.IFunction | undefined {
+    const name = (Object.keys(CORE_FUNCTIONS) as CoreFunction[]).find((k) => CORE_FUNCTIONS[k] === key);
+    return name ? this.functionFor(name) : undefined;
+  }
+
+  /**
+   * Lets the trigger start the playbook machines (and tells it which is which) and the approval
+   * callback answer their task tokens. Call once, with every machine.
+   */
+  connectPlaybooks(machines: ReadonlyMap<string, sfn.IStateMachine>): void {
+    const trigger = this.agent('trigger');
+    trigger.function.addEnvironment('STATE_MACHINES', Stack.of(this).toJsonString(Object.fromEntries([...machines].map(([playbook, m]) => [playbook, m.stateMachineArn]))));
+    if (machines.size === 0) return;
+    const arns = [...machines.values()].map((m) => m.stateMachineArn);
+    trigger.addPermissions([{ actions: ['states:StartExecution'], resources: arns }]);
+    // Step Functions authorizes task-token calls against the state machine of the token's execution.
+    this.agent('approvalCallback').addPermissions([{ actions: ['states:SendTaskSuccess', 'states:SendTaskFailure'], resources: arns }]);
+  }
+
+  private agent(name: CoreFunctionName): AgentFunction {
+    const fn = this.byName.get(name);
+    if (!fn) throw new Error(`core function "${name}" does not exist; CORE_FUNCTION_SPECS lists ${[...this.byName.keys()].join(', ')}`);
+    return fn;
+  }
+}
+
+/** `approvalRequest` → `approval-request`. */
+function kebab(name: string): string {
+  return name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+}

@@ -1,0 +1,114 @@
+/**
+ * The sre-agent stack: tables, the approvals/alerts topic, one Lambda per action, the core
+ * Lambdas and the compiled playbook machines, all encrypted, logged and traced.
+ */
+import { Aws, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import type { Construct } from 'constructs';
+import { ActionFunctions } from './action-functions';
+import { CONFIG_CONTEXT_KEY, parseAgentConfig, type AgentConfig } from './agent-config';
+import { CoreFunctions } from './core-functions';
+import { DataTables } from './data-tables';
+import { SECRET_NAME_PREFIX, type FunctionEnvironment } from './function-environment';
+import { Notifications } from './notifications';
+import { PlaybookMachines } from './playbook-machines';
+
+export interface SreAgentStackProps extends StackProps {
+  /**
+   * The deployment configuration.
+   * @default - parsed from the `sre-agent:config` context (cdk.json); empty when absent
+   */
+  readonly config?: AgentConfig;
+  /**
+   * The playbook manifest written by `npm run compile`.
+   * @default <repo>/statemachines/index.json (the stack has no machines, with a warning, when it is missing)
+   */
+  readonly manifestFile?: string;
+}
+
+export class SreAgentStack extends Stack {
+  readonly config: AgentConfig;
+  /** Encrypts the log groups and the topic. */
+  readonly key: kms.Key;
+  readonly tables: DataTables;
+  readonly notifications: Notifications;
+  readonly actions: ActionFunctions;
+  readonly core: CoreFunctions;
+  readonly playbooks: PlaybookMachines;
+
+  constructor(scope: Construct, id: string, props: SreAgentStackProps = {}) {
+    super(scope, id, props);
+    this.config = props.config ?? parseAgentConfig(this.node.tryGetContext(CONFIG_CONTEXT_KEY));
+
+    this.key = new kms.Key(this, 'Key', {
+      description: 'sre-agent: Lambda and Step Functions log groups, approvals/alerts topic',
+      enableKeyRotation: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    // CloudWatch Logs encrypts log groups with the key only when the key policy lets it:
+    // https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html
+    this.key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        principals: [new iam.ServicePrincipal(`logs.${Aws.REGION}.amazonaws.com`)],
+        actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
+        resources: ['*'],
+        conditions: { ArnLike: { 'kms:EncryptionContext:aws:logs:arn': `arn:${Aws.PARTITION}:logs:${Aws.REGION}:${Aws.ACCOUNT_ID}:log-group:*` } },
+      }),
+    );
+    // CloudWatch alarms publish to the encrypted topic only with these two:
+    // https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/AlarmThatSendsEmail.html
+    this.key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        resources: ['*'],
+        conditions: { StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID } },
+      }),
+    );
+
+    this.tables = new DataTables(this, 'Data');
+    this.notifications = new Notifications(this, 'Notifications', { key: this.key, approvalEmail: this.config.notifications.approvalEmail });
+
+    const environment: FunctionEnvironment = {
+      ...this.tables.environment(),
+      TOPIC_ARN: this.notifications.topic.topicArn,
+      SECRETS_PREFIX: SECRET_NAME_PREFIX,
+      ...(this.config.eksClusterName ? { EKS_CLUSTER_NAME: this.config.eksClusterName } : {}),
+      POWERTOOLS_SERVICE_NAME: 'sre-agent',
+    };
+    this.actions = new ActionFunctions(this, 'Actions', {
+      environment,
+      notifications: this.notifications,
+      eksClusterName: this.config.eksClusterName,
+      logKey: this.key,
+    });
+    this.core = new CoreFunctions(this, 'Core', {
+      tables: this.tables,
+      notifications: this.notifications,
+      environment: { ...environment, SERVICES: JSON.stringify(this.config.services) },
+      logKey: this.key,
+    });
+    this.playbooks = new PlaybookMachines(this, 'Playbooks', {
+      manifestFile: props.manifestFile,
+      coreFunction: (key) => this.core.bySubstitutionKey(key),
+      actionFunction: (action) => this.actions.functionFor(action),
+      triggerFunction: this.core.functionFor('trigger'),
+      deadLetterQueue: this.core.deadLetterQueue,
+      logKey: this.key,
+    });
+    this.core.connectPlaybooks(this.playbooks.machines);
+
+    // A dead letter is an alarm nobody acted on: say so on the topic.
+    new cloudwatch.Alarm(this, 'DeadLettersAlarm', {
+      alarmDescription: 'sre-agent: alarm events the trigger could not take are waiting in the dead-letter queue',
+      metric: this.core.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: 'Maximum' }),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    }).addAlarmAction(new cloudwatchActions.SnsAction(this.notifications.topic));
+  }
+}
