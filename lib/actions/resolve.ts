@@ -4,7 +4,7 @@
  * the action, which resolves them through `ctx.resolve` once it has read the current value.
  */
 import { evaluate, isTemplate, parseExpression, parseTemplate, renderTemplate, variablesOf, type Value } from '../playbook/expression';
-import { UnknownVariableError } from '../playbook/errors';
+import { ExpressionError, UnknownVariableError } from '../playbook/errors';
 import type { ActionDefinition } from './define';
 import { InvalidParameterError } from './errors';
 
@@ -53,4 +53,20 @@ export function resolveParams(def: ActionDefinition<Record<string, unknown>>, pa
     }
   }
   return out;
+}
+
+/**
+ * `ctx.resolve` for actions: a template is rendered; another string is evaluated as an
+ * expression (`current_max * 2`) when it parses as one, else kept as it is (`3Gi`).
+ */
+export function resolveForAction(value: unknown, vars: Vars): unknown {
+  if (typeof value !== 'string' || isTemplate(value)) return resolveValue(value, vars);
+  let expr;
+  try {
+    expr = parseExpression(value);
+  } catch (err) {
+    if (err instanceof ExpressionError) return value;
+    throw err;
+  }
+  return evaluate(expr, lookupIn(vars));
 }

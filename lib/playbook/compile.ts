@@ -142,14 +142,14 @@ export function compilePlaybook(pb: LoadedPlaybook, policy: Policy, options: Com
     return pb.kind === 'alarm' ? END.settle : END.close;
   };
 
-  add(START, lambdaTask(CORE_FUNCTIONS.incident, { op: 'start', playbook: pb.name, kind: pb.kind, 'input.$': '$' }, {
+  add(START, lambdaTask(CORE_FUNCTIONS.incident, { op: 'start', playbook: pb.name, kind: pb.kind, service: pb.spec.service ?? null, risk: pb.spec.risk, 'input.$': '$' }, {
     Comment: 'Opens (or joins) the incident and builds the execution context',
     ResultSelector: {
       'incident.$': '$.Payload.incident',
       'context.$': '$.Payload.context',
       run: { steps: {}, checks: {}, gates: {}, approvals: {}, errors: {} },
     },
-    ResultPath: '$',
+    // No ResultPath: the default ("$") replaces the state with the selected result.
     Next: entryOf(0),
   }));
   worst += withRetries(CORE_TASK_TIMEOUT);
@@ -284,7 +284,7 @@ export function compilePlaybook(pb: LoadedPlaybook, policy: Policy, options: Com
 
   if (pb.kind === 'alarm') {
     add(END.settle, { Type: 'Wait', Seconds: VERIFY_SETTLE_SECONDS, Comment: 'Let metrics reflect the last action', Next: END.verify });
-    add(END.verify, core('evaluate', { op: 'verify', playbook: pb.name }, {
+    add(END.verify, core('evaluate', { op: 'verify', playbook: pb.name, rules: (pb.spec.detection?.primary ?? []).filter((r): r is string => typeof r === 'string') }, {
       ResultSelector: { 'result.$': '$.Payload.result' },
       ResultPath: '$.run.verify',
       Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.run.errors.verify', Next: END.escalate }],

@@ -1,0 +1,255 @@
+/**
+ * The embedded engine behind `npm start`: dynalite for DynamoDB, the compiled
+ * statemachines/*.asl.json run by aws-local-stepfunctions, and every Lambda resource mapped to the
+ * same in-process code the Lambdas run (action dispatcher, core operations). One code path, two hosts.
+ */
+import './polyfill';
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { StateMachine } from 'aws-local-stepfunctions';
+import { ACTIONS, type ActionTargets } from '../actions';
+import { dispatchAction, type DispatchDeps } from '../actions/dispatch';
+import { isStepApproved } from '../approval/store';
+import { gate, recordRemediationAttempt, recordRemediationResult, type BreakerConfig } from '../breaker';
+import { appendEvent } from '../incident';
+import { LocalMetricStore } from '../metrics';
+import { defaultCatalogue, type MetricCatalogue } from '../playbook/catalogue';
+import type { Asl } from '../playbook/compile';
+import type { Manifest, MachineManifest } from '../playbook/manifest';
+import { defaultPolicy, type Policy } from '../policy/policy';
+import { runCore, type CoreDeps, type CoreTables } from '../runtime/core';
+import type { ExecutionStarter, StartRequest, StartResult } from '../runtime/executions';
+import { createTables, startDynalite, type LocalDynamo } from './dynalite';
+import { TaskTokens } from './task-tokens';
+
+export const LOCAL_CORE_TABLES: CoreTables = {
+  incidents: 'sre-agent-incidents',
+  breakers: 'sre-agent-breakers',
+  approvals: 'sre-agent-approvals',
+};
+
+export interface LocalEngineOptions {
+  /** Persistent dynalite folder; omitted = in memory. */
+  readonly dataDir?: string;
+  /**
+   * Divides every Wait, Task timeout and retry interval: 60 runs a 5-minute wait in 5 s (drills,
+   * tests). @default 1 (real time)
+   */
+  readonly speedUp?: number;
+  /** Real systems the actions work on (Redis, MySQL...); missing ones fail as "target not configured". */
+  readonly targets?: ActionTargets;
+  readonly metrics?: LocalMetricStore;
+  readonly catalogue?: MetricCatalogue;
+  readonly policy?: Policy;
+  readonly breakerConfig?: BreakerConfig;
+  /** @default statemachines/index.json */
+  readonly manifestFile?: string;
+  now?(): Date;
+  /** Called with every report the machines write. */
+  onReport?(incidentId: string, markdown: string): void;
+}
+
+export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
+
+export interface LocalExecution {
+  readonly executionArn: string;
+  readonly name: string;
+  readonly playbook: string;
+  readonly input: string;
+  readonly startDate: string;
+  status: ExecutionStatus;
+  stopDate?: string;
+  output?: unknown;
+  error?: { error: string; cause: string };
+  /** Settles when the execution ends (never rejects). */
+  readonly done: Promise<void>;
+  /** When the first action Task was invoked (for the engine-overhead benchmark). */
+  firstActionAt?: number;
+}
+
+const DEFAULT_MANIFEST = path.resolve(__dirname, '../../statemachines/index.json');
+
+/** Scales every duration of a definition by 1/speedUp (fractional seconds are fine locally). */
+function scaled(asl: Asl, speedUp: number): Asl {
+  if (speedUp === 1) return asl;
+  const states = Object.fromEntries(
+    Object.entries(asl.States).map(([name, s]) => [name, typeof s.TimeoutSeconds === 'number' ? { ...s, TimeoutSeconds: s.TimeoutSeconds / speedUp } : s]),
+  );
+  return { ...asl, TimeoutSeconds: asl.TimeoutSeconds / speedUp, States: states };
+}
+
+export class LocalEngine implements ExecutionStarter {
+  public readonly tokens = new TaskTokens();
+  public readonly metrics: LocalMetricStore;
+  public readonly policy: Policy;
+  public readonly tables = LOCAL_CORE_TABLES;
+  public readonly executions = new Map<string, LocalExecution>();
+  public readonly reports = new Map<string, string>();
+  private readonly machines = new Map<string, { manifest: MachineManifest; machine: StateMachine; asl: Asl }>();
+  private dynamo?: LocalDynamo;
+  private readonly speedUp: number;
+  private readonly catalogue: MetricCatalogue;
+  private readonly now: () => Date;
+
+  public constructor(private readonly options: LocalEngineOptions = {}) {
+    this.speedUp = options.speedUp ?? 1;
+    if (!(this.speedUp > 0)) throw new Error(`speedUp must be positive, got ${options.speedUp}`);
+    this.catalogue = options.catalogue ?? defaultCatalogue();
+    this.metrics = options.metrics ?? new LocalMetricStore({ catalogue: this.catalogue });
+    this.policy = options.policy ?? defaultPolicy();
+    this.now = options.now ?? (() => new Date());
+  }
+
+  /** Starts dynalite, creates the tables, loads every compiled machine. */
+  public async start(): Promise<this> {
+    this.dynamo = await startDynalite({ path: this.options.dataDir });
+    await createTables(this.dynamo.client, this.tables);
+    const manifestFile = this.options.manifestFile ?? DEFAULT_MANIFEST;
+    const manifest = JSON.parse(readFileSync(manifestFile, 'utf8')) as Manifest;
+    const root = path.resolve(path.dirname(manifestFile), '..');
+    for (const m of manifest.machines) {
+      const asl = scaled(JSON.parse(readFileSync(path.join(root, m.file), 'utf8')) as Asl, this.speedUp);
+      this.machines.set(m.playbook, { manifest: m, asl, machine: new StateMachine(asl as never, { validationOptions: { noValidate: true } }) });
+    }
+    return this;
+  }
+
+  public async stop(): Promise<void> {
+    await this.dynamo?.stop();
+    this.dynamo = undefined;
+  }
+
+  public get doc() {
+    if (!this.dynamo) throw new Error('local engine not started');
+    return this.dynamo.doc;
+  }
+
+  public get playbooks(): MachineManifest[] {
+    return [...this.machines.values()].map((m) => m.manifest);
+  }
+
+  public coreDeps(): CoreDeps {
+    return {
+      doc: this.doc,
+      tables: this.tables,
+      breakerConfig: this.options.breakerConfig ?? {},
+      metrics: this.metrics,
+      catalogue: this.catalogue,
+      now: this.now,
+      saveReport: async (id, markdown) => {
+        this.reports.set(id, markdown);
+        this.options.onReport?.(id, markdown);
+      },
+    };
+  }
+
+  public dispatchDeps(): DispatchDeps {
+    const doc = this.doc;
+    const cfg = this.options.breakerConfig ?? {};
+    return {
+      targets: this.options.targets ?? {},
+      policy: this.policy,
+      now: this.now,
+      gate: (service) => gate(doc, this.tables, cfg, this.now(), { service }),
+      approved: (incidentId, step) => isStepApproved(doc, this.tables, incidentId, step),
+      attempt: async (service) => {
+        const r = await recordRemediationAttempt(doc, this.tables, cfg, this.now(), service);
+        return { allowed: r.allowed, reason: r.reason };
+      },
+      succeeded: async (service) => void (await recordRemediationResult(doc, this.tables, cfg, this.now(), { service, ok: true })),
+      record: async (incidentId, e) => void (await appendEvent(doc, this.tables, incidentId, { at: this.now(), actor: 'agent', ...e, data: e.data as Record<string, unknown> | undefined })),
+    };
+  }
+
+  /** StartExecution with AWS's name semantics: same name + same input while running is a no-op; otherwise ExecutionAlreadyExists. */
+  public async startExecution(req: StartRequest): Promise<StartResult> {
+    const entry = this.machines.get(req.playbook);
+    if (!entry) throw new Error(`no compiled state machine for playbook "${req.playbook}" (run npm run compile)`);
+    const input = JSON.stringify(req.input);
+    const existing = this.executions.get(req.name);
+    if (existing) return { executionArn: existing.executionArn, alreadyStarted: true };
+    const executionArn = `arn:aws:states:local:000000000000:execution:${req.playbook}:${req.name}`;
+    let settle!: () => void;
+    const exec: LocalExecution = {
+      executionArn,
+      name: req.name,
+      playbook: req.playbook,
+      input,
+      startDate: this.now().toISOString(),
+      status: 'RUNNING',
+      done: new Promise<void>((r) => (settle = r)),
+    };
+    this.executions.set(req.name, exec);
+    const run = entry.machine.run(JSON.parse(input), {
+      overrides: {
+        taskResourceLocalHandlers: this.handlers(entry.asl, exec) as never,
+        waitTimeOverrides: Object.fromEntries(
+          Object.entries(entry.asl.States)
+            .filter(([, s]) => s.Type === 'Wait')
+            .map(([name, s]) => [name, ((s.Seconds as number) * 1000) / this.speedUp]),
+        ),
+        retryIntervalOverrides: Object.fromEntries(Object.entries(entry.asl.States).filter(([, s]) => Array.isArray(s.Retry)).map(([name]) => [name, 2000 / this.speedUp])),
+      },
+      context: { Execution: { Id: executionArn, Name: req.name, StartTime: exec.startDate, Input: JSON.parse(input) } } as never,
+    });
+    run.result
+      .then((output: unknown) => Object.assign(exec, { status: 'SUCCEEDED', output }))
+      .catch((err: Error & { name: string }) => {
+        const timedOut = /Timeout/.test(err.name) || /timed out/i.test(err.message);
+        Object.assign(exec, { status: timedOut ? 'TIMED_OUT' : 'FAILED', error: { error: err.name, cause: err.message } });
+      })
+      .finally(() => {
+        exec.stopDate = this.now().toISOString();
+        settle();
+      });
+    return { executionArn, alreadyStarted: false };
+  }
+
+  /** Maps every Task state to the in-process handler its `${...}` FunctionName names. */
+  private handlers(asl: Asl, exec: LocalExecution): Record<string, (input: unknown) => Promise<unknown>> {
+    const out: Record<string, (input: unknown) => Promise<unknown>> = {};
+    for (const [name, state] of Object.entries(asl.States)) {
+      if (state.Type !== 'Task') continue;
+      const waits = String(state.Resource).endsWith('.waitForTaskToken');
+      const timeoutMs = ((state.TimeoutSeconds as number) ?? 60) * 1000;
+      out[name] = async (input: unknown) => {
+        // The host hands the Task its resolved Parameters: {FunctionName, Payload}. AWS hands the
+        // Lambda only Payload and returns {Payload: result}; unwrap and wrap the same way.
+        const { FunctionName, Payload } = input as { FunctionName: string; Payload: Record<string, unknown> };
+        const key = /^\$\{(\w+)\}$/.exec(FunctionName)?.[1];
+        if (!key) throw new Error(`state "${name}": FunctionName ${FunctionName} is not a \${...} placeholder`);
+        if (waits) {
+          const { token, result } = this.tokens.issue(timeoutMs);
+          await runCore(key, { ...Payload, taskToken: token }, this.coreDeps());
+          return result;
+        }
+        return { Payload: await this.invoke(key, Payload, exec) };
+      };
+    }
+    return out;
+  }
+
+  /** Invokes one function by its substitution key, as the Lambda of that name would. */
+  public async invoke(key: string, payload: unknown, exec?: LocalExecution): Promise<unknown> {
+    if (key.startsWith('Action_')) {
+      const def = ACTIONS[key.slice('Action_'.length)];
+      if (!def) throw new Error(`no action ${key}`);
+      if (exec && exec.firstActionAt === undefined) exec.firstActionAt = performance.now();
+      return dispatchAction(def, payload, this.dispatchDeps());
+    }
+    return runCore(key, payload, this.coreDeps());
+  }
+
+  public sendTaskSuccess(token: string, output: unknown): void {
+    this.tokens.succeed(token, output);
+  }
+
+  public sendTaskFailure(token: string, error: string, cause: string): void {
+    this.tokens.fail(token, error, cause);
+  }
+
+  /** Resolves when every execution has ended. */
+  public async settled(): Promise<void> {
+    await Promise.all([...this.executions.values()].map((e) => e.done));
+  }
+}

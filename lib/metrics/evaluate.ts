@@ -1,0 +1,231 @@
+/** The Evaluate Lambda's decision: is a step's condition true, false, unknown (no data) or pending (holds now, not yet for its whole window)? */
+import type { MetricCatalogue } from '../playbook/catalogue';
+import { UnknownVariableError } from '../playbook/errors';
+import { type Condition, evaluateCondition, type Lookup, parseCondition, UNKNOWN, type Value, variablesOf } from '../playbook/expression';
+import { type MetricPoint, type MetricSource, resolveMetricName } from './source';
+
+/** `pending`: the condition holds now but has not been seen to hold for its whole `for` window yet. */
+export type ConditionResult = 'true' | 'false' | 'unknown' | 'pending';
+
+/** What a condition is evaluated against. */
+export interface EvaluationInput {
+  /** The parsed condition. */
+  readonly condition: Condition;
+  /**
+   * Execution context and earlier step outputs. A name here wins over a metric of the same name,
+   * so do not pass metric readings taken earlier in the execution: a `still` re-check would read them
+   * instead of fresh data.
+   */
+  readonly variables: Readonly<Record<string, unknown>>;
+  readonly metrics: MetricSource;
+  readonly catalogue: MetricCatalogue;
+  /** The incident service, for metrics with a `service` dimension. */
+  readonly service?: string;
+  readonly now: Date;
+  /** The playbook's `variables:` (name → catalogue metric); they win over the catalogue's aliases. */
+  readonly aliases?: Readonly<Record<string, string>>;
+}
+
+/** The decision and the values behind it, for the incident timeline. */
+export interface Evaluation {
+  readonly result: ConditionResult;
+  /** Every variable of the condition with the value used now; no data is `null` (and listed in `missing`). */
+  readonly values: Record<string, unknown>;
+  /** Metric variables (as written in the condition) with no data in the last two periods. */
+  readonly missing: string[];
+}
+
+/** Outcome of {@link verifyRecovery}. */
+export interface RecoveryCheck {
+  /** `true`: every checkable rule is no longer violated; `false`: at least one still is; `unknown`: not enough to say. */
+  readonly result: 'true' | 'false' | 'unknown';
+  /** Rules (as given) that still hold now. */
+  readonly violated: string[];
+  /** Rules that could not be checked, each as `rule: reason`. */
+  readonly unknown: string[];
+}
+
+interface MetricVariable {
+  readonly metric: string;
+  /** Seconds. */
+  readonly period: number;
+}
+
+interface Plan {
+  readonly context: ReadonlyMap<string, Value>;
+  readonly metricVariables: ReadonlyMap<string, MetricVariable>;
+  /** Variables that are neither in the context nor metrics. */
+  readonly unresolved: readonly string[];
+}
+
+/** A context value as an expression value; JSON-shaped values pass, anything else is a caller bug. */
+function toValue(name: string, v: unknown): Value {
+  if (v === UNKNOWN || v === null || typeof v === 'number' || typeof v === 'string' || typeof v === 'boolean') return v;
+  if (Array.isArray(v)) return v;
+  if (typeof v === 'object') return v as Readonly<Record<string, unknown>>;
+  throw new TypeError(`variable "${name}" is a ${typeof v}; conditions read numbers, strings, booleans, None, lists and objects`);
+}
+
+function plan(condition: Condition, input: Omit<EvaluationInput, 'condition'>): Plan {
+  const context = new Map<string, Value>();
+  const metricVariables = new Map<string, MetricVariable>();
+  const unresolved: string[] = [];
+  for (const name of variablesOf(condition)) {
+    const given = Object.hasOwn(input.variables, name) ? input.variables[name] : undefined;
+    if (given !== undefined) {
+      context.set(name, toValue(name, given));
+      continue;
+    }
+    const metric = resolveMetricName(name, input.catalogue, input.aliases);
+    const spec = metric === undefined ? undefined : input.catalogue.metrics[metric];
+    if (metric !== undefined && spec !== undefined) metricVariables.set(name, { metric, period: spec.period });
+    else unresolved.push(name);
+  }
+  return { context, metricVariables, unresolved };
+}
+
+/** The latest point at or before `t` (ms), from ascending points. */
+function latestAt(points: readonly MetricPoint[], t: number): MetricPoint | undefined {
+  for (let i = points.length - 1; i >= 0; i -= 1) {
+    const p = points[i] as MetricPoint;
+    if (p.at.getTime() <= t) return p;
+  }
+  return undefined;
+}
+
+/**
+ * Did the condition hold over the whole window? Only when every metric's data reaches back to the
+ * window start (within one period), has no hole longer than two periods, and the condition is true
+ * at every timestamp where all its metrics have a value.
+ */
+function heldOverWindow(
+  condition: Condition,
+  p: Plan,
+  series: ReadonlyMap<string, readonly MetricPoint[]>,
+  start: number,
+  now: number,
+): boolean {
+  const metrics = new Map([...p.metricVariables.values()].map((m) => [m.metric, m]));
+  const times = new Set<number>();
+  for (const { metric, period } of metrics.values()) {
+    const points = series.get(metric) ?? [];
+    const first = points[0];
+    if (first === undefined || first.at.getTime() > start + period * 1000) return false;
+    for (let i = 1; i < points.length; i += 1) {
+      const gap = (points[i] as MetricPoint).at.getTime() - (points[i - 1] as MetricPoint).at.getTime();
+      if (gap > 2 * period * 1000) return false;
+    }
+    for (const point of points) {
+      const t = point.at.getTime();
+      if (t >= start && t <= now) times.add(t);
+    }
+  }
+  for (const t of [...times].sort((a, b) => a - b)) {
+    const at = new Map<string, number>();
+    for (const metric of metrics.keys()) {
+      const point = latestAt(series.get(metric) ?? [], t);
+      if (point) at.set(metric, point.value);
+    }
+    // Before every metric has started there is nothing to evaluate; coverage was checked above.
+    if (at.size < metrics.size) continue;
+    const lookup: Lookup = (name) => {
+      const m = p.metricVariables.get(name);
+      return m ? at.get(m.metric) : p.context.get(name);
+    };
+    if (evaluateCondition(condition, lookup) !== true) return false;
+  }
+  return true;
+}
+
+/**
+ * Evaluates a step condition now. Each variable comes from `variables` when present there, else
+ * from its metric (through `aliases` and the catalogue): the latest point of the last two periods,
+ * or unknown when there is none — never false or zero. A `for T` condition must also have held at
+ * every datapoint of the last T seconds: `pending` when it holds now but not (or not provably) for
+ * the whole window. `after` clauses are the state machine's wait; here they evaluate as now.
+ *
+ * @throws UnknownVariableError for a variable that is neither in `variables` nor a metric.
+ * @example
+ * await evaluateStepCondition({ condition: parseCondition('latency_p99 still > 200ms after 3min'), variables: {}, metrics, catalogue, service: 'trading-api', now: new Date() });
+ * // { result: 'true', values: { latency_p99: 0.35 }, missing: [] }
+ */
+export async function evaluateStepCondition(input: EvaluationInput): Promise<Evaluation> {
+  const { condition } = input;
+  const p = plan(condition, input);
+  const unresolved = p.unresolved[0];
+  if (unresolved !== undefined) throw new UnknownVariableError(unresolved, `condition "${condition.source}"`);
+
+  const now = input.now.getTime();
+  const windowSeconds = condition.timing?.kind === 'for' ? condition.timing.seconds : 0;
+  const byMetric = new Map([...p.metricVariables.values()].map((m) => [m.metric, m.period]));
+  const series = new Map<string, readonly MetricPoint[]>(
+    await Promise.all(
+      [...byMetric].map(async ([metric, period]) => {
+        const from = new Date(now - Math.max(windowSeconds, 2 * period) * 1000);
+        const points = await input.metrics.series({ name: metric, service: input.service, from, to: input.now });
+        return [metric, points.filter((pt) => pt.at.getTime() <= now)] as const;
+      }),
+    ),
+  );
+
+  const values: Record<string, unknown> = {};
+  const missing: string[] = [];
+  const current = new Map<string, Value>();
+  for (const [name, value] of p.context) {
+    current.set(name, value);
+    values[name] = value === UNKNOWN ? null : value;
+  }
+  for (const [name, { metric, period }] of p.metricVariables) {
+    const latest = latestAt(series.get(metric) ?? [], now);
+    if (latest === undefined || latest.at.getTime() < now - 2 * period * 1000) {
+      current.set(name, UNKNOWN);
+      values[name] = null;
+      missing.push(name);
+    } else {
+      current.set(name, latest.value);
+      values[name] = latest.value;
+    }
+  }
+
+  const verdict = evaluateCondition(condition, (name) => current.get(name));
+  if (verdict === UNKNOWN) return { result: 'unknown', values, missing };
+  if (!verdict) return { result: 'false', values, missing };
+  if (windowSeconds === 0 || p.metricVariables.size === 0) return { result: 'true', values, missing };
+  const held = heldOverWindow(condition, p, series, now - windowSeconds * 1000, now);
+  return { result: held ? 'true' : 'pending', values, missing };
+}
+
+/**
+ * Has the incident recovered? Each rule is a detection rule (`redis_memory_usage > 85%`); recovered
+ * (`true`) when every rule that can be checked is false now and at least one could be checked;
+ * `false` when any still holds; `unknown` otherwise (no data for a rule counts as unknown, never as
+ * recovered). Rules with names that are neither variables nor metrics (`baseline`) are skipped and
+ * listed in `unknown`.
+ *
+ * @throws ExpressionError for a rule that does not parse.
+ * @example
+ * await verifyRecovery(['redis_memory_usage > 85%', 'redis_evicted_keys > 0'], { variables: {}, metrics, catalogue, now: new Date() });
+ */
+export async function verifyRecovery(rules: readonly string[], input: Omit<EvaluationInput, 'condition'>): Promise<RecoveryCheck> {
+  const checks = await Promise.all(
+    rules.map(async (rule): Promise<{ rule: string; outcome: 'violated' | 'clear' | 'skipped' | 'no_data'; reason?: string }> => {
+      const condition = parseCondition(rule);
+      const { unresolved } = plan(condition, input);
+      if (unresolved.length > 0) {
+        const names = unresolved.map((n) => `"${n}"`).join(', ');
+        return { rule, outcome: 'skipped', reason: `skipped: ${names} ${unresolved.length === 1 ? 'is' : 'are'} neither a variable nor a metric` };
+      }
+      const { result, missing } = await evaluateStepCondition({ ...input, condition });
+      if (result === 'true' || result === 'pending') return { rule, outcome: 'violated' };
+      if (result === 'false') return { rule, outcome: 'clear' };
+      return { rule, outcome: 'no_data', reason: missing.length > 0 ? `no data for ${missing.join(', ')}` : 'unknown' };
+    }),
+  );
+  const violated = checks.filter((c) => c.outcome === 'violated').map((c) => c.rule);
+  const unknown = checks.filter((c) => c.reason !== undefined).map((c) => `${c.rule}: ${c.reason}`);
+  const checkable = checks.filter((c) => c.outcome !== 'skipped');
+  let result: RecoveryCheck['result'] = 'unknown';
+  if (violated.length > 0) result = 'false';
+  else if (checkable.length > 0 && checkable.every((c) => c.outcome === 'clear')) result = 'true';
+  return { result, violated, unknown };
+}

@@ -1,0 +1,12 @@
+/** Metrics: the one port conditions and templates read through (CloudWatch in AWS, a local store in local mode), and the Evaluate decision. */
+export { CloudWatchMetricSource } from './cloudwatch';
+export type { CloudWatchMetricSourceOptions } from './cloudwatch';
+export { InvalidMetricDataError, MetricError, MissingDimensionError, UnknownMetricError } from './errors';
+export { evaluateStepCondition, verifyRecovery } from './evaluate';
+export type { ConditionResult, Evaluation, EvaluationInput, RecoveryCheck } from './evaluate';
+export { DEFAULT_MAX_POINTS_PER_SERIES, LocalMetricStore } from './local-store';
+export type { LocalMetricStoreJSON, LocalMetricStoreOptions, MetricDatumInput, MetricInput, PutMetricDataInput } from './local-store';
+export { requireMetric, resolveMetricName } from './source';
+export type { MetricPoint, MetricQuery, MetricSource } from './source';
+export { isStandardUnit, toBaseUnits, unitKind } from './units';
+export type { UnitKind } from './units';

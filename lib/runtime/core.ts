@@ -1,0 +1,355 @@
+/**
+ * The core operations the compiled machines call (`${Fn_incident}`, `${Fn_breaker}`,
+ * `${Fn_evaluate}`, `${Fn_escalate}`, `${Fn_report}`, `${Fn_approval_request}`): one function per
+ * `op`, shared by the Lambda handlers and the local engine. I/O comes in through `CoreDeps`.
+ */
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { z } from 'zod';
+import { requestApproval, type ApprovalTables } from '../approval/store';
+import {
+  clearActiveAnomaly,
+  gate,
+  recordActiveAnomaly,
+  recordDataCollection,
+  recordRecovery,
+  recordRemediationResult,
+  type BreakerChange,
+  type BreakerConfig,
+  type BreakerTables,
+} from '../breaker';
+import { appendEvent, getIncident, getTimeline, openOrJoinIncident, transitionIncident, type IncidentTables, type Severity } from '../incident';
+import { evaluateStepCondition, verifyRecovery, type MetricSource } from '../metrics';
+import type { MetricCatalogue } from '../playbook/catalogue';
+import { isTemplate, parseCondition, parseTemplate, renderTemplate, variablesOf, type Condition, type Value } from '../playbook/expression';
+import { renderIncidentReport } from '../report/timeline';
+import { executionRefsSchema, executionVariables, incidentRefSchema, type ExecutionRefs, type IncidentRef } from './payload';
+
+export type CoreTables = IncidentTables & BreakerTables & ApprovalTables & { readonly reports?: string };
+
+export interface CoreDeps {
+  readonly doc: DynamoDBDocumentClient;
+  readonly tables: CoreTables;
+  readonly breakerConfig: BreakerConfig;
+  readonly metrics: MetricSource;
+  readonly catalogue: MetricCatalogue;
+  now(): Date;
+  /** Where reports go (a file folder locally, S3 or the table in AWS). */
+  saveReport?(incidentId: string, markdown: string, knowledge: Record<string, unknown>): Promise<void>;
+}
+
+/** `LOW-MEDIUM` → MEDIUM: an incident is as severe as the worst its playbook may do. */
+export function severityFromRisk(risk: string): Severity {
+  const upper = risk.split('-').at(-1) as Severity;
+  return ['LOW', 'MEDIUM', 'HIGH', 'CRITICAL'].includes(upper) ? upper : 'MEDIUM';
+}
+
+async function recordChanges(deps: CoreDeps, incidentId: string, changes: readonly BreakerChange[]): Promise<void> {
+  for (const c of changes) {
+    await appendEvent(deps.doc, deps.tables, incidentId, {
+      at: c.at,
+      type: 'breaker_changed',
+      summary: `${c.scope === 'global' ? 'global breaker' : `breaker of ${c.service}`} ${c.from} → ${c.to}: ${c.reason} (notify ${c.notify.join(' + ')})`,
+      data: { ...c },
+    });
+  }
+}
+
+function errorSummary(error: unknown): string {
+  const e = error as { Error?: string; Cause?: string } | null | undefined;
+  if (!e) return 'no error details';
+  let cause = e.Cause ?? '';
+  try {
+    const parsed = JSON.parse(cause) as { errorMessage?: string };
+    cause = parsed.errorMessage ?? cause;
+  } catch {
+    /* Cause is plain text */
+  }
+  return `${e.Error ?? 'Error'}${cause ? `: ${cause}` : ''}`;
+}
+
+// ---- Fn_incident ----------------------------------------------------------------------------
+
+const startSchema = z.object({
+  op: z.literal('start'),
+  playbook: z.string(),
+  kind: z.enum(['alarm', 'schedule']),
+  service: z.string().nullish(),
+  risk: z.string(),
+  input: z.looseObject({ incident: incidentRefSchema.optional(), context: z.record(z.string(), z.unknown()).optional() }),
+});
+
+/** `Start incident`: takes the incident the trigger opened, or opens a check record for a schedule. */
+export async function startIncident(payload: unknown, deps: CoreDeps): Promise<{ incident: IncidentRef; context: Record<string, unknown> }> {
+  const p = startSchema.parse(payload);
+  const now = deps.now();
+  let ref = p.input.incident;
+  if (!ref) {
+    const service = p.service ?? 'platform';
+    const { incident } = await openOrJoinIncident(deps.doc, deps.tables, {
+      playbook: p.playbook,
+      service,
+      severity: severityFromRisk(p.risk),
+      alarm: { name: p.kind === 'schedule' ? `schedule/${p.playbook}` : `manual/${p.playbook}` },
+      detectedAt: now,
+      anomalyStartedAt: now,
+    });
+    ref = { id: incident.id, playbook: incident.playbook, service: incident.service, severity: incident.severity };
+  }
+  const current = await getIncident(deps.doc, deps.tables, ref.id);
+  if (current.status === 'OPEN') await transitionIncident(deps.doc, deps.tables, ref.id, 'MITIGATING', now, { actor: 'agent', reason: `playbook ${p.playbook} started` });
+  return { incident: ref, context: { ...(p.input.context ?? {}) } };
+}
+
+const recordSchema = executionRefsSchema.extend({ op: z.literal('record'), event: z.string(), step: z.string(), error: z.unknown().optional() });
+
+/** Records why a step did not run (not_run, refused, approval_rejected, approval_expired). */
+export async function recordStepEvent(payload: unknown, deps: CoreDeps): Promise<void> {
+  const p = recordSchema.parse(payload);
+  await appendEvent(deps.doc, deps.tables, p.incident.id, { at: deps.now(), type: p.event, step: p.step, summary: `${p.step}: ${p.event.replace(/_/g, ' ')} (${errorSummary(p.error)})`, data: { error: (p.error as object) ?? null } });
+}
+
+const finishSchema = executionRefsSchema.extend({ op: z.enum(['resolve', 'close']) });
+
+/** `Resolve incident` / `Close check`: RESOLVED, breakers told the service recovered. */
+export async function resolveIncident(payload: unknown, deps: CoreDeps): Promise<void> {
+  const p = finishSchema.parse(payload);
+  const now = deps.now();
+  await transitionIncident(deps.doc, deps.tables, p.incident.id, 'RESOLVED', now, { actor: 'agent', reason: p.op === 'resolve' ? 'recovery verified' : 'check complete' });
+  await recordChanges(deps, p.incident.id, await recordRecovery(deps.doc, deps.tables, deps.breakerConfig, now, p.incident.service));
+  await clearActiveAnomaly(deps.doc, deps.tables, deps.breakerConfig, now, { incidentId: p.incident.id });
+}
+
+// ---- Fn_breaker -----------------------------------------------------------------------------
+
+const gateSchema = executionRefsSchema.extend({ op: z.literal('gate'), step: z.string(), action: z.string() });
+
+/** `<step>: breaker gate`: mode `auto` lets a mutating step go on; otherwise it is skipped and recorded. */
+export async function breakerGate(payload: unknown, deps: CoreDeps): Promise<{ mode: string; reason: string }> {
+  const p = gateSchema.parse(payload);
+  const now = deps.now();
+  const decision = await gate(deps.doc, deps.tables, deps.breakerConfig, now, { service: p.incident.service });
+  await recordChanges(deps, p.incident.id, decision.changes);
+  if (decision.mode !== 'auto') {
+    await appendEvent(deps.doc, deps.tables, p.incident.id, { at: now, type: 'step_skipped', step: p.step, summary: `${p.step} skipped: ${decision.mode} (${decision.reason})` });
+  }
+  return { mode: decision.mode, reason: decision.reason };
+}
+
+const failureSchema = executionRefsSchema.extend({ op: z.literal('failure'), step: z.string(), action: z.string(), on_fail: z.enum(['skip', 'abort']), error: z.unknown().optional() });
+
+/** `<step>: failed`: counts toward the consecutive-failure breaker, records the failure. */
+export async function recordStepFailure(payload: unknown, deps: CoreDeps): Promise<void> {
+  const p = failureSchema.parse(payload);
+  const now = deps.now();
+  const { changes, consecutiveFailures } = await recordRemediationResult(deps.doc, deps.tables, deps.breakerConfig, now, { service: p.incident.service, ok: false });
+  await appendEvent(deps.doc, deps.tables, p.incident.id, {
+    at: now,
+    type: 'step_failed',
+    step: p.step,
+    summary: `${p.step} failed (${errorSummary(p.error)}); ${p.on_fail === 'skip' ? 'skipping to the next step' : 'aborting and escalating'}; ${consecutiveFailures} consecutive failure(s)`,
+    data: { error: (p.error as object) ?? null, on_fail: p.on_fail },
+  });
+  await recordChanges(deps, p.incident.id, changes);
+}
+
+// ---- Fn_evaluate ----------------------------------------------------------------------------
+
+const conditionSchema = executionRefsSchema.extend({ op: z.literal('condition'), step: z.string(), condition: z.string() });
+const verifySchema = executionRefsSchema.extend({ op: z.literal('verify'), playbook: z.string(), rules: z.array(z.string()).default([]) });
+
+/**
+ * Variables for a condition. Outputs of earlier steps win over metrics, except in a re-check
+ * (`still`, `after`, `for`): `redis_memory_usage still > 85% after cleanup` must read the metric
+ * now, not the value the analysis step saw before the cleanup.
+ */
+export function conditionVariables(condition: Condition, vars: Record<string, unknown>, catalogue: MetricCatalogue): Record<string, unknown> {
+  if (!condition.still && !condition.timing) return vars;
+  return Object.fromEntries(Object.entries(vars).filter(([name]) => !(name in catalogue.metrics) && !(name in catalogue.aliases)));
+}
+
+/** `<step>: check condition`: true / false / unknown / pending, with the values used. */
+export async function evaluateCondition(payload: unknown, deps: CoreDeps): Promise<{ result: string; values: Record<string, unknown> }> {
+  const p = conditionSchema.parse(payload);
+  const now = deps.now();
+  const condition = parseCondition(p.condition);
+  const e = await evaluateStepCondition({ condition, variables: conditionVariables(condition, executionVariables(p), deps.catalogue), metrics: deps.metrics, catalogue: deps.catalogue, service: p.incident.service, now });
+  const { changes } = await recordDataCollection(deps.doc, deps.tables, deps.breakerConfig, now, { ok: e.missing.length === 0 });
+  await appendEvent(deps.doc, deps.tables, p.incident.id, {
+    at: now,
+    type: 'condition_evaluated',
+    step: p.step,
+    summary: `${p.step}: "${p.condition}" is ${e.result}${e.missing.length ? ` (no data: ${e.missing.join(', ')})` : ''}`,
+    data: { values: e.values, missing: e.missing },
+  });
+  await recordChanges(deps, p.incident.id, changes);
+  return { result: e.result, values: e.values };
+}
+
+/** `Verify recovery`: the playbook's primary detection rules no longer hold. */
+export async function verifyIncidentRecovery(payload: unknown, deps: CoreDeps): Promise<{ result: string }> {
+  const p = verifySchema.parse(payload);
+  const now = deps.now();
+  const v = await verifyRecovery(p.rules, { variables: executionVariables(p), metrics: deps.metrics, catalogue: deps.catalogue, service: p.incident.service, now });
+  await appendEvent(deps.doc, deps.tables, p.incident.id, {
+    at: now,
+    type: 'recovery_checked',
+    summary: v.result === 'true' ? 'recovery verified: detection rules no longer hold' : v.result === 'false' ? `not recovered: ${v.violated.join('; ')}` : `recovery unknown: ${v.unknown.join('; ') || 'no checkable rule'}`,
+    data: { ...v },
+  });
+  return { result: v.result };
+}
+
+// ---- Fn_escalate ----------------------------------------------------------------------------
+
+const escalateSchema = executionRefsSchema.extend({ op: z.enum(['approval', 'incident']), step: z.string().optional(), level: z.number().int().optional() });
+
+const LEVEL_NAMES: Record<number, string> = { 2: 'on-call SRE', 3: 'team lead / senior SRE', 4: 'engineering director + CTO' };
+
+/** An unanswered approval climbs one level, or the incident is handed to humans (ESCALATED). */
+export async function escalate(payload: unknown, deps: CoreDeps): Promise<void> {
+  const p = escalateSchema.parse(payload);
+  const now = deps.now();
+  if (p.op === 'approval') {
+    await appendEvent(deps.doc, deps.tables, p.incident.id, { at: now, type: 'approval_escalated', step: p.step, summary: `approval for ${p.step} unanswered: escalated to level ${p.level} (${LEVEL_NAMES[p.level ?? 0] ?? '?'})`, data: { level: p.level } });
+    return;
+  }
+  const incident = await getIncident(deps.doc, deps.tables, p.incident.id);
+  if (incident.status !== 'ESCALATED' && incident.status !== 'RESOLVED' && incident.status !== 'FAILED') {
+    await transitionIncident(deps.doc, deps.tables, p.incident.id, 'ESCALATED', now, { actor: 'agent', reason: 'not recovered by the playbook; handed to the on-call SRE' });
+  }
+  await recordActiveAnomaly(deps.doc, deps.tables, deps.breakerConfig, now, { incidentId: p.incident.id, severity: p.incident.severity }).then((r) => recordChanges(deps, p.incident.id, r.changes));
+}
+
+// ---- Fn_approval_request ------------------------------------------------------------------
+
+const approvalSchema = executionRefsSchema.extend({
+  op: z.literal('request'),
+  taskToken: z.string().min(1).max(2048),
+  step: z.string(),
+  action: z.string(),
+  level: z.number().int().min(2).max(4),
+  approvers: z.array(z.string()).min(1),
+  min_approvals: z.number().int().positive(),
+  approval_message: z.string().nullish(),
+  note: z.string().nullish(),
+  timeout_seconds: z.number().int().positive(),
+  risk: z.string(),
+});
+
+/** Latest value of each metric (or alias) named, for messages: `350ms`, `92%`, `12000/s`. */
+async function displayMetrics(names: readonly string[], deps: CoreDeps, service: string): Promise<Record<string, Value>> {
+  const out: Record<string, Value> = {};
+  const now = deps.now();
+  for (const name of names) {
+    const metric = deps.catalogue.metrics[name] ? name : deps.catalogue.aliases[name];
+    const spec = metric ? deps.catalogue.metrics[metric] : undefined;
+    if (!metric || !spec) continue;
+    const points = await deps.metrics.series({ name: metric, service, from: new Date(now.getTime() - 2 * spec.period * 1000), to: now });
+    const last = points.at(-1);
+    out[name] = last === undefined ? 'unknown' : formatMetric(last.value, spec.unit);
+  }
+  return out;
+}
+
+/** A base-unit value shown in the catalogue's unit. */
+export function formatMetric(base: number, unit: string): string {
+  const round = (n: number) => String(Math.round(n * 100) / 100);
+  switch (unit) {
+    case 'Milliseconds':
+      return `${round(base * 1000)}ms`;
+    case 'Microseconds':
+      return `${round(base * 1e6)}µs`;
+    case 'Seconds':
+      return `${round(base)}s`;
+    case 'Percent':
+      return `${round(base * 100)}%`;
+    case 'Count/Second':
+      return `${round(base)}/s`;
+    default:
+      return round(base);
+  }
+}
+
+/** Stores the approval record with its task token and renders the seed's approval_message from live metrics. */
+export async function requestStepApproval(payload: unknown, deps: CoreDeps): Promise<{ approvalId: string; message: string }> {
+  const p = approvalSchema.parse(payload);
+  const now = deps.now();
+  const vars: Record<string, unknown> = { ...executionVariables(p) };
+  let message = p.approval_message ?? `Approve ${p.action} for step ${p.step} (risk ${p.risk})?`;
+  if (isTemplate(message)) {
+    const t = parseTemplate(message);
+    const wanted = variablesOf(t).filter((n) => !(n in vars));
+    Object.assign(vars, await displayMetrics(wanted, deps, p.incident.service));
+    message = String(renderTemplate(t, (n) => (n in vars ? (vars[n] as Value) : undefined)));
+  }
+  const rec = await requestApproval(deps.doc, deps.tables, {
+    incidentId: p.incident.id,
+    step: p.step,
+    action: p.action,
+    level: p.level,
+    approvers: p.approvers,
+    minApprovals: p.min_approvals,
+    taskToken: p.taskToken,
+    timeoutSeconds: p.timeout_seconds,
+    message,
+  }, now);
+  const incident = await getIncident(deps.doc, deps.tables, p.incident.id);
+  if (incident.status === 'MITIGATING' || incident.status === 'OPEN') {
+    if (incident.status === 'OPEN') await transitionIncident(deps.doc, deps.tables, p.incident.id, 'MITIGATING', now, { actor: 'agent' });
+    await transitionIncident(deps.doc, deps.tables, p.incident.id, 'AWAITING_APPROVAL', now, { actor: 'agent', step: p.step });
+  }
+  await appendEvent(deps.doc, deps.tables, p.incident.id, {
+    at: now,
+    type: 'approval_requested',
+    step: p.step,
+    summary: `approval requested from ${p.approvers.join(' + ')} (level ${p.level}) for ${p.step}: ${message.trim()}`,
+    data: { approvalId: rec.approvalId, level: p.level, expiresAt: rec.expiresAt },
+  });
+  return { approvalId: rec.approvalId, message };
+}
+
+// ---- Fn_report ------------------------------------------------------------------------------
+
+const reportSchema = executionRefsSchema.extend({ op: z.literal('report'), playbook: z.string() });
+
+/** `Write report`: the seed §5.1 timeline report and the §5.2 knowledge-base entry. */
+export async function writeReport(payload: unknown, deps: CoreDeps): Promise<{ markdown: string }> {
+  const p = reportSchema.parse(payload);
+  const incident = await getIncident(deps.doc, deps.tables, p.incident.id);
+  const timeline = await getTimeline(deps.doc, deps.tables, p.incident.id);
+  const report = renderIncidentReport(incident, timeline, p.steps as ExecutionRefs['steps']);
+  await deps.saveReport?.(incident.id, report.markdown, report.knowledge);
+  await appendEvent(deps.doc, deps.tables, incident.id, { at: deps.now(), type: 'report_written', summary: `report written (${report.markdown.split('\n').length} lines)` });
+  return { markdown: report.markdown };
+}
+
+/** Dispatch by `FunctionName` key and `op`, as the compiled machines call them. */
+export async function runCore(fn: string, payload: unknown, deps: CoreDeps): Promise<unknown> {
+  const op = (payload as { op?: string } | null)?.op;
+  switch (`${fn}:${op}`) {
+    case 'Fn_incident:start':
+      return startIncident(payload, deps);
+    case 'Fn_incident:record':
+      return recordStepEvent(payload, deps);
+    case 'Fn_incident:resolve':
+    case 'Fn_incident:close':
+      return resolveIncident(payload, deps);
+    case 'Fn_breaker:gate':
+      return breakerGate(payload, deps);
+    case 'Fn_breaker:failure':
+      return recordStepFailure(payload, deps);
+    case 'Fn_evaluate:condition':
+      return evaluateCondition(payload, deps);
+    case 'Fn_evaluate:verify':
+      return verifyIncidentRecovery(payload, deps);
+    case 'Fn_escalate:approval':
+    case 'Fn_escalate:incident':
+      return escalate(payload, deps);
+    case 'Fn_approval_request:request':
+      return requestStepApproval(payload, deps);
+    case 'Fn_report:report':
+      return writeReport(payload, deps);
+    default:
+      throw new Error(`no core operation "${op}" on ${fn}`);
+  }
+}
