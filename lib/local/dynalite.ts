@@ -21,7 +21,8 @@ import type { IncidentTables } from '../incident/model';
 import type { BreakerTables } from '../breaker/breaker';
 
 /** Names of the agent's DynamoDB tables (in AWS: the DataTables construct's table names). */
-export type Tables = IncidentTables & BreakerTables;
+/** Table names; `approvals` is optional (the incident/breaker tests need only those two). */
+export type Tables = IncidentTables & BreakerTables & { readonly approvals?: string };
 
 /** Table names used in local mode. */
 export const LOCAL_TABLES: Tables = { incidents: 'sre-agent-incidents', breakers: 'sre-agent-breakers' };
@@ -141,6 +142,16 @@ function tableDefinitions(tables: Tables): CreateTableCommandInput[] {
       AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
       KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
     },
+    ...(tables.approvals
+      ? [
+          {
+            TableName: tables.approvals,
+            BillingMode: 'PAY_PER_REQUEST' as const,
+            AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' as const }],
+            KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' as const }],
+          },
+        ]
+      : []),
   ];
 }
 
@@ -161,7 +172,7 @@ export async function createTables(client: DynamoDBClient, tables: Tables, timeo
     }
   }
   const deadline = Date.now() + timeoutMs;
-  for (const name of [tables.incidents, tables.breakers]) {
+  for (const name of [tables.incidents, tables.breakers, ...(tables.approvals ? [tables.approvals] : [])]) {
     for (;;) {
       try {
         const { Table } = await client.send(new DescribeTableCommand({ TableName: name }));

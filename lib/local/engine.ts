@@ -190,7 +190,8 @@ export class LocalEngine implements ExecutionStarter {
         ),
         retryIntervalOverrides: Object.fromEntries(Object.entries(entry.asl.States).filter(([, s]) => Array.isArray(s.Retry)).map(([name]) => [name, 2000 / this.speedUp])),
       },
-      context: { Execution: { Id: executionArn, Name: req.name, StartTime: exec.startDate, Input: JSON.parse(input) } } as never,
+      // $$.Task.Token is one static value per execution here: each waitForTaskToken handler issues a fresh one.
+      context: { Execution: { Id: executionArn, Name: req.name, StartTime: exec.startDate, Input: JSON.parse(input) }, Task: { Token: 'replaced-per-task' } } as never,
     });
     run.result
       .then((output: unknown) => Object.assign(exec, { status: 'SUCCEEDED', output }))

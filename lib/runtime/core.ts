@@ -189,7 +189,9 @@ export async function evaluateCondition(payload: unknown, deps: CoreDeps): Promi
 export async function verifyIncidentRecovery(payload: unknown, deps: CoreDeps): Promise<{ result: string }> {
   const p = verifySchema.parse(payload);
   const now = deps.now();
-  const v = await verifyRecovery(p.rules, { variables: executionVariables(p), metrics: deps.metrics, catalogue: deps.catalogue, service: p.incident.service, now });
+  // Recovery is judged on fresh metrics, never on what earlier steps read.
+  const variables = Object.fromEntries(Object.entries(executionVariables(p)).filter(([n]) => !(n in deps.catalogue.metrics) && !(n in deps.catalogue.aliases)));
+  const v = await verifyRecovery(p.rules, { variables, metrics: deps.metrics, catalogue: deps.catalogue, service: p.incident.service, now });
   await appendEvent(deps.doc, deps.tables, p.incident.id, {
     at: now,
     type: 'recovery_checked',

@@ -1,0 +1,162 @@
+/**
+ * Alarm intake (the trigger Lambda's logic): an EventBridge "CloudWatch Alarm State Change" event
+ * → playbook and service → open or join the incident → StartExecution named after the incident,
+ * so a redelivered event starts nothing twice. OK records recovery; INSUFFICIENT_DATA counts
+ * toward the data-collection failure rate. Bad events go to the dead-letter records, never into
+ * a crash loop and never into a half-written incident.
+ */
+import { randomUUID } from 'node:crypto';
+import { PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { z } from 'zod';
+import { clearActiveAnomaly, recordActiveAnomaly, recordDataCollection, type BreakerChange, type BreakerConfig, type BreakerTables } from '../breaker';
+import { appendEvent, attachExecution, findOpenIncident, openOrJoinIncident, type IncidentTables } from '../incident';
+import type { MachineManifest } from '../playbook/manifest';
+import { severityFromRisk } from './core';
+import { executionName, type ExecutionStarter } from './executions';
+import type { IncidentRef } from './payload';
+
+/** CloudWatch's time format (`2019-10-02T17:04:40.989+0000`) or ISO. */
+const cwTime = z.string().refine((s) => !Number.isNaN(Date.parse(s)), 'a timestamp');
+
+const alarmState = z.looseObject({
+  value: z.enum(['OK', 'ALARM', 'INSUFFICIENT_DATA']),
+  reason: z.string().optional(),
+  reasonData: z.string().optional(),
+  timestamp: cwTime,
+});
+
+export const alarmEventSchema = z.looseObject({
+  version: z.string().optional(),
+  id: z.string().min(1),
+  'detail-type': z.literal('CloudWatch Alarm State Change'),
+  source: z.literal('aws.cloudwatch'),
+  account: z.string().optional(),
+  time: cwTime,
+  region: z.string().optional(),
+  resources: z.array(z.string()).optional(),
+  detail: z.looseObject({
+    alarmName: z.string().min(1),
+    state: alarmState,
+    previousState: alarmState.partial().optional(),
+    configuration: z.looseObject({ description: z.string().optional(), metrics: z.array(z.unknown()).optional() }).optional(),
+  }),
+});
+export type AlarmEvent = z.infer<typeof alarmEventSchema>;
+
+export type IntakeOutcome = 'started' | 'already_started' | 'joined' | 'recovery_recorded' | 'no_open_incident' | 'insufficient_data' | 'dead_letter';
+
+export interface IntakeResult {
+  readonly outcome: IntakeOutcome;
+  readonly incidentId?: string;
+  readonly executionArn?: string;
+  readonly reason?: string;
+}
+
+export interface IntakeDeps {
+  readonly doc: DynamoDBDocumentClient;
+  readonly tables: IncidentTables & BreakerTables;
+  readonly breakerConfig: BreakerConfig;
+  readonly starter: ExecutionStarter;
+  readonly machines: readonly MachineManifest[];
+  now(): Date;
+}
+
+/** `sre-agent/<playbook>/<service>[/<metric>...]` → the machine and the service. */
+export function routeAlarm(alarmName: string, machines: readonly MachineManifest[]): { machine: MachineManifest; service: string } | { error: string } {
+  for (const machine of machines) {
+    if (machine.trigger.type !== 'alarm' || !alarmName.startsWith(machine.trigger.alarmNamePrefix)) continue;
+    const service = alarmName.slice(machine.trigger.alarmNamePrefix.length).split('/')[0] || machine.trigger.defaultService;
+    if (!service) return { error: `alarm "${alarmName}" names no service and playbook ${machine.playbook} has no default service` };
+    if (!/^[a-z0-9][a-z0-9-]*$/.test(service)) return { error: `alarm "${alarmName}": "${service}" is not a service name` };
+    return { machine, service };
+  }
+  return { error: `no playbook for alarm "${alarmName}" (names must start sre-agent/<playbook>/<service>/)` };
+}
+
+/** When the anomaly began: CloudWatch's `startDate` in reasonData (first breaching period), else the state change. */
+function anomalyStart(event: AlarmEvent): string {
+  try {
+    const start = (JSON.parse(event.detail.state.reasonData ?? '{}') as { startDate?: string }).startDate;
+    if (start && !Number.isNaN(Date.parse(start))) return new Date(start).toISOString();
+  } catch {
+    /* reasonData is optional and free-form */
+  }
+  return new Date(event.detail.state.timestamp).toISOString();
+}
+
+const DEAD_LETTER_PK = 'DEADLETTER';
+
+/** Keeps a bad event with its reason, for `GET /dead-letters` and the DLQ alarm. */
+export async function recordDeadLetter(doc: DynamoDBDocumentClient, tables: IncidentTables, event: unknown, reason: string, at: Date): Promise<void> {
+  const raw = JSON.stringify(event ?? null);
+  await doc.send(new PutCommand({ TableName: tables.incidents, Item: { pk: DEAD_LETTER_PK, sk: `${at.toISOString()}#${randomUUID()}`, reason, event: raw.length > 100_000 ? `${raw.slice(0, 100_000)}…` : raw } }));
+}
+
+export async function listDeadLetters(doc: DynamoDBDocumentClient, tables: IncidentTables, limit = 100): Promise<{ at: string; reason: string; event: string }[]> {
+  const out = await doc.send(new QueryCommand({ TableName: tables.incidents, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': DEAD_LETTER_PK }, ScanIndexForward: false, Limit: limit }));
+  return (out.Items ?? []).map((i) => ({ at: String(i.sk).split('#')[0], reason: i.reason as string, event: i.event as string }));
+}
+
+function describeIssues(err: z.ZodError): string {
+  return err.issues.map((i) => `${i.path.join('.') || '(event)'}: ${i.message}`).join('; ');
+}
+
+async function recordChanges(deps: IntakeDeps, incidentId: string, changes: readonly BreakerChange[]): Promise<void> {
+  for (const c of changes) {
+    await appendEvent(deps.doc, deps.tables, incidentId, { at: c.at, type: 'breaker_changed', summary: `${c.scope === 'global' ? 'global breaker' : `breaker of ${c.service}`} ${c.from} → ${c.to}: ${c.reason} (notify ${c.notify.join(' + ')})`, data: { ...c } });
+  }
+}
+
+/** Handles one event. Never throws for a bad event (dead letter); throws only on infrastructure errors, which EventBridge retries. */
+export async function handleAlarmEvent(raw: unknown, deps: IntakeDeps): Promise<IntakeResult> {
+  const parsed = alarmEventSchema.safeParse(raw);
+  if (!parsed.success) {
+    const reason = `malformed alarm event: ${describeIssues(parsed.error)}`;
+    await recordDeadLetter(deps.doc, deps.tables, raw, reason, deps.now());
+    return { outcome: 'dead_letter', reason };
+  }
+  const event = parsed.data;
+  const now = deps.now();
+  if (event.detail.state.value === 'INSUFFICIENT_DATA') {
+    await recordDataCollection(deps.doc, deps.tables, deps.breakerConfig, now, { ok: false });
+    return { outcome: 'insufficient_data', reason: `alarm ${event.detail.alarmName} has insufficient data` };
+  }
+  const route = routeAlarm(event.detail.alarmName, deps.machines);
+  if ('error' in route) {
+    await recordDeadLetter(deps.doc, deps.tables, raw, route.error, now);
+    return { outcome: 'dead_letter', reason: route.error };
+  }
+  const { machine, service } = route;
+
+  if (event.detail.state.value === 'OK') {
+    const open = await findOpenIncident(deps.doc, deps.tables, machine.playbook, service);
+    if (!open) return { outcome: 'no_open_incident' };
+    await appendEvent(deps.doc, deps.tables, open.id, { at: new Date(event.detail.state.timestamp), type: 'alarm_ok', summary: `alarm ${event.detail.alarmName} back to OK`, data: { reason: event.detail.state.reason ?? null } });
+    await clearActiveAnomaly(deps.doc, deps.tables, deps.breakerConfig, now, { incidentId: open.id });
+    return { outcome: 'recovery_recorded', incidentId: open.id };
+  }
+
+  const severity = severityFromRisk(machine.risk);
+  const { incident, joined } = await openOrJoinIncident(deps.doc, deps.tables, {
+    playbook: machine.playbook,
+    service,
+    severity,
+    alarm: { name: event.detail.alarmName, reason: event.detail.state.reason, stateChangedAt: new Date(event.detail.state.timestamp).toISOString(), details: { eventId: event.id, region: event.region ?? null } },
+    detectedAt: new Date(event.detail.state.timestamp),
+    anomalyStartedAt: anomalyStart(event),
+  });
+  const anomaly = await recordActiveAnomaly(deps.doc, deps.tables, deps.breakerConfig, now, { incidentId: incident.id, severity: incident.severity });
+  await recordChanges(deps, incident.id, anomaly.changes);
+  if (joined && incident.executionArn) return { outcome: 'joined', incidentId: incident.id, executionArn: incident.executionArn };
+
+  // The opener (or a redelivery of its event, or a retry after a crash before this point)
+  // starts the execution; its name makes a second start a no-op.
+  const ref: IncidentRef = { id: incident.id, playbook: incident.playbook, service: incident.service, severity: incident.severity, alarmName: event.detail.alarmName, ...(event.detail.state.reason ? { alarmReason: event.detail.state.reason } : {}) };
+  const started = await deps.starter.startExecution({
+    playbook: machine.playbook,
+    name: executionName(incident.id),
+    input: { incident: ref, context: { alarm_state_at: ref.alarmName ? new Date(event.detail.state.timestamp).toISOString() : null } },
+  });
+  if (!incident.executionArn) await attachExecution(deps.doc, deps.tables, incident.id, started.executionArn, now);
+  return { outcome: joined ? 'joined' : started.alreadyStarted ? 'already_started' : 'started', incidentId: incident.id, executionArn: started.executionArn };
+}
