@@ -1,4 +1,7 @@
 /** Jest: TypeScript through ts-jest (transpile only; `tsc --noEmit` in `npm test` does the type check). */
+// Local tools run on Node 20; the Lambdas on nodejs22.x. Silence the SDK's Node 22 notice in tests.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],

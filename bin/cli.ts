@@ -18,6 +18,8 @@ import {
 } from '../lib/playbook';
 import { renderPlan } from '../lib/playbook/plan';
 import { checkPlaybookSafety } from '../lib/policy/check';
+import { startLocal } from '../lib/local/main';
+import { buildAlarmEvent } from '../lib/runtime/sample-event';
 
 /** A playbook argument: a path, or a name under playbooks/. */
 export function resolvePlaybook(arg: string): string {
@@ -100,16 +102,110 @@ function program(io: Io): Command {
 
   cli
     .command('start')
-    .description('run the agent locally (until the local runtime lands: validate + compile and show what would run)')
-    .action(() => {
-      const out = buildAll();
-      io.out('sre-agent: local runtime not built yet (see README status); showing what would run.\n\n');
-      for (const m of out.machines) {
-        const t = m.manifest.trigger;
-        const when = t.type === 'schedule' ? `schedule ${t.expression}` : `alarms named ${t.alarmNamePrefix}<service>/… (${t.metrics.map((x) => `${x.metric} ${x.threshold}`).join('; ') || 'no metric alarms'})`;
-        io.out(`• ${m.manifest.playbook}: ${Object.keys(m.asl.States).length} states, ${m.manifest.transitions.fullPath} transitions on the full path; on ${when}\n`);
+    .description('run the agent on the embedded local engine: dynalite + the compiled machines + an HTTP API and dashboard')
+    .option('--port <port>', 'HTTP port on 127.0.0.1', process.env.SRE_AGENT_PORT ?? '8787')
+    .option('--data-dir <dir>', 'where dynalite keeps its data between runs', process.env.SRE_AGENT_DATA ?? '.sre-agent/data')
+    .option('--memory', 'keep nothing on disk')
+    .option('--speed-up <factor>', 'divide every wait and timeout (drills)', '1')
+    .option('--redis <url>', 'Redis/ElastiCache target (e.g. redis://127.0.0.1:6379/0)', process.env.REDIS_URL)
+    .option('--mysql <url>', 'MySQL/RDS target (e.g. mysql://root@127.0.0.1:3306)', process.env.MYSQL_URL)
+    .option('--once', 'start, print the status and stop (for checks)')
+    .action(async (opts: { port: string; dataDir: string; memory?: boolean; speedUp: string; redis?: string; mysql?: string; once?: boolean }) => {
+      const running = await startLocal({
+        port: Number(opts.port),
+        dataDir: opts.memory ? undefined : opts.dataDir,
+        speedUp: Number(opts.speedUp),
+        redisUrl: opts.redis,
+        mysqlUrl: opts.mysql,
+        log: (line) => io.out(`${line}\n`),
+      });
+      if (opts.once) {
+        await running.stop();
+        return;
       }
+      await new Promise<void>((resolve) => {
+        const stop = () => void running.stop().then(resolve);
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+      });
     });
+
+  const url = (opts: { url?: string }) => opts.url ?? process.env.SRE_AGENT_URL ?? 'http://127.0.0.1:8787';
+  const call = async (method: string, target: string, body?: unknown): Promise<unknown> => {
+    let res: Response;
+    try {
+      res = await fetch(target, { method, headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+    } catch (err) {
+      throw new Error(`cannot reach the local engine at ${new URL(target).origin} (is \`npm start\` running?): ${(err as Error).message}`);
+    }
+    const text = await res.text();
+    const parsed = text && (res.headers.get('content-type') ?? '').includes('json') ? JSON.parse(text) : text;
+    if (!res.ok && res.status !== 202) throw new Error(`${method} ${new URL(target).pathname} → ${res.status}: ${typeof parsed === 'string' ? parsed : JSON.stringify(parsed)}`);
+    return parsed;
+  };
+  const print = (value: unknown) => io.out(`${typeof value === 'string' ? value : JSON.stringify(value, null, 2)}\n`);
+
+  cli
+    .command('alarm')
+    .description("post a realistic CloudWatch alarm event for a playbook to the local engine")
+    .argument('<playbook>', 'playbook name')
+    .option('--service <service>', "service (default: the playbook's)")
+    .option('--metric <metric>', 'metric in the alarm name (default: the first detection metric)')
+    .option('--state <state>', 'ALARM, OK or INSUFFICIENT_DATA', 'ALARM')
+    .option('--url <url>', 'local engine URL')
+    .action(async (playbook: string, opts: { service?: string; metric?: string; state: string; url?: string }) => {
+      const machine = buildAll().machines.find((m) => m.manifest.playbook === playbook)?.manifest;
+      if (!machine) throw new Error(`no playbook "${playbook}"`);
+      if (!['ALARM', 'OK', 'INSUFFICIENT_DATA'].includes(opts.state)) throw new Error(`--state must be ALARM, OK or INSUFFICIENT_DATA, got "${opts.state}"`);
+      const service = opts.service ?? (machine.trigger.type === 'alarm' ? machine.trigger.defaultService : undefined);
+      if (!service) throw new Error(`playbook ${playbook} has no default service: pass --service`);
+      print(await call('POST', `${url(opts)}/events`, buildAlarmEvent({ playbook, service, metric: opts.metric, state: opts.state as 'ALARM' }, machine)));
+    });
+
+  const metric = cli.command('metric').description('metrics of the local metric store');
+  metric
+    .command('put')
+    .description('record a metric value (in the catalogue unit, e.g. Percent 91, Milliseconds 350)')
+    .argument('<name>', 'metric or alias from playbooks/metrics.yaml')
+    .argument('<value>', 'number')
+    .option('--service <service>', 'service dimension')
+    .option('--unit <unit>', 'CloudWatch unit (default: the catalogue unit)')
+    .option('--url <url>', 'local engine URL')
+    .action(async (name: string, value: string, opts: { service?: string; unit?: string; url?: string }) => {
+      const n = Number(value);
+      if (!Number.isFinite(n)) throw new Error(`value "${value}" is not a number`);
+      print(await call('POST', `${url(opts)}/api/metrics`, { name, value: n, ...(opts.service ? { service: opts.service } : {}), ...(opts.unit ? { unit: opts.unit } : {}) }));
+    });
+
+  const breaker = cli.command('breaker').description('circuit breakers (seed §3.2)');
+  breaker.command('list').description('show every breaker').option('--url <url>', 'local engine URL').action(async (opts: { url?: string }) => print(await call('GET', `${url(opts)}/api/breakers`)));
+  breaker
+    .command('reset')
+    .description('close the global breaker, or one service\'s')
+    .argument('[service]', 'service whose breaker to reset (default: the global one)')
+    .option('--as <person>', 'who resets it (recorded)', process.env.USER ?? 'cli')
+    .option('--url <url>', 'local engine URL')
+    .action(async (service: string | undefined, opts: { as: string; url?: string }) => print(await call('POST', `${url(opts)}/api/breakers/reset`, { service, actor: `cli:${opts.as}` })));
+
+  for (const decision of ['approve', 'reject'] as const) {
+    cli
+      .command(decision)
+      .description(`${decision} a pending step as one of its approver roles`)
+      .argument('<approval-id>', 'from the dashboard or `incidents`')
+      .requiredOption('--as <person>', 'who decides')
+      .requiredOption('--role <role>', 'the approver role you decide for (e.g. oncall_sre, dba)')
+      .option('--reason <text>', 'why (recorded)')
+      .option('--url <url>', 'local engine URL')
+      .action(async (id: string, opts: { as: string; role: string; reason?: string; url?: string }) => print(await call('POST', `${url(opts)}/api/approvals/${id}/${decision}`, { as: opts.as, role: opts.role, reason: opts.reason })));
+  }
+
+  cli.command('incidents').description('list incidents').option('--url <url>', 'local engine URL').action(async (opts: { url?: string }) => print(await call('GET', `${url(opts)}/api/incidents`)));
+  cli
+    .command('timeline')
+    .description("an incident with its timeline and MTTD/MTTI/MTTR")
+    .argument('<incident-id>', 'INC-YYYYMMDD-NNN')
+    .option('--url <url>', 'local engine URL')
+    .action(async (id: string, opts: { url?: string }) => print(await call('GET', `${url(opts)}/api/incidents/${id}`)));
   return cli;
 }
 

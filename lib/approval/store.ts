@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, ScanCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 
 export interface ApprovalTables {
   readonly approvals: string;
@@ -151,4 +151,16 @@ export async function decideApproval(
     if (err instanceof ConditionalCheckFailedException) throw new ApprovalError(`approval ${approvalId} changed while deciding; look again`, { cause: err });
     throw err;
   }
+}
+
+/** Approvals by status (a Scan: fine for the local engine's small table; AWS would use an index). */
+export async function listApprovals(doc: DynamoDBDocumentClient, tables: ApprovalTables, status?: ApprovalStatus): Promise<ApprovalRecord[]> {
+  const items: ApprovalRecord[] = [];
+  let start: Record<string, unknown> | undefined;
+  do {
+    const out = await doc.send(new ScanCommand({ TableName: tables.approvals, ExclusiveStartKey: start, ConsistentRead: true }));
+    for (const item of out.Items ?? []) if (String(item.pk).startsWith('STEP#') && (!status || item.status === status)) items.push(item as ApprovalRecord);
+    start = out.LastEvaluatedKey;
+  } while (start);
+  return items.sort((a, b) => a.createdAt.localeCompare(b.createdAt));
 }

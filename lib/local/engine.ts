@@ -124,6 +124,10 @@ export class LocalEngine implements ExecutionStarter {
     return this.dynamo.doc;
   }
 
+  public get breakerConfig(): BreakerConfig {
+    return this.options.breakerConfig ?? {};
+  }
+
   public get playbooks(): MachineManifest[] {
     return [...this.machines.values()].map((m) => m.manifest);
   }
@@ -221,7 +225,8 @@ export class LocalEngine implements ExecutionStarter {
         if (!key) throw new Error(`state "${name}": FunctionName ${FunctionName} is not a \${...} placeholder`);
         if (waits) {
           const { token, result } = this.tokens.issue(timeoutMs);
-          await runCore(key, { ...Payload, taskToken: token }, this.coreDeps());
+          // The approval record expires with the (sped-up) task timeout, as it does in AWS.
+          await runCore(key, { ...Payload, taskToken: token, timeout_seconds: timeoutMs / 1000 }, this.coreDeps());
           return result;
         }
         return { Payload: await this.invoke(key, Payload, exec) };

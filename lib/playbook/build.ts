@@ -12,6 +12,7 @@ import { PlaybookError, type PlaybookProblem } from './errors';
 import { loadPlaybook } from './loader';
 import type { Manifest } from './manifest';
 import { playbookJsonSchema } from './schema';
+import { problemAt } from './yaml-source';
 
 export const REPO_ROOT = path.resolve(__dirname, '../..');
 export const PLAYBOOK_DIR = path.join(REPO_ROOT, 'playbooks');
@@ -34,7 +35,7 @@ export function compileFile(file: string, policy: Policy = defaultPolicy()): Com
   const pb = loadPlaybook(file);
   const expected = path.basename(file).replace(/\.ya?ml$/, '');
   if (pb.name !== expected) {
-    throw new PlaybookError([{ file, line: 1, col: 1, field: 'playbook', message: `playbook "${pb.name}" must live in ${pb.name}.yaml (file is ${path.basename(file)})` }]);
+    throw new PlaybookError([problemAt(pb.source, ['playbook'], `playbook "${pb.name}" must live in ${pb.name}.yaml (file is ${path.basename(file)})`)]);
   }
   return compilePlaybook(pb, policy, { sourcePath: path.relative(REPO_ROOT, file) });
 }

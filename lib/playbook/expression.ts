@@ -672,10 +672,16 @@ export function parseTemplate(source: string): Template {
 // Queries and formatting
 // ---------------------------------------------------------------------------------------------
 
-function collectVariables(e: Expr, out: string[]): void {
+/** One use of a variable and where its name starts (in the parsed string, or in the whole template). */
+export interface VariableRef {
+  readonly name: string;
+  readonly offset: number;
+}
+
+function collectVariables(e: Expr, out: VariableRef[]): void {
   switch (e.type) {
     case 'variable':
-      if (!out.includes(e.name)) out.push(e.name);
+      out.push({ name: e.name, offset: e.offset });
       return;
     case 'arithmetic':
     case 'compare':
@@ -705,7 +711,15 @@ function collectVariables(e: Expr, out: string[]): void {
  * a variable.
  */
 export function variablesOf(node: Expr | Condition | Template): string[] {
-  const out: string[] = [];
+  return [...new Set(variableRefs(node).map((r) => r.name))];
+}
+
+/**
+ * Every use of a variable, in source order, with its offset: the loader points an "unknown
+ * variable" error at the name itself, not at the first place its text happens to occur.
+ */
+export function variableRefs(node: Expr | Condition | Template): VariableRef[] {
+  const out: VariableRef[] = [];
   if ('type' in node) {
     collectVariables(node, out);
   } else if ('parts' in node) {

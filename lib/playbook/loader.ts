@@ -8,7 +8,7 @@ import type { Risk } from '../policy/types';
 import { defaultCatalogue, type MetricCatalogue } from './catalogue';
 import { parseDuration } from './duration';
 import { ExpressionError, PlaybookError, type PlaybookProblem } from './errors';
-import { isTemplate, parseCondition, parseExpression, parseTemplate, variablesOf, type Condition } from './expression';
+import { isTemplate, parseCondition, parseExpression, parseTemplate, variableRefs, type Condition, type VariableRef } from './expression';
 import { playbookSchema, type PlaybookSpec, type StepSpec } from './schema';
 import { parseYamlSource, problemAt, readYamlSource, type FieldPath, type YamlSource } from './yaml-source';
 
@@ -73,9 +73,9 @@ function buildPlaybook(src: YamlSource, options: LoadOptions): LoadedPlaybook {
   if (!parsed.success) {
     for (const issue of parsed.error.issues) {
       if (issue.code === 'unrecognized_keys') {
-        for (const key of issue.keys) at([...(issue.path as FieldPath), key], `unknown field "${key}"`, { atKey: true });
+        for (const key of issue.keys) at([...(issue.path as FieldPath), key], `${stepLabel(src.value, issue.path as FieldPath)}unknown field "${key}"`, { atKey: true });
       } else {
-        at(issue.path as FieldPath, issue.message);
+        at(issue.path as FieldPath, `${stepLabel(src.value, issue.path as FieldPath)}${(issue.code === 'invalid_type' && missingField(src.value, issue.path as FieldPath)) || issue.message}`);
       }
     }
     throw new PlaybookError(problems);
@@ -96,6 +96,7 @@ function buildPlaybook(src: YamlSource, options: LoadOptions): LoadedPlaybook {
   const steps: LoadedStep[] = [];
   spec.steps.forEach((step, index) => {
     const path: FieldPath = ['steps', index];
+    const here = `step "${step.name}"`;
     const stepKnown = new Set(known);
     const action = findAction(step.action);
     if (!action) {
@@ -110,40 +111,43 @@ function buildPlaybook(src: YamlSource, options: LoadOptions): LoadedPlaybook {
         if (issue.code === 'unrecognized_keys') {
           for (const key of issue.keys) at([...path, 'params', ...(issue.path as FieldPath), key], `unknown parameter "${key}" for action ${action.name}`, { atKey: true });
         } else {
-          at([...path, 'params', ...(issue.path as FieldPath)], `${action.name}: ${issue.message}`);
+          at([...path, 'params', ...(issue.path as FieldPath)], `${action.name}: ${(issue.code === 'invalid_type' && missingField(step.params ?? {}, issue.path as FieldPath, 'parameter')) || issue.message}`);
         }
       }
     } else {
       params = paramsResult.data as Record<string, unknown>;
     }
-    checkParamExpressions(step, action, stepKnown, (p, m, o) => at([...path, 'params', ...p], m, o));
+    checkParamExpressions(step, action, stepKnown, (p, m, o) => at([...path, 'params', ...p], `${here}: ${m}`, o));
 
     let condition: Condition | undefined;
     let afterStep: string | undefined;
     if (step.condition !== undefined) {
       try {
         condition = parseCondition(step.condition);
-        for (const v of variablesOf(condition)) {
-          if (!stepKnown.has(v)) at([...path, 'condition'], `unknown variable "${v}" (not a builtin, metric, playbook variable or output of an earlier step)`, { offset: step.condition.indexOf(v) });
+        for (const v of unknownRefs(condition, stepKnown)) {
+          at([...path, 'condition'], `${here}: unknown variable "${v.name}" in the condition (not a builtin, metric, playbook variable or output of an earlier step)`, { offset: v.offset });
         }
         if (condition.timing?.kind === 'after_step') {
-          afterStep = resolveAfterStep(condition.timing.step, index, spec.steps, (m) => at([...path, 'condition'], m));
+          // The timing clause ends the condition: point at its `after`.
+          const clause = step.condition.search(/\bafter\s+(?:step\s+)?\S+\s*$/);
+          afterStep = resolveAfterStep(condition.timing.step, index, spec.steps, (m) => at([...path, 'condition'], `${here}: ${m}`, { offset: Math.max(clause, 0) }));
         }
       } catch (err) {
         if (!(err instanceof ExpressionError)) throw err;
-        at([...path, 'condition'], err.message, { offset: err.offset });
+        at([...path, 'condition'], `${here}: condition: ${err.message}`, { offset: err.offset });
       }
     }
     if (step.approval_message !== undefined) {
-      checkTemplate(step.approval_message, stepKnown, [], (m, o) => at([...path, 'approval_message'], m, { offset: o }));
+      checkTemplate(step.approval_message, stepKnown, [], (m, o) => at([...path, 'approval_message'], `${here}: approval_message: ${m}`, { offset: o }));
     }
 
     const risk = step.risk ?? action.defaultRisk;
     const { mode, reason } = decideMode(step, action);
     const timeoutSeconds = step.timeout ? parseDuration(step.timeout)! : action.timeoutSeconds;
+    if (step.timeout && !isTaskTimeout(timeoutSeconds)) at([...path, 'timeout'], `${here}: timeout ${step.timeout} is not a whole number of seconds of at least 1s (Step Functions TimeoutSeconds)`);
     const approvers = step.approvers ?? [...DEFAULT_APPROVERS];
     if (step.min_approvals !== undefined && step.min_approvals > approvers.length) {
-      at([...path, 'min_approvals'], `min_approvals ${step.min_approvals} is more than the ${approvers.length} approver role(s) listed`);
+      at([...path, 'min_approvals'], `${here}: min_approvals ${step.min_approvals} is more than the ${approvers.length} approver role(s) listed`);
     }
     steps.push({
       index,
@@ -163,6 +167,9 @@ function buildPlaybook(src: YamlSource, options: LoadOptions): LoadedPlaybook {
     for (const out of action.outputs) known.add(out);
   });
 
+  for (const [level, text] of Object.entries(spec.escalation ?? {})) {
+    if (text !== undefined && !isTaskTimeout(parseDuration(text)!)) at(['escalation', level], `escalation.${level} ${text} is not a whole number of seconds of at least 1s (it becomes the approval Task's TimeoutSeconds)`);
+  }
   if (spec.trigger === 'daily_check' && spec.detection) at(['detection'], 'a daily_check playbook runs on a schedule; detection rules (alarms) do not apply');
   if (spec.schedule && spec.trigger !== 'daily_check') at(['schedule'], 'schedule is only for trigger: daily_check');
 
@@ -231,8 +238,8 @@ function checkParamExpressions(
     if (action.expressionParams?.includes(key) && typeof value === 'string' && !isTemplate(value)) {
       try {
         const expr = parseExpression(value);
-        for (const v of variablesOf(expr)) {
-          if (!known.has(v) && !locals.includes(v)) fail([key], `unknown variable "${v}"${locals.length ? ` (this parameter offers ${locals.join(', ')})` : ''}`, { offset: value.indexOf(v) });
+        for (const v of unknownRefs(expr, known, locals)) {
+          fail([key], `unknown variable "${v.name}" in parameter ${key}${locals.length ? ` (this parameter offers ${locals.join(', ')})` : ''}`, { offset: v.offset });
         }
       } catch (err) {
         if (!(err instanceof ExpressionError)) throw err;
@@ -250,14 +257,40 @@ function checkTemplate(text: string, known: ReadonlySet<string>, locals: readonl
     const t = parseTemplate(text);
     for (const part of t.parts) {
       if (typeof part === 'string') continue;
-      for (const v of variablesOf(part.expr)) {
-        if (!known.has(v) && !locals.includes(v)) fail(`unknown variable "${v}" in {{${part.source.trim()}}}`, part.offset);
-      }
+      for (const v of unknownRefs(part.expr, known, locals)) fail(`unknown variable "${v.name}" in {{${part.source.trim()}}}`, v.offset);
     }
   } catch (err) {
     if (!(err instanceof ExpressionError)) throw err;
     fail(err.message, err.offset);
   }
+}
+
+/** First use of each variable that is neither known nor a local, with where it is. */
+function unknownRefs(node: Parameters<typeof variableRefs>[0], known: ReadonlySet<string>, locals: readonly string[] = []): VariableRef[] {
+  const seen = new Set<string>();
+  return variableRefs(node).filter((r) => !known.has(r.name) && !locals.includes(r.name) && !seen.has(r.name) && seen.add(r.name));
+}
+
+/** `step "name": ` for a schema problem inside a step that has a readable name, so the message says which step. */
+function stepLabel(value: unknown, path: FieldPath): string {
+  if (path[0] !== 'steps' || typeof path[1] !== 'number') return '';
+  const name = ((value as { steps?: { name?: unknown }[] }).steps?.[path[1]] ?? {}).name;
+  return typeof name === 'string' ? `step "${name}": ` : '';
+}
+
+/** Step Functions TimeoutSeconds: a positive whole number. */
+function isTaskTimeout(seconds: number): boolean {
+  return Number.isInteger(seconds) && seconds >= 1;
+}
+
+/** `missing required field "steps"` when the schema issue is about a field the file does not have. */
+function missingField(value: unknown, path: FieldPath, noun: 'field' | 'parameter' = 'field'): string | undefined {
+  if (path.length === 0) return undefined;
+  let node: unknown = value;
+  for (const part of path.slice(0, -1)) node = node && typeof node === 'object' ? (node as Record<string | number, unknown>)[part] : undefined;
+  const last = path[path.length - 1];
+  if (!node || typeof node !== 'object' || Array.isArray(node) || Object.prototype.hasOwnProperty.call(node, last)) return undefined;
+  return `missing required ${noun} "${String(last)}"`;
 }
 
 /** Calls `visit` for every string inside a parameter value, with its path. */

@@ -24,8 +24,9 @@ export function parseYamlSource(file: string, text: string): YamlSource {
   if (doc.errors.length > 0) {
     throw new PlaybookError(
       doc.errors.map((e) => {
-        const pos = lines.linePos(e.pos[0]);
-        return { file, line: pos.line, col: pos.col, field: '', message: `YAML ${e.code}: ${firstLine(e.message)}` };
+        const pos = lines.linePos(errorOffset(text, e.code, e.message, e.pos[0]));
+        const key = e.code === 'DUPLICATE_KEY' ? ` (key "${keyText(text, e.pos[0])}")` : '';
+        return { file, line: pos.line, col: pos.col, field: '', message: `YAML ${e.code}: ${firstLine(e.message)}${key}` };
       }),
     );
   }
@@ -78,12 +79,62 @@ function keyNode(doc: Document.Parsed, path: FieldPath): unknown {
   return pair?.key;
 }
 
-/** Offset of character `n` of a scalar's value from the node start: skips an opening quote. */
+/** Offset of character `n` of a scalar's value from the node start: skips an opening quote, or a block scalar's header and indentation. */
 function scalarOffset(text: string, start: number, n: number): number {
   const c = text[start];
   if (c === '"' || c === "'") return 1 + n;
-  if (c === '|' || c === '>') return 0;
+  if (c === '|' || c === '>') return blockScalarOffset(text, start, n);
   return n;
+}
+
+/**
+ * Block scalars (`|`, `>`): the value is the lines after the header with their indentation
+ * removed, one character per line break. Folded blank lines may shift the column by one; the
+ * line is right.
+ */
+function blockScalarOffset(text: string, start: number, n: number): number {
+  let pos = text.indexOf('\n', start) + 1;
+  if (pos === 0) return 0;
+  const indent = /^ */.exec(text.slice(pos).split('\n').find((l) => l.trim() !== '') ?? '')![0].length;
+  let rest = n;
+  while (pos < text.length) {
+    const next = text.indexOf('\n', pos);
+    const eol = next < 0 ? text.length : next;
+    const content = Math.max(0, eol - pos - indent);
+    if (rest <= content) return pos + Math.min(indent, eol - pos) + rest - start;
+    rest -= content + 1;
+    pos = eol + 1;
+  }
+  return 0;
+}
+
+/**
+ * Where a syntax error is best shown. The parser reports a bad indentation at the start of the
+ * line (show the first token instead) and an unclosed quote at the end of the file (show the
+ * opening quote).
+ */
+function errorOffset(text: string, code: string, message: string, offset: number): number {
+  const quote = code === 'MISSING_CHAR' ? /closing (["'])quote/.exec(message)?.[1] : undefined;
+  if (quote) {
+    for (let i = Math.min(offset, text.length) - 1; i >= 0; i--) {
+      if (text[i] !== quote) continue;
+      if (quote === '"' && text[i - 1] === '\\') continue;
+      if (quote === "'" && text[i - 1] === "'") {
+        i--;
+        continue;
+      }
+      return i;
+    }
+    return offset;
+  }
+  let i = offset;
+  while (text[i] === ' ' || text[i] === '\t') i++;
+  return text[i] === undefined || text[i] === '\n' || text[i] === '\r' ? offset : i;
+}
+
+/** The key a DUPLICATE_KEY error points at, as written. */
+function keyText(text: string, offset: number): string {
+  return /^\s*("[^"]*"|'[^']*'|[^:\n]*)/.exec(text.slice(offset))![1].trim().replace(/^["']|["']$/g, '');
 }
 
 function firstLine(s: string): string {

@@ -4,7 +4,7 @@
  * HIGH-risk mutation on its own, or pass a literal parameter over a cap. The runtime guard
  * (lib/policy/guard.ts) checks the same rules again on resolved parameters.
  */
-import type { LoadedPlaybook, LoadedStep } from '../playbook/loader';
+import { walkStrings, type LoadedPlaybook, type LoadedStep } from '../playbook/loader';
 import type { PlaybookProblem } from '../playbook/errors';
 import { problemAt, type FieldPath } from '../playbook/yaml-source';
 import type { Policy } from './policy';
@@ -30,13 +30,17 @@ export function checkPlaybookSafety(pb: LoadedPlaybook, policy: Policy): Playboo
   const problems: PlaybookProblem[] = [];
   for (const step of pb.steps) {
     const path: FieldPath = ['steps', step.index];
-    const fail = (field: FieldPath, message: string) => problems.push(problemAt(pb.source, [...path, ...field], message));
+    const fail = (field: FieldPath, message: string, offset?: number) => problems.push(problemAt(pb.source, [...path, ...field], message, { offset }));
     const s = step.spec;
     const label = `step "${s.name}" (action ${step.action.name})`;
 
-    for (const hit of blacklistHits(step, policy)) {
-      fail(['action'], `${label} is a blacklisted operation, category ${hit.category}: ${hit.reason}. The agent never executes it, with or without approval; it may only diagnose, ticket, notify and suggest (playbooks/policy.yaml)`);
+    const hits = blacklistHits(step, policy);
+    for (const hit of hits) {
+      const at = step.action.blacklist ? { field: ['action'] } : paramAt(step, hit.reason);
+      fail(at.field, `${label} is a blacklisted operation, category ${hit.category}: ${hit.reason}. The agent never executes it, with or without approval; it may only diagnose, ticket, notify and suggest (playbooks/policy.yaml)`, at.offset);
     }
+    // The only fix for a blacklisted step is to remove it: advice about approvals would mislead.
+    if (hits.length > 0) continue;
     if (s.auto_execute === true && s.requires_approval === true) {
       fail(['auto_execute'], `${label} sets both auto_execute and requires_approval; choose one`);
     }
@@ -46,7 +50,8 @@ export function checkPlaybookSafety(pb: LoadedPlaybook, policy: Policy): Playboo
         fail(['auto_execute'], `${label} targets ${svc} without requires_approval: true: ${why}`);
       }
       if (step.risk === 'HIGH' || step.risk === 'CRITICAL') {
-        fail(['risk'], `${label} is a ${step.risk}-risk mutation set to run without approval; add requires_approval: true and approvers`);
+        const defaulted = s.risk === undefined ? ` (${step.risk} is the default risk of ${step.action.name})` : '';
+        fail(s.risk === undefined ? ['auto_execute'] : ['risk'], `${label} is a ${step.risk}-risk mutation set to run without approval${defaulted}; add requires_approval: true and approvers`);
       }
     }
     if (step.mode === 'approval' && (step.risk === 'HIGH' || step.risk === 'CRITICAL') && !s.approvers) {
@@ -56,8 +61,30 @@ export function checkPlaybookSafety(pb: LoadedPlaybook, policy: Policy): Playboo
       fail(['approval_message'], `${label} has an approval_message but runs without approval`);
     }
     for (const message of step.action.checkCaps?.(step.params, policy) ?? []) {
-      fail(['params'], `${label}: ${message}`);
+      const at = paramAt(step, message);
+      fail(at.field, `${label}: ${message}`, at.offset);
     }
   }
   return problems;
+}
+
+/**
+ * The parameter a blacklist reason or cap message is about, so the error points at it rather
+ * than at the step: the parameter the message starts with (`max_kills 500 is over ...`,
+ * `query: SQL verb DELETE ...`) or, failing that, the string holding the message's first quoted
+ * value (`feature flag "trading_pair_x" matches ...` → `disable[1]`), at that value; else the
+ * whole params block.
+ */
+function paramAt(step: Pick<LoadedStep, 'spec'>, text: string): { field: FieldPath; offset?: number } {
+  const params = step.spec.params ?? {};
+  const first = /^(\w+)/.exec(text)?.[1];
+  const named = first !== undefined && Object.prototype.hasOwnProperty.call(params, first) ? first : undefined;
+  const quoted = /"([^"]+)"/.exec(text)?.[1];
+  let found: { field: FieldPath; offset?: number } | undefined;
+  if (quoted !== undefined) {
+    walkStrings(named === undefined ? params : params[named], named === undefined ? [] : [named], (str, p) => {
+      if (!found && str.includes(quoted)) found = { field: ['params', ...p], offset: str.indexOf(quoted) };
+    });
+  }
+  return found ?? { field: named === undefined ? ['params'] : ['params', named] };
 }

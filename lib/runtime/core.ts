@@ -234,7 +234,7 @@ const approvalSchema = executionRefsSchema.extend({
   min_approvals: z.number().int().positive(),
   approval_message: z.string().nullish(),
   note: z.string().nullish(),
-  timeout_seconds: z.number().int().positive(),
+  timeout_seconds: z.number().positive(),
   risk: z.string(),
 });
 

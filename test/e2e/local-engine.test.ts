@@ -1,0 +1,303 @@
+/**
+ * End-to-end tests of the local engine: alarm intake → the compiled redis-memory-pressure state
+ * machine (aws-local-stepfunctions, waits sped up 600×: a 10-minute approval window lasts 1 s) →
+ * in-process actions against the real Redis at 127.0.0.1:6379, DB 7, on dynalite in memory.
+ * A fresh engine per test; keys are named per run and removed after each test.
+ */
+import { Redis } from 'ioredis';
+import { decideApproval, findApprovalForStep, type ApprovalRecord } from '../../lib/approval';
+import { tripGlobalBreaker } from '../../lib/breaker';
+import { getIncident, getTimeline, openOrJoinIncident, type Incident, type TimelineEvent } from '../../lib/incident';
+import { LocalEngine } from '../../lib/local/engine';
+import { handleAlarmEvent, type IntakeResult } from '../../lib/runtime/intake';
+import { alarmEvent } from '../helpers/events';
+
+const RUN = `e2e-${process.pid}-${Date.now()}`;
+const SERVICE = 'redis-cache';
+const ALARM = `sre-agent/redis-memory-pressure/${SERVICE}/redis_memory_usage`;
+const SCALE = 'scale_redis_cluster';
+const CACHE_KEYS = 40;
+const SESSION_KEYS = 10;
+
+let redis: Redis;
+let engine: LocalEngine;
+
+async function keysMatching(pattern: string): Promise<string[]> {
+  const keys: string[] = [];
+  let cursor = '0';
+  do {
+    const [next, found] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+    keys.push(...found);
+    cursor = next;
+  } while (cursor !== '0');
+  return keys;
+}
+
+async function seedKeys(): Promise<void> {
+  const pipe = redis.pipeline();
+  for (let i = 0; i < CACHE_KEYS; i += 1) pipe.set(`cache:${RUN}:${i}`, `cached-${i}`);
+  for (let i = 0; i < SESSION_KEYS; i += 1) pipe.set(`session:${RUN}:${i}`, `session-${i}`);
+  await pipe.exec();
+}
+
+/** Memory usage (and evictions) for the service, as the alarm saw them. */
+function putMetrics(memoryPercent: number, at: Date): void {
+  engine.metrics.put([
+    { name: 'redis_memory_usage', value: memoryPercent, unit: 'Percent', service: SERVICE, at },
+    { name: 'redis_evicted_keys', value: 0, unit: 'Count', service: SERVICE, at },
+  ]);
+}
+
+function postAlarm(at = new Date()): Promise<IntakeResult> {
+  return handleAlarmEvent(alarmEvent(ALARM, { at }), { doc: engine.doc, tables: engine.tables, breakerConfig: {}, starter: engine, machines: engine.playbooks, now: () => new Date() });
+}
+
+async function timeline(id: string): Promise<TimelineEvent[]> {
+  return getTimeline(engine.doc, engine.tables, id);
+}
+
+async function incident(id: string): Promise<Incident> {
+  return getIncident(engine.doc, engine.tables, id);
+}
+
+/** Polls until `probe` returns a value (the approval record appears while the execution waits). */
+async function waitFor<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = 5000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+/** The level-2 approval record of the scale step, once the execution has asked for it. */
+function level2Approval(id: string): Promise<ApprovalRecord> {
+  return waitFor(async () => {
+    const rec = await findApprovalForStep(engine.doc, engine.tables, id, SCALE);
+    return rec?.level === 2 && rec.status === 'PENDING' ? rec : undefined;
+  }, `the level-2 approval of ${SCALE}`);
+}
+
+const stepEvents = (events: readonly TimelineEvent[], step: string) => events.filter((e) => e.step === step);
+
+beforeAll(() => {
+  redis = new Redis({ host: '127.0.0.1', port: 6379, db: 7 });
+});
+
+beforeEach(async () => {
+  engine = await new LocalEngine({ speedUp: 600, targets: { redis } }).start();
+  await seedKeys();
+});
+
+afterEach(async () => {
+  await engine.settled();
+  await engine.stop();
+  const keys = await keysMatching(`*${RUN}*`);
+  if (keys.length > 0) await redis.unlink(...keys);
+});
+
+afterAll(async () => {
+  await redis.quit();
+});
+
+describe('LocalEngine redis-memory-pressure', () => {
+  it('flushes cache keys, asks L2 → L3 → L4 for the scale-up, lets it expire and escalates while memory stays high', async () => {
+    // prepare
+    const at = new Date();
+    putMetrics(91, new Date(at.getTime() - 1000));
+    // act
+    const started = await postAlarm(at);
+    await engine.settled();
+    // assess
+    expect(started.outcome).toBe('started');
+    const id = started.incidentId!;
+    expect(await keysMatching(`cache:${RUN}:*`)).toEqual([]);
+    expect(await keysMatching(`session:${RUN}:*`)).toHaveLength(SESSION_KEYS);
+    const events = await timeline(id);
+    const approvalFlow = stepEvents(events, SCALE).filter((e) => e.type.startsWith('approval_'));
+    expect(approvalFlow.map((e) => e.type)).toEqual([
+      'approval_requested',
+      'approval_escalated',
+      'approval_requested',
+      'approval_escalated',
+      'approval_requested',
+      'approval_expired',
+    ]);
+    expect(approvalFlow.filter((e) => e.type === 'approval_requested').map((e) => e.data?.level)).toEqual([2, 3, 4]);
+    expect(stepEvents(events, SCALE).map((e) => e.type)).not.toContain('action');
+    expect(events.find((e) => e.type === 'recovery_checked')?.summary).toContain('not recovered: redis_memory_usage > 85%');
+    expect((await incident(id)).status).toBe('ESCALATED');
+    expect(engine.reports.get(id)).toContain(id);
+    expect(engine.executions.get(id)?.status).toBe('SUCCEEDED');
+  });
+
+  it('skips the scale-up and resolves when memory drops to 50% after the cleanup', async () => {
+    // prepare
+    const at = new Date();
+    putMetrics(91, new Date(at.getTime() - 1000));
+    // act
+    const started = await postAlarm(at);
+    // The execution needs several round trips to dynalite before it evaluates the condition;
+    // this newer point is in the store long before then.
+    putMetrics(50, new Date());
+    await engine.settled();
+    // assess
+    const id = started.incidentId!;
+    expect(await keysMatching(`cache:${RUN}:*`)).toEqual([]);
+    expect(await keysMatching(`session:${RUN}:*`)).toHaveLength(SESSION_KEYS);
+    const events = await timeline(id);
+    const scale = stepEvents(events, SCALE);
+    expect(scale.map((e) => e.type)).toEqual(['condition_evaluated']);
+    expect(scale[0]?.summary).toContain('is false');
+    expect(events.find((e) => e.type === 'recovery_checked')?.summary).toBe('recovery verified: detection rules no longer hold');
+    const resolved = await incident(id);
+    expect(resolved.status).toBe('RESOLVED');
+    expect(resolved.timestamps.resolvedAt).toBeDefined();
+    expect(engine.reports.has(id)).toBe(true);
+  });
+
+  it('runs the scale-up once both roles approve, and records its failure (no ElastiCache target) instead of a silent success', async () => {
+    // prepare
+    putMetrics(91, new Date(Date.now() - 1000));
+    const started = await postAlarm();
+    const id = started.incidentId!;
+    const pending = await level2Approval(id);
+    // act
+    await decideApproval(engine.doc, engine.tables, pending.approvalId, { role: 'oncall_sre', person: 'alice', decision: 'approve' }, new Date());
+    const approved = await decideApproval(engine.doc, engine.tables, pending.approvalId, { role: 'team_lead', person: 'bob', decision: 'approve' }, new Date());
+    engine.sendTaskSuccess(pending.taskToken, { approvalId: approved.approvalId, status: approved.status });
+    await engine.settled();
+    // assess
+    expect(approved.status).toBe('APPROVED');
+    const scale = stepEvents(await timeline(id), SCALE);
+    expect(scale.map((e) => e.type)).not.toContain('approval_escalated');
+    expect(scale.map((e) => e.type)).not.toContain('action');
+    const failed = scale.filter((e) => e.type === 'step_failed');
+    expect(failed).toHaveLength(1);
+    expect(failed[0]?.summary).toContain('TargetNotConfiguredError');
+    expect(failed[0]?.summary).toContain('no elasticache target configured');
+    expect((await incident(id)).status).toBe('ESCALATED');
+  });
+
+  it('records the rejection and never runs the scale-up when an approver rejects', async () => {
+    // prepare
+    putMetrics(91, new Date(Date.now() - 1000));
+    const started = await postAlarm();
+    const id = started.incidentId!;
+    const pending = await level2Approval(id);
+    // act
+    const rejected = await decideApproval(engine.doc, engine.tables, pending.approvalId, { role: 'oncall_sre', person: 'bob', decision: 'reject', reason: 'failover during the Asian open' }, new Date());
+    engine.sendTaskFailure(pending.taskToken, 'ApprovalRejectedError', 'rejected by bob');
+    await engine.settled();
+    // assess
+    expect(rejected.status).toBe('REJECTED');
+    const scale = stepEvents(await timeline(id), SCALE);
+    const rejection = scale.filter((e) => e.type === 'approval_rejected');
+    expect(rejection).toHaveLength(1);
+    expect(rejection[0]?.summary).toContain('rejected by bob');
+    expect(scale.map((e) => e.type)).not.toEqual(expect.arrayContaining(['action']));
+    expect(scale.map((e) => e.type)).not.toContain('action_refused');
+    expect(scale.map((e) => e.type)).not.toContain('step_failed');
+    expect((await findApprovalForStep(engine.doc, engine.tables, id, SCALE))?.status).toBe('REJECTED');
+    expect((await incident(id)).status).toBe('ESCALATED');
+  });
+
+  it('skips every mutating step in diagnose_only mode while the global breaker is open, and still runs the analysis', async () => {
+    // prepare
+    putMetrics(91, new Date(Date.now() - 1000));
+    await tripGlobalBreaker(engine.doc, engine.tables, {}, new Date(), { reason: 'war room: change freeze' });
+    // act
+    const started = await postAlarm();
+    await engine.settled();
+    // assess
+    const events = await timeline(started.incidentId!);
+    const analysis = stepEvents(events, 'analyze_redis_keys');
+    expect(analysis.map((e) => e.type)).toEqual(['action']);
+    for (const step of ['flush_expired_keys', SCALE]) {
+      const skipped = stepEvents(events, step).filter((e) => e.type === 'step_skipped');
+      expect(skipped).toHaveLength(1);
+      expect(skipped[0]?.summary).toContain('diagnose_only');
+      expect(stepEvents(events, step).map((e) => e.type)).not.toContain('action');
+    }
+    expect(stepEvents(events, SCALE).map((e) => e.type)).not.toContain('approval_requested');
+    expect(await keysMatching(`cache:${RUN}:*`)).toHaveLength(CACHE_KEYS);
+  });
+});
+
+describe('LocalEngine runtime guard (actions invoked directly)', () => {
+  let open: Incident;
+
+  beforeEach(async () => {
+    const now = new Date();
+    ({ incident: open } = await openOrJoinIncident(engine.doc, engine.tables, { playbook: 'redis-memory-pressure', service: SERVICE, severity: 'MEDIUM', alarm: { name: ALARM }, detectedAt: now, anomalyStartedAt: now }));
+  });
+
+  function payload(overrides: Record<string, unknown>): Record<string, unknown> {
+    return {
+      incident: { id: open.id, playbook: open.playbook, service: open.service, severity: open.severity },
+      context: {},
+      steps: {},
+      step: 'flush_expired_keys',
+      action: 'redis_command',
+      params: { command: `redis-cli --scan --pattern 'cache:${RUN}:*' | xargs redis-cli UNLINK` },
+      risk: 'LOW',
+      mode: 'auto',
+      approvers: [],
+      ...overrides,
+    };
+  }
+
+  async function refusals(): Promise<TimelineEvent[]> {
+    return (await timeline(open.id)).filter((e) => e.type === 'action_refused');
+  }
+
+  it('refuses redis_command in mode auto with risk HIGH: no approval record, and no key is touched', async () => {
+    // act
+    const run = engine.invoke('Action_redis_command', payload({ risk: 'HIGH' }));
+    // assess
+    await expect(run).rejects.toMatchObject({ name: 'PolicyViolationError', message: expect.stringContaining('no approval record (HIGH-risk mutations always need approval)') });
+    expect(await keysMatching(`cache:${RUN}:*`)).toHaveLength(CACHE_KEYS);
+    expect(await refusals()).toHaveLength(1);
+  });
+
+  it('refuses rds_failover invoked directly as a blacklisted operation (database_writes)', async () => {
+    // act
+    const run = engine.invoke('Action_rds_failover', payload({ step: 'failover_db', action: 'rds_failover', params: {}, risk: 'CRITICAL', mode: 'approval' }));
+    // assess
+    await expect(run).rejects.toMatchObject({ name: 'PolicyViolationError', category: 'database_writes', message: expect.stringContaining('blacklisted operation') });
+    expect((await refusals())[0]?.data).toMatchObject({ action: 'rds_failover', category: 'database_writes' });
+  });
+
+  it('refuses a payload naming rds_failover sent to the redis_command function', async () => {
+    // act
+    const run = engine.invoke('Action_redis_command', payload({ action: 'rds_failover' }));
+    // assess
+    await expect(run).rejects.toMatchObject({ name: 'PolicyViolationError', message: expect.stringContaining('invocation for action "rds_failover" reached the redis_command function') });
+    expect(await keysMatching(`cache:${RUN}:*`)).toHaveLength(CACHE_KEYS);
+  });
+
+  it.each(['HIGH', 'LOW'])('refuses elasticache_modify in mode auto without an approval record, whatever risk the payload claims (%s)', async (risk) => {
+    // act
+    const run = engine.invoke('Action_elasticache_modify', payload({ step: SCALE, action: 'elasticache_modify', params: { action: 'modify_replication_group', node_type: 'upgrade_one_tier' }, risk, mode: 'auto' }));
+    // assess
+    await expect(run).rejects.toMatchObject({ name: 'PolicyViolationError', message: expect.stringContaining('no approval record') });
+    expect(await refusals()).toHaveLength(1);
+  });
+});
+
+describe('LocalEngine startExecution', () => {
+  it('starts nothing the second time a name is used (AWS name semantics)', async () => {
+    // prepare
+    const request = { playbook: 'redis-memory-pressure', name: `drill-${RUN}`, input: {} };
+    // act
+    const first = await engine.startExecution(request);
+    const second = await engine.startExecution(request);
+    // assess
+    expect(first.alreadyStarted).toBe(false);
+    expect(second).toEqual({ executionArn: first.executionArn, alreadyStarted: true });
+    expect(engine.executions.size).toBe(1);
+    await engine.settled();
+    expect(engine.executions.get(request.name)?.status).toBe('SUCCEEDED');
+  });
+});

@@ -1,0 +1,251 @@
+/**
+ * Integration tests of alarm intake (handleAlarmEvent) against dynalite (in-process, in memory,
+ * random port; fresh tables per test). Executions are started through a stub ExecutionStarter with
+ * Step Functions' name semantics (our own port): here we count starts, the e2e tests run them.
+ */
+import { gate, getGlobalBreaker } from '../../lib/breaker';
+import { getIncident, getTimeline, listIncidents, type Incident } from '../../lib/incident';
+import { createTables, startDynalite, type LocalDynamo } from '../../lib/local/dynalite';
+import type { Manifest, MachineManifest } from '../../lib/playbook/manifest';
+import type { ExecutionStarter, StartRequest, StartResult } from '../../lib/runtime/executions';
+import { handleAlarmEvent, listDeadLetters, type IntakeDeps, type IntakeResult } from '../../lib/runtime/intake';
+import manifest from '../../statemachines/index.json';
+import { alarmEvent, awsSampleEvent } from '../helpers/events';
+
+const MACHINES: readonly MachineManifest[] = (manifest as unknown as Manifest).machines;
+const REDIS_ALARM = 'sre-agent/redis-memory-pressure/redis-cache/redis_memory_usage';
+
+/**
+ * Starts nothing; remembers each execution name as StartExecution would (a second start with the
+ * same name is `alreadyStarted`). `failFirst` throws on the first call, as a process that crashed
+ * between writing the incident and calling StartExecution.
+ */
+class CountingStarter implements ExecutionStarter {
+  public readonly started = new Map<string, StartRequest>();
+  public calls = 0;
+  public constructor(private failFirst = false) {}
+
+  public async startExecution(req: StartRequest): Promise<StartResult> {
+    this.calls += 1;
+    if (this.failFirst) {
+      this.failFirst = false;
+      throw new Error('simulated crash before StartExecution');
+    }
+    const executionArn = `arn:aws:states:us-east-1:123456789012:execution:${req.playbook}:${req.name}`;
+    if (this.started.has(req.name)) return { executionArn, alreadyStarted: true };
+    this.started.set(req.name, req);
+    return { executionArn, alreadyStarted: false };
+  }
+}
+
+let dynamo: LocalDynamo;
+let tableCount = 0;
+let starter: CountingStarter;
+let deps: IntakeDeps;
+
+function intakeDeps(s: ExecutionStarter): IntakeDeps {
+  return { doc: dynamo.doc, tables: deps.tables, breakerConfig: {}, starter: s, machines: MACHINES, now: () => new Date() };
+}
+
+const post = (event: unknown): Promise<IntakeResult> => handleAlarmEvent(event, deps);
+const allIncidents = (): Promise<Incident[]> => listIncidents(dynamo.doc, deps.tables, { limit: 10_000 });
+const typesOf = async (id: string): Promise<string[]> => (await getTimeline(dynamo.doc, deps.tables, id)).map((e) => e.type);
+
+beforeAll(async () => {
+  dynamo = await startDynalite({ port: 0 });
+});
+
+afterAll(async () => {
+  await dynamo.stop();
+});
+
+beforeEach(async () => {
+  tableCount += 1;
+  const tables = { incidents: `incidents-${tableCount}`, breakers: `breakers-${tableCount}` };
+  await createTables(dynamo.client, tables);
+  starter = new CountingStarter();
+  deps = { doc: dynamo.doc, tables, breakerConfig: {}, starter, machines: MACHINES, now: () => new Date() };
+});
+
+describe('Function: handleAlarmEvent', () => {
+  describe('bad events', () => {
+    it('dead-letters the AWS sample event (alarm ServerCpuTooHigh) with a reason naming the alarm', async () => {
+      // act
+      const result = await post(awsSampleEvent());
+      // assess
+      expect(result.outcome).toBe('dead_letter');
+      expect(result.reason).toContain('"ServerCpuTooHigh"');
+      expect(await allIncidents()).toEqual([]);
+      expect(starter.calls).toBe(0);
+    });
+
+    it('dead-letters an event without detail.state with a reason naming the field', async () => {
+      // prepare
+      const event = alarmEvent(REDIS_ALARM) as unknown as { detail: Record<string, unknown> };
+      delete event.detail.state;
+      // act
+      const result = await post(event);
+      // assess
+      expect(result.outcome).toBe('dead_letter');
+      expect(result.reason).toMatch(/^malformed alarm event: detail\.state: /);
+      expect(await allIncidents()).toEqual([]);
+      expect(starter.calls).toBe(0);
+    });
+
+    it('lists both dead letters, newest first, with the event kept', async () => {
+      // prepare
+      const malformed = alarmEvent(REDIS_ALARM) as unknown as { detail: Record<string, unknown> };
+      delete malformed.detail.state;
+      await post(awsSampleEvent());
+      await post(malformed);
+      // act
+      const letters = await listDeadLetters(dynamo.doc, deps.tables);
+      // assess
+      expect(letters).toHaveLength(2);
+      expect(letters[0]?.reason).toContain('detail.state');
+      expect(letters[1]?.reason).toContain('ServerCpuTooHigh');
+      expect(JSON.parse(letters[1]?.event ?? '{}')).toEqual(awsSampleEvent());
+      expect(await allIncidents()).toEqual([]);
+    });
+  });
+
+  describe('idempotency', () => {
+    it('opens one incident and starts one execution when the same event is delivered 5 times in a row', async () => {
+      // prepare
+      const event = alarmEvent(REDIS_ALARM);
+      // act
+      const results: IntakeResult[] = [];
+      for (let i = 0; i < 5; i += 1) results.push(await post(event));
+      // assess
+      expect(results.map((r) => r.outcome)).toEqual(['started', 'already_started', 'already_started', 'already_started', 'already_started']);
+      expect(new Set(results.map((r) => r.incidentId)).size).toBe(1);
+      const incidents = await allIncidents();
+      expect(incidents).toHaveLength(1);
+      expect(starter.started.size).toBe(1);
+      expect(incidents[0]?.executionArn).toBe(results[0]?.executionArn);
+      const types = await typesOf(incidents[0]!.id);
+      expect(types.filter((t) => t === 'incident_opened')).toHaveLength(1);
+      expect(types.filter((t) => t === 'execution_started')).toHaveLength(1);
+      expect(types).not.toContain('alarm_joined');
+    });
+
+    it('opens one incident and starts one execution when the same event is delivered 5 times at once', async () => {
+      // prepare
+      const event = alarmEvent(REDIS_ALARM);
+      // act
+      const results = await Promise.all(Array.from({ length: 5 }, () => post(structuredClone(event))));
+      // assess
+      expect(results.filter((r) => r.outcome === 'started')).toHaveLength(1);
+      expect(new Set(results.map((r) => r.incidentId)).size).toBe(1);
+      const incidents = await allIncidents();
+      expect(incidents).toHaveLength(1);
+      expect(starter.started.size).toBe(1);
+      expect(incidents[0]?.executionArn).toBeDefined();
+      const types = await typesOf(incidents[0]!.id);
+      expect(types.filter((t) => t === 'incident_opened')).toHaveLength(1);
+      expect(types.filter((t) => t === 'execution_started')).toHaveLength(1);
+    });
+
+    it('opens exactly 50 incidents and starts 50 executions for 200 concurrent alarms over 50 services', async () => {
+      // prepare: 4 alarms (different metrics) per service, all for redis-memory-pressure
+      const metrics = ['redis_memory_usage', 'redis_evicted_keys', 'redis_memory_usage/replica-1', 'redis_evicted_keys/replica-1'];
+      const services = Array.from({ length: 50 }, (_, i) => `redis-shard-${String(i).padStart(2, '0')}`);
+      const events = services.flatMap((s) => metrics.map((m) => alarmEvent(`sre-agent/redis-memory-pressure/${s}/${m}`)));
+      // act
+      const results = await Promise.all(events.map((e) => post(e)));
+      // assess
+      expect(results.filter((r) => r.outcome === 'dead_letter')).toEqual([]);
+      const incidents = await allIncidents();
+      expect(incidents).toHaveLength(50);
+      expect(new Set(incidents.map((i) => i.service))).toEqual(new Set(services));
+      expect(starter.started.size).toBe(50);
+      expect(new Set([...starter.started.values()].map((r) => (r.input as { incident: { service: string } }).incident.service))).toEqual(new Set(services));
+      for (const incident of incidents) {
+        expect(incident.executionArn).toBe(`arn:aws:states:us-east-1:123456789012:execution:redis-memory-pressure:${incident.id}`);
+        const types = await typesOf(incident.id);
+        expect(types.filter((t) => t === 'alarm_joined')).toHaveLength(3);
+        expect(types.filter((t) => t === 'execution_started')).toHaveLength(1);
+      }
+    });
+
+    it('resumes after a crash between the incident write and StartExecution: same incident, one execution, ARN attached', async () => {
+      // prepare
+      const crashing = new CountingStarter(true);
+      const event = alarmEvent(REDIS_ALARM);
+      await expect(handleAlarmEvent(event, intakeDeps(crashing))).rejects.toThrow('simulated crash before StartExecution');
+      const [orphan] = await allIncidents();
+      expect(orphan?.executionArn).toBeUndefined();
+      // act: EventBridge redelivers the same event
+      const result = await handleAlarmEvent(event, intakeDeps(crashing));
+      // assess
+      expect(result.outcome).toBe('started');
+      expect(result.incidentId).toBe(orphan?.id);
+      const incidents = await allIncidents();
+      expect(incidents).toHaveLength(1);
+      expect(crashing.started.size).toBe(1);
+      expect((await getIncident(dynamo.doc, deps.tables, orphan!.id)).executionArn).toBe(result.executionArn);
+      expect((await typesOf(orphan!.id)).filter((t) => t === 'execution_started')).toHaveLength(1);
+    });
+  });
+
+  describe('OK and INSUFFICIENT_DATA', () => {
+    it('records recovery on the open incident when the alarm returns to OK', async () => {
+      // prepare
+      const opened = await post(alarmEvent(REDIS_ALARM));
+      // act
+      const result = await post(alarmEvent(REDIS_ALARM, { state: 'OK', at: new Date(Date.now() + 60_000) }));
+      // assess
+      expect(result).toEqual({ outcome: 'recovery_recorded', incidentId: opened.incidentId });
+      const timeline = await getTimeline(dynamo.doc, deps.tables, opened.incidentId!);
+      const ok = timeline.filter((e) => e.type === 'alarm_ok');
+      expect(ok).toHaveLength(1);
+      expect(ok[0]?.summary).toContain(REDIS_ALARM);
+      expect(starter.started.size).toBe(1);
+    });
+
+    it('records nothing for an OK without an open incident', async () => {
+      // act
+      const result = await post(alarmEvent(REDIS_ALARM, { state: 'OK' }));
+      // assess
+      expect(result.outcome).toBe('no_open_incident');
+      expect(await allIncidents()).toEqual([]);
+    });
+
+    it('counts INSUFFICIENT_DATA as failed data collection: the 4th one trips the global breaker to diagnose_only', async () => {
+      // prepare
+      const event = alarmEvent(REDIS_ALARM, { state: 'INSUFFICIENT_DATA' });
+      for (let i = 0; i < 3; i += 1) expect((await post(event)).outcome).toBe('insufficient_data');
+      expect((await gate(dynamo.doc, deps.tables, {}, new Date())).mode).toBe('auto');
+      // act
+      const result = await post(event);
+      // assess
+      expect(result.outcome).toBe('insufficient_data');
+      const decision = await gate(dynamo.doc, deps.tables, {}, new Date(), { service: 'redis-cache' });
+      expect(decision.mode).toBe('diagnose_only');
+      expect(decision.reason).toContain('data collection failing: 4 of the last 4');
+      expect(await allIncidents()).toEqual([]);
+      expect(starter.calls).toBe(0);
+    });
+  });
+
+  describe('global breaker', () => {
+    it('opens when a 6th HIGH-severity incident is open (more than 5), and says so on its timeline', async () => {
+      // prepare: matching-engine-latency has risk HIGH
+      const alarm = (i: number) => alarmEvent(`sre-agent/matching-engine-latency/matching-engine-${i}/matching_engine_latency_p99`);
+      for (let i = 1; i <= 5; i += 1) await post(alarm(i));
+      expect((await getGlobalBreaker(dynamo.doc, deps.tables, {})).state).toBe('CLOSED');
+      expect((await gate(dynamo.doc, deps.tables, {}, new Date())).mode).toBe('auto');
+      // act
+      const sixth = await post(alarm(6));
+      // assess
+      const global = await getGlobalBreaker(dynamo.doc, deps.tables, {});
+      expect(global).toMatchObject({ state: 'OPEN', cause: 'active_high_severity' });
+      expect(global.activeHighSeverity).toHaveLength(6);
+      expect((await gate(dynamo.doc, deps.tables, {}, new Date())).mode).toBe('diagnose_only');
+      const changes = (await getTimeline(dynamo.doc, deps.tables, sixth.incidentId!)).filter((e) => e.type === 'breaker_changed');
+      expect(changes).toHaveLength(1);
+      expect(changes[0]?.summary).toMatch(/^global breaker CLOSED → OPEN: 6 active anomalies with severity ≥ HIGH/);
+      expect((await allIncidents()).every((i) => i.severity === 'HIGH')).toBe(true);
+    });
+  });
+});
