@@ -1,4 +1,4 @@
-/** approval-request handler: placeholder until the incident runtime lands (the CDK stack needs the entry file to exist). */
-export async function handler(): Promise<never> {
-  throw new Error('approval-request handler: not implemented yet (see README status)');
-}
+/** approval-request Lambda (`${Fn_approval_request}` in the compiled machines): stores the approval record with its task token (waitForTaskToken). Wiring only; the logic is lib/runtime/core.ts. */
+import { coreHandler } from '../lib/runtime/core-handler';
+
+export const handler = coreHandler('Fn_approval_request');

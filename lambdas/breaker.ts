@@ -1,4 +1,4 @@
-/** breaker handler: placeholder until the incident runtime lands (the CDK stack needs the entry file to exist). */
-export async function handler(): Promise<never> {
-  throw new Error('breaker handler: not implemented yet (see README status)');
-}
+/** breaker Lambda (`${Fn_breaker}` in the compiled machines): breaker gate before mutating steps, and failure counting. Wiring only; the logic is lib/runtime/core.ts. */
+import { coreHandler } from '../lib/runtime/core-handler';
+
+export const handler = coreHandler('Fn_breaker');

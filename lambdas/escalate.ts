@@ -1,4 +1,4 @@
-/** escalate handler: placeholder until the incident runtime lands (the CDK stack needs the entry file to exist). */
-export async function handler(): Promise<never> {
-  throw new Error('escalate handler: not implemented yet (see README status)');
-}
+/** escalate Lambda (`${Fn_escalate}` in the compiled machines): approval escalation levels and incident escalation. Wiring only; the logic is lib/runtime/core.ts. */
+import { coreHandler } from '../lib/runtime/core-handler';
+
+export const handler = coreHandler('Fn_escalate');

@@ -1,4 +1,4 @@
-/** evaluate handler: placeholder until the incident runtime lands (the CDK stack needs the entry file to exist). */
-export async function handler(): Promise<never> {
-  throw new Error('evaluate handler: not implemented yet (see README status)');
-}
+/** evaluate Lambda (`${Fn_evaluate}` in the compiled machines): conditions (Wait → Evaluate → Choice) and recovery checks. Wiring only; the logic is lib/runtime/core.ts. */
+import { coreHandler } from '../lib/runtime/core-handler';
+
+export const handler = coreHandler('Fn_evaluate');

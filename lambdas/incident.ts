@@ -1,4 +1,4 @@
-/** incident handler: placeholder until the incident runtime lands (the CDK stack needs the entry file to exist). */
-export async function handler(): Promise<never> {
-  throw new Error('incident handler: not implemented yet (see README status)');
-}
+/** incident Lambda (`${Fn_incident}` in the compiled machines): incident start, step records, resolve/close. Wiring only; the logic is lib/runtime/core.ts. */
+import { coreHandler } from '../lib/runtime/core-handler';
+
+export const handler = coreHandler('Fn_incident');

@@ -1,4 +1,4 @@
-/** report handler: placeholder until the incident runtime lands (the CDK stack needs the entry file to exist). */
-export async function handler(): Promise<never> {
-  throw new Error('report handler: not implemented yet (see README status)');
-}
+/** report Lambda (`${Fn_report}` in the compiled machines): timeline report (MTTD/MTTI/MTTR) and knowledge-base entry. Wiring only; the logic is lib/runtime/core.ts. */
+import { coreHandler } from '../lib/runtime/core-handler';
+
+export const handler = coreHandler('Fn_report');

@@ -1,4 +1,32 @@
-/** trigger handler: placeholder until the incident runtime lands (the CDK stack needs the entry file to exist). */
-export async function handler(): Promise<never> {
-  throw new Error('trigger handler: not implemented yet (see README status)');
+/**
+ * trigger Lambda: EventBridge "CloudWatch Alarm State Change" → lib/runtime/intake.ts. Powertools
+ * idempotency drops redeliveries of the same state change within its window; the incident's
+ * conditional writes and the execution name keep a late redelivery harmless too.
+ */
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempotency';
+import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
+import type { Manifest } from '../lib/playbook/manifest';
+import { coreFunctionEnvironmentSchema } from '../lib/infra/function-environment';
+import { awsData } from '../lib/runtime/aws';
+import { StepFunctionsStarter } from '../lib/runtime/executions';
+import { handleAlarmEvent, type IntakeResult } from '../lib/runtime/intake';
+import manifest from '../statemachines/index.json';
+
+const logger = new Logger({ serviceName: 'sre-agent', persistentKeys: { function: 'trigger' } });
+const env = coreFunctionEnvironmentSchema.parse(process.env);
+const starter = new StepFunctionsStarter(new SFNClient({}), (env.STATE_MACHINES ?? {}) as Record<string, string>);
+
+async function intake(event: unknown): Promise<IntakeResult> {
+  const { doc, tables } = awsData();
+  const result = await handleAlarmEvent(event, { doc, tables, breakerConfig: {}, starter, machines: (manifest as Manifest).machines, now: () => new Date() });
+  if (result.outcome === 'dead_letter') logger.error('alarm event refused', { reason: result.reason });
+  else logger.info('alarm event handled', { ...result });
+  return result;
 }
+
+export const handler = makeIdempotent(intake, {
+  persistenceStore: new DynamoDBPersistenceLayer({ tableName: env.DEDUPE_TABLE }),
+  config: new IdempotencyConfig({ eventKeyJmesPath: '[detail.alarmName, detail.state.value, detail.state.timestamp]', expiresAfterSeconds: 3600, throwOnNoIdempotencyKey: false }),
+});

@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { endpointHost, requireTarget } from './common';
 import { defineAction } from './define';
+import { actionHandler } from './handler';
 import { TransientTargetError, ActionError } from './errors';
 import type { HttpOps } from './ports';
 
@@ -29,3 +30,6 @@ export const action = defineAction({
     return { summary: `${p.method} ${url} → ${res.status}`, after: { status: res.status }, outputs: { response_status: res.status } };
   },
 });
+
+/** The Lambda entry point of this action (lib/infra points its function here). */
+export const handler = actionHandler(action);

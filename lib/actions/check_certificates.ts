@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { durationText, requireTarget } from './common';
 import { defineAction } from './define';
+import { actionHandler } from './handler';
 import type { CertificateOps } from './ports';
 
 const DAY = 86400;
@@ -40,3 +41,6 @@ export const action = defineAction({
     };
   },
 });
+
+/** The Lambda entry point of this action (lib/infra points its function here). */
+export const handler = actionHandler(action);

@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { requireTarget } from './common';
 import { defineAction } from './define';
+import { actionHandler } from './handler';
 import { InvalidParameterError } from './errors';
 import type { TicketOps } from './ports';
 
@@ -31,3 +32,6 @@ export const action = defineAction({
     return { summary: `ticket ${t.id} (${p.priority}): ${p.title}`, outputs: { ticket_id: t.id, ticket_url: t.url ?? null } };
   },
 });
+
+/** The Lambda entry point of this action (lib/infra points its function here). */
+export const handler = actionHandler(action);

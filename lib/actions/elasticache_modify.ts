@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { requireTarget } from './common';
 import { defineAction } from './define';
+import { actionHandler } from './handler';
 import { InvalidParameterError } from './errors';
 import type { ElastiCacheOps } from './ports';
 
@@ -43,3 +44,6 @@ export const action = defineAction({
     return { summary: `${cur.id} ${cur.nodeType} → ${target}`, before: { nodeType: cur.nodeType }, after: { nodeType: target }, outputs: { previous_node_type: cur.nodeType, node_type: target } };
   },
 });
+
+/** The Lambda entry point of this action (lib/infra points its function here). */
+export const handler = actionHandler(action);

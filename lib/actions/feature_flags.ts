@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { requireTarget, serviceTargets } from './common';
 import { defineAction } from './define';
+import { actionHandler } from './handler';
 import type { ConfigOps } from './ports';
 
 const flagList = z.array(z.string().regex(/^[a-z0-9_.-]+$/i, 'a feature flag name')).default([]);
@@ -28,3 +29,6 @@ export const action = defineAction({
     return { summary: `${p.disable.length ? `disabled ${p.disable.join(', ')}` : ''}${p.enable.length ? ` enabled ${p.enable.join(', ')}` : ''}`.trim(), before, after, outputs: { previous_flags: before } };
   },
 });
+
+/** The Lambda entry point of this action (lib/infra points its function here). */
+export const handler = actionHandler(action);

@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { requireTarget } from './common';
 import { defineAction } from './define';
+import { actionHandler } from './handler';
 import type { KafkaOps } from './ports';
 
 export const action = defineAction({
@@ -34,3 +35,6 @@ export const action = defineAction({
     };
   },
 });
+
+/** The Lambda entry point of this action (lib/infra points its function here). */
+export const handler = actionHandler(action);

@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { deploymentName, requireTarget, serviceTargets } from './common';
 import { defineAction } from './define';
+import { actionHandler } from './handler';
 import { InvalidParameterError } from './errors';
 import type { KubeOps } from './ports';
 
@@ -42,3 +43,6 @@ export const action = defineAction({
     return { summary: `ran ${program(p.command)} in ${out.pod}`, outputs: { heap_dump_path: dump ? `${out.pod}:${dump}` : null, exec_pod: out.pod } };
   },
 });
+
+/** The Lambda entry point of this action (lib/infra points its function here). */
+export const handler = actionHandler(action);

@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { requireTarget, serviceTargets } from './common';
 import { defineAction } from './define';
+import { actionHandler } from './handler';
 import { InvalidParameterError } from './errors';
 import type { KubeOps } from './ports';
 import { PolicyViolationError } from '../policy/errors';
@@ -57,3 +58,6 @@ export const action = defineAction({
     return { summary: `${deployment} memory limit ${before.memoryLimitBytes} → ${bytes} bytes`, before, after, outputs: { previous_memory_limit: before.memoryLimitBytes, memory_limit: bytes } };
   },
 });
+
+/** The Lambda entry point of this action (lib/infra points its function here). */
+export const handler = actionHandler(action);

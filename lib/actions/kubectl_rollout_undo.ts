@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { deploymentName, requireTarget, serviceTargets } from './common';
 import { defineAction } from './define';
+import { actionHandler } from './handler';
 import { InvalidParameterError } from './errors';
 import type { KubeOps } from './ports';
 
@@ -25,3 +26,6 @@ export const action = defineAction({
     return { summary: `rolled ${p.deployment} back from revision ${from} to ${to}`, before, after, outputs: { rolled_back_from: from, rolled_back_to: to } };
   },
 });
+
+/** The Lambda entry point of this action (lib/infra points its function here). */
+export const handler = actionHandler(action);

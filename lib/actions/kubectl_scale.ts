@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { deploymentName, numberOrExpression, requireTarget, serviceTargets } from './common';
 import { defineAction } from './define';
+import { actionHandler } from './handler';
 import { InvalidParameterError } from './errors';
 import type { KubeOps } from './ports';
 import { PolicyViolationError } from '../policy/errors';
@@ -35,3 +36,6 @@ export const action = defineAction({
     return { summary: `${p.deployment} replicas ${before.replicas} → ${after.replicas}`, before, after, outputs: { current_replicas: before.replicas, replicas: after.replicas } };
   },
 });
+
+/** The Lambda entry point of this action (lib/infra points its function here). */
+export const handler = actionHandler(action);

@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { deploymentName, numberOrExpression, requireTarget, serviceTargets } from './common';
 import { defineAction } from './define';
+import { actionHandler } from './handler';
 import { InvalidParameterError } from './errors';
 import type { KubeOps } from './ports';
 import { PolicyViolationError } from '../policy/errors';
@@ -40,3 +41,6 @@ export const action = defineAction({
     return { summary: `HPA ${p.deployment} maxReplicas ${before.maxReplicas} → ${after.maxReplicas}`, before, after, outputs: { current_max: before.maxReplicas, new_max: after.maxReplicas } };
   },
 });
+
+/** The Lambda entry point of this action (lib/infra points its function here). */
+export const handler = actionHandler(action);

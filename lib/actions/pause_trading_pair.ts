@@ -1,6 +1,7 @@
 /** pause_trading_pair: a seed §3.1 blacklisted operation (matching_engine_core). Declared so playbooks naming it get a policy error; never executed. */
 import { z } from 'zod';
 import { defineAction } from './define';
+import { actionHandler } from './handler';
 import { PolicyViolationError } from '../policy/errors';
 
 export const action = defineAction({
@@ -17,3 +18,6 @@ export const action = defineAction({
     throw new PolicyViolationError('pause_trading_pair is a blacklisted operation (matching_engine_core): the agent may only diagnose, ticket, notify and suggest', { category: 'matching_engine_core' });
   },
 });
+
+/** The Lambda entry point of this action (lib/infra points its function here). */
+export const handler = actionHandler(action);

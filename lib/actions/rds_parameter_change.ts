@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { numberOrExpression, requireTarget } from './common';
 import { defineAction } from './define';
+import { actionHandler } from './handler';
 import { InvalidParameterError } from './errors';
 import type { RdsOps } from './ports';
 import { PolicyViolationError } from '../policy/errors';
@@ -37,3 +38,6 @@ export const action = defineAction({
     return { summary: `${p.parameter} ${cur.value} → ${next} in ${p.parameter_group ?? cur.group}`, before: { [p.parameter]: cur.value }, after: { [p.parameter]: next }, outputs: { previous_value: cur.value, new_value: next } };
   },
 });
+
+/** The Lambda entry point of this action (lib/infra points its function here). */
+export const handler = actionHandler(action);

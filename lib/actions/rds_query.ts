@@ -5,6 +5,7 @@ import type { BlacklistHit } from '../policy/types';
 import type { Policy } from '../policy/policy';
 import { PolicyViolationError } from '../policy/errors';
 import { defineAction } from './define';
+import { actionHandler } from './handler';
 import { ActionError, InvalidParameterError, TargetNotConfiguredError, TransientTargetError } from './errors';
 
 const params = z.strictObject({
@@ -194,3 +195,6 @@ export const action = defineAction<RdsQueryParams>({
     }
   },
 });
+
+/** The Lambda entry point of this action (lib/infra points its function here). */
+export const handler = actionHandler(action);

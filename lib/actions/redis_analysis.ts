@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import type { ActionContext } from './define';
 import { defineAction } from './define';
+import { actionHandler } from './handler';
 import { ActionError, InvalidParameterError, TargetNotConfiguredError, TransientTargetError } from './errors';
 
 const params = z.strictObject({
@@ -184,3 +185,6 @@ export const action = defineAction<RedisAnalysisParams>({
     }
   },
 });
+
+/** The Lambda entry point of this action (lib/infra points its function here). */
+export const handler = actionHandler(action);

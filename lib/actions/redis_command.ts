@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { Policy } from '../policy/policy';
 import { PolicyViolationError } from '../policy/errors';
 import { defineAction } from './define';
+import { actionHandler } from './handler';
 import { InvalidParameterError } from './errors';
 import { readMemoryState, requireRedis, toRedisError } from './redis_analysis';
 
@@ -107,3 +108,6 @@ export const action = defineAction<RedisCommandParams>({
     }
   },
 });
+
+/** The Lambda entry point of this action (lib/infra points its function here). */
+export const handler = actionHandler(action);

@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { deploymentName, requireTarget, serviceTargets } from './common';
 import { defineAction } from './define';
+import { actionHandler } from './handler';
 import { InvalidParameterError } from './errors';
 import type { KubeOps } from './ports';
 
@@ -24,3 +25,6 @@ export const action = defineAction({
     return { summary: `restarted ${p.deployment} (${p.strategy})`, before, after, outputs: { restarted_deployment: p.deployment } };
   },
 });
+
+/** The Lambda entry point of this action (lib/infra points its function here). */
+export const handler = actionHandler(action);

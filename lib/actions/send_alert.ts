@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { requireTarget } from './common';
 import { defineAction } from './define';
+import { actionHandler } from './handler';
 import { ActionError } from './errors';
 import type { NotifyOps } from './ports';
 
@@ -33,3 +34,6 @@ export const action = defineAction({
     return { summary: `alert sent on ${ok.join(', ')}${failed.length ? `; failed on ${failed.join(', ')}` : ''}`, outputs: { alert_channels_ok: ok, alert_channels_failed: failed } };
   },
 });
+
+/** The Lambda entry point of this action (lib/infra points its function here). */
+export const handler = actionHandler(action);

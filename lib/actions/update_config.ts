@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { requireTarget, serviceTargets } from './common';
 import { defineAction } from './define';
+import { actionHandler } from './handler';
 import { InvalidParameterError } from './errors';
 import type { ConfigOps } from './ports';
 import type { BlacklistHit } from '../policy/types';
@@ -60,3 +61,6 @@ export const action = defineAction({
     return { summary: `set ${Object.keys(values).join(', ')} on ${p.service}`, before, after: values, outputs: { previous_config: before } };
   },
 });
+
+/** The Lambda entry point of this action (lib/infra points its function here). */
+export const handler = actionHandler(action);

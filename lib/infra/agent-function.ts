@@ -101,13 +101,20 @@ export class AgentFunction extends Construct {
       logGroup: this.logGroup,
       role: this.role,
       deadLetterQueue: props.deadLetterQueue,
-      environment: { ...props.environment, NODE_OPTIONS: '--enable-source-maps' },
+      environment: { ...props.environment, NODE_OPTIONS: '--enable-source-maps', SRE_AGENT_CONFIG_DIR: '/var/task/config' },
       bundling: {
         minify: true,
         sourceMap: true,
         target: 'node22',
         format: OutputFormat.CJS,
         externalModules: ['@aws-sdk/*'],
+        // The policy and the metric catalogue travel with every function (the runtime guard and
+        // the evaluator read them); SRE_AGENT_CONFIG_DIR points the loaders at them.
+        commandHooks: {
+          beforeBundling: () => [],
+          beforeInstall: () => [],
+          afterBundling: (inputDir: string, outputDir: string) => [`mkdir -p "${outputDir}/config"`, `cp "${inputDir}/playbooks/policy.yaml" "${inputDir}/playbooks/metrics.yaml" "${outputDir}/config/"`],
+        },
       },
     });
 

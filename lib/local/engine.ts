@@ -87,6 +87,8 @@ export class LocalEngine implements ExecutionStarter {
   public readonly reports = new Map<string, string>();
   private readonly machines = new Map<string, { manifest: MachineManifest; machine: StateMachine; asl: Asl }>();
   private dynamo?: LocalDynamo;
+  /** Task handlers still running: one whose state timed out keeps writing until it ends (stop waits). */
+  private readonly inFlight = new Set<Promise<unknown>>();
   private readonly speedUp: number;
   private readonly catalogue: MetricCatalogue;
   private readonly now: () => Date;
@@ -115,6 +117,7 @@ export class LocalEngine implements ExecutionStarter {
   }
 
   public async stop(): Promise<void> {
+    await Promise.allSettled([...this.inFlight]);
     await this.dynamo?.stop();
     this.dynamo = undefined;
   }
@@ -226,13 +229,19 @@ export class LocalEngine implements ExecutionStarter {
         if (waits) {
           const { token, result } = this.tokens.issue(timeoutMs);
           // The approval record expires with the (sped-up) task timeout, as it does in AWS.
-          await runCore(key, { ...Payload, taskToken: token, timeout_seconds: timeoutMs / 1000 }, this.coreDeps());
+          await this.track(runCore(key, { ...Payload, taskToken: token, timeout_seconds: timeoutMs / 1000 }, this.coreDeps()));
           return result;
         }
-        return { Payload: await this.invoke(key, Payload, exec) };
+        return { Payload: await this.track(this.invoke(key, Payload, exec)) };
       };
     }
     return out;
+  }
+
+  private track<T>(work: Promise<T>): Promise<T> {
+    this.inFlight.add(work);
+    void work.catch(() => undefined).finally(() => this.inFlight.delete(work));
+    return work;
   }
 
   /** Invokes one function by its substitution key, as the Lambda of that name would. */

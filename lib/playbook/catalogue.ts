@@ -4,7 +4,8 @@ import { z } from 'zod';
 import { PlaybookError } from './errors';
 import { problemAt, readYamlSource } from './yaml-source';
 
-export const DEFAULT_CATALOGUE_FILE = path.resolve(__dirname, '../../playbooks/metrics.yaml');
+/** `$SRE_AGENT_CONFIG_DIR/metrics.yaml` in a Lambda bundle, else beside the playbooks. */
+export const DEFAULT_CATALOGUE_FILE = path.join(process.env.SRE_AGENT_CONFIG_DIR ?? path.resolve(__dirname, '../../playbooks'), 'metrics.yaml');
 
 const metricSchema = z.strictObject({
   namespace: z.string().min(1),

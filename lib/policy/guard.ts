@@ -31,7 +31,9 @@ export interface GuardInput {
 export function approvalReason(def: ActionDefinition<Record<string, unknown>>, params: Record<string, unknown>, input: GuardInput, policy: Policy): string | undefined {
   if (!def.mutates) return undefined;
   if (input.mode === 'approval') return 'the step requires approval';
-  if (input.risk === 'HIGH' || input.risk === 'CRITICAL') return `${input.risk}-risk mutations always need approval`;
+  // The registry's risk counts too: a payload (a direct invoke) can claim a lower risk than the action's.
+  const risk = [input.risk, def.defaultRisk].find((r) => r === 'CRITICAL') ?? [input.risk, def.defaultRisk].find((r) => r === 'HIGH');
+  if (risk) return `${risk}-risk mutations always need approval`;
   const prot = (def.targets?.(params) ?? []).find((t) => t.kind === 'service' && policy.isProtected(t.name));
   if (prot) return `${prot.name} is a protected service`;
   if (policy.isProtected(input.service)) return `${input.service} is a protected service`;

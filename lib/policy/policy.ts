@@ -9,8 +9,8 @@ import { PlaybookError } from '../playbook/errors';
 import { problemAt, readYamlSource, type YamlSource } from '../playbook/yaml-source';
 import { BLACKLIST_CATEGORIES, type BlacklistHit } from './types';
 
-/** Default location of the policy file, beside the playbooks. */
-export const DEFAULT_POLICY_FILE = path.resolve(__dirname, '../../playbooks/policy.yaml');
+/** Default location of the policy file: `$SRE_AGENT_CONFIG_DIR/policy.yaml` in a Lambda bundle, else beside the playbooks. */
+export const DEFAULT_POLICY_FILE = path.join(process.env.SRE_AGENT_CONFIG_DIR ?? path.resolve(__dirname, '../../playbooks'), 'policy.yaml');
 
 const patterns = z.array(z.string().min(1)).default([]);
 const recogniser = z.strictObject({

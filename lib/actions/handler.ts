@@ -1,0 +1,24 @@
+/**
+ * An action's Lambda handler: Powertools logging around the shared dispatcher. Each action file
+ * exports `handler = actionHandler(action)`, and the stack points that action's function at its
+ * own file, so each bundle carries only the dependencies of its action.
+ */
+import { Logger } from '@aws-lambda-powertools/logger';
+import { awsDispatchDeps } from '../runtime/aws';
+import type { ActionDefinition } from './define';
+import { dispatchAction, type DispatchResult } from './dispatch';
+
+export function actionHandler<P>(def: ActionDefinition<P>): (event: unknown) => Promise<DispatchResult> {
+  const logger = new Logger({ serviceName: 'sre-agent', persistentKeys: { action: def.name } });
+  return async (event) => {
+    try {
+      const result = await dispatchAction(def as unknown as ActionDefinition<Record<string, unknown>>, event, await awsDispatchDeps());
+      logger.info('action done', { summary: result.summary });
+      return result;
+    } catch (err) {
+      // Thrown on: Step Functions matches the error's name in Retry/Catch.
+      logger.error('action failed', err as Error);
+      throw err;
+    }
+  };
+}

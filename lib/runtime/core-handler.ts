@@ -1,0 +1,17 @@
+/** A core Lambda's handler: Powertools logging around `runCore` for one function key. */
+import { Logger } from '@aws-lambda-powertools/logger';
+import { awsCoreDeps } from './aws';
+import { runCore } from './core';
+
+export function coreHandler(fn: string): (event: unknown) => Promise<unknown> {
+  const logger = new Logger({ serviceName: 'sre-agent', persistentKeys: { function: fn } });
+  return async (event) => {
+    const op = (event as { op?: string } | null)?.op;
+    try {
+      return await runCore(fn, event, awsCoreDeps());
+    } catch (err) {
+      logger.error(`${fn} ${op ?? '(no op)'} failed`, err as Error);
+      throw err;
+    }
+  };
+}
