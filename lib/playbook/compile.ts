@@ -317,8 +317,10 @@ export function compilePlaybook(pb: LoadedPlaybook, policy: Policy, options: Com
     TimeoutSeconds: timeoutSeconds,
     States: states,
   };
-  const json = JSON.stringify(asl);
-  const substitutions = [...new Set([...json.matchAll(/\$\{([A-Za-z0-9_]+)\}/g)].map((m) => m[1]))].sort();
+  // Placeholders only stand in Task FunctionNames (a test checks the whole ASL has no others).
+  const substitutions = [
+    ...new Set(Object.values(states).flatMap((st) => /^\$\{(\w+)\}$/.exec(String((st.Parameters as { FunctionName?: string } | undefined)?.FunctionName ?? ''))?.[1] ?? [])),
+  ].sort();
   const manifest: MachineManifest = {
     playbook: pb.name,
     file: options.outputPath ?? `statemachines/${pb.name}.asl.json`,
