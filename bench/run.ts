@@ -3,12 +3,14 @@
  * a target is missed (a slow CI machine is not a broken build), but says so plainly.
  */
 import { availableParallelism, loadavg } from 'node:os';
+import { benchAlarmStorm } from './alarm-storm';
 import { benchCompile } from './compile';
 import { formatResult, type BenchResult } from './result';
 
 /** Every benchmark, in the order run. Adding one = one line here. */
 const BENCHMARKS: readonly (() => Promise<BenchResult>)[] = [
   benchCompile,
+  benchAlarmStorm,
 ];
 
 async function main(): Promise<void> {

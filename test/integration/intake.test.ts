@@ -75,6 +75,7 @@ describe('Function: handleAlarmEvent', () => {
       // assess
       expect(result.outcome).toBe('dead_letter');
       expect(result.reason).toContain('"ServerCpuTooHigh"');
+      expect((await listDeadLetters(dynamo.doc, deps.tables)).map((l) => l.reason)).toEqual([result.reason]);
       expect(await allIncidents()).toEqual([]);
       expect(starter.calls).toBe(0);
     });
@@ -88,6 +89,7 @@ describe('Function: handleAlarmEvent', () => {
       // assess
       expect(result.outcome).toBe('dead_letter');
       expect(result.reason).toMatch(/^malformed alarm event: detail\.state: /);
+      expect((await listDeadLetters(dynamo.doc, deps.tables)).map((l) => l.reason)).toEqual([result.reason]);
       expect(await allIncidents()).toEqual([]);
       expect(starter.calls).toBe(0);
     });
