@@ -49,9 +49,11 @@ export function checkPlaybookSafety(pb: LoadedPlaybook, policy: Policy): Playboo
         const why = policy.isMatchingEngine(svc) ? 'mutating steps on the matching engine always need approval, even at low risk (seed §2 scenario 2)' : `"${svc}" is a protected service (playbooks/policy.yaml)`;
         fail(['auto_execute'], `${label} targets ${svc} without requires_approval: true: ${why}`);
       }
-      if (step.risk === 'HIGH' || step.risk === 'CRITICAL') {
-        const defaulted = s.risk === undefined ? ` (${step.risk} is the default risk of ${step.action.name})` : '';
-        fail(s.risk === undefined ? ['auto_execute'] : ['risk'], `${label} is a ${step.risk}-risk mutation set to run without approval${defaulted}; add requires_approval: true and approvers`);
+      // A step may not talk its action's risk down: the runtime guard also uses the registered risk.
+      const risk = [step.risk, step.action.defaultRisk].find((r) => r === 'CRITICAL') ?? [step.risk, step.action.defaultRisk].find((r) => r === 'HIGH');
+      if (risk) {
+        const defaulted = s.risk === undefined || s.risk !== risk ? ` (${risk} is the registered risk of ${step.action.name})` : '';
+        fail(s.risk === risk ? ['risk'] : ['auto_execute'], `${label} is a ${risk}-risk mutation set to run without approval${defaulted}; add requires_approval: true and approvers`);
       }
     }
     if (step.mode === 'approval' && (step.risk === 'HIGH' || step.risk === 'CRITICAL') && !s.approvers) {

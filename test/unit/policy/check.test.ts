@@ -85,3 +85,10 @@ describe('checkPlaybookSafety', () => {
     });
   });
 });
+
+describe('checkPlaybookSafety: risk cannot be talked down', () => {
+  it('refuses an auto step that lowers a HIGH-risk action to LOW (the runtime guard would refuse it too)', () => {
+    const yaml = `playbook: p\nrisk: LOW\nsteps:\n  - name: undo\n    action: kubectl_rollout_undo\n    params: { deployment: trading-api }\n    risk: LOW\n    auto_execute: true\n`;
+    expect(problems(yaml)).toEqual([expect.stringMatching(/^8:19 steps\[0\]\.auto_execute: .* is a HIGH-risk mutation set to run without approval \(HIGH is the registered risk of kubectl_rollout_undo\)/)]);
+  });
+});
