@@ -20,7 +20,7 @@ import sample from '../test/fixtures/events/aws-doc-single-metric-alarm.json';
 import { listIncidents } from '../lib/incident';
 import { LocalEngine } from '../lib/local/engine';
 import { executionName } from '../lib/runtime/executions';
-import { handleAlarmEvent, type IntakeDeps, type IntakeResult } from '../lib/runtime/intake';
+import { handleAlarmEvent, RecentAlarmEvents, type IntakeDeps, type IntakeResult } from '../lib/runtime/intake';
 import { median, peakRssMb, type BenchResult } from './result';
 
 export const EVENTS = 10_000;
@@ -96,7 +96,7 @@ function alarmNames(count: number): { name: string; service: string }[] {
 async function runRound(events: number, alarms: number, bursts: number, budgetMs: number): Promise<RoundResult> {
   const engine = await new LocalEngine({ speedUp: SPEED_UP }).start();
   try {
-    const deps: IntakeDeps = { doc: engine.doc, tables: engine.tables, breakerConfig: {}, starter: engine, machines: engine.playbooks, now: () => new Date() };
+    const deps: IntakeDeps = { recent: new RecentAlarmEvents(), doc: engine.doc, tables: engine.tables, breakerConfig: {}, starter: engine, machines: engine.playbooks, now: () => new Date() };
     const names = alarmNames(alarms);
     const perBurst = Math.ceil(events / bursts);
     const t0 = Date.now();
@@ -120,7 +120,8 @@ async function runRound(events: number, alarms: number, bursts: number, budgetMs
           intakeMs.push(performance.now() - received);
           if (result.outcome === 'dead_letter') deadLetters += 1;
           else opened.add(`${PLAYBOOK}#${service}`);
-          if (result.outcome === 'started' && result.incidentId) startedAt.set(result.incidentId, received);
+          // The first receipt of the state change that started it (redeliveries share its result).
+          if (result.outcome === 'started' && result.incidentId && !startedAt.has(result.incidentId)) startedAt.set(result.incidentId, received);
         }),
       );
     }

@@ -52,7 +52,37 @@ export interface IntakeResult {
   readonly reason?: string;
 }
 
+/**
+ * In-process idempotency for one host: the same state change (alarm name, state, timestamp)
+ * handled once; concurrent duplicates wait for the first and share its result. Powertools
+ * idempotency does this in the trigger Lambda (DynamoDB-backed); the local engine uses this.
+ */
+export class RecentAlarmEvents {
+  private readonly results = new Map<string, { at: number; result: Promise<IntakeResult> }>();
+  /**
+   * @param windowMs how long a handled state change is remembered. @default 3600000 (1 h, as the Lambda's)
+   * @param maxEntries bound on memory. @default 10000
+   */
+  public constructor(
+    private readonly windowMs = 3_600_000,
+    private readonly maxEntries = 10_000,
+  ) {}
+
+  public run(key: string, now: number, handle: () => Promise<IntakeResult>): Promise<IntakeResult> {
+    const hit = this.results.get(key);
+    if (hit && now - hit.at < this.windowMs) return hit.result;
+    const result = handle();
+    this.results.set(key, { at: now, result });
+    // A failure (infrastructure error) is not remembered: the redelivery must try again.
+    result.catch(() => this.results.delete(key));
+    if (this.results.size > this.maxEntries) this.results.delete(this.results.keys().next().value as string);
+    return result;
+  }
+}
+
 export interface IntakeDeps {
+  /** Drops redelivered state changes before they reach DynamoDB (optional). */
+  readonly recent?: RecentAlarmEvents;
   readonly doc: DynamoDBDocumentClient;
   readonly tables: IncidentTables & BreakerTables;
   readonly breakerConfig: BreakerConfig;
@@ -109,6 +139,15 @@ async function recordChanges(deps: IntakeDeps, incidentId: string, changes: read
 
 /** Handles one event. Never throws for a bad event (dead letter); throws only on infrastructure errors, which EventBridge retries. */
 export async function handleAlarmEvent(raw: unknown, deps: IntakeDeps): Promise<IntakeResult> {
+  const detail = (raw as { detail?: { alarmName?: unknown; state?: { value?: unknown; timestamp?: unknown } } } | null)?.detail;
+  if (deps.recent && typeof detail?.alarmName === 'string' && typeof detail.state?.timestamp === 'string') {
+    const key = `${detail.alarmName}\u0000${String(detail.state.value)}\u0000${detail.state.timestamp}`;
+    return deps.recent.run(key, deps.now().getTime(), () => handleOnce(raw, deps));
+  }
+  return handleOnce(raw, deps);
+}
+
+async function handleOnce(raw: unknown, deps: IntakeDeps): Promise<IntakeResult> {
   const parsed = alarmEventSchema.safeParse(raw);
   if (!parsed.success) {
     const reason = `malformed alarm event: ${describeIssues(parsed.error)}`;
@@ -145,8 +184,12 @@ export async function handleAlarmEvent(raw: unknown, deps: IntakeDeps): Promise<
     detectedAt: new Date(event.detail.state.timestamp),
     anomalyStartedAt: anomalyStart(event),
   });
-  const anomaly = await recordActiveAnomaly(deps.doc, deps.tables, deps.breakerConfig, now, { incidentId: incident.id, severity: incident.severity });
-  await recordChanges(deps, incident.id, anomaly.changes);
+  // Only HIGH and CRITICAL anomalies count toward the global breaker (seed §3.2); the opener
+  // records it (idempotent per incident id), so joins do not write the one GLOBAL item again.
+  if (!joined && (incident.severity === 'HIGH' || incident.severity === 'CRITICAL')) {
+    const anomaly = await recordActiveAnomaly(deps.doc, deps.tables, deps.breakerConfig, now, { incidentId: incident.id, severity: incident.severity });
+    await recordChanges(deps, incident.id, anomaly.changes);
+  }
   if (joined && incident.executionArn) return { outcome: 'joined', incidentId: incident.id, executionArn: incident.executionArn };
 
   // The opener (or a redelivery of its event, or a retry after a crash before this point)
