@@ -1,4 +1,52 @@
-/** approval-callback handler: placeholder until the incident runtime lands (the CDK stack needs the entry file to exist). */
-export async function handler(): Promise<never> {
-  throw new Error('approval-callback handler: not implemented yet (see README status)');
+/**
+ * approval-callback Lambda behind the HTTP API (`GET|POST /approvals/{id}`, payload format 2.0):
+ * the signed-link approval page. GET confirms, POST decides and answers the waiting task token
+ * with SendTaskSuccess / SendTaskFailure. Wiring only; the logic is lib/approval/callback.ts.
+ */
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SendTaskFailureCommand, SendTaskSuccessCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { Logger } from '@aws-lambda-powertools/logger';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { approvalPage, escapeHtml, PAGE_HEADERS, type ApprovalPageDeps } from '../lib/approval/callback';
+import { secretsManagerKey } from '../lib/approval/links';
+import { appendEvent } from '../lib/incident';
+import { approvalCallbackEnvironmentSchema } from '../lib/infra/function-environment';
+import { awsData } from '../lib/runtime/aws';
+
+const logger = new Logger({ serviceName: 'sre-agent', persistentKeys: { function: 'approval-callback' } });
+const env = approvalCallbackEnvironmentSchema.parse(process.env);
+const sfn = new SFNClient({});
+const key = secretsManagerKey(new SecretsManagerClient({}), env.SIGNING_SECRET_ID);
+
+function html(statusCode: number, body: string, headers: Readonly<Record<string, string>> = PAGE_HEADERS): APIGatewayProxyStructuredResultV2 {
+  return { statusCode, headers: { ...headers }, body };
+}
+
+export async function handler(event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> {
+  const http = event.requestContext.http;
+  let body: string | undefined;
+  if (http.method === 'POST') {
+    const type = (event.headers?.['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
+    if (type !== 'application/x-www-form-urlencoded') {
+      return html(415, `<!doctype html><title>Unsupported form</title><p>The approval form is sent as application/x-www-form-urlencoded, not ${escapeHtml(type || 'nothing')}.</p>`);
+    }
+    body = event.body === undefined ? '' : event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
+  }
+  const { doc, tables } = awsData();
+  const deps: ApprovalPageDeps = {
+    doc,
+    tables,
+    key,
+    now: () => new Date(),
+    sendTaskSuccess: (taskToken, output) => sfn.send(new SendTaskSuccessCommand({ taskToken, output: JSON.stringify(output) })),
+    sendTaskFailure: (taskToken, error, cause) => sfn.send(new SendTaskFailureCommand({ taskToken, error, cause: cause.slice(0, 32768) })),
+    record: (incidentId, e) => appendEvent(doc, tables, incidentId, e),
+    from: { sourceIp: http.sourceIp, userAgent: http.userAgent },
+    warn: (message, error) => logger.warn(message, error as Error),
+  };
+  // Never log the query: it holds a live signature.
+  const query = { ...(event.queryStringParameters ?? {}), id: event.pathParameters?.id };
+  const page = await approvalPage(http.method, query, body, deps);
+  logger.info('approval page', { method: http.method, approvalId: event.pathParameters?.id, status: page.status, sourceIp: http.sourceIp });
+  return html(page.status, page.html, page.headers);
 }

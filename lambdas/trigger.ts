@@ -9,7 +9,8 @@ import { IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempo
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import type { Manifest } from '../lib/playbook/manifest';
 import { coreFunctionEnvironmentSchema } from '../lib/infra/function-environment';
-import { awsData } from '../lib/runtime/aws';
+import { awsCoreDeps, awsData } from '../lib/runtime/aws';
+import { recordBreakerChangesOf } from '../lib/runtime/core';
 import { StepFunctionsStarter } from '../lib/runtime/executions';
 import { handleAlarmEvent, type IntakeResult } from '../lib/runtime/intake';
 import manifest from '../statemachines/index.json';
@@ -20,7 +21,16 @@ const starter = new StepFunctionsStarter(new SFNClient({}), (env.STATE_MACHINES 
 
 async function intake(event: unknown): Promise<IntakeResult> {
   const { doc, tables } = awsData();
-  const result = await handleAlarmEvent(event, { doc, tables, breakerConfig: {}, starter, machines: (manifest as Manifest).machines, now: () => new Date() });
+  const result = await handleAlarmEvent(event, {
+    doc,
+    tables,
+    breakerConfig: {},
+    starter,
+    machines: (manifest as Manifest).machines,
+    now: () => new Date(),
+    // A breaker opened by an alarm (more than 5 HIGH anomalies) notifies on-call SRE + team lead.
+    recordBreakerChanges: (incidentId, changes) => recordBreakerChangesOf(awsCoreDeps(), incidentId, changes),
+  });
   if (result.outcome === 'dead_letter') logger.error('alarm event refused', { reason: result.reason });
   else logger.info('alarm event handled', { ...result });
   return result;

@@ -20,8 +20,11 @@ export interface DispatchDeps extends GuardState {
   record(incidentId: string, event: { type: string; step: string; summary: string; before?: unknown; after?: unknown; data?: unknown }): Promise<void>;
   /** A mutating action succeeded: resets consecutive failures (failures are counted by the machine's failed-state, which also sees timeouts). */
   succeeded(service: string): Promise<void>;
-  /** Per-service attempt budget (seed §3.2: 3 per hour without recovery). */
-  attempt(service: string): Promise<{ allowed: boolean; reason?: string }>;
+  /**
+   * Per-service attempt budget (seed §3.2: 3 per hour without recovery). `incidentId` lets the
+   * wiring record (and notify) a breaker that this attempt trips.
+   */
+  attempt(service: string, incidentId?: string): Promise<{ allowed: boolean; reason?: string }>;
 }
 
 export interface DispatchResult {
@@ -47,7 +50,7 @@ export async function dispatchAction(def: ActionDefinition<Record<string, unknow
   try {
     await guardAction(def, params, { incidentId, service, step: inv.step, risk: inv.risk, mode: inv.mode }, deps.policy, deps);
     if (def.mutates) {
-      const attempt = await deps.attempt(service);
+      const attempt = await deps.attempt(service, incidentId);
       if (!attempt.allowed) throw new PolicyViolationError(`step "${inv.step}" of ${incidentId}: the ${service} breaker refused the attempt (${attempt.reason ?? 'limit reached'})`);
     }
   } catch (err) {

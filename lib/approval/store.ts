@@ -37,6 +37,8 @@ export interface ApprovalRecord {
   readonly expiresAt: string;
   readonly taskToken: string;
   readonly message?: string;
+  /** The step's risk (LOW..CRITICAL), shown on the approval page; absent on records written before it was stored. */
+  readonly risk?: string;
 }
 
 export class ApprovalError extends Error {
@@ -59,6 +61,8 @@ export interface NewApproval {
   readonly taskToken: string;
   readonly timeoutSeconds: number;
   readonly message?: string;
+  /** @default - not stored (the approval page then says "not recorded") */
+  readonly risk?: string;
 }
 
 /**
@@ -80,11 +84,16 @@ export async function requestApproval(doc: DynamoDBDocumentClient, tables: Appro
     expiresAt: new Date(now.getTime() + input.timeoutSeconds * 1000).toISOString(),
     taskToken: input.taskToken,
     ...(input.message ? { message: input.message } : {}),
+    ...(input.risk ? { risk: input.risk } : {}),
   };
+  // The id pointer first: whoever sees the step record (dashboard, findApprovalForStep) can decide
+  // it by id at once. A pointer left by a refused put leads nowhere (getApproval checks the id).
+  await doc.send(new PutCommand({ TableName: tables.approvals, Item: { ...idKey(record.approvalId), incidentId: input.incidentId, step: input.step, ttl: Math.floor(Date.parse(record.expiresAt) / 1000) + 30 * 86400 } }));
   try {
     await doc.send(new PutCommand({
       TableName: tables.approvals,
-      Item: { ...stepKey(input.incidentId, input.step), ...record },
+      // `ttl` (epoch seconds) lets DynamoDB drop the record 30 days after its window, never sooner.
+      Item: { ...stepKey(input.incidentId, input.step), ...record, ttl: Math.floor(Date.parse(record.expiresAt) / 1000) + 30 * 86400 },
       ConditionExpression: 'attribute_not_exists(pk) OR #s = :pending',
       ExpressionAttributeNames: { '#s': 'status' },
       ExpressionAttributeValues: { ':pending': 'PENDING' },
@@ -93,7 +102,6 @@ export async function requestApproval(doc: DynamoDBDocumentClient, tables: Appro
     if (err instanceof ConditionalCheckFailedException) throw new ApprovalError(`step "${input.step}" of ${input.incidentId} was already decided; not asking again`, { cause: err });
     throw err;
   }
-  await doc.send(new PutCommand({ TableName: tables.approvals, Item: { ...idKey(record.approvalId), incidentId: input.incidentId, step: input.step } }));
   return record;
 }
 
@@ -108,6 +116,25 @@ export async function getApproval(doc: DynamoDBDocumentClient, tables: ApprovalT
   const rec = await findApprovalForStep(doc, tables, ptr.Item.incidentId as string, ptr.Item.step as string);
   if (!rec || rec.approvalId !== approvalId) throw new ApprovalError(`approval ${approvalId} was superseded by a newer request for step "${ptr.Item.step}" of ${ptr.Item.incidentId}`);
   return rec;
+}
+
+/**
+ * Where an approval id points, without throwing: its incident and step, and the record that is
+ * current for that step (which is a different one when the id was superseded). Undefined for an
+ * id that never existed. The approval page uses it to tell "unknown" from "superseded" and to
+ * record refusals on the right incident.
+ */
+export async function locateApproval(
+  doc: DynamoDBDocumentClient,
+  tables: ApprovalTables,
+  approvalId: string,
+): Promise<{ readonly incidentId: string; readonly step: string; readonly current?: ApprovalRecord } | undefined> {
+  const ptr = await doc.send(new GetCommand({ TableName: tables.approvals, Key: idKey(approvalId), ConsistentRead: true }));
+  if (!ptr.Item) return undefined;
+  const incidentId = String(ptr.Item.incidentId);
+  const step = String(ptr.Item.step);
+  const current = await findApprovalForStep(doc, tables, incidentId, step);
+  return { incidentId, step, ...(current ? { current } : {}) };
 }
 
 /** True when (incident, step) has an APPROVED record: what the runtime guard asks. */

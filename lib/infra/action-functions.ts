@@ -163,7 +163,9 @@ export class ActionFunctions extends Construct {
         environment: props.environment,
         logKey: props.logKey,
       });
-      fn.addPermissions(scopeIamActions(action.iamActions, { eksClusterName: props.eksClusterName, notifications: props.notifications }));
+      // A mutating action may trip its service's breaker, whose owner the runtime notifies (SNS, chat secrets).
+      const iamActions = action.mutates ? [...new Set([...action.iamActions, 'sns:Publish', 'secretsmanager:GetSecretValue'])] : action.iamActions;
+      fn.addPermissions(scopeIamActions(iamActions, { eksClusterName: props.eksClusterName, notifications: props.notifications }));
       this.byName.set(action.name, fn);
     }
     this.skipped = skipped;

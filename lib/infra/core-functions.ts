@@ -4,7 +4,7 @@
  * is declared in CORE_FUNCTION_SPECS below; widen it there when a handler needs more.
  */
 import * as path from 'node:path';
-import { Duration, Stack } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
@@ -13,7 +13,7 @@ import { Construct } from 'constructs';
 import { CORE_FUNCTIONS, type CoreFunction } from '../playbook/manifest';
 import { AgentFunction, REPO_ROOT, type PermissionGrant } from './agent-function';
 import type { DataTables } from './data-tables';
-import type { CoreFunctionEnvironment } from './function-environment';
+import { SECRET_NAME_PREFIX, type CoreFunctionEnvironment } from './function-environment';
 import type { Notifications } from './notifications';
 
 /** Core functions: CORE_FUNCTIONS keys plus the two entry points that no machine calls. */
@@ -29,6 +29,8 @@ interface CoreFunctionSpec {
   readonly publishes: boolean;
   /** Reads CloudWatch metrics (GetMetricData). */
   readonly readsMetrics?: boolean;
+  /** Reads notifier credentials (PagerDuty, Slack) from Secrets Manager under SECRET_NAME_PREFIX. */
+  readonly readsSecrets?: boolean;
   readonly timeoutSeconds: number;
 }
 
@@ -40,11 +42,11 @@ export const CORE_FUNCTION_SPECS: Readonly<Record<CoreFunctionName, CoreFunction
     publishes: true,
     timeoutSeconds: 30,
   },
-  evaluate: { description: 'evaluate a step condition over metrics', tables: ['incidents'], publishes: false, readsMetrics: true, timeoutSeconds: 60 },
-  breaker: { description: 'breaker gate: auto, diagnose-only or stopped', tables: ['breakers', 'incidents'], publishes: true, timeoutSeconds: 15 },
-  approvalRequest: { description: 'record an approval and notify the approvers', tables: ['approvals', 'incidents'], publishes: true, timeoutSeconds: 30 },
-  escalate: { description: 'escalate a pending approval one level', tables: ['approvals', 'incidents'], publishes: true, timeoutSeconds: 30 },
-  incident: { description: 'record timeline events and incident status', tables: ['incidents', 'breakers'], publishes: false, timeoutSeconds: 30 },
+  evaluate: { description: 'evaluate a step condition over metrics', tables: ['incidents', 'breakers'], publishes: true, readsMetrics: true, readsSecrets: true, timeoutSeconds: 60 },
+  breaker: { description: 'breaker gate: auto, diagnose-only or stopped', tables: ['breakers', 'incidents'], publishes: true, readsSecrets: true, timeoutSeconds: 15 },
+  approvalRequest: { description: 'record an approval and notify the approvers', tables: ['approvals', 'incidents'], publishes: true, readsSecrets: true, timeoutSeconds: 30 },
+  escalate: { description: 'escalate a pending approval one level', tables: ['approvals', 'incidents', 'breakers'], publishes: true, readsSecrets: true, timeoutSeconds: 30 },
+  incident: { description: 'record timeline events and incident status', tables: ['incidents', 'breakers'], publishes: true, readsSecrets: true, timeoutSeconds: 30 },
   report: { description: 'timeline report, MTTD/MTTI/MTTR and knowledge-base entry', tables: ['incidents'], publishes: true, timeoutSeconds: 120 },
   approvalCallback: { description: 'approval decision → SendTaskSuccess/SendTaskFailure', tables: ['approvals', 'incidents'], publishes: false, timeoutSeconds: 15 },
 };
@@ -110,6 +112,13 @@ export class CoreFunctions extends Construct {
           actions: ['cloudwatch:GetMetricData'],
           resources: ['*'],
           wildcardReason: 'cloudwatch:GetMetricData supports no resource-level permissions (AWS Service Authorization Reference), so Resource must be "*"; it only reads metrics.',
+        });
+      }
+      if (spec.readsSecrets) {
+        grants.push({
+          actions: ['secretsmanager:GetSecretValue'],
+          resources: [Stack.of(this).formatArn({ service: 'secretsmanager', resource: 'secret', resourceName: `${SECRET_NAME_PREFIX}*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME })],
+          wildcardReason: `Limited to secrets named ${SECRET_NAME_PREFIX}... (PagerDuty and Slack credentials); the trailing * also covers the random suffix Secrets Manager appends to every secret ARN.`,
         });
       }
       fn.addPermissions(grants);

@@ -9,7 +9,8 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
 
 /** Name of the TTL attribute (epoch seconds) on approval items. */
-export const APPROVAL_TTL_ATTRIBUTE = 'expiresAt';
+/** Epoch seconds (DynamoDB TTL ignores ISO strings): 30 days after the approval expired, kept for audit until then. */
+export const APPROVAL_TTL_ATTRIBUTE = 'ttl';
 /** Key and TTL attribute of the dedupe table: Powertools idempotency's defaults (`id`, `expiration`). */
 export const DEDUPE_KEY_ATTRIBUTE = 'id';
 export const DEDUPE_TTL_ATTRIBUTE = 'expiration';
@@ -37,7 +38,7 @@ export class DataTables extends Construct {
   readonly incidents: dynamodb.Table;
   /** Breaker state, `pk=GLOBAL` or `pk=SERVICE#<name>`; counters move by conditional updates. */
   readonly breakers: dynamodb.Table;
-  /** Approval records, `pk=<approval id>`, expiring with their step through TTL `expiresAt`. */
+  /** Approval records, `pk=<approval id>`, removed by TTL (`ttl`, epoch seconds) 30 days after their step's window. */
   readonly approvals: dynamodb.Table;
   /** Powertools idempotency records for redelivered alarm events (`id`, TTL `expiration`). */
   readonly dedupe: dynamodb.Table;

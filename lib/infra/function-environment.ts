@@ -42,6 +42,21 @@ export const coreFunctionEnvironmentSchema = functionEnvironmentSchema.extend({
   STATE_MACHINES: jsonRecord.optional(),
 });
 
+/** The approval callback also reads the key that signs approval links. */
+export const approvalCallbackEnvironmentSchema = coreFunctionEnvironmentSchema.extend({
+  /** ARN of the Secrets Manager secret holding the HMAC key of approval links. */
+  SIGNING_SECRET_ID: z.string().min(1),
+});
+
+/** The approval request signs the links it sends, and needs where they point. */
+export const approvalRequestEnvironmentSchema = coreFunctionEnvironmentSchema.extend({
+  SIGNING_SECRET_ID: z.string().min(1),
+  /** Base URL of the approval pages (the HTTP API's URL); links are `<base>/approvals/<id>?...`. */
+  APPROVAL_BASE_URL: z.url(),
+});
+
 /** What the constructs write (raw strings, before parsing). */
 export type FunctionEnvironment = z.input<typeof functionEnvironmentSchema>;
 export type CoreFunctionEnvironment = z.input<typeof coreFunctionEnvironmentSchema>;
+/** The variables the approval pages add to the approval-callback and approval-request functions. */
+export type ApprovalLinkEnvironment = Pick<z.input<typeof approvalRequestEnvironmentSchema>, 'SIGNING_SECRET_ID' | 'APPROVAL_BASE_URL'>;

@@ -1,8 +1,9 @@
 /**
  * The sre-agent stack: tables, the approvals/alerts topic, one Lambda per action, the core
- * Lambdas and the compiled playbook machines, all encrypted, logged and traced.
+ * Lambdas, the approval pages (HTTP API + signing key) and the compiled playbook machines, all
+ * encrypted, logged and traced.
  */
-import { Aws, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { Aws, CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -10,6 +11,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import type { Construct } from 'constructs';
 import { ActionFunctions } from './action-functions';
 import { CONFIG_CONTEXT_KEY, parseAgentConfig, type AgentConfig } from './agent-config';
+import { ApprovalApi } from './approval-api';
 import { CoreFunctions } from './core-functions';
 import { DataTables } from './data-tables';
 import { SECRET_NAME_PREFIX, type FunctionEnvironment } from './function-environment';
@@ -37,6 +39,8 @@ export class SreAgentStack extends Stack {
   readonly notifications: Notifications;
   readonly actions: ActionFunctions;
   readonly core: CoreFunctions;
+  /** The signed-link approval pages (HTTP API) and their signing key. */
+  readonly approvals: ApprovalApi;
   readonly playbooks: PlaybookMachines;
 
   constructor(scope: Construct, id: string, props: SreAgentStackProps = {}) {
@@ -91,6 +95,12 @@ export class SreAgentStack extends Stack {
       environment: { ...environment, SERVICES: JSON.stringify(this.config.services) },
       logKey: this.key,
     });
+    this.approvals = new ApprovalApi(this, 'ApprovalPages', {
+      callback: this.core.agentFunctionFor('approvalCallback'),
+      request: this.core.agentFunctionFor('approvalRequest'),
+      logKey: this.key,
+    });
+    new CfnOutput(this, 'ApprovalPagesUrl', { description: 'Base URL of the signed approve/reject links', value: this.approvals.url });
     this.playbooks = new PlaybookMachines(this, 'Playbooks', {
       manifestFile: props.manifestFile,
       coreFunction: (key) => this.core.bySubstitutionKey(key),

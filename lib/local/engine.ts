@@ -6,9 +6,13 @@
 import './polyfill';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
+import { SNSClient } from '@aws-sdk/client-sns';
 import { StateMachine } from 'aws-local-stepfunctions';
 import { ACTIONS, type ActionTargets } from '../actions';
 import { dispatchAction, type DispatchDeps } from '../actions/dispatch';
+import { inMemoryKey, localKeyFile, type SigningKey } from '../approval/links';
+import { createNotifier, notifierConfigFromEnv, notifyOpsFor, type Notifier } from '../approval/notify';
+import { DEFAULT_ONCALL_FILE, PagerDutyOnCall, parsePagerDutyRoles, RotationFile, type OnCallLookup } from '../approval/oncall';
 import { isStepApproved } from '../approval/store';
 import { gate, recordRemediationAttempt, recordRemediationResult, type BreakerConfig } from '../breaker';
 import { appendEvent } from '../incident';
@@ -17,7 +21,9 @@ import { defaultCatalogue, type MetricCatalogue } from '../playbook/catalogue';
 import type { Asl } from '../playbook/compile';
 import type { Manifest, MachineManifest } from '../playbook/manifest';
 import { defaultPolicy, type Policy } from '../policy/policy';
-import { runCore, type CoreDeps, type CoreTables } from '../runtime/core';
+import { recordBreakerChangesOf, runCore, type CoreDeps, type CoreTables } from '../runtime/core';
+import { RecentAlarmEvents, type IntakeDeps } from '../runtime/intake';
+import { recordOutcomes } from '../runtime/notifications';
 import type { ExecutionStarter, StartRequest, StartResult } from '../runtime/executions';
 import { createTables, startDynalite, type LocalDynamo } from './dynalite';
 import { TaskTokens } from './task-tokens';
@@ -32,8 +38,9 @@ export interface LocalEngineOptions {
   /** Persistent dynalite folder; omitted = in memory. */
   readonly dataDir?: string;
   /**
-   * Divides every Wait, Task timeout and retry interval: 60 runs a 5-minute wait in 5 s (drills,
-   * tests). @default 1 (real time)
+   * Divides every Wait, approval window (waitForTaskToken timeout) and retry interval: 60 runs a
+   * 5-minute wait in 5 s (drills, tests). Lambda Task timeouts stay as they are: in-process work
+   * does not get faster, and 60 s / 600 = 100 ms timed out on a busy machine. @default 1 (real time)
    */
   readonly speedUp?: number;
   /** Real systems the actions work on (Redis, MySQL...); missing ones fail as "target not configured". */
@@ -44,6 +51,20 @@ export interface LocalEngineOptions {
   readonly breakerConfig?: BreakerConfig;
   /** @default statemachines/index.json */
   readonly manifestFile?: string;
+  /**
+   * Sends approval requests, escalations, hand-overs and breaker changes, and backs the
+   * `notify` target of send_alert. `false` sends nothing.
+   * @default channels configured by environment (see notifierConfigFromEnv); the others answer "not configured"
+   */
+  readonly notifier?: Notifier | false;
+  /**
+   * Who holds a role. `false` resolves nobody.
+   * @default the rotation file ($SRE_AGENT_ONCALL_FILE, else playbooks/oncall.yaml), behind PagerDuty when
+   * SRE_AGENT_PAGERDUTY_API_KEY and SRE_AGENT_PAGERDUTY_ONCALL_ROLES are set
+   */
+  readonly oncall?: OnCallLookup | false;
+  /** Signed approve/reject links per person (see `LocalEngine.approvalLinks`). @default - none */
+  readonly approvalLinks?: CoreDeps['approvalLinks'];
   now?(): Date;
   /** Called with every report the machines write. */
   onReport?(incidentId: string, markdown: string): void;
@@ -69,11 +90,31 @@ export interface LocalExecution {
 
 const DEFAULT_MANIFEST = path.resolve(__dirname, '../../statemachines/index.json');
 
-/** Scales every duration of a definition by 1/speedUp (fractional seconds are fine locally). */
+/** Channels configured by environment; an SNS client only when a topic is set (it needs AWS credentials). */
+function defaultNotifier(now: () => Date, env: NodeJS.ProcessEnv = process.env): Notifier {
+  const config = notifierConfigFromEnv(env);
+  return createNotifier(config, { now, sns: config.sns || config.email ? new SNSClient({}) : undefined });
+}
+
+/** The rotation file, validated now (a broken file stops `npm start` with its positions); PagerDuty in front when configured. */
+function defaultOnCall(env: NodeJS.ProcessEnv = process.env): OnCallLookup {
+  const rotation = RotationFile.load(env.SRE_AGENT_ONCALL_FILE || DEFAULT_ONCALL_FILE);
+  const key = env.SRE_AGENT_PAGERDUTY_API_KEY;
+  const roles = env.SRE_AGENT_PAGERDUTY_ONCALL_ROLES;
+  if (!key || !roles) return rotation;
+  return new PagerDutyOnCall({
+    roles: parsePagerDutyRoles(roles, 'SRE_AGENT_PAGERDUTY_ONCALL_ROLES'),
+    apiKey: async () => key,
+    fallback: rotation,
+    baseUrl: env.SRE_AGENT_PAGERDUTY_API_URL || undefined,
+  });
+}
+
+/** Scales the waiting durations of a definition by 1/speedUp (fractional seconds are fine locally). */
 function scaled(asl: Asl, speedUp: number): Asl {
   if (speedUp === 1) return asl;
   const states = Object.fromEntries(
-    Object.entries(asl.States).map(([name, s]) => [name, typeof s.TimeoutSeconds === 'number' ? { ...s, TimeoutSeconds: s.TimeoutSeconds / speedUp } : s]),
+    Object.entries(asl.States).map(([name, s]) => [name, typeof s.TimeoutSeconds === 'number' && String(s.Resource).endsWith('.waitForTaskToken') ? { ...s, TimeoutSeconds: s.TimeoutSeconds / speedUp } : s]),
   );
   return { ...asl, TimeoutSeconds: asl.TimeoutSeconds / speedUp, States: states };
 }
@@ -85,6 +126,11 @@ export class LocalEngine implements ExecutionStarter {
   public readonly tables = LOCAL_CORE_TABLES;
   public readonly executions = new Map<string, LocalExecution>();
   public readonly reports = new Map<string, string>();
+  /**
+   * Signs the approval links the local server serves: a 0600 key file in the data folder (links
+   * survive a restart), or a random in-memory key when the engine runs in memory.
+   */
+  public readonly signingKey: SigningKey;
   private readonly machines = new Map<string, { manifest: MachineManifest; machine: StateMachine; asl: Asl }>();
   private dynamo?: LocalDynamo;
   /** Task handlers still running: one whose state timed out keeps writing until it ends (stop waits). */
@@ -92,6 +138,13 @@ export class LocalEngine implements ExecutionStarter {
   private readonly speedUp: number;
   private readonly catalogue: MetricCatalogue;
   private readonly now: () => Date;
+  public readonly notifier?: Notifier;
+  public readonly oncall?: OnCallLookup;
+  /**
+   * Links for approval requests; settable after start, because the links point at the HTTP
+   * server, which starts after the engine.
+   */
+  public approvalLinks?: CoreDeps['approvalLinks'];
 
   public constructor(private readonly options: LocalEngineOptions = {}) {
     this.speedUp = options.speedUp ?? 1;
@@ -100,6 +153,10 @@ export class LocalEngine implements ExecutionStarter {
     this.metrics = options.metrics ?? new LocalMetricStore({ catalogue: this.catalogue });
     this.policy = options.policy ?? defaultPolicy();
     this.now = options.now ?? (() => new Date());
+    this.notifier = options.notifier === false ? undefined : (options.notifier ?? defaultNotifier(this.now));
+    this.oncall = options.oncall === false ? undefined : (options.oncall ?? defaultOnCall());
+    this.approvalLinks = options.approvalLinks;
+    this.signingKey = options.dataDir ? localKeyFile(path.join(options.dataDir, 'approval-signing.key')) : inMemoryKey();
   }
 
   /** Starts dynalite, creates the tables, loads every compiled machine. */
@@ -127,6 +184,23 @@ export class LocalEngine implements ExecutionStarter {
     return this.dynamo.doc;
   }
 
+  /** Remembers handled alarm state changes, as Powertools idempotency does for the trigger Lambda. */
+  public readonly recentAlarms = new RecentAlarmEvents();
+
+  /** What the alarm intake needs from this engine (HTTP API, CLI, drills). */
+  public intakeDeps(): IntakeDeps {
+    return {
+      recent: this.recentAlarms,
+      doc: this.doc,
+      tables: this.tables,
+      breakerConfig: this.breakerConfig,
+      starter: this,
+      machines: this.playbooks,
+      now: this.now,
+      recordBreakerChanges: (incidentId, changes) => recordBreakerChangesOf(this.coreDeps(), incidentId, changes),
+    };
+  }
+
   public get breakerConfig(): BreakerConfig {
     return this.options.breakerConfig ?? {};
   }
@@ -147,20 +221,31 @@ export class LocalEngine implements ExecutionStarter {
         this.reports.set(id, markdown);
         this.options.onReport?.(id, markdown);
       },
+      notifier: this.notifier,
+      oncall: this.oncall,
+      approvalLinks: this.approvalLinks,
     };
+  }
+
+  /** The configured targets, plus the notifier as send_alert's `notify` target unless one is given. */
+  private targets(): ActionTargets {
+    const targets = this.options.targets ?? {};
+    if (!this.notifier || targets.notify) return targets;
+    return { ...targets, notify: notifyOpsFor(this.notifier, { now: this.now, onOutcomes: (n, outcomes) => recordOutcomes(this.coreDeps(), n, outcomes) }) };
   }
 
   public dispatchDeps(): DispatchDeps {
     const doc = this.doc;
     const cfg = this.options.breakerConfig ?? {};
     return {
-      targets: this.options.targets ?? {},
+      targets: this.targets(),
       policy: this.policy,
       now: this.now,
       gate: (service) => gate(doc, this.tables, cfg, this.now(), { service }),
       approved: (incidentId, step) => isStepApproved(doc, this.tables, incidentId, step),
-      attempt: async (service) => {
+      attempt: async (service, incidentId) => {
         const r = await recordRemediationAttempt(doc, this.tables, cfg, this.now(), service);
+        if (incidentId) await recordBreakerChangesOf(this.coreDeps(), incidentId, r.changes);
         return { allowed: r.allowed, reason: r.reason };
       },
       succeeded: async (service) => void (await recordRemediationResult(doc, this.tables, cfg, this.now(), { service, ok: true })),

@@ -58,6 +58,8 @@ export async function startLocal(o: StartOptions): Promise<RunningAgent> {
   o.log(`  data: ${o.dataDir ?? 'in memory'}; speed-up ×${o.speedUp}`);
   o.log(`  playbooks: ${engine.playbooks.map((p) => p.playbook).join(', ')}`);
   o.log(`  targets: ${configured.length ? configured.join(', ') : 'none'} configured; actions on other systems fail with "target not configured" (--redis, --mysql)`);
+  const channels = engine.notifier?.configured ?? [];
+  o.log(`  notifications: ${channels.length ? channels.join(', ') : 'no channel'} configured; the others are recorded as "not configured" (SRE_AGENT_PAGERDUTY_ROUTING_KEY, SRE_AGENT_SLACK_WEBHOOK_URL, SRE_AGENT_SNS_TOPIC_ARN); on-call from ${process.env.SRE_AGENT_ONCALL_FILE || 'playbooks/oncall.yaml'}`);
   o.log(`  try: npx sre-agent alarm redis-memory-pressure   then   npx sre-agent incidents`);
   return {
     engine,

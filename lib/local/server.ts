@@ -1,11 +1,14 @@
 /**
  * The local engine's HTTP API on 127.0.0.1: EventBridge alarm events by POST (the same JSON AWS
  * sends), metrics in PutMetricData shape, incidents with timelines and reports, breakers,
- * executions, pending approvals and their decisions, dead letters, and a small dashboard.
+ * executions, pending approvals and their decisions, dead letters, a small dashboard, and the
+ * signed-link approval pages (`/approvals/{id}`, the same code as the approval-callback Lambda).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { decideApproval, getApproval, listApprovals, ApprovalError } from '../approval/store';
+import { approvalPage, decideAndRelease, escapeHtml, PAGE_HEADERS, type ApprovalPageDeps } from '../approval/callback';
+import { buildApprovalLinks } from '../approval/links';
+import { listApprovals, ApprovalError, type ApprovalRecord } from '../approval/store';
 import { listBreakers, resetBreaker } from '../breaker';
 import { appendEvent, getIncident, getTimeline, incidentMetrics, listIncidents } from '../incident';
 import { handleAlarmEvent, listDeadLetters } from '../runtime/intake';
@@ -25,7 +28,7 @@ export class HttpError extends Error {
 
 const MAX_BODY = 1024 * 1024;
 
-async function readJson(req: IncomingMessage): Promise<unknown> {
+async function readText(req: IncomingMessage): Promise<string> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
@@ -33,7 +36,11 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
     if (size > MAX_BODY) throw new HttpError(413, `request body over ${MAX_BODY} bytes`);
     chunks.push(chunk as Buffer);
   }
-  const text = Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+async function readJson(req: IncomingMessage): Promise<unknown> {
+  const text = await readText(req);
   if (!text.trim()) throw new HttpError(400, 'empty request body: expected JSON');
   try {
     return JSON.parse(text);
@@ -42,13 +49,48 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
   }
 }
 
-function send(res: ServerResponse, status: number, body: unknown, type = 'application/json'): void {
+function send(res: ServerResponse, status: number, body: unknown, type = 'application/json', headers: Readonly<Record<string, string>> = {}): void {
   const text = type === 'application/json' ? `${JSON.stringify(body, null, 2)}\n` : String(body);
-  res.writeHead(status, { 'content-type': `${type}; charset=utf-8`, 'cache-control': 'no-store' });
+  res.writeHead(status, { 'content-type': `${type}; charset=utf-8`, 'cache-control': 'no-store', ...headers });
   res.end(text);
 }
 
-type Handler = (engine: LocalEngine, match: RegExpExecArray, req: IncomingMessage, url: URL) => Promise<[number, unknown, string?]>;
+type Handler = (engine: LocalEngine, match: RegExpExecArray, req: IncomingMessage, url: URL) => Promise<[number, unknown, string?, Readonly<Record<string, string>>?]>;
+
+/** The approval page's I/O on the local engine: its tables, its key, its task tokens, its clock. */
+function approvalDeps(engine: LocalEngine, req?: IncomingMessage): ApprovalPageDeps {
+  const userAgent = req?.headers['user-agent'];
+  return {
+    doc: engine.doc,
+    tables: engine.tables,
+    key: engine.signingKey,
+    now: () => new Date(),
+    sendTaskSuccess: (token, output) => engine.sendTaskSuccess(token, output),
+    sendTaskFailure: (token, error, cause) => engine.sendTaskFailure(token, error, cause),
+    record: (incidentId, event) => appendEvent(engine.doc, engine.tables, incidentId, event),
+    from: { ...(req?.socket.remoteAddress ? { sourceIp: req.socket.remoteAddress } : {}), ...(userAgent ? { userAgent } : {}) },
+  };
+}
+
+/** GET/POST /approvals/{id}: the signed-link page, exactly as the approval-callback Lambda serves it. */
+const approvalPageRoute: Handler = async (e, m, req, url) => {
+  let id: string;
+  try {
+    id = decodeURIComponent(m[1] ?? '');
+  } catch {
+    id = m[1] ?? '';
+  }
+  let body: string | undefined;
+  if (req.method === 'POST') {
+    const type = String(req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
+    if (type !== 'application/x-www-form-urlencoded') {
+      return [415, `<!doctype html><title>Unsupported form</title><p>The approval form is sent as application/x-www-form-urlencoded, not ${escapeHtml(type || 'nothing')}.</p>`, 'text/html', PAGE_HEADERS];
+    }
+    body = await readText(req);
+  }
+  const page = await approvalPage(req.method ?? 'GET', { ...Object.fromEntries(url.searchParams), id }, body, approvalDeps(e, req));
+  return [page.status, page.html, 'text/html', page.headers];
+};
 
 const ROUTES: [string, RegExp, Handler][] = [
   ['GET', /^\/$/, async (e) => [200, await renderDashboard(e), 'text/html']],
@@ -58,7 +100,7 @@ const ROUTES: [string, RegExp, Handler][] = [
     async (e, _m, req) => {
       const body = await readJson(req);
       const events = Array.isArray(body) ? body : [body];
-      const deps = { doc: e.doc, tables: e.tables, breakerConfig: e.breakerConfig, starter: e, machines: e.playbooks, now: () => new Date() };
+      const deps = e.intakeDeps();
       const results = await Promise.all(events.map((ev) => handleAlarmEvent(ev, deps)));
       return [results.every((r) => r.outcome === 'dead_letter') ? 400 : 202, { results }];
     },
@@ -112,19 +154,41 @@ const ROUTES: [string, RegExp, Handler][] = [
     },
   ],
   ['GET', /^\/api\/dead-letters$/, async (e) => [200, await listDeadLetters(e.doc, e.tables)]],
+  ['GET', /^\/approvals\/([^/]{1,200})$/, approvalPageRoute],
+  ['POST', /^\/approvals\/([^/]{1,200})$/, approvalPageRoute],
 ];
 
 /**
  * Records a decision, and when it settles the step, releases the waiting execution:
- * SendTaskSuccess on approval, SendTaskFailure(ApprovalRejectedError) on rejection.
+ * SendTaskSuccess on approval, SendTaskFailure(ApprovalRejectedError) on rejection. The same
+ * checks as the signed-link page (decideApproval): PENDING, unexpired, an approver role that has
+ * not decided yet.
  */
-export async function decide(engine: LocalEngine, approvalId: string, decision: 'approve' | 'reject', person: string, role: string, reason?: string): Promise<{ status: string; step: string; incidentId: string }> {
-  const rec = await decideApproval(engine.doc, engine.tables, approvalId, { role, person, decision, ...(reason ? { reason } : {}) }, new Date());
-  await appendEvent(engine.doc, engine.tables, rec.incidentId, { at: new Date(), type: decision === 'approve' ? 'approval_approved' : 'approval_rejected_by', step: rec.step, actor: person, summary: `${person} (${role}) ${decision === 'approve' ? 'approved' : 'rejected'} ${rec.step}${reason ? `: ${reason}` : ''}` });
-  const full = await getApproval(engine.doc, engine.tables, approvalId);
-  if (full.status === 'APPROVED') engine.sendTaskSuccess(full.taskToken, { approvalId, decisions: full.decisions });
-  if (full.status === 'REJECTED') engine.sendTaskFailure(full.taskToken, 'ApprovalRejectedError', `${person} (${role}) rejected ${rec.step}${reason ? `: ${reason}` : ''}`);
-  return { status: full.status, step: full.step, incidentId: full.incidentId };
+export async function decide(
+  engine: LocalEngine,
+  approvalId: string,
+  decision: 'approve' | 'reject',
+  person: string,
+  role: string,
+  reason?: string,
+): Promise<{ status: string; step: string; incidentId: string; released: boolean; releaseError?: string }> {
+  const { record, released, releaseError } = await decideAndRelease(approvalDeps(engine), approvalId, { role, person, decision, ...(reason ? { reason } : {}) }, 'api');
+  return { status: record.status, step: record.step, incidentId: record.incidentId, released, ...(releaseError ? { releaseError } : {}) };
+}
+
+/** The URL of the server each engine is served by (set by startServer, cleared by close). */
+const serverUrls = new WeakMap<LocalEngine, string>();
+
+/**
+ * Signed approve/reject links to this engine's local server, for the CLI and local notifiers.
+ *
+ * @throws Error when no server is running for the engine (the links would point nowhere)
+ * @throws ApprovalError when `role` is not one of the record's approvers
+ */
+export async function localApprovalLinks(engine: LocalEngine, record: ApprovalRecord, person: string, role: string): Promise<{ approveUrl: string; rejectUrl: string }> {
+  const baseUrl = serverUrls.get(engine);
+  if (!baseUrl) throw new Error(`no local server is running for this engine: start it (startServer) before building links for approval ${record.approvalId}`);
+  return buildApprovalLinks(baseUrl, record, person, role, engine.signingKey);
 }
 
 export interface LocalServer {
@@ -142,7 +206,7 @@ export async function startServer(engine: LocalEngine, options: { port?: number;
       return;
     }
     route[2](engine, route[1].exec(url.pathname)!, req, url)
-      .then(([status, body, type]) => send(res, status, body, type))
+      .then(([status, body, type, headers]) => send(res, status, body, type, headers))
       .catch((err: Error) => {
         const status = err instanceof HttpError ? err.status : err instanceof ApprovalError || err.name.endsWith('NotFoundError') ? 409 : err.name === 'InvalidMetricDataError' || err.name === 'UnknownMetricError' ? 400 : 500;
         send(res, err.name === 'IncidentNotFoundError' ? 404 : status, { error: err.message, name: err.name });
@@ -154,5 +218,15 @@ export async function startServer(engine: LocalEngine, options: { port?: number;
     server.listen(options.port ?? 8787, host, resolve);
   });
   const { port } = server.address() as AddressInfo;
-  return { url: `http://${host}:${port}`, server, close: () => new Promise((r) => server.close(() => r())) };
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  serverUrls.set(engine, url);
+  return {
+    url,
+    server,
+    close: () =>
+      new Promise((r) => {
+        if (serverUrls.get(engine) === url) serverUrls.delete(engine);
+        server.close(() => r());
+      }),
+  };
 }

@@ -3,11 +3,18 @@
  * (validated once per cold start with the schema the CDK constructs write), the same
  * CoreDeps / DispatchDeps the local engine builds.
  */
+import * as path from 'node:path';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SNSClient } from '@aws-sdk/client-sns';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { ActionTargets } from '../actions/define';
 import type { DispatchDeps } from '../actions/dispatch';
+import { buildApprovalLinks, secretsManagerKey, type SigningKey } from '../approval/links';
+import { createNotifier, notifyOpsFor, type Notifier } from '../approval/notify';
+import { DEFAULT_ONCALL_FILE, lazyOnCall, PagerDutyOnCall, parsePagerDutyRoles, RotationFile, type OnCallLookup } from '../approval/oncall';
+import { readSecret, secretsManagerReader, type SecretReader } from '../approval/secrets';
 import { isStepApproved } from '../approval/store';
 import { gate, recordRemediationAttempt, recordRemediationResult } from '../breaker';
 import { appendEvent } from '../incident';
@@ -15,7 +22,8 @@ import { functionEnvironmentSchema } from '../infra/function-environment';
 import { CloudWatchMetricSource } from '../metrics';
 import { defaultCatalogue } from '../playbook/catalogue';
 import { defaultPolicy } from '../policy/policy';
-import type { CoreDeps, CoreTables } from './core';
+import { recordBreakerChangesOf, type CoreDeps, type CoreTables } from './core';
+import { recordOutcomes } from './notifications';
 
 let cached: { doc: DynamoDBDocumentClient; tables: CoreTables } | undefined;
 
@@ -32,9 +40,79 @@ export function awsData(env: NodeJS.ProcessEnv = process.env): { doc: DynamoDBDo
   return cached;
 }
 
+/**
+ * Secret names under SECRETS_PREFIX (`sre-agent/`). A missing secret leaves its channel
+ * "not configured", which every notification then records.
+ */
+export const NOTIFIER_SECRETS = {
+  /** Events API v2 integration key of the PagerDuty service (pages and phone calls). */
+  pagerdutyRoutingKey: 'pagerduty-routing-key',
+  /** Slack incoming webhook URL. */
+  slackWebhookUrl: 'slack-webhook-url',
+  /** PagerDuty REST API key (read-only is enough) for the on-call lookup. */
+  pagerdutyApiKey: 'pagerduty-api-key',
+} as const;
+
+let notifying: { notifier: Notifier; oncall: OnCallLookup } | undefined;
+
+/**
+ * Notifier and on-call lookup of a warm Lambda: SNS topic TOPIC_ARN for e-mail and send_alert's
+ * sns channel, PagerDuty and Slack credentials from Secrets Manager, the rotation file bundled
+ * under SRE_AGENT_CONFIG_DIR, and PagerDuty's on-call API in front of it when
+ * PAGERDUTY_ONCALL_ROLES (JSON role → schedule/escalation-policy ids) is set.
+ */
+export function awsNotifying(env: NodeJS.ProcessEnv = process.env): { notifier: Notifier; oncall: OnCallLookup } {
+  if (notifying) return notifying;
+  const prefix = env.SECRETS_PREFIX ?? 'sre-agent/';
+  const secrets: SecretReader = secretsManagerReader(new SecretsManagerClient({}));
+  const notifier = createNotifier(
+    {
+      pagerduty: { routingKey: { secretId: `${prefix}${NOTIFIER_SECRETS.pagerdutyRoutingKey}` } },
+      slack: { webhookUrl: { secretId: `${prefix}${NOTIFIER_SECRETS.slackWebhookUrl}` } },
+      ...(env.TOPIC_ARN ? { sns: { topicArn: env.TOPIC_ARN } } : {}),
+      // Inside the shortest core function timeout (15 s) with room for the timeline writes.
+      timeoutMs: 3000,
+      retryDelayMs: 300,
+    },
+    { secrets, sns: new SNSClient({}) },
+  );
+  const rotation = lazyOnCall(() => RotationFile.load(path.join(env.SRE_AGENT_CONFIG_DIR ?? path.dirname(DEFAULT_ONCALL_FILE), 'oncall.yaml')));
+  let oncall: OnCallLookup = rotation;
+  if (env.PAGERDUTY_ONCALL_ROLES) {
+    try {
+      oncall = new PagerDutyOnCall({
+        roles: parsePagerDutyRoles(env.PAGERDUTY_ONCALL_ROLES, 'PAGERDUTY_ONCALL_ROLES'),
+        apiKey: () => readSecret({ secretId: `${prefix}${NOTIFIER_SECRETS.pagerdutyApiKey}` }, secrets),
+        fallback: rotation,
+      });
+    } catch (err) {
+      // A bad mapping must not stop the function: every lookup reports it, and the timeline shows it.
+      oncall = { whoIs: () => Promise.reject(err as Error) };
+    }
+  }
+  notifying = { notifier, oncall };
+  return notifying;
+}
+
+let signingKey: SigningKey | undefined;
+
+/**
+ * Per-person signed links when the function knows where the approval pages are
+ * (APPROVAL_BASE_URL) and the key that signs them (SIGNING_SECRET_ID): the approval-request function.
+ */
+function awsApprovalLinks(env: NodeJS.ProcessEnv): CoreDeps['approvalLinks'] {
+  const base = env.APPROVAL_BASE_URL;
+  const secretId = env.SIGNING_SECRET_ID;
+  if (!base || !secretId) return undefined;
+  signingKey ??= secretsManagerKey(new SecretsManagerClient({}), secretId);
+  const key = signingKey;
+  return (record, person, role) => buildApprovalLinks(base, record, person.name, role, key);
+}
+
 export function awsCoreDeps(env: NodeJS.ProcessEnv = process.env): CoreDeps {
   const { doc, tables } = awsData(env);
   const catalogue = defaultCatalogue();
+  const { notifier, oncall } = awsNotifying(env);
   return {
     doc,
     tables,
@@ -42,16 +120,21 @@ export function awsCoreDeps(env: NodeJS.ProcessEnv = process.env): CoreDeps {
     metrics: new CloudWatchMetricSource({ client: new CloudWatchClient({}), catalogue }),
     catalogue,
     now: () => new Date(),
+    notifier,
+    oncall,
+    approvalLinks: awsApprovalLinks(env),
   };
 }
 
 /**
  * Real targets reachable from the function. Only those configured by environment exist; the
  * others make their actions fail with TargetNotConfiguredError (never a silent success).
- * TODO(README status): Kubernetes (EKS), ElastiCache/RDS control plane, notifier and ticket adapters.
+ * TODO(README status): Kubernetes (EKS), ElastiCache/RDS control plane and ticket adapters.
  */
 async function awsTargets(env: NodeJS.ProcessEnv): Promise<ActionTargets> {
   const targets: Record<string, unknown> = {};
+  // send_alert's channels; every outcome also lands on the incident's timeline.
+  targets.notify = notifyOpsFor(awsNotifying(env).notifier, { onOutcomes: (n, outcomes) => recordOutcomes(awsCoreDeps(env), n, outcomes) });
   if (env.REDIS_URL) {
     const { default: Redis } = await import('ioredis');
     targets.redis = new Redis(env.REDIS_URL, { maxRetriesPerRequest: 2, tls: env.REDIS_URL.startsWith('rediss:') ? {} : undefined });
@@ -75,8 +158,9 @@ export async function awsDispatchDeps(env: NodeJS.ProcessEnv = process.env): Pro
     now,
     gate: (service) => gate(doc, tables, {}, now(), { service }),
     approved: (incidentId, step) => isStepApproved(doc, tables, incidentId, step),
-    attempt: async (service) => {
+    attempt: async (service, incidentId) => {
       const r = await recordRemediationAttempt(doc, tables, {}, now(), service);
+      if (incidentId) await recordBreakerChangesOf(awsCoreDeps(env), incidentId, r.changes);
       return { allowed: r.allowed, reason: r.reason };
     },
     succeeded: async (service) => void (await recordRemediationResult(doc, tables, {}, now(), { service, ok: true })),

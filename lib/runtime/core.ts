@@ -5,7 +5,9 @@
  */
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
-import { requestApproval, type ApprovalTables } from '../approval/store';
+import type { ApprovalLinks, Notifier } from '../approval/notify';
+import type { OnCallLookup, Person } from '../approval/oncall';
+import { findApprovalForStep, requestApproval, type ApprovalRecord, type ApprovalTables } from '../approval/store';
 import {
   clearActiveAnomaly,
   gate,
@@ -22,6 +24,7 @@ import { evaluateStepCondition, verifyRecovery, type MetricSource } from '../met
 import type { MetricCatalogue } from '../playbook/catalogue';
 import { isTemplate, parseCondition, parseTemplate, renderTemplate, variablesOf, type Condition, type Value } from '../playbook/expression';
 import { renderIncidentReport } from '../report/timeline';
+import { notifyApprovalEscalated, notifyApprovalRequest, notifyBreakerChange, notifyIncidentEscalated, notifyIncidentResolved } from './notifications';
 import { executionRefsSchema, executionVariables, incidentRefSchema, type ExecutionRefs, type IncidentRef } from './payload';
 
 export type CoreTables = IncidentTables & BreakerTables & ApprovalTables & { readonly reports?: string };
@@ -35,6 +38,22 @@ export interface CoreDeps {
   now(): Date;
   /** Where reports go (a file folder locally, S3 or the table in AWS). */
   saveReport?(incidentId: string, markdown: string, knowledge: Record<string, unknown>): Promise<void>;
+  /**
+   * Sends approval requests, escalations, hand-overs, resolutions and breaker changes; every
+   * outcome lands on the timeline (`notification_sent` / `notification_failed`).
+   * @default - nothing is sent
+   */
+  readonly notifier?: Notifier;
+  /**
+   * Who holds a role now (rotation file, PagerDuty).
+   * @default - nobody is resolved: notifications reach only the channels' own audiences, and the timeline says so
+   */
+  readonly oncall?: OnCallLookup;
+  /**
+   * One person's signed approve/reject links for one approver role of a record (lib/approval/links).
+   * @default - requests carry no links
+   */
+  readonly approvalLinks?: (record: ApprovalRecord, person: Person, role: string) => ApprovalLinks | undefined | Promise<ApprovalLinks | undefined>;
 }
 
 /** `LOW-MEDIUM` → MEDIUM: an incident is as severe as the worst its playbook may do. */
@@ -43,7 +62,12 @@ export function severityFromRisk(risk: string): Severity {
   return ['LOW', 'MEDIUM', 'HIGH', 'CRITICAL'].includes(upper) ? upper : 'MEDIUM';
 }
 
-async function recordChanges(deps: CoreDeps, incidentId: string, changes: readonly BreakerChange[]): Promise<void> {
+/**
+ * Writes breaker changes to the incident's timeline and tells the people of `change.notify`
+ * (seed §3.2: on-call SRE + team lead for the global breaker, the service owner for a service).
+ */
+export async function recordBreakerChanges(deps: CoreDeps, incident: IncidentRef, changes: readonly BreakerChange[]): Promise<void> {
+  const incidentId = incident.id;
   for (const c of changes) {
     await appendEvent(deps.doc, deps.tables, incidentId, {
       at: c.at,
@@ -51,7 +75,15 @@ async function recordChanges(deps: CoreDeps, incidentId: string, changes: readon
       summary: `${c.scope === 'global' ? 'global breaker' : `breaker of ${c.service}`} ${c.from} → ${c.to}: ${c.reason} (notify ${c.notify.join(' + ')})`,
       data: { ...c },
     });
+    await notifyBreakerChange(deps, incident, c);
   }
+}
+
+/** `recordBreakerChanges` for callers that know only the incident id (the action dispatcher's attempt budget). */
+export async function recordBreakerChangesOf(deps: CoreDeps, incidentId: string, changes: readonly BreakerChange[]): Promise<void> {
+  if (changes.length === 0) return;
+  const i = await getIncident(deps.doc, deps.tables, incidentId);
+  await recordBreakerChanges(deps, { id: i.id, playbook: i.playbook, service: i.service, severity: i.severity }, changes);
 }
 
 function errorSummary(error: unknown): string {
@@ -114,8 +146,10 @@ const finishSchema = executionRefsSchema.extend({ op: z.enum(['resolve', 'close'
 export async function resolveIncident(payload: unknown, deps: CoreDeps): Promise<void> {
   const p = finishSchema.parse(payload);
   const now = deps.now();
-  await transitionIncident(deps.doc, deps.tables, p.incident.id, 'RESOLVED', now, { actor: 'agent', reason: p.op === 'resolve' ? 'recovery verified' : 'check complete' });
-  await recordChanges(deps, p.incident.id, await recordRecovery(deps.doc, deps.tables, deps.breakerConfig, now, p.incident.service));
+  const reason = p.op === 'resolve' ? 'recovery verified' : 'check complete';
+  await transitionIncident(deps.doc, deps.tables, p.incident.id, 'RESOLVED', now, { actor: 'agent', reason });
+  await notifyIncidentResolved(deps, p, reason);
+  await recordBreakerChanges(deps, p.incident, await recordRecovery(deps.doc, deps.tables, deps.breakerConfig, now, p.incident.service));
   await clearActiveAnomaly(deps.doc, deps.tables, deps.breakerConfig, now, { incidentId: p.incident.id });
 }
 
@@ -128,7 +162,7 @@ export async function breakerGate(payload: unknown, deps: CoreDeps): Promise<{ m
   const p = gateSchema.parse(payload);
   const now = deps.now();
   const decision = await gate(deps.doc, deps.tables, deps.breakerConfig, now, { service: p.incident.service });
-  await recordChanges(deps, p.incident.id, decision.changes);
+  await recordBreakerChanges(deps, p.incident, decision.changes);
   if (decision.mode !== 'auto') {
     await appendEvent(deps.doc, deps.tables, p.incident.id, { at: now, type: 'step_skipped', step: p.step, summary: `${p.step} skipped: ${decision.mode} (${decision.reason})` });
   }
@@ -149,7 +183,7 @@ export async function recordStepFailure(payload: unknown, deps: CoreDeps): Promi
     summary: `${p.step} failed (${errorSummary(p.error)}); ${p.on_fail === 'skip' ? 'skipping to the next step' : 'aborting and escalating'}; ${consecutiveFailures} consecutive failure(s)`,
     data: { error: (p.error as object) ?? null, on_fail: p.on_fail },
   });
-  await recordChanges(deps, p.incident.id, changes);
+  await recordBreakerChanges(deps, p.incident, changes);
 }
 
 // ---- Fn_evaluate ----------------------------------------------------------------------------
@@ -181,7 +215,7 @@ export async function evaluateCondition(payload: unknown, deps: CoreDeps): Promi
     summary: `${p.step}: "${p.condition}" is ${e.result}${e.missing.length ? ` (no data: ${e.missing.join(', ')})` : ''}`,
     data: { values: e.values, missing: e.missing },
   });
-  await recordChanges(deps, p.incident.id, changes);
+  await recordBreakerChanges(deps, p.incident, changes);
   return { result: e.result, values: e.values };
 }
 
@@ -203,23 +237,31 @@ export async function verifyIncidentRecovery(payload: unknown, deps: CoreDeps): 
 
 // ---- Fn_escalate ----------------------------------------------------------------------------
 
-const escalateSchema = executionRefsSchema.extend({ op: z.enum(['approval', 'incident']), step: z.string().optional(), level: z.number().int().optional() });
+const escalateSchema = executionRefsSchema.extend({ op: z.enum(['approval', 'incident']), step: z.string().optional(), level: z.number().int().optional(), playbook: z.string().optional() });
 
 const LEVEL_NAMES: Record<number, string> = { 2: 'on-call SRE', 3: 'team lead / senior SRE', 4: 'engineering director + CTO' };
 
-/** An unanswered approval climbs one level, or the incident is handed to humans (ESCALATED). */
+/**
+ * An unanswered approval climbs one level (and pages it), or the incident is handed to humans
+ * (ESCALATED, PagerDuty for the on-call SRE).
+ */
 export async function escalate(payload: unknown, deps: CoreDeps): Promise<void> {
   const p = escalateSchema.parse(payload);
   const now = deps.now();
   if (p.op === 'approval') {
     await appendEvent(deps.doc, deps.tables, p.incident.id, { at: now, type: 'approval_escalated', step: p.step, summary: `approval for ${p.step} unanswered: escalated to level ${p.level} (${LEVEL_NAMES[p.level ?? 0] ?? '?'})`, data: { level: p.level } });
+    if (deps.notifier && p.step && p.level !== undefined && LEVEL_NAMES[p.level]) {
+      const pending = await findApprovalForStep(deps.doc, deps.tables, p.incident.id, p.step).catch(() => undefined);
+      await notifyApprovalEscalated(deps, p, p.step, p.level, pending);
+    }
     return;
   }
   const incident = await getIncident(deps.doc, deps.tables, p.incident.id);
   if (incident.status !== 'ESCALATED' && incident.status !== 'RESOLVED' && incident.status !== 'FAILED') {
     await transitionIncident(deps.doc, deps.tables, p.incident.id, 'ESCALATED', now, { actor: 'agent', reason: 'not recovered by the playbook; handed to the on-call SRE' });
+    await notifyIncidentEscalated(deps, p, p.playbook);
   }
-  await recordActiveAnomaly(deps.doc, deps.tables, deps.breakerConfig, now, { incidentId: p.incident.id, severity: p.incident.severity }).then((r) => recordChanges(deps, p.incident.id, r.changes));
+  await recordActiveAnomaly(deps.doc, deps.tables, deps.breakerConfig, now, { incidentId: p.incident.id, severity: p.incident.severity }).then((r) => recordBreakerChanges(deps, p.incident, r.changes));
 }
 
 // ---- Fn_approval_request ------------------------------------------------------------------
@@ -272,7 +314,10 @@ export function formatMetric(base: number, unit: string): string {
   }
 }
 
-/** Stores the approval record with its task token and renders the seed's approval_message from live metrics. */
+/**
+ * Stores the approval record with its task token, renders the seed's approval_message from live
+ * metrics, and sends it to the level's recipients with the evidence so far and each approver's links.
+ */
 export async function requestStepApproval(payload: unknown, deps: CoreDeps): Promise<{ approvalId: string; message: string }> {
   const p = approvalSchema.parse(payload);
   const now = deps.now();
@@ -294,6 +339,7 @@ export async function requestStepApproval(payload: unknown, deps: CoreDeps): Pro
     taskToken: p.taskToken,
     timeoutSeconds: p.timeout_seconds,
     message,
+    risk: p.risk,
   }, now);
   const incident = await getIncident(deps.doc, deps.tables, p.incident.id);
   if (incident.status === 'MITIGATING' || incident.status === 'OPEN') {
@@ -307,6 +353,7 @@ export async function requestStepApproval(payload: unknown, deps: CoreDeps): Pro
     summary: `approval requested from ${p.approvers.join(' + ')} (level ${p.level}) for ${p.step}: ${message.trim()}`,
     data: { approvalId: rec.approvalId, level: p.level, expiresAt: rec.expiresAt },
   });
+  await notifyApprovalRequest(deps, { refs: p, step: p.step, action: p.action, level: p.level, risk: p.risk, note: p.note, message, record: rec });
   return { approvalId: rec.approvalId, message };
 }
 

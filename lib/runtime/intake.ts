@@ -89,6 +89,12 @@ export interface IntakeDeps {
   readonly starter: ExecutionStarter;
   readonly machines: readonly MachineManifest[];
   now(): Date;
+  /**
+   * Records (and notifies: on-call SRE + team lead) breaker changes caused by an alarm; the
+   * engine and the trigger Lambda pass core's `recordBreakerChangesOf`. Without it they are only
+   * written to the timeline.
+   */
+  readonly recordBreakerChanges?: (incidentId: string, changes: readonly BreakerChange[]) => Promise<void>;
 }
 
 /** `sre-agent/<playbook>/<service>[/<metric>...]` → the machine and the service. */
@@ -132,6 +138,8 @@ function describeIssues(err: z.ZodError): string {
 }
 
 async function recordChanges(deps: IntakeDeps, incidentId: string, changes: readonly BreakerChange[]): Promise<void> {
+  if (changes.length === 0) return;
+  if (deps.recordBreakerChanges) return deps.recordBreakerChanges(incidentId, changes);
   for (const c of changes) {
     await appendEvent(deps.doc, deps.tables, incidentId, { at: c.at, type: 'breaker_changed', summary: `${c.scope === 'global' ? 'global breaker' : `breaker of ${c.service}`} ${c.from} → ${c.to}: ${c.reason} (notify ${c.notify.join(' + ')})`, data: { ...c } });
   }

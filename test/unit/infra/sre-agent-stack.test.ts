@@ -5,7 +5,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { App, Stack } from 'aws-cdk-lib';
+import { App, Stack, Validations } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { CfnRole } from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -100,7 +100,7 @@ describe('SreAgentStack', () => {
       ['elasticache_modify', ['elasticache:DescribeReplicationGroups', 'elasticache:ModifyReplicationGroup']],
       ['check_certificates', ['acm:DescribeCertificate', 'acm:ListCertificates', 'eks:DescribeCluster', 'elasticloadbalancing:DescribeListenerCertificates']],
       ['api_call', []],
-    ])('gives %s exactly the IAM actions of its definition, beyond its log group and X-Ray', (name, expected) => {
+    ])('gives %s exactly the IAM actions of its definition, beyond its log group and X-Ray (and, when it mutates, breaker notifications)', (name, expected) => {
       // GIVEN the registry definition
       expect([...(ACTIONS[name]?.iamActions ?? [])].sort()).toEqual(expected);
       // WHEN
@@ -108,7 +108,9 @@ describe('SreAgentStack', () => {
       // THEN
       const role = stack.actions.agentFunctionFor(name)?.role;
       expect(role).toBeDefined();
-      expect(roleActions(template, logicalId(stack, role!))).toEqual([...BASELINE_ACTIONS, ...expected].sort());
+      // A mutating action may trip its service breaker: the runtime notifies the owner (SNS on a KMS-encrypted topic, chat secrets).
+      const notify = ACTIONS[name]!.mutates ? ['kms:Decrypt', 'kms:GenerateDataKey', 'secretsmanager:GetSecretValue', 'sns:Publish'] : [];
+      expect(roleActions(template, logicalId(stack, role!))).toEqual([...BASELINE_ACTIONS, ...expected, ...notify].sort());
     });
 
     it('runs each action on nodejs22.x/ARM64 with tracing, JSON logs and the timeout of its definition', () => {
@@ -140,13 +142,13 @@ describe('SreAgentStack', () => {
       template.hasResourceProperties('AWS::IAM::Policy', {
         Roles: [{ Ref: logicalId(stack, role) }],
         PolicyDocument: {
-          Statement: [
+          Statement: Match.arrayWith([
             {
               Action: 'eks:DescribeCluster',
               Effect: 'Allow',
               Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':eks:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':cluster/exchange-prod']] },
             },
-          ],
+          ]),
         },
       });
     });
@@ -171,7 +173,7 @@ describe('SreAgentStack', () => {
       const { stack, template } = synth();
       const table = (t: keyof Pick<DataTables, 'incidents' | 'breakers' | 'approvals' | 'dedupe'>) => template.toJSON().Resources[logicalId(stack, stack.tables[t])].Properties;
       // THEN
-      expect(table('approvals').TimeToLiveSpecification).toEqual({ AttributeName: 'expiresAt', Enabled: true });
+      expect(table('approvals').TimeToLiveSpecification).toEqual({ AttributeName: 'ttl', Enabled: true });
       expect(table('dedupe').TimeToLiveSpecification).toEqual({ AttributeName: 'expiration', Enabled: true });
       expect(table('dedupe').KeySchema).toEqual([{ AttributeName: 'id', KeyType: 'HASH' }]);
       expect(table('incidents').TimeToLiveSpecification).toBeUndefined();
@@ -287,6 +289,84 @@ describe('SreAgentStack', () => {
     });
   });
 
+  describe('approval pages', () => {
+    it('routes GET and POST /approvals/{id} of an HTTP API to the approval-callback function (payload 2.0)', () => {
+      // GIVEN / WHEN
+      const { stack, template } = synth();
+      // THEN
+      const api = logicalId(stack, stack.approvals.api);
+      const integrations = template.findResources('AWS::ApiGatewayV2::Integration', {
+        Properties: { ApiId: { Ref: api }, IntegrationType: 'AWS_PROXY', PayloadFormatVersion: '2.0', IntegrationUri: { 'Fn::GetAtt': [logicalId(stack, stack.core.functionFor('approvalCallback')), 'Arn'] } },
+      });
+      expect(Object.keys(integrations)).toHaveLength(1);
+      const target = { 'Fn::Join': ['', ['integrations/', { Ref: Object.keys(integrations)[0] }]] };
+      for (const method of ['GET', 'POST']) {
+        template.hasResourceProperties('AWS::ApiGatewayV2::Route', { ApiId: { Ref: api }, RouteKey: `${method} /approvals/{id}`, AuthorizationType: 'NONE', Target: target });
+      }
+      template.resourceCountIs('AWS::ApiGatewayV2::Route', 2);
+      template.hasResourceProperties('AWS::Lambda::Permission', { Action: 'lambda:InvokeFunction', Principal: 'apigateway.amazonaws.com', FunctionName: { 'Fn::GetAtt': [logicalId(stack, stack.core.functionFor('approvalCallback')), 'Arn'] } });
+    });
+
+    it('logs every request of the $default stage as JSON, without the query string that carries the signature, and throttles it', () => {
+      // GIVEN / WHEN
+      const { stack, template } = synth();
+      // THEN
+      const stage = template.toJSON().Resources[logicalId(stack, stack.approvals.stage)].Properties;
+      expect(stage).toMatchObject({ StageName: '$default', AutoDeploy: true, DefaultRouteSettings: { ThrottlingRateLimit: 10, ThrottlingBurstLimit: 20 } });
+      expect(stage.AccessLogSettings.DestinationArn).toEqual({ 'Fn::GetAtt': [logicalId(stack, stack.approvals.accessLogs), 'Arn'] });
+      const format = JSON.parse(stage.AccessLogSettings.Format) as Record<string, string>;
+      expect(format).toMatchObject({ requestId: '$context.requestId', ip: '$context.identity.sourceIp', status: '$context.status' });
+      expect(Object.values(format).join(' ')).not.toMatch(/querystring|requestOverride|\$input/i);
+      template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 365, KmsKeyId: { 'Fn::GetAtt': [logicalId(stack, stack.key), 'Arn'] } });
+    });
+
+    it('generates the signing key in Secrets Manager and lets only the approval-callback and approval-request functions read it', () => {
+      // GIVEN / WHEN
+      const { stack, template } = synth();
+      // THEN
+      template.hasResourceProperties('AWS::SecretsManager::Secret', { GenerateSecretString: { PasswordLength: 64, ExcludePunctuation: true, IncludeSpace: false } });
+      const secret = { Ref: logicalId(stack, stack.approvals.signingKey) };
+      for (const name of ['approvalCallback', 'approvalRequest'] as const) {
+        const reads = roleStatements(template, logicalId(stack, stack.core.agentFunctionFor(name).role)).filter((st) => JSON.stringify(st.Action).includes('secretsmanager:GetSecretValue'));
+        expect(reads.flatMap((st) => [st.Resource].flat())).toContainEqual(secret);
+      }
+      const readers = Object.values(template.findResources('AWS::IAM::Policy')).filter((p) => JSON.stringify(p).includes('secretsmanager:GetSecretValue') && JSON.stringify(p).includes(secret.Ref));
+      expect(readers).toHaveLength(2);
+    });
+
+    it('tells the approval request where links point and which secret signs them, and the callback which secret verifies them', () => {
+      // GIVEN / WHEN
+      const { stack, template } = synth();
+      // THEN
+      const secret = { Ref: logicalId(stack, stack.approvals.signingKey) };
+      const variables = (name: 'approvalCallback' | 'approvalRequest') =>
+        template.toJSON().Resources[logicalId(stack, stack.core.functionFor(name))].Properties.Environment.Variables as Record<string, unknown>;
+      expect(variables('approvalRequest')).toMatchObject({
+        SIGNING_SECRET_ID: secret,
+        APPROVAL_BASE_URL: { 'Fn::Join': ['', ['https://', { Ref: logicalId(stack, stack.approvals.api) }, '.execute-api.', { Ref: 'AWS::Region' }, '.', { Ref: 'AWS::URLSuffix' }, '/']] },
+      });
+      expect(variables('approvalCallback')).toMatchObject({ SIGNING_SECRET_ID: secret });
+      expect(variables('approvalCallback').APPROVAL_BASE_URL).toBeUndefined();
+      template.hasOutput('ApprovalPagesUrl', { Value: variables('approvalRequest').APPROVAL_BASE_URL });
+    });
+
+    it('acknowledges only APIG4 on the two routes and SMG4 on the signing key, each with its reason', () => {
+      // GIVEN / WHEN
+      const { stack } = synth();
+      // THEN
+      const acknowledged = stack.approvals.node
+        .findAll()
+        .flatMap((c) => c.node.metadata.filter((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY).map((m) => [c.node.path.slice(stack.approvals.node.path.length + 1), m.data as Record<string, string>] as const));
+      expect(acknowledged.map(([where, data]) => [where, Object.keys(data)])).toEqual([
+        ['SigningKey', ['Annotation::AwsSolutions-SMG4']],
+        ['Api/GET--approvals--{id}', ['Annotation::AwsSolutions-APIG4']],
+        ['Api/POST--approvals--{id}', ['Annotation::AwsSolutions-APIG4']],
+      ]);
+      expect(acknowledged[1]![1]['Annotation::AwsSolutions-APIG4']).toMatch(/^No authorizer on purpose: the approval link is the credential\. Each link carries an HMAC-SHA256 signature/);
+      expect(acknowledged[0]![1]['Annotation::AwsSolutions-SMG4']).toMatch(/invalidates every outstanding approval link/);
+    });
+  });
+
   describe('cdk-nag AwsSolutions', () => {
     it('reports no violation that is not acknowledged with a reason', () => {
       // GIVEN the app as bin/sre-agent.ts builds it (AwsSolutionsChecks registered)
@@ -297,6 +377,8 @@ describe('SreAgentStack', () => {
       expect(violations).toEqual([]);
       expect(Annotations.fromStack(stack).findError('*', Match.anyValue())).toEqual([]);
       expect(() => app.synth()).not.toThrow();
+      // the approval pages are part of what was checked
+      expect(Template.fromStack(stack).findResources('AWS::ApiGatewayV2::Route')).not.toEqual({});
     });
 
     it('refuses an IAM action that has no resource-scoping rule, with a warning that names it', () => {

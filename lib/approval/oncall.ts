@@ -1,0 +1,389 @@
+/**
+ * Who is on call (seed §4.2): a rotation file (playbooks/oncall.yaml, the embedded default) and
+ * PagerDuty's on-call API, which falls back to the file when it cannot answer and says so.
+ */
+import * as path from 'node:path';
+import { z } from 'zod';
+import { PlaybookError, type PlaybookProblem } from '../playbook/errors';
+import { parseYamlSource, problemAt, readYamlSource, type YamlSource } from '../playbook/yaml-source';
+import { errorText } from './notify';
+
+/** One person who can be notified, with whatever contact fields are known. */
+export interface Person {
+  readonly name: string;
+  readonly email?: string;
+  /** E.164 phone number. */
+  readonly phone?: string;
+  /** Slack member id (`U...`), mentioned as `<@U...>`. */
+  readonly slack?: string;
+  readonly pagerdutyUserId?: string;
+  /**
+   * Where the answer came from: `rotation-file`, `rotation-file (override ...)`, `pagerduty`,
+   * or `rotation-file (pagerduty failed: ...)` when PagerDuty did not answer.
+   */
+  readonly source?: string;
+}
+
+/** Maps a role (`oncall_sre`, `team_lead`, `service_owner:<service>`...) to the people holding it at a time. */
+export interface OnCallLookup {
+  /** The people holding `role` at `at`; empty when nobody does (or the role is unknown). */
+  whoIs(role: string, at: Date): Promise<Person[]>;
+}
+
+/** The role of the owners of one service, as the rotation file and the breaker notifications name it. */
+export function serviceOwnerRole(service: string): string {
+  return `service_owner:${service}`;
+}
+
+/** `$SRE_AGENT_CONFIG_DIR/oncall.yaml` in a Lambda bundle, else beside the playbooks. */
+export const DEFAULT_ONCALL_FILE = path.join(process.env.SRE_AGENT_CONFIG_DIR ?? path.resolve(__dirname, '../../playbooks'), 'oncall.yaml');
+
+// ---- The rotation file ----------------------------------------------------------------------
+
+const WEEKDAYS = ['sunday', 'monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday'] as const;
+const WEEK_MS = 7 * 24 * 3600 * 1000;
+const HANDLE = /^[a-z0-9][a-z0-9._-]*$/;
+const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/;
+
+const handle = z.string().regex(HANDLE, 'a person handle (lower case letters, digits, . _ -)');
+const people = z.array(handle).min(1);
+const instant = z
+  .string()
+  .regex(ISO_INSTANT, 'an ISO 8601 time with a zone, e.g. 2026-02-09T09:00:00Z')
+  .refine((s) => !Number.isNaN(Date.parse(s)), 'not a valid time');
+
+const personSchema = z.strictObject({
+  name: z.string().min(1),
+  email: z.email().optional(),
+  phone: z.string().regex(/^\+[1-9]\d{6,14}$/, 'an E.164 phone number, e.g. "+12025550101"').optional(),
+  slack: z.string().regex(/^[UW][A-Z0-9]{6,}$/, 'a Slack member id, e.g. U04ABCDEF').optional(),
+  pagerduty_user_id: z.string().regex(/^P[A-Z0-9]{5,}$/, 'a PagerDuty user id, e.g. PABC123').optional(),
+});
+
+const rotationSchema = z.strictObject({
+  /** The first day of the rotation (a `handover` weekday): the week that begins there is `people[0]`'s. */
+  start: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'a date, e.g. 2026-01-05'),
+  /** `Monday 09:00` (UTC). */
+  handover: z.string().regex(/^(sunday|monday|tuesday|wednesday|thursday|friday|saturday) ([01]\d|2[0-3]):[0-5]\d$/i, 'a weekday and a UTC time, e.g. "Monday 09:00"'),
+  people,
+});
+
+const roleSchema = z
+  .strictObject({ description: z.string().optional(), people: people.optional(), rotation: rotationSchema.optional() })
+  .refine((r) => (r.people === undefined) !== (r.rotation === undefined), 'give either people or rotation');
+
+export const onCallFileSchema = z.strictObject({
+  people: z.record(handle, personSchema),
+  roles: z.record(z.string().regex(/^[a-z][a-z0-9_]*$/, 'a role name such as oncall_sre'), roleSchema),
+  services: z.record(z.string().min(1), z.strictObject({ owners: people, description: z.string().optional() })).default({}),
+  overrides: z
+    .array(z.strictObject({ role: z.string().min(1), from: instant, to: instant, people, reason: z.string().optional() }))
+    .default([]),
+});
+
+export type OnCallFile = z.infer<typeof onCallFileSchema>;
+
+interface Rotation {
+  readonly epochMs: number;
+  readonly people: readonly string[];
+}
+
+/** The on-call rotation file: static roles, weekly rotations, service owners and time-boxed overrides. */
+export class RotationFile implements OnCallLookup {
+  /** Reads and validates a rotation file. @throws PlaybookError naming file:line:column and field of every problem */
+  public static load(file: string = DEFAULT_ONCALL_FILE): RotationFile {
+    return RotationFile.fromSource(readYamlSource(file));
+  }
+
+  /** Validates rotation-file text (tests, inline configuration). @throws PlaybookError */
+  public static parse(file: string, text: string): RotationFile {
+    return RotationFile.fromSource(parseYamlSource(file, text));
+  }
+
+  private static fromSource(src: YamlSource): RotationFile {
+    const result = onCallFileSchema.safeParse(src.value ?? {});
+    if (!result.success) throw new PlaybookError(result.error.issues.map((issue) => problemAt(src, issue.path as (string | number)[], issue.message)));
+    const doc = result.data;
+    const problems = crossCheck(src, doc);
+    if (problems.length > 0) throw new PlaybookError(problems);
+    return new RotationFile(src.file, doc);
+  }
+
+  private readonly rotations = new Map<string, Rotation>();
+
+  private constructor(
+    public readonly file: string,
+    public readonly document: OnCallFile,
+  ) {
+    for (const [role, def] of Object.entries(document.roles)) {
+      if (!def.rotation) continue;
+      const [y, m, d] = def.rotation.start.split('-').map(Number);
+      const [hh, mm] = def.rotation.handover.split(' ')[1].split(':').map(Number);
+      this.rotations.set(role, { epochMs: Date.UTC(y, m - 1, d, hh, mm), people: def.rotation.people });
+    }
+  }
+
+  /** Role names defined in the file (service owners as `service_owner:<service>`). */
+  public roles(): string[] {
+    return [...Object.keys(this.document.roles), ...Object.keys(this.document.services).map(serviceOwnerRole)];
+  }
+
+  public async whoIs(role: string, at: Date): Promise<Person[]> {
+    const t = at.getTime();
+    // The last override listed wins when windows overlap: later entries are the later decisions.
+    const override = [...this.document.overrides].reverse().find((o) => o.role === role && Date.parse(o.from) <= t && t < Date.parse(o.to));
+    if (override) return override.people.map((h) => this.person(h, `rotation-file (override ${override.from} → ${override.to}${override.reason ? `: ${override.reason}` : ''})`));
+    return this.scheduled(role, t).map((h) => this.person(h, 'rotation-file'));
+  }
+
+  /** A person of the file by e-mail or PagerDuty user id (PagerDuty answers lack phone and Slack ids). */
+  public findPerson(match: { email?: string; pagerdutyUserId?: string }): Person | undefined {
+    const entry = Object.entries(this.document.people).find(
+      ([, p]) => (match.pagerdutyUserId && p.pagerduty_user_id === match.pagerdutyUserId) || (match.email && p.email?.toLowerCase() === match.email.toLowerCase()),
+    );
+    return entry ? this.person(entry[0], 'rotation-file') : undefined;
+  }
+
+  private scheduled(role: string, t: number): readonly string[] {
+    if (role.startsWith('service_owner:')) return this.document.services[role.slice('service_owner:'.length)]?.owners ?? [];
+    const rotation = this.rotations.get(role);
+    if (rotation) {
+      const weeks = Math.floor((t - rotation.epochMs) / WEEK_MS);
+      const n = rotation.people.length;
+      return [rotation.people[((weeks % n) + n) % n]];
+    }
+    return this.document.roles[role]?.people ?? [];
+  }
+
+  private person(handleName: string, source: string): Person {
+    const p = this.document.people[handleName];
+    return {
+      name: p.name,
+      ...(p.email ? { email: p.email } : {}),
+      ...(p.phone ? { phone: p.phone } : {}),
+      ...(p.slack ? { slack: p.slack } : {}),
+      ...(p.pagerduty_user_id ? { pagerdutyUserId: p.pagerduty_user_id } : {}),
+      source,
+    };
+  }
+}
+
+/** References between sections: every handle is a person, every override names a role, rotations start on their handover day. */
+function crossCheck(src: YamlSource, doc: OnCallFile): PlaybookProblem[] {
+  const problems: PlaybookProblem[] = [];
+  const known = (list: readonly string[], at: (string | number)[]) =>
+    list.forEach((h, i) => {
+      if (!(h in doc.people)) problems.push(problemAt(src, [...at, i], `unknown person "${h}": add them under people`));
+    });
+  for (const [role, def] of Object.entries(doc.roles)) {
+    if (def.people) known(def.people, ['roles', role, 'people']);
+    if (def.rotation) {
+      known(def.rotation.people, ['roles', role, 'rotation', 'people']);
+      const [y, m, d] = def.rotation.start.split('-').map(Number);
+      const date = new Date(Date.UTC(y, m - 1, d));
+      const day = def.rotation.handover.split(' ')[0].toLowerCase();
+      if (Number.isNaN(date.getTime()) || date.getUTCDate() !== d) problems.push(problemAt(src, ['roles', role, 'rotation', 'start'], `"${def.rotation.start}" is not a calendar date`));
+      else if (WEEKDAYS[date.getUTCDay()] !== day) {
+        problems.push(problemAt(src, ['roles', role, 'rotation', 'start'], `${def.rotation.start} is a ${cap(WEEKDAYS[date.getUTCDay()])}; the rotation hands over on ${cap(day)}, so start must be a ${cap(day)}`));
+      }
+    }
+  }
+  for (const [service, def] of Object.entries(doc.services)) known(def.owners, ['services', service, 'owners']);
+  doc.overrides.forEach((o, i) => {
+    const service = o.role.startsWith('service_owner:') ? o.role.slice('service_owner:'.length) : undefined;
+    if (service !== undefined ? !(service in doc.services) : !(o.role in doc.roles)) {
+      problems.push(problemAt(src, ['overrides', i, 'role'], `unknown role "${o.role}": define it under roles (or the service under services)`));
+    }
+    if (Date.parse(o.from) >= Date.parse(o.to)) problems.push(problemAt(src, ['overrides', i, 'to'], `the window ends (${o.to}) before it starts (${o.from})`));
+    known(o.people, ['overrides', i, 'people']);
+  });
+  return problems;
+}
+
+const cap = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
+
+/**
+ * A lookup built on first use: a Lambda without the rotation file in its bundle still starts,
+ * and each lookup reports the missing file instead. Forwards `findPerson` when the built lookup has it.
+ */
+export function lazyOnCall(build: () => OnCallLookup): OnCallLookup & Pick<RotationFile, 'findPerson'> {
+  let built: OnCallLookup | undefined;
+  return {
+    whoIs: async (role, at) => {
+      built ??= build();
+      return built.whoIs(role, at);
+    },
+    findPerson: (match) => {
+      try {
+        built ??= build();
+      } catch {
+        return undefined;
+      }
+      return (built as Partial<Pick<RotationFile, 'findPerson'>>).findPerson?.(match);
+    },
+  };
+}
+
+// ---- PagerDuty ------------------------------------------------------------------------------
+
+/** Which PagerDuty schedules / escalation policies answer for one role. */
+export interface PagerDutyRoleMapping {
+  /** Schedule ids (`P...`), e.g. the seed's sre-primary. */
+  readonly scheduleIds?: readonly string[];
+  /** Escalation policy ids, e.g. the seed's sre-trading. */
+  readonly escalationPolicyIds?: readonly string[];
+  /**
+   * Only on-calls at this escalation level of the policies.
+   * @default every level returned
+   */
+  readonly escalationLevel?: number;
+}
+
+export interface PagerDutyOnCallOptions {
+  /** Roles answered by PagerDuty; any other role goes to the fallback directly. */
+  readonly roles: Readonly<Record<string, PagerDutyRoleMapping>>;
+  /** The REST API key (a Secrets Manager read in AWS); undefined = not configured. */
+  apiKey(): Promise<string | undefined>;
+  /** Answers when PagerDuty is not configured or fails (the rotation file). */
+  readonly fallback: OnCallLookup;
+  /**
+   * REST API base URL.
+   * @default https://api.pagerduty.com
+   */
+  readonly baseUrl?: string;
+  /**
+   * Per request.
+   * @default 5000
+   */
+  readonly timeoutMs?: number;
+  /** @default globalThis.fetch */
+  readonly fetch?: typeof fetch;
+}
+
+const onCallsResponse = z.looseObject({
+  oncalls: z.array(
+    z.looseObject({
+      user: z.looseObject({ id: z.string(), name: z.string().optional(), summary: z.string().optional(), email: z.string().optional() }).nullish(),
+      escalation_level: z.number().optional(),
+      start: z.string().nullish(),
+      end: z.string().nullish(),
+    }),
+  ),
+  more: z.boolean().optional(),
+  offset: z.number().optional(),
+  limit: z.number().optional(),
+});
+
+const MAX_PAGES = 5;
+
+/**
+ * PagerDuty's "List all of the on-calls" (GET /oncalls, REST API v2) for the mapped roles.
+ * When PagerDuty fails, has no key, or names nobody, the fallback answers and every person's
+ * `source` says why (`rotation-file (pagerduty failed: HTTP 503)`).
+ */
+export class PagerDutyOnCall implements OnCallLookup {
+  private readonly baseUrl: string;
+  private readonly fetchFn: typeof fetch;
+
+  public constructor(private readonly options: PagerDutyOnCallOptions) {
+    this.baseUrl = (options.baseUrl ?? 'https://api.pagerduty.com').replace(/\/+$/, '');
+    this.fetchFn = options.fetch ?? ((...args) => fetch(...args));
+  }
+
+  public async whoIs(role: string, at: Date): Promise<Person[]> {
+    const mapping = this.options.roles[role];
+    if (!mapping) return this.options.fallback.whoIs(role, at);
+    let why: string;
+    try {
+      const key = await this.options.apiKey();
+      if (!key) {
+        why = 'pagerduty not configured: no API key';
+      } else {
+        const found = await this.query(mapping, key, at);
+        if (found.length > 0) return found;
+        why = `pagerduty: nobody on call for ${role}`;
+      }
+    } catch (err) {
+      why = `pagerduty failed: ${errorText(err)}`;
+    }
+    const people = await this.options.fallback.whoIs(role, at);
+    return people.map((p) => ({ ...p, source: `${p.source ?? 'fallback'} (${why})` }));
+  }
+
+  private async query(mapping: PagerDutyRoleMapping, key: string, at: Date): Promise<Person[]> {
+    const byId = new Map<string, Person>();
+    for (let page = 0, offset = 0; page < MAX_PAGES; page++) {
+      const q = new URLSearchParams();
+      for (const id of mapping.scheduleIds ?? []) q.append('schedule_ids[]', id);
+      for (const id of mapping.escalationPolicyIds ?? []) q.append('escalation_policy_ids[]', id);
+      q.append('include[]', 'users');
+      q.set('since', at.toISOString());
+      // A one-minute range: on-calls overlapping it are returned, the filter below keeps those covering `at`.
+      q.set('until', new Date(at.getTime() + 60_000).toISOString());
+      q.set('time_zone', 'UTC');
+      q.set('limit', '100');
+      if (offset) q.set('offset', String(offset));
+      const res = await this.fetchFn(`${this.baseUrl}/oncalls?${q.toString()}`, {
+        method: 'GET',
+        headers: { Authorization: `Token token=${key}`, Accept: 'application/vnd.pagerduty+json;version=2' },
+        signal: AbortSignal.timeout(this.options.timeoutMs ?? 5000),
+      });
+      const text = await res.text();
+      if (!res.ok) throw new Error(`GET /oncalls answered HTTP ${res.status}${text ? `: ${text.slice(0, 200)}` : ''}`);
+      let body: unknown;
+      try {
+        body = JSON.parse(text);
+      } catch {
+        throw new Error('GET /oncalls answered something that is not JSON');
+      }
+      const parsed = onCallsResponse.safeParse(body);
+      if (!parsed.success) throw new Error(`GET /oncalls answered an unexpected shape: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
+      const t = at.getTime();
+      for (const oc of parsed.data.oncalls) {
+        if (!oc.user) continue;
+        if (mapping.escalationLevel !== undefined && oc.escalation_level !== mapping.escalationLevel) continue;
+        if (oc.start && Date.parse(oc.start) > t) continue;
+        if (oc.end && Date.parse(oc.end) <= t) continue;
+        if (!byId.has(oc.user.id)) byId.set(oc.user.id, this.person(oc.user));
+      }
+      if (!parsed.data.more) break;
+      offset = (parsed.data.offset ?? offset) + (parsed.data.limit ?? parsed.data.oncalls.length);
+    }
+    return [...byId.values()];
+  }
+
+  private person(user: { id: string; name?: string; summary?: string; email?: string }): Person {
+    const directory = this.options.fallback as Partial<Pick<RotationFile, 'findPerson'>>;
+    const known = directory.findPerson?.({ pagerdutyUserId: user.id, email: user.email });
+    return {
+      ...(known ?? {}),
+      name: user.name ?? user.summary ?? known?.name ?? user.id,
+      ...(user.email ? { email: user.email } : {}),
+      pagerdutyUserId: user.id,
+      source: 'pagerduty',
+    };
+  }
+}
+
+/** `{"oncall_sre": {"scheduleIds": ["P1"], "escalationPolicyIds": ["P2"]}, ...}` (JSON, from configuration). */
+export const pagerDutyRolesSchema = z.record(
+  z.string().min(1),
+  z.strictObject({
+    scheduleIds: z.array(z.string().min(1)).optional(),
+    escalationPolicyIds: z.array(z.string().min(1)).optional(),
+    escalationLevel: z.number().int().positive().optional(),
+  }),
+);
+
+/** Parses a role mapping given as JSON text. @throws Error naming the variable and the problem */
+export function parsePagerDutyRoles(json: string, name: string): Record<string, PagerDutyRoleMapping> {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(json);
+  } catch {
+    throw new Error(`${name} is not JSON: expected {"oncall_sre": {"scheduleIds": ["P..."]}, ...}`);
+  }
+  const parsed = pagerDutyRolesSchema.safeParse(raw);
+  if (!parsed.success) throw new Error(`${name}: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
+  return parsed.data;
+}

@@ -1,0 +1,330 @@
+/**
+ * What the core operations send and to whom (seed §3.2, §4.1): approval requests, escalations,
+ * hand-overs, resolutions and breaker changes, each outcome recorded on the incident timeline.
+ * Notification trouble never fails the operation that sends it: it is recorded and left there.
+ *
+ * Who sends what while an approval climbs: `escalate('approval', N)` pages level N (PagerDuty and
+ * phone where the level has them; at level 4 the war-room announcement on Slack and the
+ * status-page TODO) with why it climbed; `requestStepApproval(N)` then sends the request with the
+ * personal approve/reject links on the level's message channels (Slack, e-mail). At level 2 no
+ * escalation precedes the request, so the request pages too.
+ */
+import type { ApprovalRecord } from '../approval/store';
+import { escalationLevel, PAGING_CHANNELS, recipientsFor, recipientsOfRoles, type Recipients } from '../approval/escalation';
+import { pagerDutySeverity, type Channel, type ChannelOutcome, type Notification, type Recipient } from '../approval/notify';
+import { serviceOwnerRole } from '../approval/oncall';
+import type { BreakerChange } from '../breaker';
+import { appendEvent, getTimeline, type TimelineEvent } from '../incident';
+import type { CoreDeps } from './core';
+import type { ExecutionRefs } from './payload';
+
+/** Sends `n` and records one timeline event per outcome (and one per role nobody could be found for). */
+export async function notifyAndRecord(deps: CoreDeps, n: Notification, options: { step?: string; missing?: Recipients['missing'] } = {}): Promise<ChannelOutcome[]> {
+  if (!deps.notifier) return [];
+  let outcomes: ChannelOutcome[];
+  try {
+    outcomes = await deps.notifier.send(n);
+  } catch (err) {
+    // A notifier never rejects; this guards a custom one that does.
+    outcomes = n.channels.map((channel) => ({ channel, ok: false, detail: `notifier failed: ${(err as Error).message}` }));
+  }
+  await recordOutcomes(deps, n, outcomes, options);
+  return outcomes;
+}
+
+/** The timeline events of a notification's outcomes. Never throws: a lost record must not fail the step. */
+export async function recordOutcomes(deps: CoreDeps, n: Notification, outcomes: readonly ChannelOutcome[], options: { step?: string; missing?: Recipients['missing'] } = {}): Promise<void> {
+  const at = deps.now();
+  const label = n.kind.replace(/_/g, ' ');
+  try {
+    for (const m of options.missing ?? []) {
+      await appendEvent(deps.doc, deps.tables, n.incidentId, {
+        at,
+        type: 'notification_failed',
+        ...(options.step ? { step: options.step } : {}),
+        summary: `${label}: nobody to notify as ${m.role} (${m.reason})`,
+        data: { channel: 'oncall', role: m.role, detail: m.reason, kind: n.kind, level: n.level ?? null },
+      });
+    }
+    for (const o of outcomes) {
+      await appendEvent(deps.doc, deps.tables, n.incidentId, {
+        at,
+        type: o.ok ? 'notification_sent' : 'notification_failed',
+        ...(options.step ? { step: options.step } : {}),
+        summary: `${label} via ${o.channel}${o.person ? ` to ${o.person}` : ''}: ${o.detail}`,
+        data: {
+          channel: o.channel,
+          person: o.person ?? null,
+          ok: o.ok,
+          detail: o.detail,
+          kind: n.kind,
+          level: n.level ?? null,
+          dedupKey: o.dedupKey ?? null,
+          action: o.action ?? null,
+        },
+      });
+    }
+  } catch {
+    /* the incident may be gone (tests) or DynamoDB throttled: the notification itself went out */
+  }
+}
+
+async function withLinks(deps: CoreDeps, rec: ApprovalRecord, people: readonly Recipient[]): Promise<Recipient[]> {
+  return Promise.all(
+    people.map(async (r) => {
+      if (!deps.approvalLinks || !rec.approvers.includes(r.role)) return r;
+      try {
+        const links = await deps.approvalLinks(rec, r.person, r.role);
+        return links ? { ...r, links } : r;
+      } catch {
+        return r;
+      }
+    }),
+  );
+}
+
+/** What the step is based on: earlier steps' summaries, the alarm and the step's condition with its values. */
+async function evidence(deps: CoreDeps, refs: ExecutionRefs, step: string | undefined): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  if (refs.incident.alarmName) out.alarm = `${refs.incident.alarmName}${refs.incident.alarmReason ? ` — ${refs.incident.alarmReason}` : ''}`;
+  for (const [name, result] of Object.entries(refs.steps)) if (result.summary) out[name] = result.summary;
+  if (step) {
+    let timeline: TimelineEvent[] = [];
+    try {
+      timeline = await getTimeline(deps.doc, deps.tables, refs.incident.id);
+    } catch {
+      /* evidence is best effort */
+    }
+    const cond = timeline.filter((e) => e.type === 'condition_evaluated' && e.step === step).at(-1);
+    if (cond) {
+      const values = (cond.data?.values ?? {}) as Record<string, unknown>;
+      const shown = Object.entries(values).map(([k, v]) => `${k} = ${typeof v === 'string' ? v : JSON.stringify(v)}`);
+      out.condition = `${cond.summary}${shown.length ? ` [${shown.join(', ')}]` : ''}`;
+    }
+  }
+  return out;
+}
+
+const SEVERITY_ORDER = ['LOW', 'MEDIUM', 'HIGH', 'CRITICAL'];
+/** The worse of two severities or risks (`LOW`..`CRITICAL`; `LOW-MEDIUM` counts as its upper end). */
+function worse(a: string, b: string): string {
+  const rank = (s: string) => SEVERITY_ORDER.indexOf(s.split('-').at(-1)!.toUpperCase());
+  return rank(b) > rank(a) ? b.split('-').at(-1)! : a;
+}
+
+const levelName = (level: number) => `L${level} (${escalationLevel(level).name})`;
+
+export interface ApprovalRequestInput {
+  readonly refs: ExecutionRefs;
+  readonly step: string;
+  readonly action: string;
+  readonly level: number;
+  readonly risk: string;
+  readonly note?: string | null;
+  readonly message: string;
+  readonly record: ApprovalRecord;
+}
+
+/** `requestStepApproval`: the request, with each approver's links, to the level's recipients. */
+export async function notifyApprovalRequest(deps: CoreDeps, input: ApprovalRequestInput): Promise<void> {
+  if (!deps.notifier) return;
+  try {
+    const { refs, record: rec } = input;
+    const now = deps.now();
+    const lvl = escalationLevel(input.level);
+    const channels = lvl.channels.filter((c) => input.level === 2 || !PAGING_CHANNELS.includes(c));
+    const found = await recipientsFor(input.level, rec.approvers, deps.oncall, now);
+    const recipients = await withLinks(deps, rec, found.people);
+    const message = [
+      input.message.trim(),
+      '',
+      `Step ${input.step} runs ${input.action} on ${refs.incident.service} (risk ${input.risk}).${input.note ? ` Note: ${input.note}` : ''}`,
+      `Needs ${rec.minApprovals} approval(s) from: ${rec.approvers.join(' + ')}. Unanswered by ${rec.expiresAt}, it ${input.level < 4 ? `escalates to ${levelName(input.level + 1)}` : 'expires and the step does not run'}.`,
+    ].join('\n');
+    await notifyAndRecord(
+      deps,
+      {
+        kind: 'approval_request',
+        incidentId: refs.incident.id,
+        title: `Approval needed: ${input.step} (${input.action}) on ${refs.incident.service}, risk ${input.risk} — ${levelName(input.level)}`,
+        message,
+        // A pending approval is as urgent as the worse of the incident and the step it holds up.
+        severity: pagerDutySeverity(worse(refs.incident.severity, input.risk)),
+        channels,
+        recipients,
+        service: refs.incident.service,
+        playbook: refs.incident.playbook,
+        step: input.step,
+        level: input.level,
+        risk: input.risk,
+        details: { approval_id: rec.approvalId, evidence: await evidence(deps, refs, input.step) },
+        at: now,
+      },
+      { step: input.step, missing: found.missing },
+    );
+  } catch {
+    /* never fail the approval request over a notification */
+  }
+}
+
+/** `escalate('approval')`: pages the next level (war room and status-page TODO at level 4). */
+export async function notifyApprovalEscalated(deps: CoreDeps, refs: ExecutionRefs, step: string, level: number, pending: ApprovalRecord | undefined): Promise<void> {
+  if (!deps.notifier) return;
+  try {
+    const now = deps.now();
+    const lvl = escalationLevel(level);
+    const approvers = pending?.approvers ?? [];
+    const found = await recipientsFor(level, approvers, deps.oncall, now);
+    const channels = lvl.channels.filter((c) => PAGING_CHANNELS.includes(c) || (lvl.warRoom && c === 'slack'));
+    const asked = pending ? `asked ${levelName(pending.level)} at ${pending.createdAt}, no decision by ${pending.expiresAt}` : 'no pending approval record found';
+    const message = [
+      `The approval of ${step} on ${refs.incident.service} is unanswered (${asked}).`,
+      pending?.message ? `Request: ${pending.message.trim()}` : '',
+      `Approvers: ${approvers.join(' + ') || 'unknown'}. Now escalated to ${levelName(level)}.`,
+      lvl.warRoom ? 'War room opened: coordinate here; decide on emergency measures (seed §4.1 level 4) and post an external status-page notice.' : '',
+    ]
+      .filter(Boolean)
+      .join('\n');
+    await notifyAndRecord(
+      deps,
+      {
+        kind: lvl.warRoom ? 'war_room' : 'approval_escalated',
+        incidentId: refs.incident.id,
+        title: `${lvl.warRoom ? 'War room: ' : ''}${refs.incident.id} escalated to ${levelName(level)}: approval of ${step} unanswered`,
+        message,
+        // A climb means nobody answered: page as an error at least.
+        severity: pagerDutySeverity(refs.incident.severity) === 'critical' ? 'critical' : 'error',
+        channels,
+        recipients: found.people,
+        service: refs.incident.service,
+        playbook: refs.incident.playbook,
+        step,
+        level,
+        details: { evidence: await evidence(deps, refs, step) },
+        at: now,
+      },
+      { step, missing: found.missing },
+    );
+    if (lvl.warRoom) {
+      // No status-page integration exists: the notice is owed by a human, and the timeline says so.
+      await appendEvent(deps.doc, deps.tables, refs.incident.id, {
+        at: now,
+        type: 'status_page_todo',
+        step,
+        summary: `status page: no integration configured; the war room must post the external notice for ${refs.incident.service} by hand (seed §4.1 对外公告)`,
+        data: { level },
+      });
+    }
+  } catch {
+    /* never fail the escalation over a notification */
+  }
+}
+
+/** `escalate('incident')`: the playbook did not recover the service; page the on-call SRE. */
+export async function notifyIncidentEscalated(deps: CoreDeps, refs: ExecutionRefs, playbook: string | undefined): Promise<void> {
+  if (!deps.notifier) return;
+  try {
+    const now = deps.now();
+    const found = await recipientsOfRoles(['oncall_sre'], deps.oncall, now);
+    await notifyAndRecord(
+      deps,
+      {
+        kind: 'incident_escalated',
+        incidentId: refs.incident.id,
+        title: `${refs.incident.service}: not recovered by playbook ${playbook ?? refs.incident.playbook}; handed to the on-call SRE`,
+        message: `The agent could not recover ${refs.incident.service} (${refs.incident.severity}). The incident is ESCALATED: take over from the timeline and the evidence below.`,
+        severity: pagerDutySeverity(refs.incident.severity),
+        channels: ['pagerduty', 'slack'],
+        recipients: found.people,
+        service: refs.incident.service,
+        playbook: playbook ?? refs.incident.playbook,
+        details: { evidence: await evidence(deps, refs, undefined) },
+        at: now,
+      },
+      { missing: found.missing },
+    );
+  } catch {
+    /* recorded where possible; never fail the hand-over */
+  }
+}
+
+/** `resolveIncident`: resolves every PagerDuty alert this incident triggered (same dedup keys). */
+export async function notifyIncidentResolved(deps: CoreDeps, refs: ExecutionRefs, reason: string): Promise<void> {
+  if (!deps.notifier) return;
+  try {
+    const timeline = await getTimeline(deps.doc, deps.tables, refs.incident.id);
+    const triggered = new Map<string, Channel>();
+    for (const e of timeline) {
+      const d = e.data as { channel?: string; dedupKey?: string | null; action?: string | null } | undefined;
+      if (e.type === 'notification_sent' && d?.dedupKey && d.action === 'trigger' && (d.channel === 'pagerduty' || d.channel === 'phone')) triggered.set(d.dedupKey, d.channel);
+    }
+    await Promise.all(
+      [...triggered].map(([dedupKey, channel]) =>
+        notifyAndRecord(deps, {
+          kind: 'incident_resolved',
+          incidentId: refs.incident.id,
+          title: `${refs.incident.service}: resolved (${reason})`,
+          message: `Resolved: ${reason}.`,
+          severity: 'info',
+          channels: [channel],
+          action: 'resolve',
+          dedupKey,
+          service: refs.incident.service,
+          playbook: refs.incident.playbook,
+          at: deps.now(),
+        }),
+      ),
+    );
+  } catch {
+    /* the incident is resolved either way */
+  }
+}
+
+const breakerKey = (c: BreakerChange) => (c.scope === 'global' ? 'sre-agent/breaker/global' : `sre-agent/breaker/${c.service}`);
+
+/**
+ * A breaker change (seed §3.2): the global breaker tells the on-call SRE and the team lead, a
+ * service breaker the service owner. Opening pages (global) or messages (service); closing
+ * messages and resolves the breaker's PagerDuty alert.
+ */
+export async function notifyBreakerChange(deps: CoreDeps, incident: ExecutionRefs['incident'], c: BreakerChange): Promise<void> {
+  if (!deps.notifier) return;
+  try {
+    const now = deps.now();
+    const service = c.service ?? incident.service;
+    const roles = c.notify.map((r) => (r === 'service_owner' ? serviceOwnerRole(service) : r));
+    const found = await recipientsOfRoles(roles, deps.oncall, now);
+    const opening = c.to === 'OPEN';
+    const what = c.scope === 'global' ? 'global breaker' : `breaker of ${service}`;
+    const consequence =
+      c.scope === 'global'
+        ? opening
+          ? 'All self-healing is paused: diagnose-only mode (read-only steps, tickets and notifications still run).'
+          : 'Self-healing resumes.'
+        : opening
+          ? `Self-healing of ${service} is stopped; raise the priority of its ticket.`
+          : `Self-healing of ${service} resumes.`;
+    const channels: Channel[] = opening ? (c.scope === 'global' ? ['slack', 'pagerduty', 'email'] : ['slack', 'email']) : ['slack', 'email'];
+    const base = { incidentId: incident.id, service, playbook: incident.playbook, at: now };
+    await notifyAndRecord(
+      deps,
+      {
+        ...base,
+        kind: 'breaker_changed',
+        title: `${what} ${c.from} → ${c.to} (${c.cause.replace(/_/g, ' ')})`,
+        message: `${c.reason}\n${consequence}`,
+        severity: opening ? (c.scope === 'global' ? 'error' : 'warning') : 'info',
+        channels,
+        recipients: found.people,
+        dedupKey: breakerKey(c),
+        details: { scope: c.scope, cause: c.cause, at: c.at },
+      },
+      { missing: found.missing },
+    );
+    if (!opening && c.scope === 'global' && deps.notifier.configured.includes('pagerduty')) {
+      await notifyAndRecord(deps, { ...base, kind: 'breaker_changed', title: `${what} closed`, message: c.reason, severity: 'info', channels: ['pagerduty'], action: 'resolve', dedupKey: breakerKey(c) });
+    }
+  } catch {
+    /* the breaker changed either way */
+  }
+}

@@ -1,0 +1,156 @@
+/**
+ * The approval-callback Lambda as deployed: its handler module on HTTP API (payload 2.0) events,
+ * a real DynamoDB API (dynalite, reached through AWS_ENDPOINT_URL_DYNAMODB), and Step Functions
+ * and Secrets Manager mocked at the SDK boundary (aws-sdk-client-mock).
+ */
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SendTaskFailureCommand, SendTaskSuccessCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { mockClient } from 'aws-sdk-client-mock';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { buildApprovalLinks } from '../../lib/approval/links';
+import { getApproval, requestApproval } from '../../lib/approval/store';
+import { getTimeline, openOrJoinIncident } from '../../lib/incident';
+import { createTables, startDynalite, type LocalDynamo } from '../../lib/local/dynalite';
+
+const sfn = mockClient(SFNClient);
+const secrets = mockClient(SecretsManagerClient);
+const SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:sre-agent-signing-AbCdEf';
+const SECRET = 'Zq8vJ3mT0pXw6bL1nR5cY9dK2hG7sF4aQe8uW1oI3yV6';
+const BASE = 'https://abc123.execute-api.us-east-1.amazonaws.com/';
+const tables = { incidents: 'inc', breakers: 'brk', approvals: 'apr' };
+const savedEnv = { ...process.env };
+let dynamo: LocalDynamo;
+let handler: (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;
+
+beforeAll(async () => {
+  dynamo = await startDynalite();
+  await createTables(dynamo.client, tables);
+  Object.assign(process.env, {
+    AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'local',
+    AWS_SECRET_ACCESS_KEY: 'local',
+    INCIDENTS_TABLE: tables.incidents,
+    BREAKERS_TABLE: tables.breakers,
+    APPROVALS_TABLE: tables.approvals,
+    DEDUPE_TABLE: 'dedupe',
+    TOPIC_ARN: 'arn:aws:sns:us-east-1:123456789012:sre-agent',
+    SECRETS_PREFIX: 'sre-agent/',
+    POWERTOOLS_SERVICE_NAME: 'sre-agent',
+    POWERTOOLS_LOG_LEVEL: 'SILENT',
+    SERVICES: '{}',
+    SIGNING_SECRET_ID: SECRET_ARN,
+  });
+  ({ handler } = await import('../../lambdas/approval-callback'));
+});
+
+afterAll(async () => {
+  process.env = savedEnv;
+  await dynamo.stop();
+});
+
+beforeEach(() => {
+  sfn.reset();
+  secrets.reset();
+  secrets.on(GetSecretValueCommand, { SecretId: SECRET_ARN }).resolves({ SecretString: SECRET });
+  sfn.on(SendTaskSuccessCommand).resolves({});
+  sfn.on(SendTaskFailureCommand).resolves({});
+});
+
+const key = async () => Buffer.from(SECRET, 'utf8');
+
+/** An HTTP API payload 2.0 event for a link (GET) or its form (POST). */
+function event(url: string, method: 'GET' | 'POST', body?: string, options: { base64?: boolean; contentType?: string } = {}): APIGatewayProxyEventV2 {
+  const u = new URL(url);
+  const id = decodeURIComponent(u.pathname.split('/').at(-1) ?? '');
+  return {
+    version: '2.0',
+    routeKey: `${method} /approvals/{id}`,
+    rawPath: u.pathname,
+    rawQueryString: u.search.slice(1),
+    headers: { 'user-agent': 'Mozilla/5.0 (iPhone)', ...(method === 'POST' ? { 'content-type': options.contentType ?? 'application/x-www-form-urlencoded' } : {}) },
+    queryStringParameters: Object.fromEntries(u.searchParams),
+    pathParameters: { id },
+    requestContext: {
+      accountId: '123456789012',
+      apiId: 'abc123',
+      domainName: 'abc123.execute-api.us-east-1.amazonaws.com',
+      domainPrefix: 'abc123',
+      http: { method, path: u.pathname, protocol: 'HTTP/1.1', sourceIp: '198.51.100.23', userAgent: 'Mozilla/5.0 (iPhone)' },
+      requestId: 'req-1',
+      routeKey: `${method} /approvals/{id}`,
+      stage: '$default',
+      time: '09/Feb/2026:14:18:00 +0000',
+      timeEpoch: Date.parse('2026-02-09T14:18:00Z'),
+    },
+    ...(body !== undefined ? { body: options.base64 ? Buffer.from(body).toString('base64') : body, isBase64Encoded: Boolean(options.base64) } : { isBase64Encoded: false }),
+  };
+}
+
+function formOf(html: string): string {
+  const form = new URLSearchParams();
+  for (const m of html.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)) form.append(m[1]!, m[2]!.replace(/&amp;/g, '&'));
+  return form.toString();
+}
+
+async function pending(step: string, approvers: string[]) {
+  const { incident } = await openOrJoinIncident(dynamo.doc, tables, {
+    playbook: 'rds-connection-exhaustion',
+    service: `orders-db-${step}`,
+    severity: 'HIGH',
+    alarm: { name: `sre-agent/rds-connection-exhaustion/${step}` },
+    detectedAt: new Date(),
+    anomalyStartedAt: new Date(),
+  });
+  return requestApproval(dynamo.doc, tables, { incidentId: incident.id, step, action: 'rds_parameter_change', level: 2, approvers, minApprovals: approvers.length, taskToken: `token-of-${step}+/=`, timeoutSeconds: 600, risk: 'MEDIUM' }, new Date());
+}
+
+describe('approval-callback Lambda', () => {
+  it('confirms on GET and decides on POST with SendTaskSuccess, the key read once', async () => {
+    // GIVEN
+    const record = await pending('raise_max_connections', ['dba']);
+    const { approveUrl } = await buildApprovalLinks(BASE, record, 'dana', 'dba', key);
+    // WHEN
+    const view = await handler(event(approveUrl, 'GET'));
+    // THEN
+    expect(view.statusCode).toBe(200);
+    expect(view.headers).toMatchObject({ 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
+    expect(sfn.calls()).toHaveLength(0);
+    // WHEN the form comes back (base64-encoded, as API Gateway may send it)
+    const decided = await handler(event(approveUrl, 'POST', formOf(String(view.body)), { base64: true }));
+    // THEN
+    expect(decided.statusCode).toBe(200);
+    expect((await getApproval(dynamo.doc, tables, record.approvalId)).status).toBe('APPROVED');
+    const calls = sfn.commandCalls(SendTaskSuccessCommand);
+    expect(calls).toHaveLength(1);
+    expect(calls[0]!.args[0].input.taskToken).toBe('token-of-raise_max_connections+/=');
+    expect(JSON.parse(calls[0]!.args[0].input.output!)).toEqual({ approvalId: record.approvalId, decisions: [expect.objectContaining({ role: 'dba', person: 'dana', decision: 'approve' })] });
+    expect(secrets.commandCalls(GetSecretValueCommand)).toHaveLength(1);
+    const timeline = await getTimeline(dynamo.doc, tables, record.incidentId);
+    expect(timeline.filter((e) => e.type.startsWith('approval_')).map((e) => [e.type, e.data?.sourceIp])).toEqual([
+      ['approval_viewed', '198.51.100.23'],
+      ['approval_approved', '198.51.100.23'],
+    ]);
+  });
+
+  it('rejects with SendTaskFailure(ApprovalRejectedError)', async () => {
+    const record = await pending('kill_idle_connections', ['dba']);
+    const { rejectUrl } = await buildApprovalLinks(BASE, record, 'dana', 'dba', key);
+    const view = await handler(event(rejectUrl, 'GET'));
+    const res = await handler(event(rejectUrl, 'POST', `${formOf(String(view.body))}&reason=${encodeURIComponent('pool is fine')}`));
+    expect(res.statusCode).toBe(200);
+    expect(sfn.commandCalls(SendTaskFailureCommand).map((c) => c.args[0].input)).toEqual([
+      { taskToken: 'token-of-kill_idle_connections+/=', error: 'ApprovalRejectedError', cause: 'dana (dba) rejected kill_idle_connections: pool is fine' },
+    ]);
+  });
+
+  it('refuses a form that is not urlencoded with 415 and a tampered link with 403, calling nothing', async () => {
+    const record = await pending('restart_leaking_pods', ['oncall_sre']);
+    const { approveUrl } = await buildApprovalLinks(BASE, record, 'john', 'oncall_sre', key);
+    const forged = approveUrl.replace('person=john', 'person=mallory');
+    expect((await handler(event(approveUrl, 'POST', '{}', { contentType: 'application/json' }))).statusCode).toBe(415);
+    expect((await handler(event(forged, 'GET'))).statusCode).toBe(403);
+    expect(sfn.calls()).toHaveLength(0);
+    expect((await getApproval(dynamo.doc, tables, record.approvalId)).status).toBe('PENDING');
+  });
+});
