@@ -199,6 +199,15 @@ function program(io: Io): Command {
       .action(async (id: string, opts: { as: string; role: string; reason?: string; url?: string }) => print(await call('POST', `${url(opts)}/api/approvals/${id}/${decision}`, { as: opts.as, role: opts.role, reason: opts.reason })));
   }
 
+  cli
+    .command('resolve')
+    .description('resolve an escalated incident by hand (stops its escalation climb)')
+    .argument('<incident-id>', 'INC-YYYYMMDD-NNN')
+    .requiredOption('--as <person>', 'who resolves it (recorded)')
+    .requiredOption('--reason <text>', 'what fixed it (recorded, goes into the report)')
+    .option('--url <url>', 'local engine URL')
+    .action(async (id: string, opts: { as: string; reason: string; url?: string }) => print(await call('POST', `${url(opts)}/api/incidents/${id}/resolve`, { as: opts.as, reason: opts.reason })));
+
   cli.command('incidents').description('list incidents').option('--url <url>', 'local engine URL').action(async (opts: { url?: string }) => print(await call('GET', `${url(opts)}/api/incidents`)));
   cli
     .command('timeline')

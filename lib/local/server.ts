@@ -11,6 +11,7 @@ import { buildApprovalLinks } from '../approval/links';
 import { listApprovals, ApprovalError, type ApprovalRecord } from '../approval/store';
 import { listBreakers, resetBreaker } from '../breaker';
 import { appendEvent, getIncident, getTimeline, incidentMetrics, listIncidents } from '../incident';
+import { resolveIncident } from '../runtime/core';
 import { handleAlarmEvent, listDeadLetters } from '../runtime/intake';
 import { renderDashboard } from './dashboard';
 import type { LocalEngine } from './engine';
@@ -131,6 +132,19 @@ const ROUTES: [string, RegExp, Handler][] = [
       const report = e.reports.get(m[1]);
       if (!report) throw new HttpError(404, `no report yet for ${m[1]} (written when its playbook ends)`);
       return [200, report, 'text/markdown'];
+    },
+  ],
+  [
+    'POST',
+    /^\/api\/incidents\/(INC-\d{8}-\d{3,})\/resolve$/,
+    async (e, m, req) => {
+      const body = (await readJson(req)) as { as?: string; reason?: string };
+      if (!body.as || !body.reason) throw new HttpError(400, 'body needs "as" (who resolves it) and "reason"');
+      const incident = await getIncident(e.doc, e.tables, m[1]);
+      if (incident.status === 'RESOLVED' || incident.status === 'FAILED') throw new HttpError(409, `${m[1]} is already ${incident.status}`);
+      const refs = { incident: { id: incident.id, playbook: incident.playbook, service: incident.service, severity: incident.severity }, context: {}, steps: {} };
+      await resolveIncident({ ...refs, op: 'resolve', actor: `person:${body.as}`, reason: body.reason }, e.coreDeps());
+      return [200, await getIncident(e.doc, e.tables, m[1])];
     },
   ],
   ['GET', /^\/api\/breakers$/, async (e) => [200, await listBreakers(e.doc, e.tables, e.breakerConfig, new Date())]],

@@ -296,7 +296,25 @@ export function compilePlaybook(pb: LoadedPlaybook, policy: Policy, options: Com
   } else {
     add(END.close, core('incident', { op: 'close' }, { ResultPath: null, Next: END.report }));
   }
-  add(END.escalate, core('escalate', { op: 'incident', playbook: pb.name }, { ResultPath: null, Next: END.report }));
+  // An unresolved incident climbs like an unanswered approval (seed §4.1): on-call SRE now, team
+  // lead / senior SRE after the next window, director + CTO after the last, unless it recovered.
+  const rules = (pb.spec.detection?.primary ?? []).filter((r): r is string => typeof r === 'string');
+  const recovered = pb.kind === 'alarm' ? END.resolve : END.close;
+  add(END.escalate, core('escalate', { op: 'incident', playbook: pb.name, level: 2 }, { ResultPath: null, Next: 'Wait: escalation window L3' }));
+  // The window before level N is the one level N-1 had: on-call SRE 10 min, team lead 15 min by default.
+  for (const [level, window, next] of [[3, 'oncall_sre', 'Wait: escalation window L4'], [4, 'team_lead', END.report]] as const) {
+    const label = `L${level}`;
+    add(`Wait: escalation window ${label}`, { Type: 'Wait', Seconds: Math.round(pb.escalationSeconds[window]), Comment: `Unresolved incidents climb to level ${level} at the end of this window`, Next: `Recovered before ${label}?` });
+    add(`Recovered before ${label}?`, core('incident', { op: 'check', playbook: pb.name, rules }, {
+      ResultSelector: { 'result.$': '$.Payload.result' },
+      ResultPath: '$.run.recheck',
+      Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.run.errors.recheck', Next: `Escalate incident to ${label}` }],
+      Next: `Recovered at ${label}?`,
+    }));
+    add(`Recovered at ${label}?`, { Type: 'Choice', Choices: [{ Variable: '$.run.recheck.result', StringEquals: 'true', Next: recovered }], Default: `Escalate incident to ${label}` });
+    add(`Escalate incident to ${label}`, core('escalate', { op: 'incident', playbook: pb.name, level }, { ResultPath: null, Next: next }));
+    worst += pb.escalationSeconds[window] + 2 * withRetries(CORE_TASK_TIMEOUT);
+  }
   add(END.report, core('report', { op: 'report', playbook: pb.name }, { ResultPath: null, Next: END.done }));
   add(END.done, { Type: 'Succeed' });
   worst += 3 * withRetries(CORE_TASK_TIMEOUT);

@@ -53,6 +53,8 @@ export interface LoadedPlaybook {
 }
 
 export interface LoadOptions {
+  /** Global escalation windows in seconds (playbooks/policy.yaml `escalation`). @default DEFAULT_ESCALATION_SECONDS */
+  readonly escalation?: { readonly oncall_sre: number; readonly team_lead: number; readonly director: number };
   /** @default playbooks/metrics.yaml */
   readonly catalogue?: MetricCatalogue;
 }
@@ -175,6 +177,7 @@ function buildPlaybook(src: YamlSource, options: LoadOptions): LoadedPlaybook {
 
   if (problems.length > 0) throw new PlaybookError(problems);
   const esc = spec.escalation ?? {};
+  const global = options.escalation ?? DEFAULT_ESCALATION_SECONDS;
   return {
     file: src.file,
     source: src,
@@ -183,9 +186,9 @@ function buildPlaybook(src: YamlSource, options: LoadOptions): LoadedPlaybook {
     kind: spec.trigger === 'daily_check' ? 'schedule' : 'alarm',
     steps,
     escalationSeconds: {
-      oncall_sre: esc.oncall_sre ? parseDuration(esc.oncall_sre)! : DEFAULT_ESCALATION_SECONDS.oncall_sre,
-      team_lead: esc.team_lead ? parseDuration(esc.team_lead)! : DEFAULT_ESCALATION_SECONDS.team_lead,
-      director: esc.director ? parseDuration(esc.director)! : DEFAULT_ESCALATION_SECONDS.director,
+      oncall_sre: esc.oncall_sre ? parseDuration(esc.oncall_sre)! : global.oncall_sre,
+      team_lead: esc.team_lead ? parseDuration(esc.team_lead)! : global.team_lead,
+      director: esc.director ? parseDuration(esc.director)! : global.director,
     },
     maxDurationSeconds: spec.max_duration ? parseDuration(spec.max_duration)! : DEFAULT_MAX_DURATION_SECONDS,
   };

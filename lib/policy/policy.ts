@@ -5,6 +5,7 @@
  */
 import * as path from 'node:path';
 import { z } from 'zod';
+import { DURATION_PATTERN } from '../playbook/duration';
 import { PlaybookError } from '../playbook/errors';
 import { problemAt, readYamlSource, type YamlSource } from '../playbook/yaml-source';
 import { BLACKLIST_CATEGORIES, type BlacklistHit } from './types';
@@ -31,6 +32,9 @@ export const policySchema = z.strictObject({
   sql_allow: z.array(z.string().regex(/^[A-Z]+$/, 'SQL verbs in upper case')).min(1),
   matching_engine_services: z.array(z.string().min(1)).min(1),
   protected_services: z.array(z.string().min(1)),
+  escalation: z
+    .strictObject({ oncall_sre: z.string().regex(DURATION_PATTERN), team_lead: z.string().regex(DURATION_PATTERN), director: z.string().regex(DURATION_PATTERN) })
+    .optional(),
   caps: z.strictObject({
     max_kills: z.number().int().positive(),
     max_scale_factor: z.number().positive(),

@@ -140,14 +140,16 @@ export async function recordStepEvent(payload: unknown, deps: CoreDeps): Promise
   await appendEvent(deps.doc, deps.tables, p.incident.id, { at: deps.now(), type: p.event, step: p.step, summary: `${p.step}: ${p.event.replace(/_/g, ' ')} (${errorSummary(p.error)})`, data: { error: (p.error as object) ?? null } });
 }
 
-const finishSchema = executionRefsSchema.extend({ op: z.enum(['resolve', 'close']) });
+const finishSchema = executionRefsSchema.extend({ op: z.enum(['resolve', 'close']), actor: z.string().optional(), reason: z.string().optional() });
 
 /** `Resolve incident` / `Close check`: RESOLVED, breakers told the service recovered. */
 export async function resolveIncident(payload: unknown, deps: CoreDeps): Promise<void> {
   const p = finishSchema.parse(payload);
   const now = deps.now();
-  const reason = p.op === 'resolve' ? 'recovery verified' : 'check complete';
-  await transitionIncident(deps.doc, deps.tables, p.incident.id, 'RESOLVED', now, { actor: 'agent', reason });
+  // Someone resolved it while it was escalated (`sre-agent resolve`): all done then, by that path.
+  if ((await getIncident(deps.doc, deps.tables, p.incident.id)).status === 'RESOLVED') return;
+  const reason = p.reason ?? (p.op === 'resolve' ? 'recovery verified' : 'check complete');
+  await transitionIncident(deps.doc, deps.tables, p.incident.id, 'RESOLVED', now, { actor: p.actor ?? 'agent', reason });
   await notifyIncidentResolved(deps, p, reason);
   await recordBreakerChanges(deps, p.incident, await recordRecovery(deps.doc, deps.tables, deps.breakerConfig, now, p.incident.service));
   await clearActiveAnomaly(deps.doc, deps.tables, deps.breakerConfig, now, { incidentId: p.incident.id });
@@ -257,6 +259,12 @@ export async function escalate(payload: unknown, deps: CoreDeps): Promise<void> 
     return;
   }
   const incident = await getIncident(deps.doc, deps.tables, p.incident.id);
+  if (p.level !== undefined && p.level > 2) {
+    if (incident.status === 'RESOLVED' || incident.status === 'FAILED') return;
+    await appendEvent(deps.doc, deps.tables, p.incident.id, { at: now, type: 'incident_escalated', summary: `still not recovered: escalated to level ${p.level} (${LEVEL_NAMES[p.level] ?? '?'})`, data: { level: p.level } });
+    await notifyIncidentEscalated(deps, p, p.playbook, p.level);
+    return;
+  }
   if (incident.status !== 'ESCALATED' && incident.status !== 'RESOLVED' && incident.status !== 'FAILED') {
     await transitionIncident(deps.doc, deps.tables, p.incident.id, 'ESCALATED', now, { actor: 'agent', reason: 'not recovered by the playbook; handed to the on-call SRE' });
     await notifyIncidentEscalated(deps, p, p.playbook);
@@ -372,6 +380,17 @@ export async function writeReport(payload: unknown, deps: CoreDeps): Promise<{ m
   return { markdown: report.markdown };
 }
 
+const checkSchema = executionRefsSchema.extend({ op: z.literal('check'), playbook: z.string(), rules: z.array(z.string()).default([]) });
+
+/** While escalated: has a person resolved the incident, or do the detection rules no longer hold? */
+export async function checkIncidentRecovered(payload: unknown, deps: CoreDeps): Promise<{ result: string }> {
+  const p = checkSchema.parse(payload);
+  const incident = await getIncident(deps.doc, deps.tables, p.incident.id);
+  if (incident.status === 'RESOLVED') return { result: 'true' };
+  if (p.rules.length === 0) return { result: 'unknown' };
+  return verifyIncidentRecovery({ ...p, op: 'verify' }, deps);
+}
+
 /** Dispatch by `FunctionName` key and `op`, as the compiled machines call them. */
 export async function runCore(fn: string, payload: unknown, deps: CoreDeps): Promise<unknown> {
   const op = (payload as { op?: string } | null)?.op;
@@ -380,6 +399,8 @@ export async function runCore(fn: string, payload: unknown, deps: CoreDeps): Pro
       return startIncident(payload, deps);
     case 'Fn_incident:record':
       return recordStepEvent(payload, deps);
+    case 'Fn_incident:check':
+      return checkIncidentRecovered(payload, deps);
     case 'Fn_incident:resolve':
     case 'Fn_incident:close':
       return resolveIncident(payload, deps);

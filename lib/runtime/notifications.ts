@@ -10,7 +10,7 @@
  * escalation precedes the request, so the request pages too.
  */
 import type { ApprovalRecord } from '../approval/store';
-import { escalationLevel, PAGING_CHANNELS, recipientsFor, recipientsOfRoles, type Recipients } from '../approval/escalation';
+import { escalationLevel, PAGING_CHANNELS, recipientsFor, recipientsOfRoles, rolesFor, type Recipients } from '../approval/escalation';
 import { pagerDutySeverity, type Channel, type ChannelOutcome, type Notification, type Recipient } from '../approval/notify';
 import { serviceOwnerRole } from '../approval/oncall';
 import type { BreakerChange } from '../breaker';
@@ -221,11 +221,33 @@ export async function notifyApprovalEscalated(deps: CoreDeps, refs: ExecutionRef
 }
 
 /** `escalate('incident')`: the playbook did not recover the service; page the on-call SRE. */
-export async function notifyIncidentEscalated(deps: CoreDeps, refs: ExecutionRefs, playbook: string | undefined): Promise<void> {
+export async function notifyIncidentEscalated(deps: CoreDeps, refs: ExecutionRefs, playbook: string | undefined, level = 2): Promise<void> {
   if (!deps.notifier) return;
   try {
     const now = deps.now();
-    const found = await recipientsOfRoles(['oncall_sre'], deps.oncall, now);
+    // Level 2 hands over to the on-call SRE; levels 3 and 4 add people (seed §4.1), never drop them.
+    const found = await recipientsOfRoles(rolesFor(level, []), deps.oncall, now);
+    if (level > 2) {
+      const lvl = escalationLevel(level);
+      await notifyAndRecord(
+        deps,
+        {
+          kind: 'incident_escalated',
+          incidentId: refs.incident.id,
+          title: `${refs.incident.service}: still not recovered — escalated to level ${level} (${lvl.name})`,
+          message: `${refs.incident.id} (${refs.incident.severity}) is still not recovered. Level ${level}: ${lvl.name}.${lvl.warRoom ? ' Open the war room; decide on emergency measures and the status page.' : ''}`,
+          severity: pagerDutySeverity(refs.incident.severity),
+          channels: [...lvl.channels],
+          recipients: found.people,
+          service: refs.incident.service,
+          playbook: playbook ?? refs.incident.playbook,
+          level,
+          at: now,
+        },
+        { missing: found.missing },
+      );
+      return;
+    }
     await notifyAndRecord(
       deps,
       {

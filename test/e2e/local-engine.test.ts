@@ -128,7 +128,28 @@ describe('LocalEngine redis-memory-pressure', () => {
     expect(stepEvents(events, SCALE).map((e) => e.type)).not.toContain('action');
     expect(events.find((e) => e.type === 'recovery_checked')?.summary).toContain('not recovered: redis_memory_usage > 85%');
     expect((await incident(id)).status).toBe('ESCALATED');
+    // Unresolved, the incident itself climbs: on-call SRE, then L3 and L4 at each window's end.
+    expect(events.filter((e) => e.type === 'incident_escalated').map((e) => e.data?.level)).toEqual([3, 4]);
     expect(engine.reports.get(id)).toContain(id);
+    expect(engine.executions.get(id)?.status).toBe('SUCCEEDED');
+  });
+
+  it('stops the escalation climb when a person resolves the incident', async () => {
+    // prepare: memory stays high, nobody approves, so the incident is escalated and climbs
+    putMetrics(91, new Date(Date.now() - 1000));
+    const started = await postAlarm();
+    const id = started.incidentId!;
+    await waitFor(async () => ((await timeline(id)).some((e) => e.type === 'incident_escalated' && e.data?.level === 3) ? true : undefined), 'the climb to level 3', 15_000);
+    // act: the on-call SRE fixed it by hand
+    const { resolveIncident } = await import('../../lib/runtime/core');
+    const inc = await incident(id);
+    await resolveIncident({ op: 'resolve', actor: 'person:john', reason: 'failed over the cache by hand', incident: { id, playbook: inc.playbook, service: inc.service, severity: inc.severity }, context: {}, steps: {} }, engine.coreDeps());
+    await engine.settled();
+    // assess: no level 4, resolved by the person, the execution ends cleanly
+    const events = await timeline(id);
+    expect(events.filter((e) => e.type === 'incident_escalated').map((e) => e.data?.level)).toEqual([3]);
+    expect((await incident(id)).status).toBe('RESOLVED');
+    expect(events.find((e) => e.type === 'status_changed' && e.summary.includes('RESOLVED'))?.actor).toBe('person:john');
     expect(engine.executions.get(id)?.status).toBe('SUCCEEDED');
   });
 

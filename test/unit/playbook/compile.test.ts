@@ -3,8 +3,8 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import validator from 'asl-validator';
 import { TRANSIENT_ERROR_NAMES } from '../../../lib/actions/errors';
-import { buildAll, compilePlaybook, loadPlaybookText, stateNames, walkPath, type Asl, type AslState, type CompiledMachine } from '../../../lib/playbook';
-import { defaultPolicy } from '../../../lib/policy';
+import { buildAll, compileFile, compilePlaybook, loadPlaybookText, PLAYBOOK_DIR, stateNames, walkPath, type Asl, type AslState, type CompiledMachine } from '../../../lib/playbook';
+import { createPolicy, defaultPolicy } from '../../../lib/policy';
 
 const { machines, files } = buildAll();
 const byName = new Map(machines.map((m) => [m.manifest.playbook, m]));
@@ -156,7 +156,28 @@ steps:
     });
 
     it('accepts it once the bound covers the approval windows', () => {
-      expect(compileText(approvalStep.replace('20min', '3h')).asl.TimeoutSeconds).toBeGreaterThan(55 * 60);
+      expect(compileText(approvalStep.replace('20min', '4h')).asl.TimeoutSeconds).toBeGreaterThan(55 * 60);
+    });
+  });
+
+  describe('escalation windows', () => {
+    it('take the global windows from playbooks/policy.yaml when a playbook sets none', () => {
+      // GIVEN a policy whose level-2 window is 20 minutes
+      const doc = defaultPolicy().document;
+      const policy = createPolicy({ ...doc, escalation: { oncall_sre: '20min', team_lead: '15min', director: '30min' } });
+      // WHEN
+      const states = compileFile(`${PLAYBOOK_DIR}/matching-engine-latency.yaml`, policy).asl.States;
+      // THEN the approval and the incident climb both use it
+      expect(states['rollback_matching_engine: approval L2 (on-call SRE)'].TimeoutSeconds).toBe(1200);
+      expect(states['Wait: escalation window L3']).toMatchObject({ Type: 'Wait', Seconds: 1200 });
+    });
+
+    it('climbs an unresolved incident L3 then L4 unless it recovered, with the windows between', () => {
+      const states = machine('traffic-surge').asl.States;
+      expect(states['Escalate incident'].Next).toBe('Wait: escalation window L3');
+      expect(states['Recovered at L3?']).toMatchObject({ Type: 'Choice', Choices: [{ Next: 'Resolve incident' }], Default: 'Escalate incident to L3' });
+      expect(states['Wait: escalation window L4']).toMatchObject({ Seconds: 900 });
+      expect(states['Escalate incident to L4'].Next).toBe('Write report');
     });
   });
 });
