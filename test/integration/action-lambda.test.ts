@@ -8,8 +8,9 @@ import { createTables, startDynalite, type LocalDynamo } from '../../lib/local/d
 import { getTimeline, openOrJoinIncident } from '../../lib/incident';
 import { tripGlobalBreaker } from '../../lib/breaker';
 import { closeAwsTargets } from '../../lib/runtime/aws';
+import { LAMBDA_TEST_TABLES, lambdaEnvironment } from '../helpers/lambda-env';
 
-const tables = { incidents: 'inc', breakers: 'brk', approvals: 'apr' };
+const tables = LAMBDA_TEST_TABLES;
 let dynamo: LocalDynamo;
 let redis: Redis;
 let incidentId: string;
@@ -24,12 +25,7 @@ const savedEnv = { ...process.env };
 beforeAll(async () => {
   dynamo = await startDynalite();
   await createTables(dynamo.client, tables);
-  Object.assign(process.env, {
-    AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local',
-    INCIDENTS_TABLE: tables.incidents, BREAKERS_TABLE: tables.breakers, APPROVALS_TABLE: tables.approvals, DEDUPE_TABLE: 'dedupe',
-    TOPIC_ARN: 'arn:aws:sns:us-east-1:123456789012:t', SECRETS_PREFIX: 'sre-agent/', POWERTOOLS_SERVICE_NAME: 'sre-agent', POWERTOOLS_LOG_LEVEL: 'SILENT',
-    REDIS_URL: 'redis://127.0.0.1:6379/5',
-  });
+  Object.assign(process.env, lambdaEnvironment(dynamo.endpoint, { REDIS_URL: 'redis://127.0.0.1:6379/5' }));
   redis = new Redis({ host: '127.0.0.1', port: 6379, db: 5 });
   incidentId = (await openOrJoinIncident(dynamo.doc, tables, { playbook: 'redis-memory-pressure', service: 'redis-cache', severity: 'MEDIUM', detectedAt: new Date(), anomalyStartedAt: new Date() })).incident.id;
 });

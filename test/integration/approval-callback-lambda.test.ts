@@ -11,13 +11,14 @@ import { buildApprovalLinks } from '../../lib/approval/links';
 import { getApproval, requestApproval } from '../../lib/approval/store';
 import { getTimeline, openOrJoinIncident } from '../../lib/incident';
 import { createTables, startDynalite, type LocalDynamo } from '../../lib/local/dynalite';
+import { LAMBDA_TEST_TABLES, lambdaEnvironment } from '../helpers/lambda-env';
 
 const sfn = mockClient(SFNClient);
 const secrets = mockClient(SecretsManagerClient);
 const SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:sre-agent-signing-AbCdEf';
 const SECRET = 'Zq8vJ3mT0pXw6bL1nR5cY9dK2hG7sF4aQe8uW1oI3yV6';
 const BASE = 'https://abc123.execute-api.us-east-1.amazonaws.com/';
-const tables = { incidents: 'inc', breakers: 'brk', approvals: 'apr' };
+const tables = LAMBDA_TEST_TABLES;
 const savedEnv = { ...process.env };
 let dynamo: LocalDynamo;
 let handler: (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;
@@ -25,22 +26,7 @@ let handler: (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructure
 beforeAll(async () => {
   dynamo = await startDynalite();
   await createTables(dynamo.client, tables);
-  Object.assign(process.env, {
-    AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
-    AWS_REGION: 'us-east-1',
-    AWS_ACCESS_KEY_ID: 'local',
-    AWS_SECRET_ACCESS_KEY: 'local',
-    INCIDENTS_TABLE: tables.incidents,
-    BREAKERS_TABLE: tables.breakers,
-    APPROVALS_TABLE: tables.approvals,
-    DEDUPE_TABLE: 'dedupe',
-    TOPIC_ARN: 'arn:aws:sns:us-east-1:123456789012:sre-agent',
-    SECRETS_PREFIX: 'sre-agent/',
-    POWERTOOLS_SERVICE_NAME: 'sre-agent',
-    POWERTOOLS_LOG_LEVEL: 'SILENT',
-    SERVICES: '{}',
-    SIGNING_SECRET_ID: SECRET_ARN,
-  });
+  Object.assign(process.env, lambdaEnvironment(dynamo.endpoint, { SIGNING_SECRET_ID: SECRET_ARN }));
   ({ handler } = await import('../../lambdas/approval-callback'));
 });
 

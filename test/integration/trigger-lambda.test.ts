@@ -12,9 +12,10 @@ import type { Context } from 'aws-lambda';
 import { createTables, startDynalite, type LocalDynamo } from '../../lib/local/dynalite';
 import { getIncident, listIncidents } from '../../lib/incident';
 import { listDeadLetters } from '../../lib/runtime/intake';
+import { LAMBDA_TEST_TABLES, lambdaEnvironment } from '../helpers/lambda-env';
 
 const sfn = mockClient(SFNClient);
-const tables = { incidents: 'inc', breakers: 'brk', approvals: 'apr' };
+const tables = LAMBDA_TEST_TABLES;
 let dynamo: LocalDynamo;
 let handler: (event: unknown, context: Context) => Promise<{ outcome: string; incidentId?: string }>;
 const context = { getRemainingTimeInMillis: () => 30_000, functionName: 'trigger', awsRequestId: 'r1' } as unknown as Context;
@@ -32,22 +33,9 @@ beforeAll(async () => {
   dynamo = await startDynalite();
   await createTables(dynamo.client, tables);
   await dynamo.client.send(new CreateTableCommand({ TableName: 'dedupe', BillingMode: 'PAY_PER_REQUEST', AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }], KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }] }));
-  Object.assign(process.env, {
-    AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
-    AWS_REGION: 'us-east-1',
-    AWS_ACCESS_KEY_ID: 'local',
-    AWS_SECRET_ACCESS_KEY: 'local',
-    INCIDENTS_TABLE: tables.incidents,
-    BREAKERS_TABLE: tables.breakers,
-    APPROVALS_TABLE: tables.approvals,
-    DEDUPE_TABLE: 'dedupe',
-    TOPIC_ARN: 'arn:aws:sns:us-east-1:123456789012:sre-agent',
-    SECRETS_PREFIX: 'sre-agent/',
-    POWERTOOLS_SERVICE_NAME: 'sre-agent',
-    POWERTOOLS_LOG_LEVEL: 'SILENT',
-    SERVICES: '{}',
+  Object.assign(process.env, lambdaEnvironment(dynamo.endpoint, {
     STATE_MACHINES: JSON.stringify({ 'kafka-consumer-lag': 'arn:aws:states:us-east-1:123456789012:stateMachine:kafka-consumer-lag' }),
-  });
+  }));
   ({ handler } = await import('../../lambdas/trigger'));
 });
 
