@@ -238,6 +238,8 @@ export async function notifyIncidentEscalated(deps: CoreDeps, refs: ExecutionRef
           message: `${refs.incident.id} (${refs.incident.severity}) is still not recovered. Level ${level}: ${lvl.name}.${lvl.warRoom ? ' Open the war room; decide on emergency measures and the status page.' : ''}`,
           severity: pagerDutySeverity(refs.incident.severity),
           channels: [...lvl.channels],
+          // Its own alert per level: the incident's open alert would swallow a page with its key.
+          dedupKey: `${refs.incident.id}/incident/L${level}`,
           recipients: found.people,
           service: refs.incident.service,
           playbook: playbook ?? refs.incident.playbook,

@@ -154,7 +154,13 @@ describe('escalation of an unanswered approval (seed §4.1)', () => {
     expect(warRoom).toHaveLength(1);
     expect(warRoom[0].roles).toEqual(['oncall_sre', 'team_lead', 'senior_sre', 'engineering_director', 'cto']);
 
-    const pd = pagerDutyEvents();
+    const all = pagerDutyEvents();
+    // The approval's climb and the hand-over first; the incident's own climb (L3, L4) follows.
+    const climb = all.filter((e) => e.dedupKey.startsWith(`${id}/incident/`));
+    const pd = all.filter((e) => !climb.includes(e));
+    expect(all.slice(-climb.length)).toEqual(climb);
+    expect([...new Set(climb.map((e) => e.dedupKey))]).toEqual([`${id}/incident/L3`, `${id}/incident/L4`]);
+    expect(climb.every((e) => e.kind === 'incident_escalated')).toBe(true);
     // Phone pages are critical (high urgency: a call); a climb pages at least as an error.
     expect(pd.filter((e) => e.dedupKey.includes('/phone/')).map((e) => e.severity)).toEqual(['critical', 'critical']);
     expect(pd.find((e) => e.kind === 'approval_escalated')?.severity).toMatch(/^(error|critical)$/);
@@ -182,7 +188,7 @@ describe('escalation of an unanswered approval (seed §4.1)', () => {
     // Every outcome is on the timeline, including the channel that is not configured here.
     const sent = events.filter((e) => e.type === 'notification_sent');
     expect(sent.filter((e) => e.data?.channel === 'slack')).toHaveLength(slack.length);
-    expect(sent.filter((e) => e.data?.channel === 'pagerduty' || e.data?.channel === 'phone')).toHaveLength(pd.length);
+    expect(sent.filter((e) => e.data?.channel === 'pagerduty' || e.data?.channel === 'phone')).toHaveLength(all.length);
     expect(events.filter((e) => e.type === 'notification_failed').map((e) => [e.data?.channel, e.data?.detail, e.data?.level])).toEqual([['email', 'not configured', 2]]);
   });
 });
