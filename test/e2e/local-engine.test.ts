@@ -11,6 +11,7 @@ import { getIncident, getTimeline, openOrJoinIncident, type Incident, type Timel
 import { LocalEngine } from '../../lib/local/engine';
 import { handleAlarmEvent, type IntakeResult } from '../../lib/runtime/intake';
 import { alarmEvent } from '../helpers/events';
+import { keysMatching as keysOf } from '../helpers/redis';
 
 const RUN = `e2e-${process.pid}-${Date.now()}`;
 const SERVICE = 'redis-cache';
@@ -22,16 +23,7 @@ const SESSION_KEYS = 10;
 let redis: Redis;
 let engine: LocalEngine;
 
-async function keysMatching(pattern: string): Promise<string[]> {
-  const keys: string[] = [];
-  let cursor = '0';
-  do {
-    const [next, found] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-    keys.push(...found);
-    cursor = next;
-  } while (cursor !== '0');
-  return keys;
-}
+const keysMatching = (pattern: string) => keysOf(redis, pattern);
 
 async function seedKeys(): Promise<void> {
   const pipe = redis.pipeline();

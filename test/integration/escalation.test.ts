@@ -14,6 +14,7 @@ import { LocalEngine } from '../../lib/local/engine';
 import { handleAlarmEvent, type IntakeResult } from '../../lib/runtime/intake';
 import { alarmEvent } from '../helpers/events';
 import { startRecorder, type HttpRecorder, type RecordedRequest } from '../helpers/http-recorder';
+import { keysMatching as keysOf } from '../helpers/redis';
 
 const RUN = `esc-${process.pid}-${Date.now()}`;
 const SERVICE = 'redis-cache';
@@ -94,16 +95,7 @@ function pagerDutyEvents(): PagerDutyEvent[] {
   });
 }
 
-async function keysMatching(pattern: string): Promise<string[]> {
-  const keys: string[] = [];
-  let cursor = '0';
-  do {
-    const [next, found] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-    keys.push(...found);
-    cursor = next;
-  } while (cursor !== '0');
-  return keys;
-}
+const keysMatching = (pattern: string) => keysOf(redis, pattern);
 
 beforeAll(() => {
   redis = new Redis({ host: '127.0.0.1', port: 6379, db: 7 });

@@ -5,6 +5,7 @@ import { InvalidParameterError, TargetNotConfiguredError, TransientTargetError }
 import { action as redisAnalysis } from '../../lib/actions/redis_analysis';
 import { action as redisCommand } from '../../lib/actions/redis_command';
 import { createPolicy, loadPolicy, PolicyViolationError, type Policy } from '../../lib/policy';
+import { keysMatching as keysOf } from '../helpers/redis';
 
 const RUN = `sretest-${process.pid}-${Date.now()}`;
 const unlinkCommand = (pattern: string) => `redis-cli --scan --pattern '${pattern}' | xargs redis-cli UNLINK`;
@@ -15,16 +16,7 @@ function context(targets: ActionTargets, policy: Policy = loadPolicy()): ActionC
   return { incidentId: 'inc-test', step: 'flush_expired_keys', targets, policy, resolve: (v) => v, now: () => new Date() };
 }
 
-async function keysMatching(pattern: string): Promise<string[]> {
-  const keys: string[] = [];
-  let cursor = '0';
-  do {
-    const [next, found] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-    keys.push(...found);
-    cursor = next;
-  } while (cursor !== '0');
-  return keys;
-}
+const keysMatching = (pattern: string) => keysOf(redis, pattern);
 
 /** Writes `n` small string keys `<prefix>:<RUN>:<i>`. */
 async function seed(prefix: string, n: number): Promise<void> {
