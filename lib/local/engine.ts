@@ -13,15 +13,14 @@ import { dispatchAction, type DispatchDeps } from '../actions/dispatch';
 import { inMemoryKey, localKeyFile, type SigningKey } from '../approval/links';
 import { createNotifier, notifierConfigFromEnv, notifyOpsFor, type Notifier } from '../approval/notify';
 import { DEFAULT_ONCALL_FILE, PagerDutyOnCall, parsePagerDutyRoles, RotationFile, type OnCallLookup } from '../approval/oncall';
-import { isStepApproved } from '../approval/store';
-import { gate, recordRemediationAttempt, recordRemediationResult, type BreakerConfig } from '../breaker';
-import { appendEvent } from '../incident';
+import type { BreakerConfig } from '../breaker';
 import { LocalMetricStore } from '../metrics';
 import { defaultCatalogue, type MetricCatalogue } from '../playbook/catalogue';
 import type { Asl } from '../playbook/compile';
 import type { Manifest, MachineManifest } from '../playbook/manifest';
 import { defaultPolicy, type Policy } from '../policy/policy';
 import { recordBreakerChangesOf, runCore, type CoreDeps, type CoreTables } from '../runtime/core';
+import { dispatchDepsOf } from '../runtime/dispatch-deps';
 import { RecentAlarmEvents, type IntakeDeps } from '../runtime/intake';
 import { recordOutcomes } from '../runtime/notifications';
 import type { ExecutionStarter, StartRequest, StartResult } from '../runtime/executions';
@@ -235,22 +234,7 @@ export class LocalEngine implements ExecutionStarter {
   }
 
   public dispatchDeps(): DispatchDeps {
-    const doc = this.doc;
-    const cfg = this.options.breakerConfig ?? {};
-    return {
-      targets: this.targets(),
-      policy: this.policy,
-      now: this.now,
-      gate: (service) => gate(doc, this.tables, cfg, this.now(), { service }),
-      approved: (incidentId, step) => isStepApproved(doc, this.tables, incidentId, step),
-      attempt: async (service, incidentId) => {
-        const r = await recordRemediationAttempt(doc, this.tables, cfg, this.now(), service);
-        if (incidentId) await recordBreakerChangesOf(this.coreDeps(), incidentId, r.changes);
-        return { allowed: r.allowed, reason: r.reason };
-      },
-      succeeded: async (service) => void (await recordRemediationResult(doc, this.tables, cfg, this.now(), { service, ok: true })),
-      record: async (incidentId, e) => void (await appendEvent(doc, this.tables, incidentId, { at: this.now(), actor: 'agent', ...e, data: e.data as Record<string, unknown> | undefined })),
-    };
+    return dispatchDepsOf(this.coreDeps(), this.targets(), this.policy);
   }
 
   /** StartExecution with AWS's name semantics: same name + same input while running is a no-op; otherwise ExecutionAlreadyExists. */

@@ -15,14 +15,12 @@ import { buildApprovalLinks, secretsManagerKey, type SigningKey } from '../appro
 import { createNotifier, notifyOpsFor, type Notifier } from '../approval/notify';
 import { DEFAULT_ONCALL_FILE, lazyOnCall, PagerDutyOnCall, parsePagerDutyRoles, RotationFile, type OnCallLookup } from '../approval/oncall';
 import { readSecret, secretsManagerReader, type SecretReader } from '../approval/secrets';
-import { isStepApproved } from '../approval/store';
-import { gate, recordRemediationAttempt, recordRemediationResult } from '../breaker';
-import { appendEvent } from '../incident';
 import { functionEnvironmentSchema } from '../infra/function-environment';
 import { CloudWatchMetricSource } from '../metrics';
 import { defaultCatalogue } from '../playbook/catalogue';
 import { defaultPolicy } from '../policy/policy';
-import { recordBreakerChangesOf, type CoreDeps, type CoreTables } from './core';
+import type { CoreDeps, CoreTables } from './core';
+import { dispatchDepsOf } from './dispatch-deps';
 import { recordOutcomes } from './notifications';
 
 let cached: { doc: DynamoDBDocumentClient; tables: CoreTables } | undefined;
@@ -149,23 +147,8 @@ async function awsTargets(env: NodeJS.ProcessEnv): Promise<ActionTargets> {
 let targetsPromise: Promise<ActionTargets> | undefined;
 
 export async function awsDispatchDeps(env: NodeJS.ProcessEnv = process.env): Promise<DispatchDeps> {
-  const { doc, tables } = awsData(env);
   targetsPromise ??= awsTargets(env);
-  const now = () => new Date();
-  return {
-    targets: await targetsPromise,
-    policy: defaultPolicy(),
-    now,
-    gate: (service) => gate(doc, tables, {}, now(), { service }),
-    approved: (incidentId, step) => isStepApproved(doc, tables, incidentId, step),
-    attempt: async (service, incidentId) => {
-      const r = await recordRemediationAttempt(doc, tables, {}, now(), service);
-      if (incidentId) await recordBreakerChangesOf(awsCoreDeps(env), incidentId, r.changes);
-      return { allowed: r.allowed, reason: r.reason };
-    },
-    succeeded: async (service) => void (await recordRemediationResult(doc, tables, {}, now(), { service, ok: true })),
-    record: async (incidentId, e) => void (await appendEvent(doc, tables, incidentId, { at: now(), actor: 'agent', ...e, data: e.data as Record<string, unknown> | undefined })),
-  };
+  return dispatchDepsOf(awsCoreDeps(env), await targetsPromise, defaultPolicy());
 }
 
 /** Closes the cached target connections (tests; a Lambda keeps them for the next invocation). */

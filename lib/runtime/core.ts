@@ -19,7 +19,7 @@ import {
   type BreakerConfig,
   type BreakerTables,
 } from '../breaker';
-import { appendEvent, getIncident, getTimeline, openOrJoinIncident, transitionIncident, type IncidentTables, type Severity } from '../incident';
+import { appendEvent, getIncident, getTimeline, openOrJoinIncident, transitionIncident, type IncidentTables, type NewTimelineEvent, type Severity } from '../incident';
 import { evaluateStepCondition, verifyRecovery, type MetricSource } from '../metrics';
 import type { MetricCatalogue } from '../playbook/catalogue';
 import { isTemplate, parseCondition, parseTemplate, renderTemplate, variablesOf, type Condition, type Value } from '../playbook/expression';
@@ -66,15 +66,19 @@ export function severityFromRisk(risk: string): Severity {
  * Writes breaker changes to the incident's timeline and tells the people of `change.notify`
  * (seed §3.2: on-call SRE + team lead for the global breaker, the service owner for a service).
  */
+/** The timeline event of one breaker change. */
+export function breakerChangeEvent(c: BreakerChange): NewTimelineEvent {
+  return {
+    at: c.at,
+    type: 'breaker_changed',
+    summary: `${c.scope === 'global' ? 'global breaker' : `breaker of ${c.service}`} ${c.from} → ${c.to}: ${c.reason} (notify ${c.notify.join(' + ')})`,
+    data: { ...c },
+  };
+}
+
 export async function recordBreakerChanges(deps: CoreDeps, incident: IncidentRef, changes: readonly BreakerChange[]): Promise<void> {
-  const incidentId = incident.id;
   for (const c of changes) {
-    await appendEvent(deps.doc, deps.tables, incidentId, {
-      at: c.at,
-      type: 'breaker_changed',
-      summary: `${c.scope === 'global' ? 'global breaker' : `breaker of ${c.service}`} ${c.from} → ${c.to}: ${c.reason} (notify ${c.notify.join(' + ')})`,
-      data: { ...c },
-    });
+    await appendEvent(deps.doc, deps.tables, incident.id, breakerChangeEvent(c));
     await notifyBreakerChange(deps, incident, c);
   }
 }

@@ -11,7 +11,7 @@ import { z } from 'zod';
 import { clearActiveAnomaly, recordActiveAnomaly, recordDataCollection, type BreakerChange, type BreakerConfig, type BreakerTables } from '../breaker';
 import { appendEvent, attachExecution, findOpenIncident, openOrJoinIncident, type IncidentTables } from '../incident';
 import type { MachineManifest } from '../playbook/manifest';
-import { severityFromRisk } from './core';
+import { breakerChangeEvent, severityFromRisk } from './core';
 import { executionName, type ExecutionStarter } from './executions';
 import type { IncidentRef } from './payload';
 
@@ -140,9 +140,7 @@ function describeIssues(err: z.ZodError): string {
 async function recordChanges(deps: IntakeDeps, incidentId: string, changes: readonly BreakerChange[]): Promise<void> {
   if (changes.length === 0) return;
   if (deps.recordBreakerChanges) return deps.recordBreakerChanges(incidentId, changes);
-  for (const c of changes) {
-    await appendEvent(deps.doc, deps.tables, incidentId, { at: c.at, type: 'breaker_changed', summary: `${c.scope === 'global' ? 'global breaker' : `breaker of ${c.service}`} ${c.from} → ${c.to}: ${c.reason} (notify ${c.notify.join(' + ')})`, data: { ...c } });
-  }
+  for (const c of changes) await appendEvent(deps.doc, deps.tables, incidentId, breakerChangeEvent(c));
 }
 
 /** Handles one event. Never throws for a bad event (dead letter); throws only on infrastructure errors, which EventBridge retries. */
