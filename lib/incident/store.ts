@@ -215,6 +215,25 @@ export async function openOrJoinIncident(
   const anomalyStartedAt = toIso(input.anomalyStartedAt);
   const alarmKey = `${input.alarm?.name ?? ''}@${detectedAt}`;
   const key = openKey(input.playbook, input.service);
+  const hints = openHints(doc, tables);
+  const joinEvent: NewTimelineEvent = {
+    at: detectedAt,
+    type: STORE_EVENT_TYPES.alarmJoined,
+    actor: 'agent',
+    summary: `alarm ${input.alarm?.name ?? '(unnamed)'} joined the open incident (severity ${input.severity})`,
+    data: withoutUndefined({ alarm: input.alarm, severity: input.severity, anomalyStartedAt }),
+  };
+
+  // Fast path (an alarm storm): the incident this host last saw open for the key. The append is
+  // conditional on that incident still being active, and an active incident always holds its
+  // key (keys are released only once final, and final is terminal), so joining it is exactly
+  // what the full path below would do, in two calls instead of four.
+  const hint = hints.get(key.pk);
+  if (hint && hint.openedBy !== alarmKey) {
+    const joined = await appendEventIfActive(doc, tables, hint.incidentId, joinEvent);
+    if (joined !== 'inactive') return { incident: toIncident(joined), joined: true, recovered: false };
+    hints.delete(key.pk);
+  }
 
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt += 1) {
     let open = await readOpenItem(doc, tables, input.playbook, input.service);
@@ -244,9 +263,20 @@ export async function openOrJoinIncident(
       }
       open = reservation;
       const { item } = await completeIncident(doc, tables, open);
+      hints.set(key.pk, { incidentId: id, openedBy: alarmKey });
       return { incident: toIncident(item), joined: false, recovered: false };
     }
 
+    // Usually the incident is there and active: join it in one conditional write.
+    if (open.openedBy !== alarmKey) {
+      const joined = await appendEventIfActive(doc, tables, open.incidentId, joinEvent);
+      if (joined !== 'inactive') {
+        hints.set(key.pk, { incidentId: open.incidentId, openedBy: open.openedBy });
+        return { incident: toIncident(joined), joined: true, recovered: false };
+      }
+    }
+
+    // The opener's own retry, an incident its opener did not finish writing, or a final one.
     let item = await readIncidentItem(doc, tables, open.incidentId);
     let recovered = false;
     if (!item) {
@@ -258,21 +288,48 @@ export async function openOrJoinIncident(
       await releaseOpenKey(doc, tables, key, item.id);
       continue;
     }
+    hints.set(key.pk, { incidentId: open.incidentId, openedBy: open.openedBy });
     if (open.openedBy === alarmKey) return { incident: toIncident(item), joined: false, recovered };
 
-    const joined = await appendEventIfActive(doc, tables, item.id, {
-      at: detectedAt,
-      type: STORE_EVENT_TYPES.alarmJoined,
-      actor: 'agent',
-      summary: `alarm ${input.alarm?.name ?? '(unnamed)'} joined the open incident (severity ${input.severity})`,
-      data: withoutUndefined({ alarm: input.alarm, severity: input.severity, anomalyStartedAt }),
-    });
-    if (joined === 'final') continue; // Resolved between our read and our event: open a new one.
-    return { incident: toIncident(item), joined: true, recovered };
+    const joined = await appendEventIfActive(doc, tables, item.id, joinEvent);
+    if (joined === 'inactive') continue; // Resolved between our read and our event: open a new one.
+    return { incident: toIncident(joined), joined: true, recovered };
   }
   throw new IncidentContentionError(
     `could not open or join an incident for ${key.pk} after ${MAX_ATTEMPTS} attempts: concurrent writers kept winning; retry the call`,
   );
+}
+
+/** What a host remembers of an open-incident key: the incident and the alarm that opened it. */
+interface OpenHint {
+  readonly incidentId: string;
+  readonly openedBy: string;
+}
+
+/** Bound on remembered keys per client (a key is a (playbook, service) pair). */
+const MAX_OPEN_HINTS = 10_000;
+const openHintsByClient = new WeakMap<DynamoDBDocumentClient, Map<string, Map<string, OpenHint>>>();
+
+/**
+ * The open-incident keys this host has seen, per client and table (so two local stores in one
+ * process never share hints). Only a hint: every use is a conditional write that fails once the
+ * incident is final, and the caller then reads the key again.
+ */
+function openHints(doc: DynamoDBDocumentClient, tables: IncidentTables): { get(k: string): OpenHint | undefined; set(k: string, h: OpenHint): void; delete(k: string): void } {
+  let byTable = openHintsByClient.get(doc);
+  if (!byTable) openHintsByClient.set(doc, (byTable = new Map()));
+  let hints = byTable.get(tables.incidents);
+  if (!hints) byTable.set(tables.incidents, (hints = new Map()));
+  const map = hints;
+  return {
+    get: (k) => map.get(k),
+    set: (k, h) => {
+      map.delete(k);
+      map.set(k, h);
+      if (map.size > MAX_OPEN_HINTS) map.delete(map.keys().next().value as string);
+    },
+    delete: (k) => void map.delete(k),
+  };
 }
 
 /**
@@ -354,16 +411,15 @@ async function putEvent(doc: DynamoDBDocumentClient, tables: IncidentTables, inc
 }
 
 /** Takes the next sequence number of an incident's timeline (atomic ADD on the incident item). */
-async function takeEventSeq(doc: DynamoDBDocumentClient, tables: IncidentTables, incidentId: string, onlyIfActive: boolean): Promise<number> {
+async function takeEventSeq(doc: DynamoDBDocumentClient, tables: IncidentTables, incidentId: string): Promise<number> {
   const out = await doc.send(
     new UpdateCommand({
       TableName: tables.incidents,
       Key: incidentKey(incidentId),
       UpdateExpression: 'ADD eventSeq :one',
       // Without the condition, ADD on a missing incident would create a headless item.
-      ConditionExpression: onlyIfActive ? 'attribute_exists(pk) AND NOT (#status IN (:final0, :final1))' : 'attribute_exists(pk)',
-      ExpressionAttributeNames: onlyIfActive ? { '#status': 'status' } : undefined,
-      ExpressionAttributeValues: onlyIfActive ? { ':one': 1, ':final0': FINAL_STATUSES[0], ':final1': FINAL_STATUSES[1] } : { ':one': 1 },
+      ConditionExpression: 'attribute_exists(pk)',
+      ExpressionAttributeValues: { ':one': 1 },
       ReturnValues: 'UPDATED_NEW',
     }),
   );
@@ -389,7 +445,7 @@ export async function appendEvent(
 ): Promise<TimelineEvent> {
   let seq: number;
   try {
-    seq = await takeEventSeq(doc, tables, incidentId, false);
+    seq = await takeEventSeq(doc, tables, incidentId);
   } catch (err) {
     if (isConditionFailure(err)) throw new IncidentNotFoundError(incidentId, { cause: err });
     throw err;
@@ -397,22 +453,36 @@ export async function appendEvent(
   return putEvent(doc, tables, incidentId, seq, event);
 }
 
-/** Appends only while the incident is not resolved or failed; 'final' otherwise. */
+/**
+ * Appends only while the incident exists and is not resolved or failed: 'inactive' otherwise.
+ * Returns the incident item as the sequence number was taken (one conditional write for both).
+ */
 async function appendEventIfActive(
   doc: DynamoDBDocumentClient,
   tables: IncidentTables,
   incidentId: string,
   event: NewTimelineEvent,
-): Promise<TimelineEvent | 'final'> {
-  let seq: number;
+): Promise<IncidentItem | 'inactive'> {
+  let item: IncidentItem;
   try {
-    seq = await takeEventSeq(doc, tables, incidentId, true);
+    const out = await doc.send(
+      new UpdateCommand({
+        TableName: tables.incidents,
+        Key: incidentKey(incidentId),
+        UpdateExpression: 'ADD eventSeq :one',
+        ConditionExpression: 'attribute_exists(pk) AND NOT (#status IN (:final0, :final1))',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':one': 1, ':final0': FINAL_STATUSES[0], ':final1': FINAL_STATUSES[1] },
+        ReturnValues: 'ALL_NEW',
+      }),
+    );
+    item = out.Attributes as IncidentItem;
   } catch (err) {
-    if (!isConditionFailure(err)) throw err;
-    if (!(await readIncidentItem(doc, tables, incidentId))) throw new IncidentNotFoundError(incidentId, { cause: err });
-    return 'final';
+    if (isConditionFailure(err)) return 'inactive';
+    throw err;
   }
-  return putEvent(doc, tables, incidentId, seq, event);
+  await putEvent(doc, tables, incidentId, Number(item.eventSeq), event);
+  return item;
 }
 
 /** Optional context of a status change, copied to its timeline event. */

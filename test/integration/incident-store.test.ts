@@ -235,6 +235,76 @@ describe('Incident store (dynalite)', () => {
       expect((await getTimeline(dynamo.doc, tables, first.incident.id)).map((e) => e.type)).toEqual(['incident_opened', 'status_changed']);
     });
 
+    describe('a host that has seen the key before (alarm storm)', () => {
+      /** One host's client: its own hints, and a log of the commands it sends. */
+      function host(): { doc: DynamoDBDocumentClient; sent: string[] } {
+        const sent: string[] = [];
+        const doc = {
+          send: (command: { constructor: { name: string } }) => {
+            sent.push(command.constructor.name);
+            return dynamo.doc.send(command as PutCommand);
+          },
+        } as unknown as DynamoDBDocumentClient;
+        return { doc, sent };
+      }
+
+      it('joins in two calls: the conditional sequence number (which returns the incident) and the event', async () => {
+        const a = host();
+        const first = await openOrJoinIncident(a.doc, tables, alarm());
+        a.sent.length = 0;
+
+        const joined = await openOrJoinIncident(a.doc, tables, alarm({ name: 'trading-api-5xx', detectedAt: at('14:16') }));
+
+        expect(a.sent).toEqual(['UpdateCommand', 'PutCommand']);
+        expect(joined).toEqual({ incident: first.incident, joined: true, recovered: false });
+        expect((await getTimeline(dynamo.doc, tables, first.incident.id)).map((e) => e.type)).toEqual(['incident_opened', 'alarm_joined']);
+      });
+
+      it('joins in three calls on a cold host: the key, then the same two', async () => {
+        await openOrJoinIncident(host().doc, tables, alarm());
+        const b = host();
+
+        await openOrJoinIncident(b.doc, tables, alarm({ name: 'trading-api-5xx', detectedAt: at('14:16') }));
+
+        expect(b.sent).toEqual(['GetCommand', 'UpdateCommand', 'PutCommand']);
+      });
+
+      it('opens a new incident when another host resolved the one it remembers, without touching the old one', async () => {
+        const a = host();
+        const first = await openOrJoinIncident(a.doc, tables, alarm());
+        await transitionIncident(host().doc, tables, first.incident.id, 'RESOLVED', at('14:38'));
+
+        const next = await openOrJoinIncident(a.doc, tables, alarm({ name: 'trading-api-5xx', detectedAt: at('15:02') }));
+
+        expect(next).toMatchObject({ joined: false, incident: { id: 'INC-20260209-002', status: 'OPEN' } });
+        expect((await getTimeline(dynamo.doc, tables, first.incident.id)).map((e) => e.type)).toEqual(['incident_opened', 'status_changed']);
+        // And it remembers the new one: the next alarm joins it in two calls.
+        a.sent.length = 0;
+        expect(await openOrJoinIncident(a.doc, tables, alarm({ name: 'trading-api-p50', detectedAt: at('15:03') }))).toMatchObject({ joined: true, incident: { id: 'INC-20260209-002' } });
+        expect(a.sent).toHaveLength(2);
+      });
+
+      it('still treats a redelivery of the opening alarm as the opener', async () => {
+        const a = host();
+        const first = await openOrJoinIncident(a.doc, tables, alarm());
+
+        expect(await openOrJoinIncident(a.doc, tables, alarm())).toEqual({ incident: first.incident, joined: false, recovered: false });
+        expect((await getTimeline(dynamo.doc, tables, first.incident.id)).map((e) => e.type)).toEqual(['incident_opened']);
+      });
+
+      it('keeps hints per table: the same key in another table is opened there, not joined across', async () => {
+        const a = host();
+        const first = await openOrJoinIncident(a.doc, tables, alarm());
+        const other = { incidents: `${tables.incidents}-other`, breakers: tables.breakers };
+        await createTables(dynamo.client, other);
+
+        const there = await openOrJoinIncident(a.doc, other, alarm({ name: 'trading-api-5xx', detectedAt: at('14:16') }));
+
+        expect(there.joined).toBe(false);
+        expect(await getTimeline(dynamo.doc, tables, first.incident.id)).toHaveLength(1);
+      });
+    });
+
     it('keeps joining an escalated incident (humans are on it)', async () => {
       const first = await openOrJoinIncident(dynamo.doc, tables, alarm());
       await transitionIncident(dynamo.doc, tables, first.incident.id, 'ESCALATED', at('14:30'));
