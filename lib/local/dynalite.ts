@@ -1,13 +1,15 @@
 /**
- * Embedded DynamoDB for local mode and integration tests: dynalite in-process, an SDK client wired
- * to it with dummy credentials (no AWS account needed), and the agent's tables created on demand.
+ * Embedded DynamoDB for local mode and integration tests: dynalite on a worker thread of this
+ * process, an SDK client wired to it over loopback HTTP with dummy credentials (no AWS account
+ * needed), and the agent's tables created on demand.
  *
  * dynalite 4 speaks single-item operations only (no TransactWriteItems, no UpdateTimeToLive):
  * the stores are designed around conditional writes, so the same code runs here and in AWS.
  */
 import { mkdirSync } from 'node:fs';
-import { Agent, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { Agent } from 'node:http';
+import * as path from 'node:path';
+import { Worker } from 'node:worker_threads';
 import {
   CreateTableCommand,
   DescribeTableCommand,
@@ -55,11 +57,6 @@ export interface LocalDynamo {
   stop(): Promise<void>;
 }
 
-interface DynaliteServer extends Server {
-  close(callback?: (err?: Error) => void): this;
-}
-type DynaliteFactory = (options: { path?: string; createTableMs?: number; deleteTableMs?: number; updateTableMs?: number }) => DynaliteServer;
-
 /**
  * An SDK client for a DynamoDB endpoint with dummy credentials and region, for local use.
  * The socket pool is large because tests and drills run hundreds of writes in flight.
@@ -88,8 +85,13 @@ export function documentClient(client: DynamoDBClient): DynamoDBDocumentClient {
   return DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
 }
 
+type ThreadMessage = { listening: number } | { error: string } | { closed: true; error?: string };
+
 /**
- * Starts dynalite in this process.
+ * Starts dynalite on a worker thread (lib/local/dynalite-thread.js). On its own thread the
+ * emulator parses, validates and stores requests on another core while the engine's thread runs
+ * the handlers and the SDK: in the alarm-storm benchmark that is about half of the CPU work.
+ * The worker does not keep the process alive; `stop()` ends it.
  *
  * @example
  * const dynamo = await startDynalite({ path: '.sre-agent/data' });
@@ -98,20 +100,30 @@ export function documentClient(client: DynamoDBClient): DynamoDBDocumentClient {
  * await dynamo.stop();
  */
 export async function startDynalite(options: DynaliteOptions = {}): Promise<LocalDynamo> {
-  // dynalite ships no type declarations.
-  const dynalite = require('dynalite') as DynaliteFactory;
   if (options.path !== undefined) mkdirSync(options.path, { recursive: true });
-  const server = dynalite({ path: options.path, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
   const host = options.host ?? '127.0.0.1';
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, host, () => {
-      server.off('error', reject);
-      resolve();
+  const worker = new Worker(path.join(__dirname, 'dynalite-thread.js'), { workerData: { path: options.path, port: options.port ?? 0, host } });
+  worker.unref();
+  const next = () =>
+    new Promise<ThreadMessage>((resolve, reject) => {
+      const onExit = (code: number) => reject(new Error(`dynalite thread exited (code ${code}) before answering`));
+      worker.once('error', reject);
+      worker.once('exit', onExit);
+      worker.once('message', (message: ThreadMessage) => {
+        worker.off('error', reject);
+        worker.off('exit', onExit);
+        resolve(message);
+      });
     });
+  const started = await next().catch(async (err: unknown) => {
+    await worker.terminate();
+    throw err;
   });
-  const { port } = server.address() as AddressInfo;
-  const endpoint = `http://${host}:${port}`;
+  if (!('listening' in started)) {
+    await worker.terminate();
+    throw new Error(`dynalite could not listen on ${host}:${options.port ?? 0}: ${'error' in started ? started.error : 'no answer'}`);
+  }
+  const endpoint = `http://${host}:${started.listening}`;
   const client = localDynamoClient(endpoint);
   const doc = documentClient(client);
   let stopped: Promise<void> | undefined;
@@ -123,8 +135,11 @@ export async function startDynalite(options: DynaliteOptions = {}): Promise<Loca
       stopped ??= (async () => {
         doc.destroy();
         client.destroy();
-        server.closeAllConnections();
-        await new Promise<void>((resolve, reject) => server.close((err) => (err ? reject(err) : resolve())));
+        const closed = next();
+        worker.postMessage('close');
+        const answer = await closed;
+        await worker.terminate();
+        if ('error' in answer && answer.error) throw new Error(`dynalite did not close cleanly: ${answer.error}`);
       })();
       return stopped;
     },
