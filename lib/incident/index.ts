@@ -36,6 +36,7 @@ export {
   nextIncidentId,
   openOrJoinIncident,
   transition,
+  transitionIfStatus,
   transitionIncident,
 } from './store';
 export type { ListIncidentsOptions, OpenIncidentInput, OpenOrJoinResult, TransitionOptions } from './store';

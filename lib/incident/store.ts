@@ -516,49 +516,86 @@ export async function transitionIncident(
   at: Date | string,
   options: TransitionOptions = {},
 ): Promise<Incident> {
-  const when = toIso(at);
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt += 1) {
     const current = await readIncidentItem(doc, tables, id);
     if (!current) throw new IncidentNotFoundError(id);
-    const from = current.status;
-    if (!canTransition(from, to)) throw new InvalidTransitionError(id, from, to);
-
-    const sets = ['#status = :to'];
-    const names: Record<string, string> = { '#status': 'status' };
-    if (to === 'MITIGATING' || to === 'RESOLVED') names['#ts'] = 'timestamps';
-    if (to === 'MITIGATING') sets.push('#ts.investigatedAt = if_not_exists(#ts.investigatedAt, :at)');
-    if (to === 'RESOLVED') sets.push('#ts.resolvedAt = :at', '#ts.mitigatedAt = if_not_exists(#ts.mitigatedAt, :at)');
-    let updated: IncidentItem;
-    try {
-      const out = await doc.send(
-        new UpdateCommand({
-          TableName: tables.incidents,
-          Key: incidentKey(id),
-          UpdateExpression: `SET ${sets.join(', ')} ADD eventSeq :one`,
-          ConditionExpression: '#status = :from',
-          ExpressionAttributeNames: names,
-          ExpressionAttributeValues: { ':to': to, ':from': from, ':one': 1, ...(names['#ts'] ? { ':at': when } : {}) },
-          ReturnValues: 'ALL_NEW',
-        }),
-      );
-      updated = out.Attributes as IncidentItem;
-    } catch (err) {
-      if (!isConditionFailure(err)) throw err;
-      continue; // Someone else moved it meanwhile: judge again from the new status.
-    }
-    await putEvent(doc, tables, id, Number(updated.eventSeq), {
-      at: when,
-      type: STORE_EVENT_TYPES.statusChanged,
-      step: options.step,
-      actor: options.actor ?? 'agent',
-      summary: `${from} → ${to}${options.reason ? `: ${options.reason}` : ''}`,
-      before: { status: from },
-      after: { status: to },
-    });
-    if (isFinalStatus(to)) await releaseOpenKey(doc, tables, { pk: updated.openKey, sk: OPEN_SK }, id);
-    return toIncident(updated);
+    if (!canTransition(current.status, to)) throw new InvalidTransitionError(id, current.status, to);
+    const moved = await writeTransition(doc, tables, id, current.status, to, at, options);
+    if (moved) return moved;
+    // Someone else moved it meanwhile: judge again from the new status.
   }
   throw new IncidentContentionError(`incident ${id}: status kept changing under us after ${MAX_ATTEMPTS} attempts; retry the call`, { incidentId: id });
+}
+
+/**
+ * Moves an incident from `from` to `to` only if it is in `from` now: one conditional write,
+ * no read (the playbook's first state moves OPEN → MITIGATING this way). Undefined when the
+ * incident is in another status.
+ *
+ * @throws InvalidTransitionError when the table does not allow `from` → `to`
+ * @throws IncidentNotFoundError
+ */
+export async function transitionIfStatus(
+  doc: DynamoDBDocumentClient,
+  tables: IncidentTables,
+  id: string,
+  from: IncidentStatus,
+  to: IncidentStatus,
+  at: Date | string,
+  options: TransitionOptions = {},
+): Promise<Incident | undefined> {
+  if (!canTransition(from, to)) throw new InvalidTransitionError(id, from, to);
+  const moved = await writeTransition(doc, tables, id, from, to, at, options);
+  if (moved) return moved;
+  if (!(await readIncidentItem(doc, tables, id))) throw new IncidentNotFoundError(id);
+  return undefined;
+}
+
+/** The conditional status write and its event; undefined when the incident is not in `from` (or missing). */
+async function writeTransition(
+  doc: DynamoDBDocumentClient,
+  tables: IncidentTables,
+  id: string,
+  from: IncidentStatus,
+  to: IncidentStatus,
+  at: Date | string,
+  options: TransitionOptions,
+): Promise<Incident | undefined> {
+  const when = toIso(at);
+  const sets = ['#status = :to'];
+  const names: Record<string, string> = { '#status': 'status' };
+  if (to === 'MITIGATING' || to === 'RESOLVED') names['#ts'] = 'timestamps';
+  if (to === 'MITIGATING') sets.push('#ts.investigatedAt = if_not_exists(#ts.investigatedAt, :at)');
+  if (to === 'RESOLVED') sets.push('#ts.resolvedAt = :at', '#ts.mitigatedAt = if_not_exists(#ts.mitigatedAt, :at)');
+  let updated: IncidentItem;
+  try {
+    const out = await doc.send(
+      new UpdateCommand({
+        TableName: tables.incidents,
+        Key: incidentKey(id),
+        UpdateExpression: `SET ${sets.join(', ')} ADD eventSeq :one`,
+        ConditionExpression: '#status = :from',
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: { ':to': to, ':from': from, ':one': 1, ...(names['#ts'] ? { ':at': when } : {}) },
+        ReturnValues: 'ALL_NEW',
+      }),
+    );
+    updated = out.Attributes as IncidentItem;
+  } catch (err) {
+    if (!isConditionFailure(err)) throw err;
+    return undefined;
+  }
+  await putEvent(doc, tables, id, Number(updated.eventSeq), {
+    at: when,
+    type: STORE_EVENT_TYPES.statusChanged,
+    step: options.step,
+    actor: options.actor ?? 'agent',
+    summary: `${from} → ${to}${options.reason ? `: ${options.reason}` : ''}`,
+    before: { status: from },
+    after: { status: to },
+  });
+  if (isFinalStatus(to)) await releaseOpenKey(doc, tables, { pk: updated.openKey, sk: OPEN_SK }, id);
+  return toIncident(updated);
 }
 
 /** Short name of `transitionIncident`, as the brief and the state machines call it. */

@@ -19,7 +19,7 @@ import {
   type BreakerConfig,
   type BreakerTables,
 } from '../breaker';
-import { appendEvent, getIncident, getTimeline, openOrJoinIncident, transitionIncident, type IncidentTables, type NewTimelineEvent, type Severity } from '../incident';
+import { appendEvent, getIncident, getTimeline, openOrJoinIncident, transitionIfStatus, transitionIncident, type IncidentTables, type NewTimelineEvent, type Severity } from '../incident';
 import { evaluateStepCondition, verifyRecovery, type MetricSource } from '../metrics';
 import type { MetricCatalogue } from '../playbook/catalogue';
 import { isTemplate, parseCondition, parseTemplate, renderTemplate, variablesOf, type Condition, type Value } from '../playbook/expression';
@@ -131,8 +131,8 @@ export async function startIncident(payload: unknown, deps: CoreDeps): Promise<{
     });
     ref = { id: incident.id, playbook: incident.playbook, service: incident.service, severity: incident.severity };
   }
-  const current = await getIncident(deps.doc, deps.tables, ref.id);
-  if (current.status === 'OPEN') await transitionIncident(deps.doc, deps.tables, ref.id, 'MITIGATING', now, { actor: 'agent', reason: `playbook ${p.playbook} started` });
+  // Only from OPEN: a redelivered start (or a restarted execution) leaves a later status alone.
+  await transitionIfStatus(deps.doc, deps.tables, ref.id, 'OPEN', 'MITIGATING', now, { actor: 'agent', reason: `playbook ${p.playbook} started` });
   return { incident: ref, context: { ...(p.input.context ?? {}) } };
 }
 

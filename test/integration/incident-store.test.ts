@@ -13,6 +13,7 @@ import {
   markMitigated,
   nextIncidentId,
   openOrJoinIncident,
+  transitionIfStatus,
   transitionIncident,
   type OpenIncidentInput,
 } from '../../lib/incident';
@@ -386,6 +387,22 @@ describe('Incident store (dynalite)', () => {
       expect(refused?.reason).toBeInstanceOf(InvalidTransitionError);
       const changes = (await getTimeline(dynamo.doc, tables, incident.id)).filter((e) => e.type === 'status_changed');
       expect(changes).toHaveLength(2);
+    });
+
+    it('transitionIfStatus moves only from the given status, in one write and its event', async () => {
+      const { incident } = await openOrJoinIncident(dynamo.doc, tables, alarm());
+
+      const moved = await transitionIfStatus(dynamo.doc, tables, incident.id, 'OPEN', 'MITIGATING', at('14:16'), { reason: 'playbook started' });
+      const again = await transitionIfStatus(dynamo.doc, tables, incident.id, 'OPEN', 'MITIGATING', at('14:17'));
+
+      expect(moved).toMatchObject({ status: 'MITIGATING', timestamps: { investigatedAt: at('14:16') } });
+      expect(again).toBeUndefined();
+      expect((await getTimeline(dynamo.doc, tables, incident.id)).map((e) => [e.type, e.summary])).toEqual([
+        ['incident_opened', expect.any(String)],
+        ['status_changed', 'OPEN → MITIGATING: playbook started'],
+      ]);
+      await expect(transitionIfStatus(dynamo.doc, tables, incident.id, 'RESOLVED', 'MITIGATING', at('14:18'))).rejects.toThrow(InvalidTransitionError);
+      await expect(transitionIfStatus(dynamo.doc, tables, 'INC-20260209-404', 'OPEN', 'MITIGATING', at('14:18'))).rejects.toThrow(/INC-20260209-404/);
     });
 
     it('throws IncidentNotFoundError naming an unknown id', async () => {
