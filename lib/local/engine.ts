@@ -134,6 +134,8 @@ export class LocalEngine implements ExecutionStarter {
   private dynamo?: LocalDynamo;
   /** Task handlers still running: one whose state timed out keeps writing until it ends (stop waits). */
   private readonly inFlight = new Set<Promise<unknown>>();
+  /** How to abort each running execution (aws-local-stepfunctions' handle). */
+  private readonly aborts = new Map<string, () => void>();
   private readonly speedUp: number;
   private readonly catalogue: MetricCatalogue;
   private readonly now: () => Date;
@@ -172,7 +174,12 @@ export class LocalEngine implements ExecutionStarter {
     return this;
   }
 
+  /**
+   * Aborts the executions still running (they live in this process: nothing would resume them),
+   * waits for the task handlers already working, then stops dynalite.
+   */
   public async stop(): Promise<void> {
+    for (const exec of this.executions.values()) if (exec.status === 'RUNNING') this.aborts.get(exec.name)?.();
     await Promise.allSettled([...this.inFlight]);
     await this.dynamo?.stop();
     this.dynamo = undefined;
@@ -269,13 +276,16 @@ export class LocalEngine implements ExecutionStarter {
       // $$.Task.Token is one static value per execution here: each waitForTaskToken handler issues a fresh one.
       context: { Execution: { Id: executionArn, Name: req.name, StartTime: exec.startDate, Input: JSON.parse(input) }, Task: { Token: 'replaced-per-task' } } as never,
     });
+    this.aborts.set(req.name, run.abort);
     run.result
       .then((output: unknown) => Object.assign(exec, { status: 'SUCCEEDED', output }))
       .catch((err: Error & { name: string }) => {
         const timedOut = /Timeout/.test(err.name) || /timed out/i.test(err.message);
-        Object.assign(exec, { status: timedOut ? 'TIMED_OUT' : 'FAILED', error: { error: err.name, cause: err.message } });
+        const aborted = err.name === 'ExecutionAbortedError';
+        Object.assign(exec, { status: aborted ? 'ABORTED' : timedOut ? 'TIMED_OUT' : 'FAILED', error: { error: err.name, cause: err.message } });
       })
       .finally(() => {
+        this.aborts.delete(req.name);
         exec.stopDate = this.now().toISOString();
         settle();
       });

@@ -317,3 +317,27 @@ describe('LocalEngine startExecution', () => {
     expect(engine.executions.get(request.name)?.status).toBe('SUCCEEDED');
   });
 });
+
+describe('LocalEngine stop', () => {
+  it('aborts an execution that is waiting (nothing would resume it) and then stops', async () => {
+    // A real-time engine: the approval window of the scale-up is 10 minutes.
+    const slow = await new LocalEngine({ targets: { redis } }).start();
+    try {
+      slow.metrics.put([
+        { name: 'redis_memory_usage', value: 95, unit: 'Percent', service: SERVICE, at: new Date() },
+        { name: 'redis_evicted_keys', value: 0, unit: 'Count', service: SERVICE, at: new Date() },
+      ]);
+      const started = await handleAlarmEvent(alarmEvent(ALARM, { at: new Date() }), { ...slow.intakeDeps(), recent: undefined });
+      await waitFor(async () => {
+        const rec = await findApprovalForStep(slow.doc, slow.tables, started.incidentId!, SCALE);
+        return rec?.status === 'PENDING' ? rec : undefined;
+      }, 'the approval request of the scale-up');
+    } finally {
+      await slow.stop();
+    }
+
+    const exec = [...slow.executions.values()][0]!;
+    expect(exec.status).toBe('ABORTED');
+    expect(exec.stopDate).toBeDefined();
+  });
+});
