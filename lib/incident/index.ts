@@ -16,6 +16,7 @@ export {
 } from './model';
 export type {
   Incident,
+  AlarmFirings,
   IncidentAlarm,
   IncidentMetrics,
   IncidentStatus,
@@ -27,6 +28,7 @@ export type {
 } from './model';
 export {
   appendEvent,
+  appendEvents,
   attachExecution,
   findOpenIncident,
   getIncident,

@@ -59,6 +59,15 @@ export interface IncidentAlarm {
   readonly details?: Readonly<Record<string, unknown>>;
 }
 
+/** How often an alarm fired for an incident (state changes to ALARM received, redeliveries not counted). */
+export interface AlarmFirings {
+  /** ISO time of its first state change to ALARM for this incident. */
+  readonly firstAt: string;
+  /** ISO time of the latest one. */
+  readonly lastAt: string;
+  readonly fired: number;
+}
+
 /** ISO-8601 UTC times (`Date.toISOString()` form, so that they sort as strings). */
 export interface IncidentTimestamps {
   /** When the anomaly began (e.g. the metric's first breaching point, or the deploy that caused it). */
@@ -81,6 +90,12 @@ export interface Incident {
   readonly severity: Severity;
   readonly status: IncidentStatus;
   readonly alarm?: IncidentAlarm;
+  /**
+   * Every alarm that fired for the incident, by name, the opener's included: a known alarm
+   * firing again counts here, and only an alarm's first firing is a timeline event, so a storm of
+   * repeats does not bury the timeline (seed §5.1 lists what happened, not every repeat).
+   */
+  readonly alarms?: Readonly<Record<string, AlarmFirings>>;
   /** The playbook execution working on it, once started. */
   readonly executionArn?: string;
   readonly timestamps: IncidentTimestamps;

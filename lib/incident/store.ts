@@ -3,7 +3,7 @@
  *
  * Single-item conditional writes and idempotent retries only (dynalite has no transactions).
  * Items of the Incidents table (string keys `pk`/`sk`):
- * - incident         `pk=INC-YYYYMMDD-NNN`        `sk=INCIDENT`  (+ `eventSeq` counter)
+ * - incident         `pk=INC-YYYYMMDD-NNN`        `sk=INCIDENT`  (+ `eventSeq` counter, `alarms` fired)
  * - timeline event   `pk=INC-YYYYMMDD-NNN`        `sk=EVENT#<iso time>#<6-digit seq>`
  * - open-incident    `pk=OPEN#<playbook>#<service>` `sk=OPEN`    (id + full incident body)
  * - daily counter    `pk=COUNTER#YYYYMMDD`        `sk=COUNTER`   (atomic ADD)
@@ -15,6 +15,7 @@
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
+  BatchWriteCommand,
   DeleteCommand,
   GetCommand,
   PutCommand,
@@ -32,6 +33,7 @@ import {
   isFinalStatus,
   toIso,
   type Incident,
+  type AlarmFirings,
   type IncidentAlarm,
   type IncidentStatus,
   type IncidentTables,
@@ -95,6 +97,7 @@ function toIncident(i: Incident): Incident {
     severity: i.severity,
     status: i.status,
     alarm: i.alarm,
+    alarms: i.alarms,
     executionArn: i.executionArn,
     timestamps: i.timestamps,
   });
@@ -216,22 +219,31 @@ export async function openOrJoinIncident(
   const alarmKey = `${input.alarm?.name ?? ''}@${detectedAt}`;
   const key = openKey(input.playbook, input.service);
   const hints = openHints(doc, tables);
-  const joinEvent: NewTimelineEvent = {
+  const join: AlarmJoin = {
+    name: input.alarm?.name ?? UNNAMED_ALARM,
     at: detectedAt,
-    type: STORE_EVENT_TYPES.alarmJoined,
-    actor: 'agent',
-    summary: `alarm ${input.alarm?.name ?? '(unnamed)'} joined the open incident (severity ${input.severity})`,
-    data: withoutUndefined({ alarm: input.alarm, severity: input.severity, anomalyStartedAt }),
+    event: {
+      at: detectedAt,
+      type: STORE_EVENT_TYPES.alarmJoined,
+      actor: 'agent',
+      summary: `alarm ${input.alarm?.name ?? UNNAMED_ALARM} joined the open incident (severity ${input.severity})`,
+      data: withoutUndefined({ alarm: input.alarm, severity: input.severity, anomalyStartedAt }),
+    },
   };
 
-  // Fast path (an alarm storm): the incident this host last saw open for the key. The append is
-  // conditional on that incident still being active, and an active incident always holds its
-  // key (keys are released only once final, and final is terminal), so joining it is exactly
-  // what the full path below would do, in two calls instead of four.
+  // Fast path (an alarm storm): the incident this host last saw open for the key. Every join
+  // write is conditional on that incident still being active, and an active incident always
+  // holds its key (keys are released only once final, and final is terminal), so joining it is
+  // exactly what the full path below would do, without reading the key.
   const hint = hints.get(key.pk);
+  const remember = (incidentId: string, openedBy: string, seen: readonly string[]) =>
+    hints.set(key.pk, { incidentId, openedBy, alarms: new Set([...(hint?.incidentId === incidentId ? hint.alarms : []), ...seen]) });
   if (hint && hint.openedBy !== alarmKey) {
-    const joined = await appendEventIfActive(doc, tables, hint.incidentId, joinEvent);
-    if (joined !== 'inactive') return { incident: toIncident(joined), joined: true, recovered: false };
+    const joined = await joinIfActive(doc, tables, hint.incidentId, join, hint.alarms.has(join.name));
+    if (joined !== 'inactive') {
+      remember(hint.incidentId, hint.openedBy, [join.name]);
+      return { incident: toIncident(joined), joined: true, recovered: false };
+    }
     hints.delete(key.pk);
   }
 
@@ -263,15 +275,15 @@ export async function openOrJoinIncident(
       }
       open = reservation;
       const { item } = await completeIncident(doc, tables, open);
-      hints.set(key.pk, { incidentId: id, openedBy: alarmKey });
+      remember(id, alarmKey, [join.name]);
       return { incident: toIncident(item), joined: false, recovered: false };
     }
 
-    // Usually the incident is there and active: join it in one conditional write.
+    // Usually the incident is there and active: join it by conditional writes alone.
     if (open.openedBy !== alarmKey) {
-      const joined = await appendEventIfActive(doc, tables, open.incidentId, joinEvent);
+      const joined = await joinIfActive(doc, tables, open.incidentId, join, open.incident.alarm?.name === join.name);
       if (joined !== 'inactive') {
-        hints.set(key.pk, { incidentId: open.incidentId, openedBy: open.openedBy });
+        remember(open.incidentId, open.openedBy, Object.keys(joined.alarms ?? {}));
         return { incident: toIncident(joined), joined: true, recovered: false };
       }
     }
@@ -288,10 +300,10 @@ export async function openOrJoinIncident(
       await releaseOpenKey(doc, tables, key, item.id);
       continue;
     }
-    hints.set(key.pk, { incidentId: open.incidentId, openedBy: open.openedBy });
+    remember(open.incidentId, open.openedBy, Object.keys(item.alarms ?? {}));
     if (open.openedBy === alarmKey) return { incident: toIncident(item), joined: false, recovered };
 
-    const joined = await appendEventIfActive(doc, tables, item.id, joinEvent);
+    const joined = await joinIfActive(doc, tables, item.id, join, Object.hasOwn(item.alarms ?? {}, join.name));
     if (joined === 'inactive') continue; // Resolved between our read and our event: open a new one.
     return { incident: toIncident(joined), joined: true, recovered };
   }
@@ -304,6 +316,8 @@ export async function openOrJoinIncident(
 interface OpenHint {
   readonly incidentId: string;
   readonly openedBy: string;
+  /** Alarm names this host has seen join it (a repeat is then tried first). */
+  readonly alarms: ReadonlySet<string>;
 }
 
 /** Bound on remembered keys per client (a key is a (playbook, service) pair). */
@@ -359,7 +373,14 @@ async function completeIncident(
       Item: { pk: incident.id, sk: eventSk(opened.at, opened.seq), ...opened },
     }),
   );
-  const item: IncidentItem = { ...incident, ...incidentKey(incident.id), eventSeq: OPENED_EVENT_SEQ, openKey: open.pk };
+  const at = incident.timestamps.detectedAt;
+  const item: IncidentItem = {
+    ...incident,
+    alarms: { [incident.alarm?.name ?? UNNAMED_ALARM]: { firstAt: at, lastAt: at, fired: 1 } },
+    ...incidentKey(incident.id),
+    eventSeq: OPENED_EVENT_SEQ,
+    openKey: open.pk,
+  };
   try {
     await doc.send(new PutCommand({ TableName: tables.incidents, Item: item, ConditionExpression: 'attribute_not_exists(pk)' }));
     return { item, wrote: true };
@@ -411,18 +432,24 @@ async function putEvent(doc: DynamoDBDocumentClient, tables: IncidentTables, inc
 }
 
 /** Takes the next sequence number of an incident's timeline (atomic ADD on the incident item). */
-async function takeEventSeq(doc: DynamoDBDocumentClient, tables: IncidentTables, incidentId: string): Promise<number> {
-  const out = await doc.send(
-    new UpdateCommand({
-      TableName: tables.incidents,
-      Key: incidentKey(incidentId),
-      UpdateExpression: 'ADD eventSeq :one',
-      // Without the condition, ADD on a missing incident would create a headless item.
-      ConditionExpression: 'attribute_exists(pk)',
-      ExpressionAttributeValues: { ':one': 1 },
-      ReturnValues: 'UPDATED_NEW',
-    }),
-  );
+async function takeEventSeq(doc: DynamoDBDocumentClient, tables: IncidentTables, incidentId: string, count = 1): Promise<number> {
+  let out;
+  try {
+    out = await doc.send(
+      new UpdateCommand({
+        TableName: tables.incidents,
+        Key: incidentKey(incidentId),
+        UpdateExpression: 'ADD eventSeq :n',
+        // Without the condition, ADD on a missing incident would create a headless item.
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeValues: { ':n': count },
+        ReturnValues: 'UPDATED_NEW',
+      }),
+    );
+  } catch (err) {
+    if (isConditionFailure(err)) throw new IncidentNotFoundError(incidentId, { cause: err });
+    throw err;
+  }
   return Number(out.Attributes?.eventSeq);
 }
 
@@ -443,46 +470,112 @@ export async function appendEvent(
   incidentId: string,
   event: NewTimelineEvent,
 ): Promise<TimelineEvent> {
-  let seq: number;
-  try {
-    seq = await takeEventSeq(doc, tables, incidentId);
-  } catch (err) {
-    if (isConditionFailure(err)) throw new IncidentNotFoundError(incidentId, { cause: err });
-    throw err;
-  }
-  return putEvent(doc, tables, incidentId, seq, event);
+  return putEvent(doc, tables, incidentId, await takeEventSeq(doc, tables, incidentId), event);
 }
 
+/** BatchWriteItem's limit of items per request. */
+const BATCH_WRITE_MAX = 25;
+
 /**
- * Appends only while the incident exists and is not resolved or failed: 'inactive' otherwise.
- * Returns the incident item as the sequence number was taken (one conditional write for both).
+ * Appends several events at once, in the order given (consecutive sequence numbers): one
+ * counter write and one BatchWriteItem per 25 events instead of two calls per event (a
+ * notification's outcome per channel, for one). Items DynamoDB leaves unprocessed are retried.
+ *
+ * @throws IncidentNotFoundError
  */
-async function appendEventIfActive(
+export async function appendEvents(
   doc: DynamoDBDocumentClient,
   tables: IncidentTables,
   incidentId: string,
-  event: NewTimelineEvent,
-): Promise<IncidentItem | 'inactive'> {
-  let item: IncidentItem;
-  try {
-    const out = await doc.send(
-      new UpdateCommand({
-        TableName: tables.incidents,
-        Key: incidentKey(incidentId),
-        UpdateExpression: 'ADD eventSeq :one',
-        ConditionExpression: 'attribute_exists(pk) AND NOT (#status IN (:final0, :final1))',
-        ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: { ':one': 1, ':final0': FINAL_STATUSES[0], ':final1': FINAL_STATUSES[1] },
-        ReturnValues: 'ALL_NEW',
-      }),
-    );
-    item = out.Attributes as IncidentItem;
-  } catch (err) {
-    if (isConditionFailure(err)) return 'inactive';
-    throw err;
+  events: readonly NewTimelineEvent[],
+): Promise<TimelineEvent[]> {
+  if (events.length === 0) return [];
+  if (events.length === 1) return [await appendEvent(doc, tables, incidentId, events[0]!)];
+  const last = await takeEventSeq(doc, tables, incidentId, events.length);
+  const items = events.map((e, i) => eventItem(incidentId, last - events.length + 1 + i, e));
+  for (let i = 0; i < items.length; i += BATCH_WRITE_MAX) {
+    let requests = items.slice(i, i + BATCH_WRITE_MAX).map((Item) => ({ PutRequest: { Item } }));
+    for (let attempt = 0; requests.length > 0; attempt += 1) {
+      if (attempt === MAX_ATTEMPTS) throw new IncidentError(`incident ${incidentId}: ${requests.length} timeline events still unprocessed after ${MAX_ATTEMPTS} attempts (throttled?); retry`, { incidentId });
+      if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 20 * 2 ** attempt));
+      const out = await doc.send(new BatchWriteCommand({ RequestItems: { [tables.incidents]: requests } }));
+      requests = (out.UnprocessedItems?.[tables.incidents] ?? []) as typeof requests;
+    }
   }
-  await putEvent(doc, tables, incidentId, Number(item.eventSeq), event);
-  return item;
+  return items.map(toEvent);
+}
+
+const UNNAMED_ALARM = '(unnamed)';
+
+/** One alarm firing that joins an open incident. */
+interface AlarmJoin {
+  readonly name: string;
+  /** ISO time of its state change. */
+  readonly at: string;
+  /** The `alarm_joined` event, written the first time this alarm joins. */
+  readonly event: NewTimelineEvent;
+}
+
+const ACTIVE = 'attribute_exists(pk) AND NOT (#status IN (:final0, :final1))';
+const ACTIVE_VALUES = { ':final0': FINAL_STATUSES[0], ':final1': FINAL_STATUSES[1] };
+
+/**
+ * Joins an alarm firing to an incident while it exists and is neither resolved nor failed
+ * ('inactive' otherwise); returns the incident item as written.
+ * - An alarm already on the incident firing again (the storm case): one conditional write
+ *   counts it, only if its state change is newer than the last one counted (a redelivery or an
+ *   out-of-order event counts nothing).
+ * - An alarm new to the incident: one conditional write adds it and takes a sequence number,
+ *   then its `alarm_joined` event.
+ */
+async function joinIfActive(doc: DynamoDBDocumentClient, tables: IncidentTables, incidentId: string, join: AlarmJoin, likelyKnown: boolean): Promise<IncidentItem | 'inactive'> {
+  const names = { '#status': 'status', '#alarms': 'alarms', '#a': join.name };
+  const update = async (expression: string, condition: string, values: Record<string, unknown>): Promise<IncidentItem | undefined> => {
+    try {
+      const out = await doc.send(
+        new UpdateCommand({
+          TableName: tables.incidents,
+          Key: incidentKey(incidentId),
+          UpdateExpression: expression,
+          ConditionExpression: condition,
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: { ...ACTIVE_VALUES, ...values },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return out.Attributes as IncidentItem;
+    } catch (err) {
+      if (isConditionFailure(err)) return undefined;
+      throw err;
+    }
+  };
+  const again = () =>
+    update('SET #alarms.#a.lastAt = :at, #alarms.#a.fired = #alarms.#a.fired + :one', `${ACTIVE} AND attribute_exists(#alarms.#a) AND #alarms.#a.lastAt < :at`, {
+      ':at': join.at,
+      ':one': 1,
+    });
+  const first = async () => {
+    const item = await update('SET #alarms.#a = :firing ADD eventSeq :one', `${ACTIVE} AND attribute_not_exists(#alarms.#a)`, {
+      ':firing': { firstAt: join.at, lastAt: join.at, fired: 1 } satisfies AlarmFirings,
+      ':one': 1,
+    });
+    if (item) await putEvent(doc, tables, incidentId, Number(item.eventSeq), join.event);
+    return item;
+  };
+  let known = likelyKnown;
+  for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt += 1) {
+    // Try the likely case first; the other is one more conditional write.
+    const joined = known ? ((await again()) ?? (await first())) : ((await first()) ?? (await again()));
+    if (joined) return joined;
+    // Neither applied: the incident is missing or final, or this state change was counted
+    // already, or the item changed between the two writes (its opener just wrote it).
+    const item = await readIncidentItem(doc, tables, incidentId);
+    if (!item || isFinalStatus(item.status)) return 'inactive';
+    const seen = item.alarms?.[join.name];
+    if (seen && seen.lastAt >= join.at) return item;
+    known = seen !== undefined;
+  }
+  throw new IncidentContentionError(`incident ${incidentId}: could not join alarm ${join.name} after ${MAX_ATTEMPTS} attempts: concurrent writers kept winning; retry the call`, { incidentId });
 }
 
 /** Optional context of a status change, copied to its timeline event. */

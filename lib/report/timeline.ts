@@ -38,6 +38,7 @@ export function renderIncidentReport(incident: Incident, timeline: readonly Time
     `- **Playbook**: ${incident.playbook}`,
     `- **持续时间**: ${durationMin} 分钟 (${hhmm(t.detectedAt)} - ${hhmm(end)} UTC)`,
     incident.alarm ? `- **告警**: ${incident.alarm.name}${incident.alarm.reason ? ` — ${incident.alarm.reason}` : ''}` : '',
+    ...alarmFirings(incident),
     '',
     '### 时间线',
     '| 时间 (UTC) | 事件 |',
@@ -69,4 +70,11 @@ export function renderIncidentReport(incident: Incident, timeline: readonly Time
     step_summaries: Object.fromEntries(Object.entries(steps).map(([k, v]) => [k, v.summary ?? null])),
   };
   return { markdown: lines.join('\n'), knowledge };
+}
+
+/** `- **告警触发**: name ×N (最近 HH:MM)` per alarm, when any fired more than once (repeats are not timeline rows). */
+function alarmFirings(incident: Incident): string[] {
+  const alarms = Object.entries(incident.alarms ?? {});
+  if (!alarms.some(([, a]) => a.fired > 1)) return [];
+  return [`- **告警触发**: ${alarms.map(([name, a]) => `${name} ×${a.fired} (最近 ${hhmm(a.lastAt)})`).join('; ')}`];
 }

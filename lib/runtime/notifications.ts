@@ -14,7 +14,7 @@ import { escalationLevel, PAGING_CHANNELS, recipientsFor, recipientsOfRoles, rol
 import { pagerDutySeverity, type Channel, type ChannelOutcome, type Notification, type Recipient } from '../approval/notify';
 import { serviceOwnerRole } from '../approval/oncall';
 import type { BreakerChange } from '../breaker';
-import { appendEvent, getTimeline, type TimelineEvent } from '../incident';
+import { appendEvent, appendEvents, getTimeline, type TimelineEvent } from '../incident';
 import type { CoreDeps } from './core';
 import type { ExecutionRefs } from './payload';
 
@@ -36,21 +36,21 @@ export async function notifyAndRecord(deps: CoreDeps, n: Notification, options: 
 export async function recordOutcomes(deps: CoreDeps, n: Notification, outcomes: readonly ChannelOutcome[], options: { step?: string; missing?: Recipients['missing'] } = {}): Promise<void> {
   const at = deps.now();
   const label = n.kind.replace(/_/g, ' ');
+  const step = options.step ? { step: options.step } : {};
   try {
-    for (const m of options.missing ?? []) {
-      await appendEvent(deps.doc, deps.tables, n.incidentId, {
+    // One event per person missing and per channel, written in one batch.
+    await appendEvents(deps.doc, deps.tables, n.incidentId, [
+      ...(options.missing ?? []).map((m) => ({
         at,
         type: 'notification_failed',
-        ...(options.step ? { step: options.step } : {}),
+        ...step,
         summary: `${label}: nobody to notify as ${m.role} (${m.reason})`,
         data: { channel: 'oncall', role: m.role, detail: m.reason, kind: n.kind, level: n.level ?? null },
-      });
-    }
-    for (const o of outcomes) {
-      await appendEvent(deps.doc, deps.tables, n.incidentId, {
+      })),
+      ...outcomes.map((o) => ({
         at,
         type: o.ok ? 'notification_sent' : 'notification_failed',
-        ...(options.step ? { step: options.step } : {}),
+        ...step,
         summary: `${label} via ${o.channel}${o.person ? ` to ${o.person}` : ''}: ${o.detail}`,
         data: {
           channel: o.channel,
@@ -62,8 +62,8 @@ export async function recordOutcomes(deps: CoreDeps, n: Notification, outcomes: 
           dedupKey: o.dedupKey ?? null,
           action: o.action ?? null,
         },
-      });
-    }
+      })),
+    ]);
   } catch {
     /* the incident may be gone (tests) or DynamoDB throttled: the notification itself went out */
   }

@@ -1,9 +1,10 @@
 /** Integration tests of the incident store against dynalite (in-process, in memory, random port; fresh tables per test). */
-import { DeleteCommand, GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import {
   IncidentNotFoundError,
   InvalidTransitionError,
   appendEvent,
+  appendEvents,
   attachExecution,
   findOpenIncident,
   getIncident,
@@ -119,6 +120,7 @@ describe('Incident store (dynalite)', () => {
           severity: 'HIGH',
           status: 'OPEN',
           alarm: { name: 'trading-api-p99-latency', reason: 'Threshold crossed' },
+          alarms: { 'trading-api-p99-latency': { firstAt: at('14:15'), lastAt: at('14:15'), fired: 1 } },
           timestamps: { anomalyStartedAt: at('14:00'), detectedAt: at('14:15') },
         },
       });
@@ -249,7 +251,7 @@ describe('Incident store (dynalite)', () => {
         return { doc, sent };
       }
 
-      it('joins in two calls: the conditional sequence number (which returns the incident) and the event', async () => {
+      it('joins a new alarm in two calls: the conditional write that adds it (and returns the incident), then its event', async () => {
         const a = host();
         const first = await openOrJoinIncident(a.doc, tables, alarm());
         a.sent.length = 0;
@@ -257,8 +259,80 @@ describe('Incident store (dynalite)', () => {
         const joined = await openOrJoinIncident(a.doc, tables, alarm({ name: 'trading-api-5xx', detectedAt: at('14:16') }));
 
         expect(a.sent).toEqual(['UpdateCommand', 'PutCommand']);
-        expect(joined).toEqual({ incident: first.incident, joined: true, recovered: false });
+        expect(joined).toMatchObject({ incident: { id: first.incident.id }, joined: true, recovered: false });
+        expect(joined.incident.alarms).toEqual({
+          'trading-api-p99-latency': { firstAt: at('14:15'), lastAt: at('14:15'), fired: 1 },
+          'trading-api-5xx': { firstAt: at('14:16'), lastAt: at('14:16'), fired: 1 },
+        });
         expect((await getTimeline(dynamo.doc, tables, first.incident.id)).map((e) => e.type)).toEqual(['incident_opened', 'alarm_joined']);
+      });
+
+      it('counts an alarm firing again in one write, with no timeline event', async () => {
+        const a = host();
+        const first = await openOrJoinIncident(a.doc, tables, alarm());
+        await openOrJoinIncident(a.doc, tables, alarm({ name: 'trading-api-5xx', detectedAt: at('14:16') }));
+        a.sent.length = 0;
+
+        for (const minute of ['14:20', '14:25', '14:30']) await openOrJoinIncident(a.doc, tables, alarm({ detectedAt: at(minute) }));
+        const again = await openOrJoinIncident(a.doc, tables, alarm({ name: 'trading-api-5xx', detectedAt: at('14:31') }));
+
+        expect(a.sent).toEqual(['UpdateCommand', 'UpdateCommand', 'UpdateCommand', 'UpdateCommand']);
+        expect(again).toMatchObject({ joined: true, incident: { id: first.incident.id } });
+        expect(again.incident.alarms).toEqual({
+          'trading-api-p99-latency': { firstAt: at('14:15'), lastAt: at('14:30'), fired: 4 },
+          'trading-api-5xx': { firstAt: at('14:16'), lastAt: at('14:31'), fired: 2 },
+        });
+        expect((await getTimeline(dynamo.doc, tables, first.incident.id)).map((e) => e.type)).toEqual(['incident_opened', 'alarm_joined']);
+      });
+
+      it('counts neither a redelivered nor an older state change of a known alarm, and still reports the join', async () => {
+        const a = host();
+        const first = await openOrJoinIncident(a.doc, tables, alarm());
+        await openOrJoinIncident(a.doc, tables, alarm({ detectedAt: at('14:20') }));
+
+        const redelivered = await openOrJoinIncident(a.doc, tables, alarm({ detectedAt: at('14:20') }));
+        const older = await openOrJoinIncident(host().doc, tables, alarm({ detectedAt: at('14:18') }));
+
+        for (const r of [redelivered, older]) expect(r).toMatchObject({ joined: true, incident: { id: first.incident.id } });
+        expect((await getIncident(dynamo.doc, tables, first.incident.id)).alarms).toEqual({ 'trading-api-p99-latency': { firstAt: at('14:15'), lastAt: at('14:20'), fired: 2 } });
+      });
+
+      it('counts 50 concurrent deliveries of one state change, from two hosts, once', async () => {
+        const first = await openOrJoinIncident(dynamo.doc, tables, alarm());
+        const hosts = [host(), host()];
+
+        const results = await Promise.all(Array.from({ length: 50 }, (_, i) => openOrJoinIncident(hosts[i % 2]!.doc, tables, alarm({ detectedAt: at('14:16') }))));
+
+        expect(results.every((r) => r.joined && r.incident.id === first.incident.id)).toBe(true);
+        expect((await getIncident(dynamo.doc, tables, first.incident.id)).alarms).toEqual({ 'trading-api-p99-latency': { firstAt: at('14:15'), lastAt: at('14:16'), fired: 2 } });
+      });
+
+      it('counts every successive firing once across hosts', async () => {
+        const first = await openOrJoinIncident(dynamo.doc, tables, alarm());
+        const hosts = [host(), host(), host()];
+
+        for (let i = 1; i <= 20; i += 1) await openOrJoinIncident(hosts[i % 3]!.doc, tables, alarm({ detectedAt: at('14:16', i) }));
+
+        expect((await getIncident(dynamo.doc, tables, first.incident.id)).alarms).toEqual({ 'trading-api-p99-latency': { firstAt: at('14:15'), lastAt: at('14:16', 20), fired: 21 } });
+      });
+
+      it('records the join event of an alarm whose incident appears between its two conditional writes', async () => {
+        // The opener reserved the key and died before writing the incident item.
+        await expect(openOrJoinIncident(crashingDoc(isPut((item) => item.sk === 'INCIDENT')), tables, alarm())).rejects.toThrow('simulated crash');
+        let updates = 0;
+        const racing = {
+          send: async (command: unknown) => {
+            // Between the joiner's first and second write, the opener's retry completes the incident.
+            if (command instanceof UpdateCommand && (updates += 1) === 2) await openOrJoinIncident(dynamo.doc, tables, alarm());
+            return dynamo.doc.send(command as PutCommand);
+          },
+        } as unknown as DynamoDBDocumentClient;
+
+        const joined = await openOrJoinIncident(racing, tables, alarm({ name: 'trading-api-5xx', detectedAt: at('14:16') }));
+
+        expect(joined).toMatchObject({ joined: true, incident: { id: 'INC-20260209-001' } });
+        expect((await getTimeline(dynamo.doc, tables, 'INC-20260209-001')).map((e) => e.type)).toEqual(['incident_opened', 'alarm_joined']);
+        expect(Object.keys((await getIncident(dynamo.doc, tables, 'INC-20260209-001')).alarms ?? {})).toEqual(expect.arrayContaining(['trading-api-p99-latency', 'trading-api-5xx']));
       });
 
       it('joins in three calls on a cold host: the key, then the same two', async () => {
@@ -459,6 +533,19 @@ describe('Incident store (dynalite)', () => {
 
       expect(new Set(events.map((e) => e.seq)).size).toBe(100);
       expect(await getTimeline(dynamo.doc, tables, incident.id)).toHaveLength(101);
+    });
+
+    it('appendEvents writes many events in order with consecutive sequence numbers, past one batch of 25', async () => {
+      const { incident } = await openOrJoinIncident(dynamo.doc, tables, alarm());
+      const events = Array.from({ length: 30 }, (_, i) => ({ at: at('14:20'), type: 'notification_sent', summary: `channel ${i}` }));
+
+      const written = await appendEvents(dynamo.doc, tables, incident.id, events);
+
+      expect(written.map((e) => e.seq)).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
+      const timeline = await getTimeline(dynamo.doc, tables, incident.id);
+      expect(timeline.map((e) => e.summary)).toEqual([expect.stringContaining('incident opened'), ...events.map((e) => e.summary)]);
+      await expect(appendEvents(dynamo.doc, tables, 'INC-20260209-404', events)).rejects.toThrow(IncidentNotFoundError);
+      expect(await appendEvents(dynamo.doc, tables, incident.id, [])).toEqual([]);
     });
 
     it('refuses an event for an unknown incident without creating it', async () => {
