@@ -3,20 +3,45 @@
  * core of its own, as the real service would, instead of sharing the engine's event loop.
  * Plain JavaScript, so the worker starts without a TypeScript loader.
  *
- * workerData: { path?: string, port: number, host: string }
+ * It serves two ways, both through dynalite's own request handler:
+ * - HTTP on workerData.host:port, for anything holding the endpoint (the Lambda handlers in
+ *   tests, the AWS CLI);
+ * - the MessagePort in workerData.requests, for the engine's own SDK clients: the same DynamoDB
+ *   JSON requests and responses, without loopback sockets and HTTP parsing on either side.
+ *   In: { id, method, path, headers, body }. Out: { id, statusCode, headers, body }.
+ *
+ * workerData: { path?: string, port: number, host: string, requests: MessagePort }
  * Messages out: { listening: port } | { error: message } | { closed: true, error?: message }
  * Messages in:  'close' (closes connections, the server and the store, then says closed)
  */
+const { EventEmitter } = require('node:events');
 const { parentPort, workerData } = require('node:worker_threads');
 const dynalite = require('dynalite');
 
 const server = dynalite({ path: workerData.path, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+const handle = server.listeners('request')[0];
 
 server.once('error', (err) => parentPort.postMessage({ error: err.message }));
 server.listen(workerData.port, workerData.host, () => parentPort.postMessage({ listening: server.address().port }));
 
+/** Just what dynalite's handler uses of an IncomingMessage and a ServerResponse. */
+workerData.requests.on('message', ({ id, method, path, headers, body }) => {
+  const req = Object.assign(new EventEmitter(), { method, url: path, headers });
+  const outHeaders = {};
+  const res = {
+    statusCode: 200,
+    setHeader: (name, value) => void (outHeaders[name.toLowerCase()] = String(value)),
+    getHeader: (name) => outHeaders[name.toLowerCase()],
+    end: (data) => workerData.requests.postMessage({ id, statusCode: res.statusCode, headers: outHeaders, body: data === undefined ? '' : String(data) }),
+  };
+  handle(req, res);
+  if (body) req.emit('data', Buffer.from(body));
+  req.emit('end');
+});
+
 parentPort.on('message', (message) => {
   if (message !== 'close') return;
+  workerData.requests.close();
   server.closeAllConnections();
   server.close((err) => parentPort.postMessage({ closed: true, error: err ? err.message : undefined }));
 });

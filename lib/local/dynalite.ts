@@ -9,7 +9,8 @@
 import { mkdirSync } from 'node:fs';
 import { Agent } from 'node:http';
 import * as path from 'node:path';
-import { Worker } from 'node:worker_threads';
+import { Readable } from 'node:stream';
+import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import {
   CreateTableCommand,
   DescribeTableCommand,
@@ -57,11 +58,86 @@ export interface LocalDynamo {
   stop(): Promise<void>;
 }
 
+/** What the SDK hands a request handler (an `HttpRequest` of @smithy/protocol-http). */
+interface SdkRequest {
+  readonly method: string;
+  readonly path: string;
+  readonly query?: Record<string, string | string[] | null>;
+  readonly headers: Record<string, string>;
+  readonly body?: string | Uint8Array;
+}
+
+interface ThreadReply {
+  readonly id: number;
+  readonly statusCode: number;
+  readonly headers: Record<string, string>;
+  readonly body: string;
+}
+
+/**
+ * An SDK request handler that passes each serialized DynamoDB request to the dynalite thread
+ * over a MessagePort and hands back its response: the wire format of AWS, without loopback
+ * sockets and HTTP parsing on both sides (about a fifth of the engine's CPU in the storm).
+ */
+class ThreadRequestHandler {
+  public readonly metadata = { handlerProtocol: 'http/1.1' };
+  private readonly pending = new Map<number, { resolve(reply: ThreadReply): void; reject(err: Error): void }>();
+  private nextId = 0;
+  private closed = false;
+
+  public constructor(private readonly port: MessagePort) {
+    port.on('message', (reply: ThreadReply) => {
+      this.pending.get(reply.id)?.resolve(reply);
+      this.pending.delete(reply.id);
+      if (this.pending.size === 0) port.unref();
+    });
+    port.on('close', () => this.fail(new Error('the dynalite thread has stopped')));
+    // Only a request waiting for its answer keeps the process alive.
+    port.unref();
+  }
+
+  public async handle(request: SdkRequest): Promise<{ response: { statusCode: number; headers: Record<string, string>; body: Readable } }> {
+    if (this.closed) throw new Error('the dynalite thread has stopped');
+    const id = (this.nextId += 1);
+    const headers = Object.fromEntries(Object.entries(request.headers).map(([k, v]) => [k.toLowerCase(), v]));
+    const raw = request.body;
+    const body = raw === undefined ? '' : typeof raw === 'string' ? raw : Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('utf8');
+    const query = new URLSearchParams(
+      Object.entries(request.query ?? {}).flatMap(([k, v]): [string, string][] => (v === null ? [[k, '']] : Array.isArray(v) ? v.map((x): [string, string] => [k, x]) : [[k, v as string]])),
+    ).toString();
+    const reply = await new Promise<ThreadReply>((resolve, reject) => {
+      if (this.pending.size === 0) this.port.ref();
+      this.pending.set(id, { resolve, reject });
+      this.port.postMessage({ id, method: request.method, path: query ? `${request.path}?${query}` : request.path, headers, body });
+    });
+    return { response: { statusCode: reply.statusCode, headers: reply.headers, body: Readable.from([Buffer.from(reply.body, 'utf8')]) } };
+  }
+
+  public updateHttpClientConfig(): void {}
+
+  public httpHandlerConfigs(): Record<string, never> {
+    return {};
+  }
+
+  public destroy(): void {
+    this.fail(new Error('the DynamoDB client was destroyed'));
+  }
+
+  private fail(err: Error): void {
+    this.closed = true;
+    for (const { reject } of this.pending.values()) reject(err);
+    this.pending.clear();
+    this.port.unref();
+  }
+}
+
 /**
  * An SDK client for a DynamoDB endpoint with dummy credentials and region, for local use.
  * The socket pool is large because tests and drills run hundreds of writes in flight.
+ *
+ * @param requestHandler how requests travel. @default HTTP to `endpoint`
  */
-export function localDynamoClient(endpoint: string): DynamoDBClient {
+export function localDynamoClient(endpoint: string, requestHandler?: ThreadRequestHandler): DynamoDBClient {
   return new DynamoDBClient({
     endpoint,
     region: 'us-east-1',
@@ -76,7 +152,7 @@ export function localDynamoClient(endpoint: string): DynamoDBClient {
         return request;
       },
     } as never,
-    requestHandler: { httpAgent: new Agent({ keepAlive: true, maxSockets: 256 }) },
+    requestHandler: requestHandler ?? { httpAgent: new Agent({ keepAlive: true, maxSockets: 256 }) },
   });
 }
 
@@ -102,7 +178,11 @@ type ThreadMessage = { listening: number } | { error: string } | { closed: true;
 export async function startDynalite(options: DynaliteOptions = {}): Promise<LocalDynamo> {
   if (options.path !== undefined) mkdirSync(options.path, { recursive: true });
   const host = options.host ?? '127.0.0.1';
-  const worker = new Worker(path.join(__dirname, 'dynalite-thread.js'), { workerData: { path: options.path, port: options.port ?? 0, host } });
+  const requests = new MessageChannel();
+  const worker = new Worker(path.join(__dirname, 'dynalite-thread.js'), {
+    workerData: { path: options.path, port: options.port ?? 0, host, requests: requests.port2 },
+    transferList: [requests.port2],
+  });
   worker.unref();
   const next = () =>
     new Promise<ThreadMessage>((resolve, reject) => {
@@ -124,7 +204,7 @@ export async function startDynalite(options: DynaliteOptions = {}): Promise<Loca
     throw new Error(`dynalite could not listen on ${host}:${options.port ?? 0}: ${'error' in started ? started.error : 'no answer'}`);
   }
   const endpoint = `http://${host}:${started.listening}`;
-  const client = localDynamoClient(endpoint);
+  const client = localDynamoClient(endpoint, new ThreadRequestHandler(requests.port1));
   const doc = documentClient(client);
   let stopped: Promise<void> | undefined;
   return {

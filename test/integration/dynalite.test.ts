@@ -1,7 +1,9 @@
 /** The embedded DynamoDB: dynalite on its own thread, kept in a folder between runs when given one. */
+import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { promisify } from 'node:util';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { createTables, LOCAL_TABLES, startDynalite } from '../../lib/local/dynalite';
 
@@ -50,6 +52,20 @@ describe('startDynalite', () => {
     } finally {
       await taken.stop();
     }
+  });
+
+  it('keeps a process alive while a request waits for its answer, and lets it end after stop', async () => {
+    const script = path.resolve(__dirname, '../fixtures/scripts/dynalite-roundtrip.ts');
+    const { stdout } = await promisify(execFile)(process.execPath, [path.resolve(__dirname, '../../bin/run-ts.js'), script], { timeout: 20_000 });
+
+    expect(stdout.trim()).toBe(JSON.stringify({ pk: 'INC-1', sk: 'INCIDENT', status: 'OPEN' }));
+  });
+
+  it('rejects a request after stop instead of leaving it waiting', async () => {
+    const dynamo = await startDynalite();
+    await dynamo.stop();
+
+    await expect(dynamo.doc.send(new GetCommand({ TableName: LOCAL_TABLES.incidents, Key: { pk: 'x', sk: 'y' } }))).rejects.toThrow(/destroyed|stopped/);
   });
 
   it('refuses requests once stopped, and stopping twice is harmless', async () => {
