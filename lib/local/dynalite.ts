@@ -9,7 +9,6 @@
 import { mkdirSync } from 'node:fs';
 import { Agent } from 'node:http';
 import * as path from 'node:path';
-import { Readable } from 'node:stream';
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import {
   CreateTableCommand,
@@ -96,7 +95,7 @@ class ThreadRequestHandler {
     port.unref();
   }
 
-  public async handle(request: SdkRequest): Promise<{ response: { statusCode: number; headers: Record<string, string>; body: Readable } }> {
+  public async handle(request: SdkRequest): Promise<{ response: { statusCode: number; headers: Record<string, string>; body: Uint8Array } }> {
     if (this.closed) throw new Error('the dynalite thread has stopped');
     const id = (this.nextId += 1);
     const headers = Object.fromEntries(Object.entries(request.headers).map(([k, v]) => [k.toLowerCase(), v]));
@@ -110,7 +109,8 @@ class ThreadRequestHandler {
       this.pending.set(id, { resolve, reject });
       this.port.postMessage({ id, method: request.method, path: query ? `${request.path}?${query}` : request.path, headers, body });
     });
-    return { response: { statusCode: reply.statusCode, headers: reply.headers, body: Readable.from([Buffer.from(reply.body, 'utf8')]) } };
+    // A byte array is a body the SDK takes as it is (no stream to collect).
+    return { response: { statusCode: reply.statusCode, headers: reply.headers, body: Buffer.from(reply.body, 'utf8') } };
   }
 
   public updateHttpClientConfig(): void {}
@@ -138,8 +138,11 @@ class ThreadRequestHandler {
  * @param requestHandler how requests travel. @default HTTP to `endpoint`
  */
 export function localDynamoClient(endpoint: string, requestHandler?: ThreadRequestHandler): DynamoDBClient {
+  const url = new URL(endpoint);
   return new DynamoDBClient({
     endpoint,
+    // One fixed endpoint: no need to run the endpoint rule set on every request.
+    endpointProvider: () => ({ url }),
     region: 'us-east-1',
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
     maxAttempts: 3,
