@@ -550,7 +550,8 @@ async function joinIfActive(doc: DynamoDBDocumentClient, tables: IncidentTables,
     }
   };
   const again = () =>
-    update('SET #alarms.#a.lastAt = :at, #alarms.#a.fired = #alarms.#a.fired + :one', `${ACTIVE} AND attribute_exists(#alarms.#a) AND #alarms.#a.lastAt < :at`, {
+    // `lastAt < :at` holds only for an item that has this alarm: no attribute_exists needed.
+    update('SET #alarms.#a.lastAt = :at, #alarms.#a.fired = #alarms.#a.fired + :one', '#alarms.#a.lastAt < :at AND NOT (#status IN (:final0, :final1))', {
       ':at': join.at,
       ':one': 1,
     });
