@@ -130,7 +130,7 @@ export class LocalEngine implements ExecutionStarter {
    * survive a restart), or a random in-memory key when the engine runs in memory.
    */
   public readonly signingKey: SigningKey;
-  private readonly machines = new Map<string, { manifest: MachineManifest; machine: StateMachine; asl: Asl }>();
+  private readonly machines = new Map<string, { manifest: MachineManifest; machine: StateMachine; asl: Asl; waits: Record<string, number>; retries: Record<string, number> }>();
   private dynamo?: LocalDynamo;
   /** Task handlers still running: one whose state timed out keeps writing until it ends (stop waits). */
   private readonly inFlight = new Set<Promise<unknown>>();
@@ -169,7 +169,15 @@ export class LocalEngine implements ExecutionStarter {
     const root = path.resolve(path.dirname(manifestFile), '..');
     for (const m of manifest.machines) {
       const asl = scaled(JSON.parse(readFileSync(path.join(root, m.file), 'utf8')) as Asl, this.speedUp);
-      this.machines.set(m.playbook, { manifest: m, asl, machine: new StateMachine(asl as never, { validationOptions: { noValidate: true } }) });
+      const states = Object.entries(asl.States);
+      this.machines.set(m.playbook, {
+        manifest: m,
+        asl,
+        machine: new StateMachine(asl as never, { validationOptions: { noValidate: true } }),
+        // Wait states and retry intervals, sped up: the same for every execution of the machine.
+        waits: Object.fromEntries(states.filter(([, s]) => s.Type === 'Wait').map(([name, s]) => [name, ((s.Seconds as number) * 1000) / this.speedUp])),
+        retries: Object.fromEntries(states.filter(([, s]) => Array.isArray(s.Retry)).map(([name]) => [name, 2000 / this.speedUp])),
+      });
     }
     return this;
   }
@@ -266,12 +274,8 @@ export class LocalEngine implements ExecutionStarter {
     const run = entry.machine.run(JSON.parse(input), {
       overrides: {
         taskResourceLocalHandlers: this.handlers(entry.asl, exec) as never,
-        waitTimeOverrides: Object.fromEntries(
-          Object.entries(entry.asl.States)
-            .filter(([, s]) => s.Type === 'Wait')
-            .map(([name, s]) => [name, ((s.Seconds as number) * 1000) / this.speedUp]),
-        ),
-        retryIntervalOverrides: Object.fromEntries(Object.entries(entry.asl.States).filter(([, s]) => Array.isArray(s.Retry)).map(([name]) => [name, 2000 / this.speedUp])),
+        waitTimeOverrides: entry.waits,
+        retryIntervalOverrides: entry.retries,
       },
       // $$.Task.Token is one static value per execution here: each waitForTaskToken handler issues a fresh one.
       context: { Execution: { Id: executionArn, Name: req.name, StartTime: exec.startDate, Input: JSON.parse(input) }, Task: { Token: 'replaced-per-task' } } as never,
