@@ -24,8 +24,28 @@ const handle = server.listeners('request')[0];
 server.once('error', (err) => parentPort.postMessage({ error: err.message }));
 server.listen(workerData.port, workerData.host, () => parentPort.postMessage({ listening: server.address().port }));
 
+/**
+ * One request per turn of the event loop. A port hands over every queued message at once:
+ * parsing a clump of them before any store operation ran would hold back the first answer
+ * until the last request of the clump is parsed.
+ */
+const queue = [];
+let draining = false;
+workerData.requests.on('message', (message) => {
+  queue.push(message);
+  if (!draining) {
+    draining = true;
+    setImmediate(drain);
+  }
+});
+function drain() {
+  serve(queue.shift());
+  if (queue.length > 0) setImmediate(drain);
+  else draining = false;
+}
+
 /** Just what dynalite's handler uses of an IncomingMessage and a ServerResponse. */
-workerData.requests.on('message', ({ id, method, path, headers, body }) => {
+function serve({ id, method, path, headers, body }) {
   const req = Object.assign(new EventEmitter(), { method, url: path, headers });
   const outHeaders = {};
   const res = {
@@ -37,7 +57,7 @@ workerData.requests.on('message', ({ id, method, path, headers, body }) => {
   handle(req, res);
   if (body) req.emit('data', Buffer.from(body));
   req.emit('end');
-});
+}
 
 parentPort.on('message', (message) => {
   if (message !== 'close') return;
