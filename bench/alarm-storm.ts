@@ -306,6 +306,11 @@ export async function benchAlarmStorm(options: AlarmStormOptions = {}): Promise<
     // ≥ 1000 events/s is the events handled within events/1000 seconds.
     targetMs: (events / TARGET_EVENTS_PER_SECOND) * 1000,
     pass,
+    missed: [
+      ...(capacityOk ? [] : [`capacity ${Math.round(eventsPerSecond)} events/s < ${TARGET_EVENTS_PER_SECOND}`]),
+      ...(latencyOk ? [] : [`fresh incidents' event → first action p99 ${f(freshP99)} ms > ${TARGET_P99_MS} ms`]),
+      ...problems,
+    ].join('; '),
   };
 }
 
