@@ -78,6 +78,32 @@ function isConditionFailure(err: unknown): boolean {
   return err instanceof ConditionalCheckFailedException || (err instanceof Error && err.name === 'ConditionalCheckFailedException');
 }
 
+/** A conditional update of an incident item: the item as written, or undefined when the condition did not hold. */
+async function updateIncidentIf(
+  doc: DynamoDBDocumentClient,
+  tables: IncidentTables,
+  id: string,
+  update: { expression: string; condition: string; names?: Record<string, string>; values: Record<string, unknown> },
+): Promise<IncidentItem | undefined> {
+  try {
+    const out = await doc.send(
+      new UpdateCommand({
+        TableName: tables.incidents,
+        Key: incidentKey(id),
+        UpdateExpression: update.expression,
+        ConditionExpression: update.condition,
+        ExpressionAttributeNames: update.names,
+        ExpressionAttributeValues: update.values,
+        ReturnValues: 'ALL_NEW',
+      }),
+    );
+    return out.Attributes as IncidentItem;
+  } catch (err) {
+    if (isConditionFailure(err)) return undefined;
+    throw err;
+  }
+}
+
 /** Drops `undefined` members (plain objects and arrays, deeply): the document client refuses them by default. */
 function withoutUndefined<T>(value: T): T {
   if (Array.isArray(value)) return value.filter((v) => v !== undefined).map(withoutUndefined) as T;
@@ -530,25 +556,8 @@ const ACTIVE_VALUES = { ':final0': FINAL_STATUSES[0], ':final1': FINAL_STATUSES[
  */
 async function joinIfActive(doc: DynamoDBDocumentClient, tables: IncidentTables, incidentId: string, join: AlarmJoin, likelyKnown: boolean): Promise<IncidentItem | 'inactive'> {
   const names = { '#status': 'status', '#alarms': 'alarms', '#a': join.name };
-  const update = async (expression: string, condition: string, values: Record<string, unknown>): Promise<IncidentItem | undefined> => {
-    try {
-      const out = await doc.send(
-        new UpdateCommand({
-          TableName: tables.incidents,
-          Key: incidentKey(incidentId),
-          UpdateExpression: expression,
-          ConditionExpression: condition,
-          ExpressionAttributeNames: names,
-          ExpressionAttributeValues: { ...ACTIVE_VALUES, ...values },
-          ReturnValues: 'ALL_NEW',
-        }),
-      );
-      return out.Attributes as IncidentItem;
-    } catch (err) {
-      if (isConditionFailure(err)) return undefined;
-      throw err;
-    }
-  };
+  const update = (expression: string, condition: string, values: Record<string, unknown>) =>
+    updateIncidentIf(doc, tables, incidentId, { expression, condition, names, values: { ...ACTIVE_VALUES, ...values } });
   const again = () =>
     // `lastAt < :at` holds only for an item that has this alarm: no attribute_exists needed.
     update('SET #alarms.#a.lastAt = :at, #alarms.#a.fired = #alarms.#a.fired + :one', '#alarms.#a.lastAt < :at AND NOT (#status IN (:final0, :final1))', {
@@ -661,24 +670,13 @@ async function writeTransition(
   if (to === 'MITIGATING' || to === 'RESOLVED') names['#ts'] = 'timestamps';
   if (to === 'MITIGATING') sets.push('#ts.investigatedAt = if_not_exists(#ts.investigatedAt, :at)');
   if (to === 'RESOLVED') sets.push('#ts.resolvedAt = :at', '#ts.mitigatedAt = if_not_exists(#ts.mitigatedAt, :at)');
-  let updated: IncidentItem;
-  try {
-    const out = await doc.send(
-      new UpdateCommand({
-        TableName: tables.incidents,
-        Key: incidentKey(id),
-        UpdateExpression: `SET ${sets.join(', ')} ADD eventSeq :one`,
-        ConditionExpression: '#status = :from',
-        ExpressionAttributeNames: names,
-        ExpressionAttributeValues: { ':to': to, ':from': from, ':one': 1, ...(names['#ts'] ? { ':at': when } : {}) },
-        ReturnValues: 'ALL_NEW',
-      }),
-    );
-    updated = out.Attributes as IncidentItem;
-  } catch (err) {
-    if (!isConditionFailure(err)) throw err;
-    return undefined;
-  }
+  const updated = await updateIncidentIf(doc, tables, id, {
+    expression: `SET ${sets.join(', ')} ADD eventSeq :one`,
+    condition: '#status = :from',
+    names,
+    values: { ':to': to, ':from': from, ':one': 1, ...(names['#ts'] ? { ':at': when } : {}) },
+  });
+  if (!updated) return undefined;
   await putEvent(doc, tables, id, Number(updated.eventSeq), {
     at: when,
     type: STORE_EVENT_TYPES.statusChanged,
@@ -707,24 +705,13 @@ export async function markMitigated(
   options: TransitionOptions = {},
 ): Promise<Incident> {
   const when = toIso(at);
-  let updated: IncidentItem;
-  try {
-    const out = await doc.send(
-      new UpdateCommand({
-        TableName: tables.incidents,
-        Key: incidentKey(id),
-        UpdateExpression: 'SET #ts.mitigatedAt = if_not_exists(#ts.mitigatedAt, :at) ADD eventSeq :one',
-        ConditionExpression: 'attribute_exists(pk)',
-        ExpressionAttributeNames: { '#ts': 'timestamps' },
-        ExpressionAttributeValues: { ':at': when, ':one': 1 },
-        ReturnValues: 'ALL_NEW',
-      }),
-    );
-    updated = out.Attributes as IncidentItem;
-  } catch (err) {
-    if (isConditionFailure(err)) throw new IncidentNotFoundError(id, { cause: err });
-    throw err;
-  }
+  const updated = await updateIncidentIf(doc, tables, id, {
+    expression: 'SET #ts.mitigatedAt = if_not_exists(#ts.mitigatedAt, :at) ADD eventSeq :one',
+    condition: 'attribute_exists(pk)',
+    names: { '#ts': 'timestamps' },
+    values: { ':at': when, ':one': 1 },
+  });
+  if (!updated) throw new IncidentNotFoundError(id);
   await putEvent(doc, tables, id, Number(updated.eventSeq), {
     at: when,
     type: STORE_EVENT_TYPES.mitigated,
@@ -749,23 +736,14 @@ export async function attachExecution(
   executionArn: string,
   at: Date | string,
 ): Promise<Incident> {
-  let updated: IncidentItem;
-  try {
-    const out = await doc.send(
-      new UpdateCommand({
-        TableName: tables.incidents,
-        Key: incidentKey(id),
-        UpdateExpression: 'SET executionArn = :arn ADD eventSeq :one',
-        ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(executionArn)',
-        ExpressionAttributeValues: { ':arn': executionArn, ':one': 1 },
-        ReturnValues: 'ALL_NEW',
-      }),
-    );
-    updated = out.Attributes as IncidentItem;
-  } catch (err) {
-    if (!isConditionFailure(err)) throw err;
+  const updated = await updateIncidentIf(doc, tables, id, {
+    expression: 'SET executionArn = :arn ADD eventSeq :one',
+    condition: 'attribute_exists(pk) AND attribute_not_exists(executionArn)',
+    values: { ':arn': executionArn, ':one': 1 },
+  });
+  if (!updated) {
     const existing = await readIncidentItem(doc, tables, id);
-    if (!existing) throw new IncidentNotFoundError(id, { cause: err });
+    if (!existing) throw new IncidentNotFoundError(id);
     if (existing.executionArn === executionArn) return toIncident(existing);
     throw new IncidentError(`incident ${id} already has execution ${existing.executionArn ?? '?'}, refusing ${executionArn}`, { incidentId: id });
   }
