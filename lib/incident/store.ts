@@ -564,11 +564,22 @@ async function joinIfActive(doc: DynamoDBDocumentClient, tables: IncidentTables,
       ':at': join.at,
       ':one': 1,
     });
-  const first = async () => {
-    const item = await update('SET #alarms.#a = :firing ADD eventSeq :one', `${ACTIVE} AND attribute_not_exists(#alarms.#a)`, {
+  const addAlarm = () =>
+    update('SET #alarms.#a = :firing ADD eventSeq :one', `${ACTIVE} AND attribute_not_exists(#alarms.#a)`, {
       ':firing': { firstAt: join.at, lastAt: join.at, fired: 1 } satisfies AlarmFirings,
       ':one': 1,
     });
+  const first = async () => {
+    let item: IncidentItem | undefined;
+    try {
+      item = await addAlarm();
+    } catch (err) {
+      // An incident written before alarms were counted has no map to add to: give it one, once.
+      if (!(err instanceof Error && err.name === 'ValidationException')) throw err;
+      const mapped = await updateIncidentIf(doc, tables, incidentId, { expression: 'SET #alarms = :none', condition: 'attribute_exists(pk) AND attribute_not_exists(#alarms)', names: { '#alarms': 'alarms' }, values: { ':none': {} } });
+      if (!mapped) throw err; // It has a map: the error is about something else.
+      item = await addAlarm();
+    }
     if (item) await putEvent(doc, tables, incidentId, Number(item.eventSeq), join.event);
     return item;
   };

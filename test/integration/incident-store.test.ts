@@ -335,6 +335,20 @@ describe('Incident store (dynalite)', () => {
         expect(Object.keys((await getIncident(dynamo.doc, tables, 'INC-20260209-001')).alarms ?? {})).toEqual(expect.arrayContaining(['trading-api-p99-latency', 'trading-api-5xx']));
       });
 
+      it('joins an incident written before alarms were counted (no alarms map): adds the map, then the alarm', async () => {
+        const first = await openOrJoinIncident(dynamo.doc, tables, alarm());
+        const old = await rawItem(first.incident.id, 'INCIDENT');
+        delete old!.alarms;
+        await dynamo.doc.send(new PutCommand({ TableName: tables.incidents, Item: old }));
+
+        const joined = await openOrJoinIncident(host().doc, tables, alarm({ name: 'trading-api-5xx', detectedAt: at('14:16') }));
+        const again = await openOrJoinIncident(host().doc, tables, alarm({ name: 'trading-api-5xx', detectedAt: at('14:17') }));
+
+        expect(joined).toMatchObject({ joined: true, incident: { id: first.incident.id } });
+        expect(again.incident.alarms).toEqual({ 'trading-api-5xx': { firstAt: at('14:16'), lastAt: at('14:17'), fired: 2 } });
+        expect((await getTimeline(dynamo.doc, tables, first.incident.id)).map((e) => e.type)).toEqual(['incident_opened', 'alarm_joined']);
+      });
+
       it('joins in three calls on a cold host: the key, then the same two', async () => {
         await openOrJoinIncident(host().doc, tables, alarm());
         const b = host();
