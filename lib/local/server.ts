@@ -11,7 +11,7 @@ import { buildApprovalLinks } from '../approval/links';
 import { listApprovals, ApprovalError, type ApprovalRecord } from '../approval/store';
 import { listBreakers, resetBreaker } from '../breaker';
 import { appendEvent, getIncident, getTimeline, incidentMetrics, listIncidents } from '../incident';
-import { resolveIncident } from '../runtime/core';
+import { recordBreakerReset, resolveIncident } from '../runtime/core';
 import { handleAlarmEvent, listDeadLetters } from '../runtime/intake';
 import { renderDashboard } from './dashboard';
 import type { LocalEngine } from './engine';
@@ -153,7 +153,8 @@ const ROUTES: [string, RegExp, Handler][] = [
     /^\/api\/breakers\/reset$/,
     async (e, _m, req) => {
       const body = (await readJson(req)) as { service?: string; actor?: string };
-      return [200, { changes: await resetBreaker(e.doc, e.tables, e.breakerConfig, new Date(), { service: body.service, actor: body.actor ?? 'api' }) }];
+      const changes = await resetBreaker(e.doc, e.tables, e.breakerConfig, new Date(), { service: body.service, actor: body.actor ?? 'api' });
+      return [200, { changes, recordedOn: await recordBreakerReset(e.coreDeps(), changes) }];
     },
   ],
   ['GET', /^\/api\/executions$/, async (e) => [200, [...e.executions.values()].map(({ done: _d, ...x }) => x)]],

@@ -19,7 +19,7 @@ import {
   type BreakerConfig,
   type BreakerTables,
 } from '../breaker';
-import { appendEvent, getIncident, getTimeline, openOrJoinIncident, transitionIfStatus, transitionIncident, type IncidentTables, type NewTimelineEvent, type Severity } from '../incident';
+import { appendEvent, getIncident, getTimeline, isFinalStatus, listIncidents, openOrJoinIncident, transitionIfStatus, transitionIncident, type IncidentTables, type NewTimelineEvent, type Severity } from '../incident';
 import { evaluateStepCondition, verifyRecovery, type MetricSource } from '../metrics';
 import type { MetricCatalogue } from '../playbook/catalogue';
 import { isTemplate, parseCondition, parseTemplate, renderTemplate, variablesOf, type Condition, type Value } from '../playbook/expression';
@@ -81,6 +81,25 @@ export async function recordBreakerChanges(deps: CoreDeps, incident: IncidentRef
     await appendEvent(deps.doc, deps.tables, incident.id, breakerChangeEvent(c));
     await notifyBreakerChange(deps, incident, c);
   }
+}
+
+/**
+ * A breaker reset by a person (`sre-agent breaker reset`): each change goes on the timeline of
+ * every open incident it concerns (the service's; all of them for the global breaker). Nobody
+ * is notified: the person who reset it knows. Returns the incidents written to. With no open
+ * incident the breaker item itself keeps the change (cause, reason, actor, time).
+ */
+export async function recordBreakerReset(deps: CoreDeps, changes: readonly BreakerChange[]): Promise<string[]> {
+  if (changes.length === 0) return [];
+  const open = (await listIncidents(deps.doc, deps.tables, { limit: 10_000 })).filter((i) => !isFinalStatus(i.status));
+  const written: string[] = [];
+  for (const c of changes) {
+    for (const incident of open.filter((i) => c.scope === 'global' || i.service === c.service)) {
+      await appendEvent(deps.doc, deps.tables, incident.id, breakerChangeEvent(c));
+      written.push(incident.id);
+    }
+  }
+  return written;
 }
 
 /** `recordBreakerChanges` for callers that know only the incident id (the action dispatcher's attempt budget). */
