@@ -215,8 +215,9 @@ export interface OpenOrJoinResult {
   readonly incident: Incident;
   /**
    * True when the alarm joined an incident another alarm had opened (an `alarm_joined` event
-   * was recorded). False for the alarm that opened it, including a retry or redelivery of that
-   * same alarm (same alarm name and detectedAt): that caller should (re)start the execution.
+   * the first time this alarm joins it; a count in `incident.alarms` when it fires again). False
+   * for the alarm that opened it, including a retry or redelivery of that same state change
+   * (same alarm name and detectedAt): that caller should (re)start the execution.
    */
   readonly joined: boolean;
   /** True when this call completed an incident whose opener stopped before writing it. */
