@@ -1,7 +1,8 @@
 /**
  * Embedded DynamoDB for local mode and integration tests: dynalite on a worker thread of this
- * process, an SDK client wired to it over loopback HTTP with dummy credentials (no AWS account
- * needed), and the agent's tables created on demand.
+ * process, an SDK client wired to it over a MessagePort with dummy credentials (no AWS account
+ * needed; the thread also serves HTTP for clients built from the endpoint), and the agent's
+ * tables created on demand.
  *
  * dynalite 4 speaks single-item operations only (no TransactWriteItems, no UpdateTimeToLive):
  * the stores are designed around conditional writes, so the same code runs here and in AWS.
@@ -133,7 +134,7 @@ class ThreadRequestHandler {
 
 /**
  * An SDK client for a DynamoDB endpoint with dummy credentials and region, for local use.
- * The socket pool is large because tests and drills run hundreds of writes in flight.
+ * Over HTTP the socket pool is large because tests and drills run hundreds of writes in flight.
  *
  * @param requestHandler how requests travel. @default HTTP to `endpoint`
  */

@@ -62,10 +62,6 @@ export function severityFromRisk(risk: string): Severity {
   return ['LOW', 'MEDIUM', 'HIGH', 'CRITICAL'].includes(upper) ? upper : 'MEDIUM';
 }
 
-/**
- * Writes breaker changes to the incident's timeline and tells the people of `change.notify`
- * (seed §3.2: on-call SRE + team lead for the global breaker, the service owner for a service).
- */
 /** The timeline event of one breaker change. */
 export function breakerChangeEvent(c: BreakerChange): NewTimelineEvent {
   return {
@@ -76,6 +72,10 @@ export function breakerChangeEvent(c: BreakerChange): NewTimelineEvent {
   };
 }
 
+/**
+ * Writes breaker changes to the incident's timeline and tells the people of `change.notify`
+ * (seed §3.2: on-call SRE + team lead for the global breaker, the service owner for a service).
+ */
 export async function recordBreakerChanges(deps: CoreDeps, incident: IncidentRef, changes: readonly BreakerChange[]): Promise<void> {
   for (const c of changes) {
     await appendEvent(deps.doc, deps.tables, incident.id, breakerChangeEvent(c));
