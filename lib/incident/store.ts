@@ -543,7 +543,8 @@ interface AlarmJoin {
   readonly event: NewTimelineEvent;
 }
 
-const ACTIVE = 'attribute_exists(pk) AND NOT (#status IN (:final0, :final1))';
+const NOT_FINAL = 'NOT (#status IN (:final0, :final1))';
+const ACTIVE = `attribute_exists(pk) AND ${NOT_FINAL}`;
 const ACTIVE_VALUES = { ':final0': FINAL_STATUSES[0], ':final1': FINAL_STATUSES[1] };
 
 /**
@@ -561,7 +562,7 @@ async function joinIfActive(doc: DynamoDBDocumentClient, tables: IncidentTables,
     updateIncidentIf(doc, tables, incidentId, { expression, condition, names, values: { ...ACTIVE_VALUES, ...values } });
   const again = () =>
     // `lastAt < :at` holds only for an item that has this alarm: no attribute_exists needed.
-    update('SET #alarms.#a.lastAt = :at, #alarms.#a.fired = #alarms.#a.fired + :one', '#alarms.#a.lastAt < :at AND NOT (#status IN (:final0, :final1))', {
+    update('SET #alarms.#a.lastAt = :at, #alarms.#a.fired = #alarms.#a.fired + :one', `#alarms.#a.lastAt < :at AND ${NOT_FINAL}`, {
       ':at': join.at,
       ':one': 1,
     });

@@ -134,7 +134,7 @@ export class LocalEngine implements ExecutionStarter {
   private dynamo?: LocalDynamo;
   /** Task handlers still running: one whose state timed out keeps writing until it ends (stop waits). */
   private readonly inFlight = new Set<Promise<unknown>>();
-  /** How to abort each running execution (aws-local-stepfunctions' handle). */
+  /** How to abort each running execution (aws-local-stepfunctions' handle); removed when it ends. */
   private readonly aborts = new Map<string, () => void>();
   private readonly speedUp: number;
   private readonly catalogue: MetricCatalogue;
@@ -187,7 +187,7 @@ export class LocalEngine implements ExecutionStarter {
    * waits for the task handlers already working, then stops dynalite.
    */
   public async stop(): Promise<void> {
-    for (const exec of this.executions.values()) if (exec.status === 'RUNNING') this.aborts.get(exec.name)?.();
+    for (const abort of [...this.aborts.values()]) abort();
     await Promise.allSettled([...this.inFlight]);
     await this.dynamo?.stop();
     this.dynamo = undefined;
