@@ -184,10 +184,12 @@ export class LocalEngine implements ExecutionStarter {
 
   /**
    * Aborts the executions still running (they live in this process: nothing would resume them),
-   * waits for the task handlers already working, then stops dynalite.
+   * fails the task tokens they wait on, waits for the task handlers already working, then stops
+   * dynalite. Nothing of the engine keeps the process alive afterwards.
    */
   public async stop(): Promise<void> {
     for (const abort of [...this.aborts.values()]) abort();
+    this.tokens.failAll('ExecutionAborted', 'the local engine stopped');
     await Promise.allSettled([...this.inFlight]);
     await this.dynamo?.stop();
     this.dynamo = undefined;

@@ -50,6 +50,15 @@ export class TaskTokens {
     this.take(token).reject(new TaskFailure(error, cause));
   }
 
+  /**
+   * Fails every pending token (the engine is stopping and has aborted their executions). The
+   * waiting Task then settles, so aws-local-stepfunctions clears its Task timer: otherwise a
+   * real-time approval window kept the process alive for up to its length (10 minutes) after stop.
+   */
+  public failAll(error: string, cause: string): void {
+    for (const token of [...this.pending.keys()]) this.fail(token, error, cause);
+  }
+
   public get size(): number {
     return this.pending.size;
   }

@@ -319,7 +319,9 @@ describe('LocalEngine startExecution', () => {
 });
 
 describe('LocalEngine stop', () => {
-  it('aborts an execution that is waiting (nothing would resume it) and then stops', async () => {
+  it('aborts an execution that is waiting (nothing would resume it) and then stops, leaving no timer behind', async () => {
+    const timers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+    const timersBefore = timers();
     // A real-time engine: the approval window of the scale-up is 10 minutes.
     const slow = await new LocalEngine({ targets: { redis } }).start();
     try {
@@ -339,5 +341,9 @@ describe('LocalEngine stop', () => {
     const exec = [...slow.executions.values()][0]!;
     expect(exec.status).toBe('ABORTED');
     expect(exec.stopDate).toBeDefined();
+    // The approval Task's 10-minute timer is gone with its token (it once held jest open 10 minutes).
+    expect(slow.tokens.size).toBe(0);
+    await new Promise((r) => setImmediate(r));
+    expect(timers()).toBeLessThanOrEqual(timersBefore);
   });
 });
