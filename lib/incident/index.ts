@@ -33,6 +33,7 @@ export {
   findOpenIncident,
   getIncident,
   getTimeline,
+  isLikelyRepeat,
   listIncidents,
   markMitigated,
   nextIncidentId,

@@ -339,6 +339,16 @@ export async function openOrJoinIncident(
   );
 }
 
+/**
+ * Whether this host has seen `alarmName` on the incident it last saw open for (playbook,
+ * service): its next firing is then most likely a repeat, which `openOrJoinIncident` counts with
+ * one conditional write. No I/O, and only a hint (the incident may have been resolved since):
+ * callers use it to schedule work, never to decide what is written.
+ */
+export function isLikelyRepeat(doc: DynamoDBDocumentClient, tables: IncidentTables, playbook: string, service: string, alarmName: string): boolean {
+  return openHints(doc, tables).get(openKey(playbook, service).pk)?.alarms.has(alarmName) ?? false;
+}
+
 /** What a host remembers of an open-incident key: the incident and the alarm that opened it. */
 interface OpenHint {
   readonly incidentId: string;

@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import { clearActiveAnomaly, recordActiveAnomaly, recordDataCollection, type BreakerChange, type BreakerConfig, type BreakerTables } from '../breaker';
-import { appendEvent, attachExecution, findOpenIncident, openOrJoinIncident, type IncidentTables } from '../incident';
+import { appendEvent, attachExecution, findOpenIncident, isLikelyRepeat, openOrJoinIncident, type IncidentTables } from '../incident';
 import type { MachineManifest } from '../playbook/manifest';
 import { breakerChangeEvent, severityFromRisk } from './core';
 import { executionName, type ExecutionStarter } from './executions';
@@ -95,6 +95,14 @@ export interface IntakeDeps {
    * written to the timeline.
    */
   readonly recordBreakerChanges?: (incidentId: string, changes: readonly BreakerChange[]) => Promise<void>;
+  /**
+   * Runs a likely repeat firing (an alarm this host has already seen on the open incident: one
+   * counter write) in a lane of bounded concurrency, so that a storm's repeats never queue ahead
+   * of a new incident's first steps. The local engine sets one: one process serves the storm and
+   * every execution. The trigger Lambda needs none (one event per invocation).
+   * @default repeats run at once, like any event
+   */
+  readonly repeatLane?: <T>(work: () => Promise<T>) => Promise<T>;
 }
 
 /** `sre-agent/<playbook>/<service>[/<metric>...]` → the machine and the service. */
@@ -182,7 +190,7 @@ async function handleOnce(raw: unknown, deps: IntakeDeps): Promise<IntakeResult>
   }
 
   const severity = severityFromRisk(machine.risk);
-  const { incident, joined } = await openOrJoinIncident(deps.doc, deps.tables, {
+  const openOrJoin = () => openOrJoinIncident(deps.doc, deps.tables, {
     playbook: machine.playbook,
     service,
     severity,
@@ -190,6 +198,7 @@ async function handleOnce(raw: unknown, deps: IntakeDeps): Promise<IntakeResult>
     detectedAt: new Date(event.detail.state.timestamp),
     anomalyStartedAt: anomalyStart(event),
   });
+  const { incident, joined } = await (deps.repeatLane && isLikelyRepeat(deps.doc, deps.tables, machine.playbook, service, event.detail.alarmName) ? deps.repeatLane(openOrJoin) : openOrJoin());
   // Only HIGH and CRITICAL anomalies count toward the global breaker (seed §3.2); the opener
   // records it (idempotent per incident id), so joins do not write the one GLOBAL item again.
   if (!joined && (incident.severity === 'HIGH' || incident.severity === 'CRITICAL')) {

@@ -10,6 +10,7 @@ import {
   getIncident,
   getTimeline,
   incidentMetrics,
+  isLikelyRepeat,
   listIncidents,
   markMitigated,
   nextIncidentId,
@@ -379,6 +380,26 @@ describe('Incident store (dynalite)', () => {
 
         expect(await openOrJoinIncident(a.doc, tables, alarm())).toEqual({ incident: first.incident, joined: false, recovered: false });
         expect((await getTimeline(dynamo.doc, tables, first.incident.id)).map((e) => e.type)).toEqual(['incident_opened']);
+      });
+
+      it('says a firing is a likely repeat only for an alarm this host has seen on the open incident of that key and table', async () => {
+        // prepare
+        const a = host();
+        const b = host();
+        const likely = (doc: DynamoDBDocumentClient, name: string, service = 'trading-api', t: Tables = tables) => isLikelyRepeat(doc, t, 'api-latency', service, name);
+        expect(likely(a.doc, 'trading-api-p99-latency')).toBe(false);
+        // act
+        await openOrJoinIncident(a.doc, tables, alarm());
+        await openOrJoinIncident(b.doc, tables, alarm({ name: 'trading-api-5xx', detectedAt: at('14:16') }));
+        a.sent.length = 0;
+        // assess
+        expect(likely(a.doc, 'trading-api-p99-latency')).toBe(true);
+        expect(likely(a.doc, 'trading-api-5xx')).toBe(false); // joined on host b, never seen by a
+        expect(likely(b.doc, 'trading-api-5xx')).toBe(true);
+        expect(likely(b.doc, 'trading-api-p99-latency')).toBe(true); // b read the incident (opened by it) when it joined
+        expect(likely(a.doc, 'trading-api-p99-latency', 'matching-engine')).toBe(false);
+        expect(likely(a.doc, 'trading-api-p99-latency', 'trading-api', { ...tables, incidents: `${tables.incidents}-other` })).toBe(false);
+        expect(a.sent).toEqual([]); // a hint: no I/O
       });
 
       it('keeps hints per table: the same key in another table is opened there, not joined across', async () => {

@@ -190,6 +190,56 @@ describe('Function: handleAlarmEvent', () => {
     });
   });
 
+  describe('repeat lane (the local engine under an alarm storm)', () => {
+    /** A lane that holds every repeat until released, and counts what entered it. */
+    function heldLane(): { lane: NonNullable<IntakeDeps['repeatLane']>; waiting: () => number; release: () => void } {
+      const held: (() => void)[] = [];
+      return {
+        lane: (work) => new Promise<void>((resolve) => held.push(resolve)).then(work),
+        waiting: () => held.length,
+        release: () => held.splice(0).forEach((go) => go()),
+      };
+    }
+
+    it("holds a repeat firing in the lane while a new alarm and a new incident's alarm go past it", async () => {
+      // prepare
+      const { lane, waiting, release } = heldLane();
+      deps = { ...deps, repeatLane: lane };
+      const opened = await post(alarmEvent(REDIS_ALARM, { at: new Date('2026-02-09T14:15:00Z') }));
+      expect(waiting()).toBe(0); // the opener never waits
+      // act
+      const repeat = post(alarmEvent(REDIS_ALARM, { at: new Date('2026-02-09T14:16:00Z') }));
+      const newAlarm = await post(alarmEvent('sre-agent/redis-memory-pressure/redis-cache/redis_evicted_keys', { at: new Date('2026-02-09T14:16:00Z') }));
+      const otherService = await post(alarmEvent('sre-agent/redis-memory-pressure/redis-session/redis_memory_usage', { at: new Date('2026-02-09T14:16:00Z') }));
+      // assess: only the repeat waits; nothing of it is written yet
+      expect(waiting()).toBe(1);
+      expect(newAlarm).toMatchObject({ outcome: 'joined', incidentId: opened.incidentId });
+      expect(otherService.outcome).toBe('started');
+      expect((await getIncident(dynamo.doc, deps.tables, opened.incidentId!)).alarms?.[REDIS_ALARM]?.fired).toBe(1);
+      release();
+      expect(await repeat).toMatchObject({ outcome: 'joined', incidentId: opened.incidentId });
+      expect((await getIncident(dynamo.doc, deps.tables, opened.incidentId!)).alarms?.[REDIS_ALARM]).toMatchObject({ fired: 2, lastAt: '2026-02-09T14:16:00.000Z' });
+      expect(starter.started.size).toBe(2);
+    });
+
+    it('counts every repeat exactly once through a lane of two, with one incident and one execution', async () => {
+      // prepare: ten alarms of one service, seen by this host
+      const pLimit = (await import('p-limit')).default;
+      deps = { ...deps, repeatLane: pLimit(2) };
+      const names = Array.from({ length: 10 }, (_, i) => `sre-agent/redis-memory-pressure/redis-cache/redis_memory_usage/node-${i}`);
+      for (const name of names) await post(alarmEvent(name, { at: new Date('2026-02-09T14:15:00Z') }));
+      // act: each fires again, and each firing is delivered three times, all at once
+      const again = names.flatMap((name) => Array.from({ length: 3 }, () => alarmEvent(name, { at: new Date('2026-02-09T14:16:00Z') })));
+      const results = await Promise.all(again.map((e) => post(e)));
+      // assess
+      expect(new Set(results.map((r) => r.outcome))).toEqual(new Set(['joined']));
+      const [incident, ...others] = await allIncidents();
+      expect(others).toEqual([]);
+      for (const name of names) expect(incident?.alarms?.[name]).toEqual({ firstAt: '2026-02-09T14:15:00.000Z', lastAt: '2026-02-09T14:16:00.000Z', fired: 2 });
+      expect(starter.started.size).toBe(1);
+    });
+  });
+
   describe('OK and INSUFFICIENT_DATA', () => {
     it('records recovery on the open incident when the alarm returns to OK', async () => {
       // prepare
