@@ -32,6 +32,7 @@ async function intake(event: unknown): Promise<IntakeResult> {
     recordBreakerChanges: (incidentId, changes) => recordBreakerChangesOf(awsCoreDeps(), incidentId, changes),
   });
   if (result.outcome === 'dead_letter') logger.error('alarm event refused', { reason: result.reason });
+  else if (result.warning) logger.warn('alarm event handled, with a problem to fix', { ...result });
   else logger.info('alarm event handled', { ...result });
   return result;
 }

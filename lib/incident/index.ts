@@ -38,8 +38,9 @@ export {
   markMitigated,
   nextIncidentId,
   openOrJoinIncident,
+  raiseSeverity,
   transition,
   transitionIfStatus,
   transitionIncident,
 } from './store';
-export type { ListIncidentsOptions, OpenIncidentInput, OpenOrJoinResult, TransitionOptions } from './store';
+export type { ListIncidentsOptions, OpenIncidentInput, OpenOrJoinResult, RaiseSeverityOptions, TransitionOptions } from './store';

@@ -108,6 +108,7 @@ export const STORE_EVENT_TYPES = {
   statusChanged: 'status_changed',
   mitigated: 'mitigated',
   executionStarted: 'execution_started',
+  severityRaised: 'severity_raised',
 } as const;
 
 /** One line of the incident timeline (seed §5.1). Every mutating action records `before`/`after`. */

@@ -31,6 +31,7 @@ import {
   canTransition,
   incidentDay,
   isFinalStatus,
+  severityAtLeast,
   toIso,
   type Incident,
   type AlarmFirings,
@@ -715,6 +716,62 @@ async function writeTransition(
 
 /** Short name of `transitionIncident`, as the brief and the state machines call it. */
 export const transition = transitionIncident;
+
+/** Context of a severity raise, copied to its timeline event. */
+export interface RaiseSeverityOptions {
+  /** Why (the alarm that declared it), for the timeline. */
+  readonly reason: string;
+  /** @default 'agent' */
+  readonly actor?: string;
+  /** The severity the caller last saw (saves a read when still true). @default read from the incident */
+  readonly from?: Severity;
+}
+
+/**
+ * Raises an open incident's severity to `to`, never lowers it: one conditional write on the
+ * severity seen (re-read and retried if another writer moved it), and a `severity_raised` event.
+ * Undefined when the incident is already at `to` or worse, or resolved or failed.
+ *
+ * @throws IncidentNotFoundError
+ * @example
+ * await raiseSeverity(doc, tables, 'INC-20260209-001', 'CRITICAL', new Date(), { reason: 'alarm trading-api-5xx declares severity=CRITICAL' });
+ */
+export async function raiseSeverity(
+  doc: DynamoDBDocumentClient,
+  tables: IncidentTables,
+  id: string,
+  to: Severity,
+  at: Date | string,
+  options: RaiseSeverityOptions,
+): Promise<Incident | undefined> {
+  let from = options.from;
+  for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt += 1) {
+    if (from === undefined || attempt > 0) {
+      const current = await readIncidentItem(doc, tables, id);
+      if (!current) throw new IncidentNotFoundError(id);
+      if (isFinalStatus(current.status)) return undefined;
+      from = current.severity;
+    }
+    if (severityAtLeast(from, to)) return undefined;
+    const updated = await updateIncidentIf(doc, tables, id, {
+      expression: 'SET #sev = :to ADD eventSeq :one',
+      condition: `${ACTIVE} AND #sev = :from`,
+      names: { '#status': 'status', '#sev': 'severity' },
+      values: { ...ACTIVE_VALUES, ':to': to, ':from': from, ':one': 1 },
+    });
+    if (!updated) continue; // Moved (or final, or missing) meanwhile: judge again from what is there.
+    await putEvent(doc, tables, id, Number(updated.eventSeq), {
+      at: toIso(at),
+      type: STORE_EVENT_TYPES.severityRaised,
+      actor: options.actor ?? 'agent',
+      summary: `severity ${from} → ${to}: ${options.reason}`,
+      before: { severity: from },
+      after: { severity: to },
+    });
+    return toIncident(updated);
+  }
+  throw new IncidentContentionError(`incident ${id}: severity kept changing under us after ${MAX_ATTEMPTS} attempts; retry the call`, { incidentId: id });
+}
 
 /**
  * Records that the mitigation is in place (sets `mitigatedAt` once) with a `mitigated` event.

@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import { clearActiveAnomaly, recordActiveAnomaly, recordDataCollection, type BreakerChange, type BreakerConfig, type BreakerTables } from '../breaker';
-import { appendEvent, attachExecution, findOpenIncident, isLikelyRepeat, openOrJoinIncident, type IncidentTables } from '../incident';
+import { appendEvent, attachExecution, findOpenIncident, isLikelyRepeat, openOrJoinIncident, raiseSeverity, SEVERITIES, severityAtLeast, type IncidentTables, type Severity } from '../incident';
 import type { MachineManifest } from '../playbook/manifest';
 import { breakerChangeEvent, severityFromRisk } from './core';
 import { executionName, type ExecutionStarter } from './executions';
@@ -50,6 +50,8 @@ export interface IntakeResult {
   readonly incidentId?: string;
   readonly executionArn?: string;
   readonly reason?: string;
+  /** Something wrong with the event that did not stop it (a severity the description declares that does not exist). */
+  readonly warning?: string;
 }
 
 /**
@@ -115,6 +117,35 @@ export function routeAlarm(alarmName: string, machines: readonly MachineManifest
     return { machine, service };
   }
   return { error: `no playbook for alarm "${alarmName}" (names must start sre-agent/<playbook>/<service>/)` };
+}
+
+/** `severity=CRITICAL` or `severity: high` anywhere in the alarm's description (its AlarmDescription). */
+const DECLARED_SEVERITY = /\bseverity\s*[=:]\s*([\w-]+)/i;
+
+/**
+ * The severity an alarm declares in its description, if any. An unknown word is a problem to
+ * report, not a reason to drop the alarm: the incident opens at the playbook's severity.
+ *
+ * @example
+ * declaredSeverity('p99 above 100 ms for 5 min. severity=CRITICAL') // { severity: 'CRITICAL' }
+ * declaredSeverity('severity: urgent') // { problem: 'alarm description declares severity "urgent"; expected one of LOW, MEDIUM, HIGH, CRITICAL' }
+ */
+export function declaredSeverity(description: string | undefined): { severity?: Severity; problem?: string } {
+  const word = DECLARED_SEVERITY.exec(description ?? '')?.[1];
+  if (word === undefined) return {};
+  const severity = word.toUpperCase() as Severity;
+  if (SEVERITIES.includes(severity)) return { severity };
+  return { problem: `alarm description declares severity "${word}"; expected one of ${SEVERITIES.join(', ')}` };
+}
+
+/**
+ * The incident severity of an alarm: its playbook's risk (the upper end of a range), raised by
+ * a severity the alarm declares, never lowered by it (under-rating an incident would keep it out
+ * of the global breaker's count of HIGH anomalies).
+ */
+export function alarmIncidentSeverity(risk: string, declared: Severity | undefined): Severity {
+  const fromRisk = severityFromRisk(risk);
+  return declared !== undefined && !severityAtLeast(fromRisk, declared) ? declared : fromRisk;
 }
 
 /** When the anomaly began: CloudWatch's `startDate` in reasonData (first breaching period), else the state change. */
@@ -189,23 +220,36 @@ async function handleOnce(raw: unknown, deps: IntakeDeps): Promise<IntakeResult>
     return { outcome: 'recovery_recorded', incidentId: open.id };
   }
 
-  const severity = severityFromRisk(machine.risk);
+  const declared = declaredSeverity(event.detail.configuration?.description);
+  const severity = alarmIncidentSeverity(machine.risk, declared.severity);
   const openOrJoin = () => openOrJoinIncident(deps.doc, deps.tables, {
     playbook: machine.playbook,
     service,
     severity,
-    alarm: { name: event.detail.alarmName, reason: event.detail.state.reason, stateChangedAt: new Date(event.detail.state.timestamp).toISOString(), details: { eventId: event.id, region: event.region ?? null } },
+    alarm: {
+      name: event.detail.alarmName,
+      reason: event.detail.state.reason,
+      stateChangedAt: new Date(event.detail.state.timestamp).toISOString(),
+      details: { eventId: event.id, region: event.region ?? null, ...(declared.problem ? { severityProblem: declared.problem } : {}) },
+    },
     detectedAt: new Date(event.detail.state.timestamp),
     anomalyStartedAt: anomalyStart(event),
   });
-  const { incident, joined } = await (deps.repeatLane && isLikelyRepeat(deps.doc, deps.tables, machine.playbook, service, event.detail.alarmName) ? deps.repeatLane(openOrJoin) : openOrJoin());
-  // Only HIGH and CRITICAL anomalies count toward the global breaker (seed §3.2); the opener
-  // records it (idempotent per incident id), so joins do not write the one GLOBAL item again.
-  if (!joined && (incident.severity === 'HIGH' || incident.severity === 'CRITICAL')) {
+  const opened = await (deps.repeatLane && isLikelyRepeat(deps.doc, deps.tables, machine.playbook, service, event.detail.alarmName) ? deps.repeatLane(openOrJoin) : openOrJoin());
+  const { joined } = opened;
+  let incident = opened.incident;
+  // A joining alarm that declares a worse severity raises the incident's (never lowers it).
+  const raised = joined && !severityAtLeast(incident.severity, severity) ? await raiseSeverity(deps.doc, deps.tables, incident.id, severity, now, { from: incident.severity, reason: `alarm ${event.detail.alarmName} declares severity=${severity}` }) : undefined;
+  incident = raised ?? incident;
+  // Only HIGH and CRITICAL anomalies count toward the global breaker (seed §3.2): the opener
+  // records it, or the join that raised the incident to HIGH or worse (idempotent per incident
+  // id), so other joins do not write the one GLOBAL item again.
+  if ((!joined || raised) && severityAtLeast(incident.severity, 'HIGH')) {
     const anomaly = await recordActiveAnomaly(deps.doc, deps.tables, deps.breakerConfig, now, { incidentId: incident.id, severity: incident.severity });
     await recordChanges(deps, incident.id, anomaly.changes);
   }
-  if (joined && incident.executionArn) return { outcome: 'joined', incidentId: incident.id, executionArn: incident.executionArn };
+  const warning = declared.problem;
+  if (joined && incident.executionArn) return { outcome: 'joined', incidentId: incident.id, executionArn: incident.executionArn, ...(warning ? { warning } : {}) };
 
   // The opener (or a redelivery of its event, or a retry after a crash before this point)
   // starts the execution; its name makes a second start a no-op.
@@ -216,5 +260,5 @@ async function handleOnce(raw: unknown, deps: IntakeDeps): Promise<IntakeResult>
     input: { incident: ref, context: { alarm_state_at: ref.alarmName ? new Date(event.detail.state.timestamp).toISOString() : null } },
   });
   if (!incident.executionArn) await attachExecution(deps.doc, deps.tables, incident.id, started.executionArn, now);
-  return { outcome: joined ? 'joined' : started.alreadyStarted ? 'already_started' : 'started', incidentId: incident.id, executionArn: started.executionArn };
+  return { outcome: joined ? 'joined' : started.alreadyStarted ? 'already_started' : 'started', incidentId: incident.id, executionArn: started.executionArn, ...(warning ? { warning } : {}) };
 }

@@ -15,6 +15,7 @@ import {
   markMitigated,
   nextIncidentId,
   openOrJoinIncident,
+  raiseSeverity,
   transitionIfStatus,
   transitionIncident,
   type OpenIncidentInput,
@@ -518,6 +519,48 @@ describe('Incident store (dynalite)', () => {
       await expect(transitionIncident(dynamo.doc, tables, 'INC-20260209-404', 'RESOLVED', at('14:38'))).rejects.toThrow(
         new IncidentNotFoundError('INC-20260209-404'),
       );
+    });
+  });
+
+  describe('Function: raiseSeverity', () => {
+    const medium = () => openOrJoinIncident(dynamo.doc, tables, alarm({ severity: 'MEDIUM' }));
+
+    it('raises from what is there even when the caller saw an older severity, and never lowers', async () => {
+      // prepare
+      const { incident } = await medium();
+      await raiseSeverity(dynamo.doc, tables, incident.id, 'HIGH', at('14:16'), { reason: 'first' });
+      // act: a caller that still believes MEDIUM raises to CRITICAL, another asks for HIGH
+      const critical = await raiseSeverity(dynamo.doc, tables, incident.id, 'CRITICAL', at('14:17'), { reason: 'second', from: 'MEDIUM' });
+      const high = await raiseSeverity(dynamo.doc, tables, incident.id, 'HIGH', at('14:18'), { reason: 'third' });
+      // assess
+      expect(critical?.severity).toBe('CRITICAL');
+      expect(high).toBeUndefined();
+      const raised = (await getTimeline(dynamo.doc, tables, incident.id)).filter((e) => e.type === 'severity_raised');
+      expect(raised.map((e) => e.summary)).toEqual(['severity MEDIUM → HIGH: first', 'severity HIGH → CRITICAL: second']);
+    });
+
+    it('ends at the worst of concurrent raises, each step on the timeline once', async () => {
+      // prepare
+      const { incident } = await medium();
+      // act
+      await Promise.all([
+        raiseSeverity(dynamo.doc, tables, incident.id, 'HIGH', at('14:16'), { reason: 'high', from: 'MEDIUM' }),
+        raiseSeverity(dynamo.doc, tables, incident.id, 'CRITICAL', at('14:16'), { reason: 'critical', from: 'MEDIUM' }),
+        raiseSeverity(dynamo.doc, tables, incident.id, 'HIGH', at('14:16'), { reason: 'high again', from: 'MEDIUM' }),
+      ]);
+      // assess
+      expect((await getIncident(dynamo.doc, tables, incident.id)).severity).toBe('CRITICAL');
+      const steps = (await getTimeline(dynamo.doc, tables, incident.id)).filter((e) => e.type === 'severity_raised').map((e) => `${String((e.before as { severity?: string }).severity)}→${String((e.after as { severity?: string }).severity)}`);
+      expect([['MEDIUM→CRITICAL'], ['MEDIUM→HIGH', 'HIGH→CRITICAL']]).toContainEqual(steps);
+    });
+
+    it('leaves a resolved incident alone, and names a missing one', async () => {
+      const { incident } = await medium();
+      await transitionIncident(dynamo.doc, tables, incident.id, 'RESOLVED', at('14:20'));
+
+      expect(await raiseSeverity(dynamo.doc, tables, incident.id, 'CRITICAL', at('14:21'), { reason: 'late alarm', from: 'MEDIUM' })).toBeUndefined();
+      expect((await getIncident(dynamo.doc, tables, incident.id)).severity).toBe('MEDIUM');
+      await expect(raiseSeverity(dynamo.doc, tables, 'INC-20260209-999', 'HIGH', at('14:21'), { reason: 'x' })).rejects.toThrow(IncidentNotFoundError);
     });
   });
 

@@ -280,6 +280,68 @@ describe('Function: handleAlarmEvent', () => {
     });
   });
 
+  describe('severity: the playbook risk, raised by the alarm', () => {
+    /** An alarm event whose description (AlarmDescription) is `description`. */
+    function describedAlarm(name: string, description: string, at = new Date('2026-02-09T14:15:00Z')) {
+      const event = alarmEvent(name, { at });
+      event.detail.configuration.description = description;
+      return event;
+    }
+    const activeHigh = async () => (await getGlobalBreaker(dynamo.doc, deps.tables, {})).activeHighSeverity;
+
+    it('opens at the upper end of the playbook risk when the alarm declares nothing', async () => {
+      const redis = await post(alarmEvent(REDIS_ALARM)); // risk LOW-MEDIUM
+      const matching = await post(alarmEvent('sre-agent/matching-engine-latency/matching-engine/matching_engine_latency_p99')); // risk HIGH
+      expect((await getIncident(dynamo.doc, deps.tables, redis.incidentId!)).severity).toBe('MEDIUM');
+      expect((await getIncident(dynamo.doc, deps.tables, matching.incidentId!)).severity).toBe('HIGH');
+      expect(await activeHigh()).toEqual([matching.incidentId]);
+    });
+
+    it('opens CRITICAL for an alarm whose description says severity=CRITICAL, and counts it toward the global breaker', async () => {
+      // act
+      const result = await post(describedAlarm(REDIS_ALARM, 'Redis memory above 85% on the order-book cache. severity=CRITICAL'));
+      // assess
+      const incident = await getIncident(dynamo.doc, deps.tables, result.incidentId!);
+      expect(incident.severity).toBe('CRITICAL');
+      expect(await activeHigh()).toEqual([incident.id]);
+      expect((starter.started.get(incident.id)?.input as { incident: { severity: string } }).incident.severity).toBe('CRITICAL');
+    });
+
+    it('never lowers the playbook severity: "severity: low" on a HIGH playbook opens HIGH', async () => {
+      const result = await post(describedAlarm('sre-agent/matching-engine-latency/matching-engine/matching_engine_latency_p99', 'severity: low'));
+      expect((await getIncident(dynamo.doc, deps.tables, result.incidentId!)).severity).toBe('HIGH');
+    });
+
+    it('opens at the playbook severity for a severity word that does not exist, and says which word', async () => {
+      // act
+      const result = await post(describedAlarm(REDIS_ALARM, 'severity=URGENT'));
+      // assess: the alarm is handled, not dead-lettered
+      expect(result).toMatchObject({ outcome: 'started', warning: 'alarm description declares severity "URGENT"; expected one of LOW, MEDIUM, HIGH, CRITICAL' });
+      const incident = await getIncident(dynamo.doc, deps.tables, result.incidentId!);
+      expect(incident.severity).toBe('MEDIUM');
+      expect(incident.alarm?.details?.severityProblem).toBe(result.warning);
+      expect(await listDeadLetters(dynamo.doc, deps.tables)).toEqual([]);
+    });
+
+    it('raises the open incident when a joining alarm declares worse, with a severity_raised event; a milder one changes nothing', async () => {
+      // prepare
+      const opened = await post(alarmEvent(REDIS_ALARM, { at: new Date('2026-02-09T14:15:00Z') }));
+      const evictions = 'sre-agent/redis-memory-pressure/redis-cache/redis_evicted_keys';
+      // act
+      const joined = await post(describedAlarm(evictions, 'Evictions on the order-book cache. severity=HIGH', new Date('2026-02-09T14:16:00Z')));
+      const milder = await post(describedAlarm(`${evictions}/replica-1`, 'severity=LOW', new Date('2026-02-09T14:17:00Z')));
+      // assess
+      expect(joined).toMatchObject({ outcome: 'joined', incidentId: opened.incidentId });
+      expect(milder).toMatchObject({ outcome: 'joined', incidentId: opened.incidentId });
+      expect((await getIncident(dynamo.doc, deps.tables, opened.incidentId!)).severity).toBe('HIGH');
+      const raised = (await getTimeline(dynamo.doc, deps.tables, opened.incidentId!)).filter((e) => e.type === 'severity_raised');
+      expect(raised).toHaveLength(1);
+      expect(raised[0]).toMatchObject({ before: { severity: 'MEDIUM' }, after: { severity: 'HIGH' }, summary: `severity MEDIUM → HIGH: alarm ${evictions} declares severity=HIGH` });
+      expect(await activeHigh()).toEqual([opened.incidentId]);
+      expect(starter.started.size).toBe(1);
+    });
+  });
+
   describe('global breaker', () => {
     it('opens when a 6th HIGH-severity incident is open (more than 5), and says so on its timeline', async () => {
       // prepare: matching-engine-latency has risk HIGH
