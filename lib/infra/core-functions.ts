@@ -1,10 +1,13 @@
 /**
  * The core Lambdas (lambdas/<kebab-name>.ts): the ones every compiled machine may call (keys of
- * CORE_FUNCTIONS), the trigger behind EventBridge and the approval callback. What each may touch
+ * CORE_FUNCTIONS), the trigger behind EventBridge, the approval callback, and execution-ended
+ * behind the machines' status changes. What each may touch
  * is declared in CORE_FUNCTION_SPECS below; widen it there when a handler needs more.
  */
 import * as path from 'node:path';
 import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
@@ -17,7 +20,7 @@ import { SECRET_NAME_PREFIX, type CoreFunctionEnvironment } from './function-env
 import type { Notifications } from './notifications';
 
 /** Core functions: CORE_FUNCTIONS keys plus the two entry points that no machine calls. */
-export type CoreFunctionName = CoreFunction | 'trigger' | 'approvalCallback';
+export type CoreFunctionName = CoreFunction | 'trigger' | 'approvalCallback' | 'executionEnded';
 
 type TableName = 'incidents' | 'breakers' | 'approvals' | 'dedupe';
 
@@ -49,6 +52,13 @@ export const CORE_FUNCTION_SPECS: Readonly<Record<CoreFunctionName, CoreFunction
   incident: { description: 'record timeline events and incident status', tables: ['incidents', 'breakers'], publishes: true, readsSecrets: true, timeoutSeconds: 30 },
   report: { description: 'timeline report, MTTD/MTTI/MTTR and knowledge-base entry', tables: ['incidents'], publishes: true, timeoutSeconds: 120 },
   approvalCallback: { description: 'approval decision → SendTaskSuccess/SendTaskFailure', tables: ['approvals', 'incidents'], publishes: false, timeoutSeconds: 15 },
+  executionEnded: {
+    description: 'playbook execution FAILED, TIMED_OUT or ABORTED → its incident FAILED or ESCALATED, on-call SRE paged',
+    tables: ['incidents', 'breakers'],
+    publishes: true,
+    readsSecrets: true,
+    timeoutSeconds: 30,
+  },
 };
 
 /** Item-level data calls; the design uses single-item conditional writes and Query, never Scan. */
@@ -153,6 +163,16 @@ export class CoreFunctions extends Construct {
     trigger.addPermissions([{ actions: ['states:StartExecution'], resources: arns }]);
     // Step Functions authorizes task-token calls against the state machine of the token's execution.
     this.agent('approvalCallback').addPermissions([{ actions: ['states:SendTaskSuccess', 'states:SendTaskFailure'], resources: arns }]);
+    // An execution that ends before its playbook does must not leave its incident open for ever.
+    new events.Rule(this, 'ExecutionEnded', {
+      description: 'playbook execution FAILED, TIMED_OUT or ABORTED → execution-ended Lambda',
+      eventPattern: {
+        source: ['aws.states'],
+        detailType: ['Step Functions Execution Status Change'],
+        detail: { status: ['FAILED', 'TIMED_OUT', 'ABORTED'], stateMachineArn: arns },
+      },
+      targets: [new targets.LambdaFunction(this.functionFor('executionEnded'), { deadLetterQueue: this.deadLetterQueue, maxEventAge: Duration.hours(6) })],
+    });
   }
 
   private agent(name: CoreFunctionName): AgentFunction {

@@ -20,7 +20,7 @@ import { defaultCatalogue, type MetricCatalogue } from '../playbook/catalogue';
 import type { Asl } from '../playbook/compile';
 import type { Manifest, MachineManifest } from '../playbook/manifest';
 import { defaultPolicy, type Policy } from '../policy/policy';
-import { recordBreakerChangesOf, runCore, type CoreDeps, type CoreTables } from '../runtime/core';
+import { recordBreakerChangesOf, recordExecutionEnded, runCore, type CoreDeps, type CoreTables, type ExecutionEnd } from '../runtime/core';
 import { dispatchDepsOf } from '../runtime/dispatch-deps';
 import { RecentAlarmEvents, type IntakeDeps } from '../runtime/intake';
 import { recordOutcomes } from '../runtime/notifications';
@@ -140,6 +140,8 @@ export class LocalEngine implements ExecutionStarter {
   private readonly inFlight = new Set<Promise<unknown>>();
   /** How to abort each running execution (aws-local-stepfunctions' handle); removed when it ends. */
   private readonly aborts = new Map<string, () => void>();
+  /** Set by stop(): the executions it aborts failed to finish. */
+  private stopping = false;
   private readonly speedUp: number;
   private readonly catalogue: MetricCatalogue;
   private readonly now: () => Date;
@@ -188,13 +190,17 @@ export class LocalEngine implements ExecutionStarter {
 
   /**
    * Aborts the executions still running (they live in this process: nothing would resume them),
-   * fails the task tokens they wait on, waits for the task handlers already working, then stops
-   * dynalite. Nothing of the engine keeps the process alive afterwards.
+   * fails the task tokens they wait on, records their incidents FAILED, waits for the task
+   * handlers already working, then stops dynalite. Nothing of the engine keeps the process alive
+   * afterwards.
    */
   public async stop(): Promise<void> {
+    this.stopping = true;
     for (const abort of [...this.aborts.values()]) abort();
     this.tokens.failAll('ExecutionAborted', 'the local engine stopped');
-    await Promise.allSettled([...this.inFlight]);
+    // Each aborted run records its end (its incident is FAILED: nothing works on it any more).
+    await Promise.all([...this.executions.values()].map((e) => e.done));
+    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
     await this.dynamo?.stop();
     this.dynamo = undefined;
   }
@@ -300,7 +306,12 @@ export class LocalEngine implements ExecutionStarter {
       .catch((err: Error & { name: string }) => {
         const timedOut = /Timeout/.test(err.name) || /timed out/i.test(err.message);
         const aborted = err.name === 'ExecutionAbortedError';
-        Object.assign(exec, { status: aborted ? 'ABORTED' : timedOut ? 'TIMED_OUT' : 'FAILED', error: { error: err.name, cause: err.message } });
+        const status = aborted ? 'ABORTED' : timedOut ? 'TIMED_OUT' : 'FAILED';
+        Object.assign(exec, { status, error: { error: err.name, cause: err.message } });
+        // What the execution-ended Lambda does in AWS. Only stop() aborts here: the host went
+        // away under the playbook, which is a failure to finish, not someone taking over.
+        const end: ExecutionEnd = aborted && this.stopping ? { executionName: req.name, status: 'FAILED', error: 'LocalEngineStopped', cause: 'the local engine stopped while the playbook ran' } : { executionName: req.name, status, error: err.name, cause: err.message };
+        void this.track(recordExecutionEnded(end, this.coreDeps())).catch((e: Error) => process.stderr.write(`sre-agent: could not record the end of execution ${req.name}: ${e.message}\n`));
       })
       .finally(() => {
         this.aborts.delete(req.name);

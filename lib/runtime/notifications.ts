@@ -272,6 +272,38 @@ export async function notifyIncidentEscalated(deps: CoreDeps, refs: ExecutionRef
   }
 }
 
+/**
+ * `recordExecutionEnded`: the playbook's execution ended before its playbook did (failed, timed
+ * out, stopped by someone); page the on-call SRE, who owns the incident now.
+ */
+export async function notifyExecutionEnded(deps: CoreDeps, refs: ExecutionRefs, status: string, why: string): Promise<void> {
+  if (!deps.notifier) return;
+  try {
+    const now = deps.now();
+    const found = await recipientsOfRoles(rolesFor(2, []), deps.oncall, now);
+    await notifyAndRecord(
+      deps,
+      {
+        kind: 'incident_escalated',
+        incidentId: refs.incident.id,
+        title: `${refs.incident.service}: the agent stopped working on ${refs.incident.id} (${why})`,
+        message: `The execution of playbook ${refs.incident.playbook} ended before the playbook did. The incident is ${status}: take over from the timeline and the evidence below.`,
+        severity: pagerDutySeverity(refs.incident.severity) === 'critical' ? 'critical' : 'error',
+        channels: ['pagerduty', 'slack'],
+        dedupKey: `${refs.incident.id}/execution-ended`,
+        recipients: found.people,
+        service: refs.incident.service,
+        playbook: refs.incident.playbook,
+        details: { evidence: await evidence(deps, refs, undefined) },
+        at: now,
+      },
+      { missing: found.missing },
+    );
+  } catch {
+    /* the incident's status is written either way */
+  }
+}
+
 /** `resolveIncident`: resolves every PagerDuty alert this incident triggered (same dedup keys). */
 export async function notifyIncidentResolved(deps: CoreDeps, refs: ExecutionRefs, reason: string): Promise<void> {
   if (!deps.notifier) return;

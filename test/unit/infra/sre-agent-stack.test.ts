@@ -240,6 +240,26 @@ describe('SreAgentStack', () => {
       });
     });
 
+    it("routes the machines' FAILED, TIMED_OUT and ABORTED executions to the execution-ended Lambda, with a dead-letter queue", () => {
+      // GIVEN / WHEN
+      const { stack, template } = synth();
+      const machineRefs = manifest.machines.map((m) => ({ Ref: logicalId(stack, stack.playbooks.machines.get(m.playbook)!) }));
+      // THEN
+      template.hasResourceProperties('AWS::Events::Rule', {
+        EventPattern: {
+          source: ['aws.states'],
+          'detail-type': ['Step Functions Execution Status Change'],
+          detail: { status: ['FAILED', 'TIMED_OUT', 'ABORTED'], stateMachineArn: Match.arrayWith(machineRefs) },
+        },
+        Targets: [
+          Match.objectLike({
+            Arn: { 'Fn::GetAtt': [logicalId(stack, stack.core.functionFor('executionEnded')), 'Arn'] },
+            DeadLetterConfig: { Arn: { 'Fn::GetAtt': [logicalId(stack, stack.core.deadLetterQueue), 'Arn'] } },
+          }),
+        ],
+      });
+    });
+
     it('starts scheduled playbooks from an EventBridge schedule with a SCHEDULED incident, a role and a dead-letter queue', () => {
       // GIVEN / WHEN
       const { stack, template } = synth();
