@@ -11,8 +11,11 @@ import type { Risk } from './types';
 
 /** The stored state the guard consults. */
 export interface GuardState {
-  /** Breaker gate for the service: only `auto` lets a mutating action run. */
-  gate(service: string): Promise<{ mode: 'auto' | 'diagnose_only' | 'service_stopped'; reason: string }>;
+  /**
+   * Breaker gate for the service: only `auto` lets a mutating action run. A breaker change the
+   * gate makes (a cool-down ending) is recorded on `incidentId`'s timeline.
+   */
+  gate(service: string, incidentId: string): Promise<{ mode: 'auto' | 'diagnose_only' | 'service_stopped'; reason: string }>;
   /** True when an APPROVED record exists for (incident, step). */
   approved(incidentId: string, step: string): Promise<boolean>;
 }
@@ -59,6 +62,6 @@ export async function guardAction(def: ActionDefinition<Record<string, unknown>>
   if (needs && !(await state.approved(input.incidentId, input.step))) {
     throw new PolicyViolationError(`${where}: no approval record (${needs}); refusing to run`);
   }
-  const gate = await state.gate(input.service);
+  const gate = await state.gate(input.service, input.incidentId);
   if (gate.mode !== 'auto') throw new PolicyViolationError(`${where}: automatic remediation is paused (${gate.mode}: ${gate.reason})`);
 }

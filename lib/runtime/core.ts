@@ -102,9 +102,19 @@ export async function recordBreakerReset(deps: CoreDeps, changes: readonly Break
   return written;
 }
 
-/** `recordBreakerChanges` for callers that know only the incident id (the action dispatcher's attempt budget). */
-export async function recordBreakerChangesOf(deps: CoreDeps, incidentId: string, changes: readonly BreakerChange[]): Promise<void> {
+/**
+ * `recordBreakerChanges` for callers that know only the incident id (the action dispatcher's
+ * attempt budget), or no incident at all: a trip by failing data collection (INSUFFICIENT_DATA
+ * alarms) belongs to none, so the people of `change.notify` are told and the breaker item keeps
+ * the change (the gate's `step_skipped` events then show it on every incident it holds back).
+ */
+export async function recordBreakerChangesOf(deps: CoreDeps, incidentId: string | undefined, changes: readonly BreakerChange[]): Promise<void> {
   if (changes.length === 0) return;
+  if (incidentId === undefined) {
+    // No timeline to record the page on: the notifier's own log and the breaker item keep it.
+    for (const c of changes) await notifyBreakerChange(deps, { id: 'none', playbook: 'none', service: c.service ?? 'platform', severity: 'HIGH' }, c);
+    return;
+  }
   const i = await getIncident(deps.doc, deps.tables, incidentId);
   await recordBreakerChanges(deps, { id: i.id, playbook: i.playbook, service: i.service, severity: i.severity }, changes);
 }

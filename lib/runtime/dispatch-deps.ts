@@ -16,7 +16,12 @@ export function dispatchDepsOf(core: CoreDeps, targets: ActionTargets, policy: P
     targets,
     policy,
     now,
-    gate: (service) => gate(doc, tables, cfg, now(), { service }),
+    gate: async (service, incidentId) => {
+      const decision = await gate(doc, tables, cfg, now(), { service });
+      // A cool-down that ends at this gate is a breaker change like any other: on the timeline.
+      await recordBreakerChangesOf(core, incidentId, decision.changes);
+      return decision;
+    },
     approved: (incidentId, step) => isStepApproved(doc, tables, incidentId, step),
     attempt: async (service, incidentId) => {
       const r = await recordRemediationAttempt(doc, tables, cfg, now(), service);

@@ -92,11 +92,12 @@ export interface IntakeDeps {
   readonly machines: readonly MachineManifest[];
   now(): Date;
   /**
-   * Records (and notifies: on-call SRE + team lead) breaker changes caused by an alarm; the
-   * engine and the trigger Lambda pass core's `recordBreakerChangesOf`. Without it they are only
-   * written to the timeline.
+   * Records (and notifies: on-call SRE + team lead) breaker changes caused by an alarm: on the
+   * incident it opened or raised, or on none (`undefined`) for a trip by INSUFFICIENT_DATA. The
+   * engine and the trigger Lambda pass core's `recordBreakerChangesOf`. Without it changes on an
+   * incident are only written to its timeline, and a trip on none only to the breaker item.
    */
-  readonly recordBreakerChanges?: (incidentId: string, changes: readonly BreakerChange[]) => Promise<void>;
+  readonly recordBreakerChanges?: (incidentId: string | undefined, changes: readonly BreakerChange[]) => Promise<void>;
   /**
    * Runs a likely repeat firing (an alarm this host has already seen on the open incident: one
    * counter write) in a lane of bounded concurrency, so that a storm's repeats never queue ahead
@@ -202,7 +203,9 @@ async function handleOnce(raw: unknown, deps: IntakeDeps): Promise<IntakeResult>
   const event = parsed.data;
   const now = deps.now();
   if (event.detail.state.value === 'INSUFFICIENT_DATA') {
-    await recordDataCollection(deps.doc, deps.tables, deps.breakerConfig, now, { ok: false });
+    const { changes } = await recordDataCollection(deps.doc, deps.tables, deps.breakerConfig, now, { ok: false });
+    // A trip belongs to no incident: on-call SRE + team lead are told (seed §3.2).
+    if (changes.length > 0) await deps.recordBreakerChanges?.(undefined, changes);
     return { outcome: 'insufficient_data', reason: `alarm ${event.detail.alarmName} has insufficient data` };
   }
   const route = routeAlarm(event.detail.alarmName, deps.machines);

@@ -1,0 +1,68 @@
+/**
+ * Breaker changes that used to go unrecorded (issue 3: every change is a timeline event, and the
+ * global breaker tells the on-call SRE and the team lead): a trip by INSUFFICIENT_DATA alarms,
+ * which belongs to no incident, and a cool-down that ends at the action dispatcher's gate.
+ * A LocalEngine in memory with a recording notifier, the shipped rotation file and a set clock.
+ */
+import type { Notification, Notifier } from '../../lib/approval/notify';
+import { RotationFile } from '../../lib/approval/oncall';
+import { recordRemediationResult } from '../../lib/breaker';
+import { getTimeline, openOrJoinIncident } from '../../lib/incident';
+import { LocalEngine } from '../../lib/local/engine';
+import { handleAlarmEvent } from '../../lib/runtime/intake';
+import { alarmEvent } from '../helpers/events';
+
+const T0 = new Date('2026-02-09T14:15:00.000Z');
+let clock = T0;
+let sent: Notification[];
+let engine: LocalEngine;
+
+const recording: Notifier = {
+  configured: ['slack'],
+  send: async (n) => {
+    sent.push(n);
+    return n.channels.map((channel) => ({ channel, ok: true, detail: 'recorded by the test' }));
+  },
+};
+
+beforeEach(async () => {
+  clock = T0;
+  sent = [];
+  engine = await new LocalEngine({ notifier: recording, oncall: RotationFile.load(), breakerConfig: { coolDownSeconds: 60 }, now: () => clock }).start();
+});
+
+afterEach(async () => {
+  await engine.stop();
+});
+
+describe('breaker changes no incident caused', () => {
+  it('pages the on-call SRE and the team lead when INSUFFICIENT_DATA alarms trip the global breaker', async () => {
+    // prepare
+    const event = alarmEvent('sre-agent/redis-memory-pressure/redis-cache/redis_memory_usage', { state: 'INSUFFICIENT_DATA', at: T0 });
+    for (let i = 0; i < 3; i += 1) await handleAlarmEvent(event, { ...engine.intakeDeps(), recent: undefined });
+    expect(sent).toEqual([]);
+    // act: the 4th makes the failure rate 4 of 4
+    await handleAlarmEvent(event, { ...engine.intakeDeps(), recent: undefined });
+    // assess
+    expect(sent).toHaveLength(1);
+    expect(sent[0]).toMatchObject({ kind: 'breaker_changed', title: 'global breaker CLOSED → OPEN (data collection)' });
+    expect(new Set(sent[0]!.recipients?.map((r) => r.role))).toEqual(new Set(['oncall_sre', 'team_lead']));
+  });
+});
+
+describe("the action dispatcher's breaker gate", () => {
+  it("writes a cool-down that ends at the gate on the incident's timeline", async () => {
+    // prepare: three failed remediations open the global breaker at T0
+    const { incident } = await openOrJoinIncident(engine.doc, engine.tables, { playbook: 'redis-memory-pressure', service: 'redis-cache', severity: 'MEDIUM', alarm: { name: 'a' }, detectedAt: T0, anomalyStartedAt: T0 });
+    for (let i = 0; i < 3; i += 1) await recordRemediationResult(engine.doc, engine.tables, engine.breakerConfig, T0, { service: 'redis-cache', ok: false });
+    expect((await engine.dispatchDeps().gate('redis-cache', incident.id)).mode).toBe('diagnose_only');
+    // act: the 60-second cool-down is over
+    clock = new Date(T0.getTime() + 60_000);
+    const decision = await engine.dispatchDeps().gate('redis-cache', incident.id);
+    // assess
+    expect(decision.mode).toBe('auto');
+    const changes = (await getTimeline(engine.doc, engine.tables, incident.id)).filter((e) => e.type === 'breaker_changed');
+    expect(changes.map((e) => e.summary)).toEqual([expect.stringMatching(/^global breaker OPEN → CLOSED: .*\(notify oncall_sre \+ team_lead\)$/)]);
+    expect(sent.map((n) => n.title)).toEqual([expect.stringMatching(/^global breaker OPEN → CLOSED/)]);
+  });
+});
