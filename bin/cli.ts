@@ -109,14 +109,16 @@ function program(io: Io): Command {
     .option('--speed-up <factor>', 'divide every wait and timeout (drills)', '1')
     .option('--redis <url>', 'Redis/ElastiCache target (e.g. redis://127.0.0.1:6379/0)', process.env.REDIS_URL)
     .option('--mysql <url>', 'MySQL/RDS target (e.g. mysql://root@127.0.0.1:3306)', process.env.MYSQL_URL)
+    .option('--breakers <json>', 'circuit-breaker thresholds, e.g. \'{"coolDownSeconds":600}\' (see lib/breaker)', process.env.SRE_AGENT_BREAKERS)
     .option('--once', 'start, print the status and stop (for checks)')
-    .action(async (opts: { port: string; dataDir: string; memory?: boolean; speedUp: string; redis?: string; mysql?: string; once?: boolean }) => {
+    .action(async (opts: { port: string; dataDir: string; memory?: boolean; speedUp: string; redis?: string; mysql?: string; breakers?: string; once?: boolean }) => {
       const running = await startLocal({
         port: Number(opts.port),
         dataDir: opts.memory ? undefined : opts.dataDir,
         speedUp: Number(opts.speedUp),
         redisUrl: opts.redis,
         mysqlUrl: opts.mysql,
+        breakers: opts.breakers,
         log: (line) => io.out(`${line}\n`),
       });
       if (opts.once) {

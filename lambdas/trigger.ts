@@ -9,7 +9,7 @@ import { IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempo
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import type { Manifest } from '../lib/playbook/manifest';
 import { coreFunctionEnvironmentSchema } from '../lib/infra/function-environment';
-import { awsCoreDeps, awsData } from '../lib/runtime/aws';
+import { awsBreakerConfig, awsCoreDeps, awsData } from '../lib/runtime/aws';
 import { recordBreakerChangesOf } from '../lib/runtime/core';
 import { StepFunctionsStarter } from '../lib/runtime/executions';
 import { handleAlarmEvent, type IntakeResult } from '../lib/runtime/intake';
@@ -24,7 +24,7 @@ async function intake(event: unknown): Promise<IntakeResult> {
   const result = await handleAlarmEvent(event, {
     doc,
     tables,
-    breakerConfig: {},
+    breakerConfig: awsBreakerConfig(),
     starter,
     machines: (manifest as Manifest).machines,
     now: () => new Date(),

@@ -1,5 +1,6 @@
 /** The deployment configuration in cdk.json context `sre-agent:config`, checked with zod at synth. */
 import { z } from 'zod';
+import { breakerConfigSchema } from '../breaker/breaker';
 
 /** Context key that holds the configuration. */
 export const CONFIG_CONTEXT_KEY = 'sre-agent:config';
@@ -22,6 +23,11 @@ const agentConfigSchema = z.strictObject({
     .default({}),
   /** EKS cluster the Kubernetes actions work on; scopes eks:DescribeCluster to its ARN. */
   eksClusterName: z.string().regex(/^[0-9A-Za-z][A-Za-z0-9\-_]*$/).optional(),
+  /**
+   * Circuit-breaker thresholds (seed §3.2), e.g. `{ "coolDownSeconds": 900 }`; what is left out
+   * keeps its default (lib/breaker DEFAULT_BREAKER_CONFIG). Every Lambda gets them.
+   */
+  breakers: breakerConfigSchema.default({}),
   /** VPC of the data-plane targets (Redis, MySQL). Recorded only: no lookup at synth. */
   vpcId: z.string().regex(/^vpc-[0-9a-f]+$/).optional(),
 });

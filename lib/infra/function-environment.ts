@@ -32,6 +32,8 @@ export const functionEnvironmentSchema = z.object({
   /** Set when cdk.json names the EKS cluster. */
   EKS_CLUSTER_NAME: z.string().min(1).optional(),
   POWERTOOLS_SERVICE_NAME: z.string().min(1),
+  /** JSON: breaker thresholds from cdk.json (`sre-agent:config` → `breakers`); unset: the defaults. */
+  BREAKER_CONFIG: jsonRecord.optional(),
 });
 
 /** Core functions also get the service → owner map; the trigger also gets playbook → state machine ARN. */

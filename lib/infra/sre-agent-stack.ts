@@ -81,6 +81,7 @@ export class SreAgentStack extends Stack {
       TOPIC_ARN: this.notifications.topic.topicArn,
       SECRETS_PREFIX: SECRET_NAME_PREFIX,
       ...(this.config.eksClusterName ? { EKS_CLUSTER_NAME: this.config.eksClusterName } : {}),
+      ...(Object.keys(this.config.breakers).length > 0 ? { BREAKER_CONFIG: JSON.stringify(this.config.breakers) } : {}),
       POWERTOOLS_SERVICE_NAME: 'sre-agent',
     };
     this.actions = new ActionFunctions(this, 'Actions', {

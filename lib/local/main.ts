@@ -3,6 +3,7 @@ import { mkdirSync } from 'node:fs';
 import Redis from 'ioredis';
 import * as mysql from 'mysql2/promise';
 import type { ActionTargets } from '../actions';
+import { parseBreakerConfig, type BreakerConfig } from '../breaker';
 import { LocalEngine } from './engine';
 import { startServer } from './server';
 
@@ -13,6 +14,8 @@ export interface StartOptions {
   readonly speedUp: number;
   readonly redisUrl?: string;
   readonly mysqlUrl?: string;
+  /** Breaker thresholds as JSON (`--breakers`, e.g. `{"coolDownSeconds":60}`); unset: the defaults. */
+  readonly breakers?: string;
   log(line: string): void;
 }
 
@@ -41,10 +44,28 @@ async function connectTargets(o: StartOptions): Promise<{ targets: ActionTargets
   return { targets, close: async () => void (await Promise.all(closers.map((c) => c()))) };
 }
 
+/** `--breakers` → thresholds; a bad value stops the start with the field at fault. */
+export function parseBreakersOption(raw: string | undefined): Required<BreakerConfig> {
+  let input: unknown = {};
+  if (raw) {
+    try {
+      input = JSON.parse(raw);
+    } catch (err) {
+      throw new Error(`--breakers: not JSON (${(err as Error).message}); e.g. --breakers '{"coolDownSeconds":600}'`);
+    }
+  }
+  try {
+    return parseBreakerConfig(input);
+  } catch (err) {
+    throw new Error(`--breakers: ${(err as Error).message}`);
+  }
+}
+
 export async function startLocal(o: StartOptions): Promise<RunningAgent> {
+  const breakerConfig = parseBreakersOption(o.breakers);
   if (o.dataDir) mkdirSync(o.dataDir, { recursive: true });
   const { targets, close } = await connectTargets(o);
-  const engine = await new LocalEngine({ dataDir: o.dataDir, speedUp: o.speedUp, targets }).start();
+  const engine = await new LocalEngine({ dataDir: o.dataDir, speedUp: o.speedUp, targets, breakerConfig }).start();
   let server;
   try {
     server = await startServer(engine, { port: o.port });
@@ -55,7 +76,7 @@ export async function startLocal(o: StartOptions): Promise<RunningAgent> {
   }
   const configured = Object.keys(targets);
   o.log(`sre-agent local engine at ${server.url}  (dashboard: ${server.url}/)`);
-  o.log(`  data: ${o.dataDir ?? 'in memory'}; speed-up ×${o.speedUp}`);
+  o.log(`  data: ${o.dataDir ?? 'in memory'}; speed-up ×${o.speedUp}; breakers: cool-down ${breakerConfig.coolDownSeconds} s, service limit ${breakerConfig.serviceAttemptLimit} attempts / ${breakerConfig.serviceWindowSeconds} s (--breakers)`);
   o.log(`  playbooks: ${engine.playbooks.map((p) => p.playbook).join(', ')}`);
   o.log(`  targets: ${configured.length ? configured.join(', ') : 'none'} configured; actions on other systems fail with "target not configured" (--redis, --mysql)`);
   const channels = engine.notifier?.configured ?? [];

@@ -15,6 +15,7 @@ import { buildApprovalLinks, secretsManagerKey, type SigningKey } from '../appro
 import { createNotifier, notifyOpsFor, type Notifier } from '../approval/notify';
 import { DEFAULT_ONCALL_FILE, lazyOnCall, PagerDutyOnCall, parsePagerDutyRoles, RotationFile, type OnCallLookup } from '../approval/oncall';
 import { readSecret, secretsManagerReader, type SecretReader } from '../approval/secrets';
+import { parseBreakerConfig, type BreakerConfig } from '../breaker';
 import { functionEnvironmentSchema } from '../infra/function-environment';
 import { CloudWatchMetricSource } from '../metrics';
 import { defaultCatalogue } from '../playbook/catalogue';
@@ -107,6 +108,18 @@ function awsApprovalLinks(env: NodeJS.ProcessEnv): CoreDeps['approvalLinks'] {
   return (record, person, role) => buildApprovalLinks(base, record, person.name, role, key);
 }
 
+/**
+ * The breaker thresholds of this deployment (BREAKER_CONFIG, from cdk.json). A bad value fails
+ * the cold start with the field at fault, rather than running on thresholds nobody chose.
+ */
+export function awsBreakerConfig(env: NodeJS.ProcessEnv = process.env): Required<BreakerConfig> {
+  try {
+    return parseBreakerConfig(env.BREAKER_CONFIG ? JSON.parse(env.BREAKER_CONFIG) : {});
+  } catch (err) {
+    throw new Error(`environment variable BREAKER_CONFIG: ${(err as Error).message}`, { cause: err });
+  }
+}
+
 export function awsCoreDeps(env: NodeJS.ProcessEnv = process.env): CoreDeps {
   const { doc, tables } = awsData(env);
   const catalogue = defaultCatalogue();
@@ -114,7 +127,7 @@ export function awsCoreDeps(env: NodeJS.ProcessEnv = process.env): CoreDeps {
   return {
     doc,
     tables,
-    breakerConfig: {},
+    breakerConfig: awsBreakerConfig(env),
     metrics: new CloudWatchMetricSource({ client: new CloudWatchClient({}), catalogue }),
     catalogue,
     now: () => new Date(),

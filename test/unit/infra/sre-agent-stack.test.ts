@@ -21,6 +21,8 @@ import { DataTables } from '../../../lib/infra/data-tables';
 import { Notifications } from '../../../lib/infra/notifications';
 import { DEFAULT_MANIFEST_FILE, PlaybookMachines } from '../../../lib/infra/playbook-machines';
 import type { SreAgentStack } from '../../../lib/infra/sre-agent-stack';
+import { DEFAULT_BREAKER_CONFIG } from '../../../lib/breaker';
+import { awsBreakerConfig } from '../../../lib/runtime/aws';
 
 const REPO = path.resolve(__dirname, '../../..');
 const FIXTURE_MANIFEST = path.join(REPO, 'test/fixtures/infra/index.json');
@@ -182,6 +184,31 @@ describe('SreAgentStack', () => {
         { AttributeName: 'sk', KeyType: 'RANGE' },
       ]);
       expect(table('breakers').TimeToLiveSpecification).toBeUndefined();
+    });
+  });
+
+  describe('breaker thresholds', () => {
+    it('gives every Lambda the thresholds of cdk.json as BREAKER_CONFIG, and none when left to the defaults', () => {
+      // GIVEN / WHEN
+      const configured = synth({ config: { ...(CDK_JSON_CONTEXT['sre-agent:config'] as object), breakers: { coolDownSeconds: 900 } } }).template;
+      const defaults = synth().template;
+      // THEN
+      const variables = (t: Template) => Object.values(t.findResources('AWS::Lambda::Function')).map((r) => (r as { Properties: { Environment?: { Variables?: Record<string, unknown> } } }).Properties.Environment?.Variables ?? {});
+      const sreAgent = (t: Template) => variables(t).filter((v) => v.POWERTOOLS_SERVICE_NAME === 'sre-agent');
+      expect(sreAgent(configured).length).toBeGreaterThan(10);
+      expect(sreAgent(configured).every((v) => v.BREAKER_CONFIG === JSON.stringify({ coolDownSeconds: 900 }))).toBe(true);
+      expect(sreAgent(defaults).some((v) => 'BREAKER_CONFIG' in v)).toBe(false);
+    });
+
+    it('refuses to synthesize thresholds that are not valid, naming the field', () => {
+      expect(() => synth({ config: { breakers: { coolDownSeconds: -1 } } })).toThrow(/sre-agent:config\.breakers\.coolDownSeconds/);
+      expect(() => synth({ config: { breakers: { coolDown: 60 } } })).toThrow(/sre-agent:config\.breakers/);
+    });
+
+    it('reads them back in the Lambdas, and fails the cold start on a bad value with the variable and the field', () => {
+      expect(awsBreakerConfig({ BREAKER_CONFIG: '{"coolDownSeconds":900}' })).toMatchObject({ coolDownSeconds: 900, serviceAttemptLimit: 3 });
+      expect(awsBreakerConfig({})).toEqual(DEFAULT_BREAKER_CONFIG);
+      expect(() => awsBreakerConfig({ BREAKER_CONFIG: '{"serviceAttemptLimit":0}' })).toThrow(/^environment variable BREAKER_CONFIG: .*serviceAttemptLimit/);
     });
   });
 
