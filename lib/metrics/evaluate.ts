@@ -43,6 +43,8 @@ export interface RecoveryCheck {
   readonly violated: string[];
   /** Rules that could not be checked, each as `rule: reason`. */
   readonly unknown: string[];
+  /** Metrics without data for a rule that needed them (they count as failed data collection). */
+  readonly missing: string[];
 }
 
 interface MetricVariable {
@@ -208,7 +210,7 @@ export async function evaluateStepCondition(input: EvaluationInput): Promise<Eva
  */
 export async function verifyRecovery(rules: readonly string[], input: Omit<EvaluationInput, 'condition'>): Promise<RecoveryCheck> {
   const checks = await Promise.all(
-    rules.map(async (rule): Promise<{ rule: string; outcome: 'violated' | 'clear' | 'skipped' | 'no_data'; reason?: string }> => {
+    rules.map(async (rule): Promise<{ rule: string; outcome: 'violated' | 'clear' | 'skipped' | 'no_data'; reason?: string; missing?: readonly string[] }> => {
       const condition = parseCondition(rule);
       const { unresolved } = plan(condition, input);
       if (unresolved.length > 0) {
@@ -218,7 +220,7 @@ export async function verifyRecovery(rules: readonly string[], input: Omit<Evalu
       const { result, missing } = await evaluateStepCondition({ ...input, condition });
       if (result === 'true' || result === 'pending') return { rule, outcome: 'violated' };
       if (result === 'false') return { rule, outcome: 'clear' };
-      return { rule, outcome: 'no_data', reason: missing.length > 0 ? `no data for ${missing.join(', ')}` : 'unknown' };
+      return { rule, outcome: 'no_data', reason: missing.length > 0 ? `no data for ${missing.join(', ')}` : 'unknown', missing };
     }),
   );
   const violated = checks.filter((c) => c.outcome === 'violated').map((c) => c.rule);
@@ -227,5 +229,5 @@ export async function verifyRecovery(rules: readonly string[], input: Omit<Evalu
   let result: RecoveryCheck['result'] = 'unknown';
   if (violated.length > 0) result = 'false';
   else if (checkable.length > 0 && checkable.every((c) => c.outcome === 'clear')) result = 'true';
-  return { result, violated, unknown };
+  return { result, violated, unknown, missing: [...new Set(checks.flatMap((c) => c.missing ?? []))] };
 }

@@ -19,7 +19,7 @@ import {
   type BreakerConfig,
   type BreakerTables,
 } from '../breaker';
-import { appendEvent, getIncident, getTimeline, isFinalStatus, listIncidents, openOrJoinIncident, transitionIfStatus, transitionIncident, type IncidentTables, type NewTimelineEvent, type Severity } from '../incident';
+import { appendEvent, getIncident, getTimeline, isFinalStatus, listIncidents, openOrJoinIncident, raiseSeverity, SEVERITIES, transitionIfStatus, transitionIncident, type IncidentTables, type NewTimelineEvent, type Severity } from '../incident';
 import { evaluateStepCondition, verifyRecovery, type MetricSource } from '../metrics';
 import type { MetricCatalogue } from '../playbook/catalogue';
 import { isTemplate, parseCondition, parseTemplate, renderTemplate, variablesOf, type Condition, type Value } from '../playbook/expression';
@@ -75,11 +75,20 @@ export function breakerChangeEvent(c: BreakerChange): NewTimelineEvent {
 /**
  * Writes breaker changes to the incident's timeline and tells the people of `change.notify`
  * (seed §3.2: on-call SRE + team lead for the global breaker, the service owner for a service).
+ * A service breaker that opens also raises the priority of the service's ticket, which is its
+ * incident: one severity level up (`severity_raised`), before the owner is told.
  */
 export async function recordBreakerChanges(deps: CoreDeps, incident: IncidentRef, changes: readonly BreakerChange[]): Promise<void> {
+  let current = incident;
   for (const c of changes) {
     await appendEvent(deps.doc, deps.tables, incident.id, breakerChangeEvent(c));
-    await notifyBreakerChange(deps, incident, c);
+    if (c.scope === 'service' && c.to === 'OPEN' && c.service === incident.service) {
+      const { severity } = await getIncident(deps.doc, deps.tables, incident.id);
+      const up = SEVERITIES[Math.min(SEVERITIES.indexOf(severity) + 1, SEVERITIES.length - 1)] as Severity;
+      const raised = await raiseSeverity(deps.doc, deps.tables, incident.id, up, c.at, { from: severity, reason: `the breaker of ${c.service} opened: remediation stopped, ticket priority raised (seed §3.2)` });
+      if (raised) current = { ...current, severity: raised.severity };
+    }
+    await notifyBreakerChange(deps, current, c);
   }
 }
 
@@ -309,12 +318,15 @@ export async function verifyIncidentRecovery(payload: unknown, deps: CoreDeps): 
   // Recovery is judged on fresh metrics, never on what earlier steps read.
   const variables = Object.fromEntries(Object.entries(executionVariables(p)).filter(([n]) => !(n in deps.catalogue.metrics) && !(n in deps.catalogue.aliases)));
   const v = await verifyRecovery(p.rules, { variables, metrics: deps.metrics, catalogue: deps.catalogue, service: p.incident.service, now });
+  // Missing data is unknown, never recovered, and counts toward the data-collection failure rate.
+  const { changes } = await recordDataCollection(deps.doc, deps.tables, deps.breakerConfig, now, { ok: v.missing.length === 0 });
   await appendEvent(deps.doc, deps.tables, p.incident.id, {
     at: now,
     type: 'recovery_checked',
     summary: v.result === 'true' ? 'recovery verified: detection rules no longer hold' : v.result === 'false' ? `not recovered: ${v.violated.join('; ')}` : `recovery unknown: ${v.unknown.join('; ') || 'no checkable rule'}`,
     data: { ...v },
   });
+  await recordBreakerChanges(deps, p.incident, changes);
   return { result: v.result };
 }
 

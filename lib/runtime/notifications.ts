@@ -358,7 +358,7 @@ export async function notifyBreakerChange(deps: CoreDeps, incident: ExecutionRef
           ? 'All self-healing is paused: diagnose-only mode (read-only steps, tickets and notifications still run).'
           : 'Self-healing resumes.'
         : opening
-          ? `Self-healing of ${service} is stopped; raise the priority of its ticket.`
+          ? `Self-healing of ${service} is stopped; its incident's severity (the ticket's priority) is now ${incident.severity}.`
           : `Self-healing of ${service} resumes.`;
     const channels: Channel[] = opening ? (c.scope === 'global' ? ['slack', 'pagerduty', 'email'] : ['slack', 'email']) : ['slack', 'email'];
     const base = { incidentId: incident.id, service, playbook: incident.playbook, at: now };

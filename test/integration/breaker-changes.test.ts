@@ -6,9 +6,10 @@
  */
 import type { Notification, Notifier } from '../../lib/approval/notify';
 import { RotationFile } from '../../lib/approval/oncall';
-import { recordRemediationResult } from '../../lib/breaker';
+import { getGlobalBreaker, recordRemediationResult } from '../../lib/breaker';
 import { getTimeline, openOrJoinIncident } from '../../lib/incident';
 import { LocalEngine } from '../../lib/local/engine';
+import { runCore } from '../../lib/runtime/core';
 import { handleAlarmEvent } from '../../lib/runtime/intake';
 import { alarmEvent } from '../helpers/events';
 
@@ -64,5 +65,43 @@ describe("the action dispatcher's breaker gate", () => {
     const changes = (await getTimeline(engine.doc, engine.tables, incident.id)).filter((e) => e.type === 'breaker_changed');
     expect(changes.map((e) => e.summary)).toEqual([expect.stringMatching(/^global breaker OPEN → CLOSED: .*\(notify oncall_sre \+ team_lead\)$/)]);
     expect(sent.map((n) => n.title)).toEqual([expect.stringMatching(/^global breaker OPEN → CLOSED/)]);
+  });
+});
+
+describe('a service breaker that opens (seed §3.2: stop, raise ticket priority, notify the owner)', () => {
+  it("raises the incident's severity one level and tells the service owner, at the refused attempt", async () => {
+    // prepare: three attempts on redis-cache in the hour, none recovered
+    const { incident } = await openOrJoinIncident(engine.doc, engine.tables, { playbook: 'redis-memory-pressure', service: 'redis-cache', severity: 'MEDIUM', alarm: { name: 'a' }, detectedAt: T0, anomalyStartedAt: T0 });
+    const deps = engine.dispatchDeps();
+    for (let i = 0; i < 3; i += 1) expect((await deps.attempt('redis-cache', incident.id)).allowed).toBe(true);
+    // act: the fourth is refused and opens the breaker
+    const fourth = await deps.attempt('redis-cache', incident.id);
+    // assess
+    expect(fourth.allowed).toBe(false);
+    const timeline = await getTimeline(engine.doc, engine.tables, incident.id);
+    expect(timeline.filter((e) => e.type === 'breaker_changed').map((e) => e.summary)).toEqual([expect.stringMatching(/^breaker of redis-cache CLOSED → OPEN/)]);
+    expect(timeline.filter((e) => e.type === 'severity_raised')).toEqual([expect.objectContaining({ before: { severity: 'MEDIUM' }, after: { severity: 'HIGH' } })]);
+    expect(sent).toHaveLength(1);
+    expect(sent[0]!.message).toContain("its incident's severity (the ticket's priority) is now HIGH");
+    expect(sent[0]!.recipients?.map((r) => r.role)).toEqual(['service_owner:redis-cache']);
+  });
+});
+
+describe('missing metric data (issue 3: unknown, and it counts toward the data-collection failure rate)', () => {
+  it('trips the global breaker after four condition checks and recovery checks without data, on the incident timeline', async () => {
+    // prepare: no metric data at all for redis-cache
+    const { incident } = await openOrJoinIncident(engine.doc, engine.tables, { playbook: 'redis-memory-pressure', service: 'redis-cache', severity: 'MEDIUM', alarm: { name: 'a' }, detectedAt: T0, anomalyStartedAt: T0 });
+    const refs = { incident: { id: incident.id, playbook: incident.playbook, service: incident.service, severity: incident.severity } };
+    const condition = () => runCore('Fn_evaluate', { ...refs, op: 'condition', step: 'scale_redis_cluster', condition: 'redis_memory_usage > 90%' }, engine.coreDeps());
+    const verify = () => runCore('Fn_evaluate', { ...refs, op: 'verify', playbook: incident.playbook, rules: ['redis_memory_usage > 85%'] }, engine.coreDeps());
+    // act
+    const results = [await condition(), await verify(), await condition()];
+    expect(await getGlobalBreaker(engine.doc, engine.tables, engine.breakerConfig)).toMatchObject({ state: 'CLOSED' });
+    results.push(await verify());
+    // assess: each one unknown, never false; the 4th of 4 failures opens the breaker
+    expect(results.map((r) => (r as { result: string }).result)).toEqual(['unknown', 'unknown', 'unknown', 'unknown']);
+    expect(await getGlobalBreaker(engine.doc, engine.tables, engine.breakerConfig)).toMatchObject({ state: 'OPEN', cause: 'data_collection' });
+    const changes = (await getTimeline(engine.doc, engine.tables, incident.id)).filter((e) => e.type === 'breaker_changed');
+    expect(changes.map((e) => e.summary)).toEqual([expect.stringMatching(/^global breaker CLOSED → OPEN: data collection failing: 4 of the last 4/)]);
   });
 });

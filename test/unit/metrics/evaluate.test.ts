@@ -299,7 +299,7 @@ describe('Function: verifyRecovery', () => {
       { name: 'redis_evicted_keys', value: 0, at: ago(30) },
     ]);
 
-    expect(await verifyRecovery(redisRules, { variables: {}, metrics: store, catalogue, now: NOW })).toEqual({ result: 'true', violated: [], unknown: [] });
+    expect(await verifyRecovery(redisRules, { variables: {}, metrics: store, catalogue, now: NOW })).toEqual({ result: 'true', violated: [], unknown: [], missing: [] });
   });
 
   it('is false and names the rule still violated', async () => {
@@ -312,6 +312,7 @@ describe('Function: verifyRecovery', () => {
       result: 'false',
       violated: ['redis_memory_usage > 85%'],
       unknown: [],
+      missing: [],
     });
   });
 
@@ -322,6 +323,7 @@ describe('Function: verifyRecovery', () => {
       result: 'unknown',
       violated: [],
       unknown: ['redis_evicted_keys > 0: no data for redis_evicted_keys'],
+      missing: ['redis_evicted_keys'],
     });
   });
 
@@ -344,6 +346,7 @@ describe('Function: verifyRecovery', () => {
         'api_request_rate > baseline * 3: skipped: "baseline" is neither a variable nor a metric',
         'websocket_connections > baseline * 2: skipped: "baseline" is neither a variable nor a metric',
       ],
+      missing: [], // a skipped rule is not failed data collection
     });
   });
 
@@ -359,7 +362,7 @@ describe('Function: verifyRecovery', () => {
 
     const check = await verifyRecovery(['api_request_rate > baseline * 3'], { variables: { baseline: 10_000 }, metrics: store, catalogue, service: 'trading-api', now: NOW });
 
-    expect(check).toEqual({ result: 'false', violated: ['api_request_rate > baseline * 3'], unknown: [] });
+    expect(check).toEqual({ result: 'false', violated: ['api_request_rate > baseline * 3'], unknown: [], missing: [] });
   });
 
   it('throws ExpressionError for a rule that does not parse', async () => {
