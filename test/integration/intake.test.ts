@@ -10,6 +10,7 @@ import type { Manifest, MachineManifest } from '../../lib/playbook/manifest';
 import type { ExecutionStarter, StartRequest, StartResult } from '../../lib/runtime/executions';
 import { handleAlarmEvent, listDeadLetters, type IntakeDeps, type IntakeResult } from '../../lib/runtime/intake';
 import manifest from '../../statemachines/index.json';
+import mathSample from '../fixtures/events/aws-doc-metric-math-alarm.json';
 import { alarmEvent, awsSampleEvent } from '../helpers/events';
 
 const MACHINES: readonly MachineManifest[] = (manifest as unknown as Manifest).machines;
@@ -108,6 +109,21 @@ describe('Function: handleAlarmEvent', () => {
       expect(letters[1]?.reason).toContain('ServerCpuTooHigh');
       expect(JSON.parse(letters[1]?.event ?? '{}')).toEqual(awsSampleEvent());
       expect(await allIncidents()).toEqual([]);
+    });
+  });
+
+  describe('the AWS sample events', () => {
+    it('takes the metric-math alarm sample (several metrics, an expression) once its name follows the convention', async () => {
+      // prepare: the documentation's event as sent, only the alarm name changed
+      const event = JSON.parse(JSON.stringify(mathSample)) as typeof mathSample;
+      event.detail.alarmName = 'sre-agent/traffic-surge/trading-api/api_request_rate';
+      // act
+      const result = await post(event);
+      // assess
+      expect(result.outcome).toBe('started');
+      const incident = await getIncident(dynamo.doc, deps.tables, result.incidentId!);
+      expect(incident).toMatchObject({ playbook: 'traffic-surge', service: 'trading-api', alarm: { name: event.detail.alarmName, reason: event.detail.state.reason } });
+      expect(incident.timestamps.detectedAt).toBe(new Date(event.detail.state.timestamp.replace('+0000', 'Z')).toISOString());
     });
   });
 

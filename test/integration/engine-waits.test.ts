@@ -1,0 +1,56 @@
+/**
+ * The local engine's Wait states: real time by default, divided by the speed-up factor for
+ * drills (issue 3). A one-state machine written for the test: Wait 1 s, then Succeed.
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { LocalEngine } from '../../lib/local/engine';
+
+let dir: string;
+let manifestFile: string;
+
+beforeAll(() => {
+  dir = mkdtempSync(path.join(tmpdir(), 'sre-agent-waits-'));
+  mkdirSync(path.join(dir, 'statemachines'));
+  const asl = { StartAt: 'Hold', TimeoutSeconds: 60, States: { Hold: { Type: 'Wait', Seconds: 1, Next: 'Done' }, Done: { Type: 'Succeed' } } };
+  writeFileSync(path.join(dir, 'statemachines/wait-drill.asl.json'), JSON.stringify(asl));
+  manifestFile = path.join(dir, 'statemachines/index.json');
+  writeFileSync(manifestFile, JSON.stringify({ machines: [{ playbook: 'wait-drill', file: 'statemachines/wait-drill.asl.json', trigger: { type: 'alarm', alarmNamePrefix: 'sre-agent/wait-drill/' } }] }));
+});
+
+afterAll(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** Runs the machine once on an engine with `speedUp` (undefined: the default); ms it took. */
+async function runOnce(speedUp: number | undefined): Promise<number> {
+  const engine = await new LocalEngine({ manifestFile, speedUp, notifier: false, oncall: false }).start();
+  try {
+    const t0 = performance.now();
+    await engine.startExecution({ playbook: 'wait-drill', name: 'drill', input: {} });
+    const exec = engine.executions.get('drill')!;
+    await exec.done;
+    expect(exec.status).toBe('SUCCEEDED');
+    return performance.now() - t0;
+  } finally {
+    await engine.stop();
+  }
+}
+
+describe('LocalEngine Wait states', () => {
+  it('wait in real time by default: a 1 s Wait takes at least 1 s', async () => {
+    expect(await runOnce(undefined)).toBeGreaterThanOrEqual(990);
+  });
+
+  it('wait 1/speed-up of their time in a drill: at ×10 the same Wait takes about 100 ms', async () => {
+    const ms = await runOnce(10);
+    expect(ms).toBeGreaterThanOrEqual(95);
+    expect(ms).toBeLessThan(900);
+  });
+
+  it('refuses a speed-up that is not positive', () => {
+    expect(() => new LocalEngine({ manifestFile, speedUp: 0 })).toThrow('speedUp must be positive, got 0');
+  });
+});
