@@ -8,13 +8,13 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { Redis } from 'ioredis';
-import type { Notification, Notifier } from '../../lib/approval/notify';
 import { getTimeline } from '../../lib/incident';
 import { LocalEngine } from '../../lib/local/engine';
 import { compileFile } from '../../lib/playbook/build';
 import { executionName } from '../../lib/runtime/executions';
 import { handleAlarmEvent } from '../../lib/runtime/intake';
 import { alarmEvent } from '../helpers/events';
+import { recordingNotifier } from '../helpers/recording-notifier';
 
 const RUN = `outputs-${process.pid}-${Date.now()}`;
 const PLAYBOOK = `
@@ -37,14 +37,7 @@ steps:
 let dir: string;
 let redis: Redis;
 let engine: LocalEngine;
-const sent: Notification[] = [];
-const recording: Notifier = {
-  configured: ['slack'],
-  send: async (n) => {
-    sent.push(n);
-    return n.channels.map((channel) => ({ channel, ok: true, detail: 'recorded by the test' }));
-  },
-};
+const { notifier: recording, sent } = recordingNotifier();
 
 beforeAll(async () => {
   dir = mkdtempSync(path.join(tmpdir(), 'sre-agent-outputs-'));

@@ -4,7 +4,7 @@
  * which belongs to no incident, and a cool-down that ends at the action dispatcher's gate.
  * A LocalEngine in memory with a recording notifier, the shipped rotation file and a set clock.
  */
-import type { Notification, Notifier } from '../../lib/approval/notify';
+import type { Notification } from '../../lib/approval/notify';
 import { RotationFile } from '../../lib/approval/oncall';
 import { getGlobalBreaker, recordRemediationResult } from '../../lib/breaker';
 import { getTimeline, openOrJoinIncident } from '../../lib/incident';
@@ -12,24 +12,18 @@ import { LocalEngine } from '../../lib/local/engine';
 import { runCore } from '../../lib/runtime/core';
 import { handleAlarmEvent } from '../../lib/runtime/intake';
 import { alarmEvent } from '../helpers/events';
+import { recordingNotifier } from '../helpers/recording-notifier';
 
 const T0 = new Date('2026-02-09T14:15:00.000Z');
 let clock = T0;
 let sent: Notification[];
 let engine: LocalEngine;
 
-const recording: Notifier = {
-  configured: ['slack'],
-  send: async (n) => {
-    sent.push(n);
-    return n.channels.map((channel) => ({ channel, ok: true, detail: 'recorded by the test' }));
-  },
-};
-
 beforeEach(async () => {
   clock = T0;
-  sent = [];
-  engine = await new LocalEngine({ notifier: recording, oncall: RotationFile.load(), breakerConfig: { coolDownSeconds: 60 }, now: () => clock }).start();
+  const recording = recordingNotifier();
+  sent = recording.sent;
+  engine = await new LocalEngine({ notifier: recording.notifier, oncall: RotationFile.load(), breakerConfig: { coolDownSeconds: 60 }, now: () => clock }).start();
 });
 
 afterEach(async () => {
