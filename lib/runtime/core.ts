@@ -381,19 +381,26 @@ const approvalSchema = executionRefsSchema.extend({
   risk: z.string(),
 });
 
-/** Latest value of each metric (or alias) named, for messages: `350ms`, `92%`, `12000/s`. */
-async function displayMetrics(names: readonly string[], deps: CoreDeps, service: string): Promise<Record<string, Value>> {
-  const out: Record<string, Value> = {};
+/**
+ * Latest value of each metric (or alias) named, for messages: `350ms`, `92%`, `12000/s`; a
+ * metric without data shows as `unknown` (never 0) and is listed in `missing`.
+ */
+async function displayMetrics(names: readonly string[], deps: CoreDeps, service: string): Promise<{ values: Record<string, Value>; read: number; missing: string[] }> {
+  const values: Record<string, Value> = {};
+  const missing: string[] = [];
+  let read = 0;
   const now = deps.now();
   for (const name of names) {
     const metric = deps.catalogue.metrics[name] ? name : deps.catalogue.aliases[name];
     const spec = metric ? deps.catalogue.metrics[metric] : undefined;
     if (!metric || !spec) continue;
+    read += 1;
     const points = await deps.metrics.series({ name: metric, service, from: new Date(now.getTime() - 2 * spec.period * 1000), to: now });
     const last = points.at(-1);
-    out[name] = last === undefined ? 'unknown' : formatMetric(last.value, spec.unit);
+    if (last === undefined) missing.push(name);
+    values[name] = last === undefined ? 'unknown' : formatMetric(last.value, spec.unit);
   }
-  return out;
+  return { values, read, missing };
 }
 
 /** A base-unit value shown in the catalogue's unit. */
@@ -427,8 +434,14 @@ export async function requestStepApproval(payload: unknown, deps: CoreDeps): Pro
   if (isTemplate(message)) {
     const t = parseTemplate(message);
     const wanted = variablesOf(t).filter((n) => !(n in vars));
-    Object.assign(vars, await displayMetrics(wanted, deps, p.incident.service));
+    const shown = await displayMetrics(wanted, deps, p.incident.service);
+    Object.assign(vars, shown.values);
     message = String(renderTemplate(t, (n) => (n in vars ? (vars[n] as Value) : undefined)));
+    // Metrics read for the message count toward the data-collection failure rate, as conditions do.
+    if (shown.read > 0) {
+      const { changes } = await recordDataCollection(deps.doc, deps.tables, deps.breakerConfig, now, { ok: shown.missing.length === 0 });
+      await recordBreakerChanges(deps, p.incident, changes);
+    }
   }
   const rec = await requestApproval(deps.doc, deps.tables, {
     incidentId: p.incident.id,

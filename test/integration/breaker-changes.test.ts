@@ -99,3 +99,42 @@ describe('missing metric data (issue 3: unknown, and it counts toward the data-c
     expect(changes.map((e) => e.summary)).toEqual([expect.stringMatching(/^global breaker CLOSED → OPEN: data collection failing: 4 of the last 4/)]);
   });
 });
+
+describe("an approval message's metrics (template variables)", () => {
+  it('show "unknown" without data, never 0, and count toward the data-collection failure rate', async () => {
+    // prepare
+    const { incident } = await openOrJoinIncident(engine.doc, engine.tables, { playbook: 'traffic-surge', service: 'trading-api', severity: 'MEDIUM', alarm: { name: 'a' }, detectedAt: T0, anomalyStartedAt: T0 });
+    const request = (token: string) =>
+      runCore(
+        'Fn_approval_request',
+        {
+          incident: { id: incident.id, playbook: incident.playbook, service: incident.service, severity: incident.severity },
+          op: 'request',
+          taskToken: token,
+          step: 'enable_rate_limiting',
+          action: 'update_config',
+          level: 2,
+          approvers: ['oncall_sre'],
+          min_approvals: 1,
+          approval_message: '当前 QPS: {{current_qps}}, 延迟 P99: {{current_p99}}',
+          timeout_seconds: 600,
+          risk: 'MEDIUM',
+        },
+        engine.coreDeps(),
+      ) as Promise<{ message: string }>;
+    const collection = async () => (await getGlobalBreaker(engine.doc, engine.tables, engine.breakerConfig)).dataCollection;
+    // act: once without data, once with
+    const blind = await request('token-1');
+    engine.metrics.put([
+      { name: 'api_request_rate', value: 42_000, unit: 'Count/Second', service: 'trading-api', at: clock },
+      { name: 'api_latency_p99', value: 350, unit: 'Milliseconds', service: 'trading-api', at: clock },
+    ]);
+    const blindCollection = await collection();
+    const seeing = await request('token-2');
+    // assess
+    expect(blind.message).toBe('当前 QPS: unknown, 延迟 P99: unknown');
+    expect(blindCollection).toMatchObject({ samples: 1, failures: 1 });
+    expect(seeing.message).toBe('当前 QPS: 42000/s, 延迟 P99: 350ms');
+    expect(await collection()).toMatchObject({ samples: 2, failures: 1 });
+  });
+});
