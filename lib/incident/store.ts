@@ -7,6 +7,7 @@
  * - timeline event   `pk=INC-YYYYMMDD-NNN`        `sk=EVENT#<iso time>#<6-digit seq>`
  * - open-incident    `pk=OPEN#<playbook>#<service>` `sk=OPEN`    (id + full incident body)
  * - daily counter    `pk=COUNTER#YYYYMMDD`        `sk=COUNTER`   (atomic ADD)
+ * - execution link   `pk=EXECUTION#<name>`        `sk=EXECUTION` (a scheduled run → its incident)
  *
  * Crash safety of opening: the open-incident key is written first, carrying the pre-allocated id
  * and the whole incident body; the incident item is then written by a conditional put. Whoever
@@ -167,6 +168,22 @@ export async function nextIncidentId(doc: DynamoDBDocumentClient, tables: Incide
   );
   const n = Number(out.Attributes?.n);
   return `INC-${day}-${String(n).padStart(3, '0')}`;
+}
+
+const executionKey = (name: string) => ({ pk: `EXECUTION#${name}`, sk: 'EXECUTION' });
+
+/**
+ * Ties an execution not named after its incident (a scheduled run) to the incident it works
+ * on, so that its end can be recorded there (see `incidentOfExecution`). Idempotent.
+ */
+export async function linkExecution(doc: DynamoDBDocumentClient, tables: IncidentTables, executionName: string, incidentId: string): Promise<void> {
+  await doc.send(new PutCommand({ TableName: tables.incidents, Item: { ...executionKey(executionName), incidentId } }));
+}
+
+/** The incident an execution was tied to by `linkExecution`, if any. */
+export async function incidentOfExecution(doc: DynamoDBDocumentClient, tables: IncidentTables, executionName: string): Promise<string | undefined> {
+  const out = await doc.send(new GetCommand({ TableName: tables.incidents, Key: executionKey(executionName), ConsistentRead: true }));
+  return out.Item?.incidentId as string | undefined;
 }
 
 /** Reads an incident; undefined when there is none. */

@@ -143,7 +143,8 @@ export class PlaybookMachines extends Construct {
       schedule: events.Schedule.expression(m.trigger.expression),
       targets: [
         new targets.SfnStateMachine(machine, {
-          input: events.RuleTargetInput.fromObject({ incident: { id: 'SCHEDULED', playbook: m.playbook, service: 'platform', severity: 'LOW' } }),
+          // No incident yet: the Start incident state opens one for the run.
+          input: events.RuleTargetInput.fromObject({ context: { trigger: 'schedule', scheduled_at: events.EventField.time } }),
           deadLetterQueue: props.deadLetterQueue,
         }),
       ],

@@ -142,7 +142,9 @@ export function compilePlaybook(pb: LoadedPlaybook, policy: Policy, options: Com
     return pb.kind === 'alarm' ? END.settle : END.close;
   };
 
-  add(START, lambdaTask(CORE_FUNCTIONS.incident, { op: 'start', playbook: pb.name, kind: pb.kind, service: pb.spec.service ?? null, risk: pb.spec.risk, 'input.$': '$' }, {
+  // The execution's name and ARN: a run started by a schedule (not named after an incident) is
+  // tied to the incident it opens, so that its end can be recorded on it.
+  add(START, lambdaTask(CORE_FUNCTIONS.incident, { op: 'start', playbook: pb.name, kind: pb.kind, service: pb.spec.service ?? null, risk: pb.spec.risk, 'input.$': '$', 'execution.$': '$$.Execution.Name', 'executionArn.$': '$$.Execution.Id' }, {
     Comment: 'Opens (or joins) the incident and builds the execution context',
     ResultSelector: {
       'incident.$': '$.Payload.incident',

@@ -19,7 +19,7 @@ import {
   type BreakerConfig,
   type BreakerTables,
 } from '../breaker';
-import { appendEvent, getIncident, getTimeline, isFinalStatus, listIncidents, openOrJoinIncident, raiseSeverity, SEVERITIES, transitionIfStatus, transitionIncident, type IncidentTables, type NewTimelineEvent, type Severity } from '../incident';
+import { appendEvent, attachExecution, getIncident, getTimeline, incidentOfExecution, isFinalStatus, linkExecution, listIncidents, openOrJoinIncident, raiseSeverity, SEVERITIES, transitionIfStatus, transitionIncident, type IncidentTables, type NewTimelineEvent, type Severity } from '../incident';
 import { evaluateStepCondition, verifyRecovery, type MetricSource } from '../metrics';
 import type { MetricCatalogue } from '../playbook/catalogue';
 import { isTemplate, parseCondition, parseTemplate, renderTemplate, variablesOf, type Condition, type Value } from '../playbook/expression';
@@ -150,6 +150,9 @@ const startSchema = z.object({
   service: z.string().nullish(),
   risk: z.string(),
   input: z.looseObject({ incident: incidentRefSchema.optional(), context: z.record(z.string(), z.unknown()).optional() }),
+  /** The execution's name and ARN (`$$.Execution`); absent in payloads built by hand. */
+  execution: z.string().min(1).optional(),
+  executionArn: z.string().min(1).optional(),
 });
 
 /** `Start incident`: takes the incident the trigger opened, or opens a check record for a schedule. */
@@ -168,6 +171,11 @@ export async function startIncident(payload: unknown, deps: CoreDeps): Promise<{
       anomalyStartedAt: now,
     });
     ref = { id: incident.id, playbook: incident.playbook, service: incident.service, severity: incident.severity };
+    // Not named after the incident (a scheduled run): remember which incident it works on.
+    if (p.execution && p.executionArn) {
+      await linkExecution(deps.doc, deps.tables, p.execution, incident.id);
+      if (!incident.executionArn) await attachExecution(deps.doc, deps.tables, incident.id, p.executionArn, now);
+    }
   }
   // Only from OPEN: a redelivered start (or a restarted execution) leaves a later status alone.
   await transitionIfStatus(deps.doc, deps.tables, ref.id, 'OPEN', 'MITIGATING', now, { actor: 'agent', reason: `playbook ${p.playbook} started` });
@@ -221,13 +229,14 @@ export type ExecutionEndedOutcome = 'failed' | 'escalated' | 'recorded' | 'alrea
  * - already ESCALATED: people own it; the end is only recorded. RESOLVED or FAILED: left alone.
  * The on-call SRE is paged whenever the status changes.
  *
- * Executions not named after an incident (scheduled runs) are not matched: `not_an_incident`.
+ * A run not named after an incident (a scheduled one) is found through the link its Start
+ * incident state wrote; one without (it failed before) is `not_an_incident`.
  * @throws IncidentNotFoundError for an incident-named execution without its incident
  */
 export async function recordExecutionEnded(input: unknown, deps: CoreDeps): Promise<{ outcome: ExecutionEndedOutcome; incidentId?: string }> {
   const p = endedSchema.parse(input);
-  if (!INCIDENT_EXECUTION.test(p.executionName)) return { outcome: 'not_an_incident' };
-  const id = p.executionName;
+  const id = INCIDENT_EXECUTION.test(p.executionName) ? p.executionName : await incidentOfExecution(deps.doc, deps.tables, p.executionName);
+  if (id === undefined) return { outcome: 'not_an_incident' };
   const incident = await getIncident(deps.doc, deps.tables, id);
   if (isFinalStatus(incident.status)) return { outcome: 'already_final', incidentId: id };
   const now = deps.now();

@@ -7,9 +7,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { getGlobalBreaker, recordActiveAnomaly } from '../../lib/breaker';
-import { findOpenIncident, getIncident, getTimeline, openOrJoinIncident, transitionIncident, type Incident } from '../../lib/incident';
+import { findOpenIncident, getIncident, getTimeline, listIncidents, openOrJoinIncident, transitionIncident, type Incident } from '../../lib/incident';
 import { LocalEngine } from '../../lib/local/engine';
-import { recordExecutionEnded } from '../../lib/runtime/core';
+import { recordExecutionEnded, runCore } from '../../lib/runtime/core';
 import { executionName } from '../../lib/runtime/executions';
 import { handleAlarmEvent } from '../../lib/runtime/intake';
 import { alarmEvent } from '../helpers/events';
@@ -107,6 +107,46 @@ describe('recordExecutionEnded', () => {
     // assess
     expect(engine.executions.get(executionName(incident.id))?.status).toBe('FAILED');
     await waitForStatus(incident.id, 'FAILED');
+  });
+});
+
+describe('scheduled runs (not named after an incident)', () => {
+  beforeEach(async () => {
+    engine = await new LocalEngine({ notifier: false, oncall: false, speedUp: 600 }).start();
+  });
+
+  afterEach(async () => {
+    await engine.stop();
+  });
+
+  it('open their incident in Start incident, tied to the run, so that the run\'s end is recorded on it', async () => {
+    // prepare: what the compiled Start incident state sends for a run an EventBridge schedule started
+    const name = '8f14e45f-ceea-467f-a0e6-8b2b0a3c1d9e';
+    const started = (await runCore(
+      'Fn_incident',
+      { op: 'start', playbook: 'certificate-expiry-warning', kind: 'schedule', service: null, risk: 'LOW', input: { context: { trigger: 'schedule' } }, execution: name, executionArn: `arn:aws:states:us-east-1:123456789012:execution:certificate-expiry-warning:${name}` },
+      engine.coreDeps(),
+    )) as { incident: { id: string } };
+    // act
+    const ended = await recordExecutionEnded({ executionName: name, status: 'TIMED_OUT' }, engine.coreDeps());
+    // assess
+    expect((await getIncident(engine.doc, engine.tables, started.incident.id)).executionArn).toBe(`arn:aws:states:us-east-1:123456789012:execution:certificate-expiry-warning:${name}`);
+    expect(ended).toEqual({ outcome: 'failed', incidentId: started.incident.id });
+    expect(await statusOf(started.incident.id)).toBe('FAILED');
+  });
+
+  it('run the scheduled playbook on the local engine from the input a schedule sends (no incident yet)', async () => {
+    // act
+    await engine.startExecution({ playbook: 'certificate-expiry-warning', name: 'daily-check-1', input: { context: { trigger: 'schedule', scheduled_at: '2026-02-09T01:00:00Z' } } });
+    const exec = engine.executions.get('daily-check-1')!;
+    await exec.done;
+    // assess: Start incident opened one and tied the run to it; the run went on past it
+    const incidents = await listIncidents(engine.doc, engine.tables);
+    expect(incidents).toEqual([expect.objectContaining({ playbook: 'certificate-expiry-warning', executionArn: exec.executionArn })]);
+    const types = (await getTimeline(engine.doc, engine.tables, incidents[0]!.id)).map((e) => e.type);
+    expect(types.slice(0, 3)).toEqual(['incident_opened', 'execution_started', 'status_changed']);
+    expect(types.length).toBeGreaterThan(4);
+    expect(exec.error?.cause ?? '').not.toContain('IncidentNotFound');
   });
 });
 

@@ -287,7 +287,7 @@ describe('SreAgentStack', () => {
       });
     });
 
-    it('starts scheduled playbooks from an EventBridge schedule with a SCHEDULED incident, a role and a dead-letter queue', () => {
+    it('starts scheduled playbooks from an EventBridge schedule with no incident yet (Start incident opens one), a role and a dead-letter queue', () => {
       // GIVEN / WHEN
       const { stack, template } = synth();
       // THEN
@@ -296,7 +296,7 @@ describe('SreAgentStack', () => {
         Targets: [
           Match.objectLike({
             Arn: { Ref: logicalId(stack, stack.playbooks.machines.get('certificate-check')!) },
-            Input: JSON.stringify({ incident: { id: 'SCHEDULED', playbook: 'certificate-check', service: 'platform', severity: 'LOW' } }),
+            InputTransformer: { InputPathsMap: { time: '$.time' }, InputTemplate: '{"context":{"trigger":"schedule","scheduled_at":<time>}}' },
             RoleArn: Match.anyValue(),
             DeadLetterConfig: { Arn: { 'Fn::GetAtt': [logicalId(stack, stack.core.deadLetterQueue), 'Arn'] } },
           }),
