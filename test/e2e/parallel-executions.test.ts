@@ -5,14 +5,11 @@
  * not configured" — the attempt is counted either way. The service breaker lets exactly three
  * through and refuses the other seventeen.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import * as path from 'node:path';
 import { getServiceBreaker } from '../../lib/breaker';
 import { getTimeline, openOrJoinIncident } from '../../lib/incident';
 import { LocalEngine } from '../../lib/local/engine';
-import { compileFile } from '../../lib/playbook/build';
 import { executionName } from '../../lib/runtime/executions';
+import { compiledPlaybook, type CompiledPlaybook } from '../helpers/compiled-playbook';
 
 const SERVICE = 'redis-cache';
 const PLAYBOOK = `
@@ -29,22 +26,17 @@ steps:
     on_fail: skip
 `;
 
-let dir: string;
+let playbook: CompiledPlaybook;
 let engine: LocalEngine;
 
 beforeAll(async () => {
-  dir = mkdtempSync(path.join(tmpdir(), 'sre-agent-parallel-'));
-  writeFileSync(path.join(dir, 'parallel-flush.yaml'), PLAYBOOK);
-  const compiled = compileFile(path.join(dir, 'parallel-flush.yaml'));
-  mkdirSync(path.join(dir, 'statemachines'));
-  writeFileSync(path.join(dir, compiled.manifest.file), JSON.stringify(compiled.asl));
-  writeFileSync(path.join(dir, 'statemachines/index.json'), JSON.stringify({ machines: [compiled.manifest] }));
-  engine = await new LocalEngine({ manifestFile: path.join(dir, 'statemachines/index.json'), speedUp: 600, notifier: false, oncall: false }).start();
+  playbook = compiledPlaybook('parallel-flush', PLAYBOOK);
+  engine = await new LocalEngine({ manifestFile: playbook.manifestFile, speedUp: 600, notifier: false, oncall: false }).start();
 });
 
 afterAll(async () => {
   await engine.stop();
-  rmSync(dir, { recursive: true, force: true });
+  playbook.remove();
 });
 
 describe('20 parallel executions on one service', () => {

@@ -4,14 +4,11 @@
  * message use what that step read (`dbsize`, `redis_memory_usage`). Run by the local engine
  * (waits sped up 600×) with a recording notifier.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import * as path from 'node:path';
 import { Redis } from 'ioredis';
 import { getTimeline } from '../../lib/incident';
 import { LocalEngine } from '../../lib/local/engine';
-import { compileFile } from '../../lib/playbook/build';
 import { executionName } from '../../lib/runtime/executions';
+import { compiledPlaybook, type CompiledPlaybook } from '../helpers/compiled-playbook';
 import { handleAlarmEvent } from '../../lib/runtime/intake';
 import { alarmEvent } from '../helpers/events';
 import { recordingNotifier } from '../helpers/recording-notifier';
@@ -34,28 +31,23 @@ steps:
     auto_execute: true
 `;
 
-let dir: string;
+let playbook: CompiledPlaybook;
 let redis: Redis;
 let engine: LocalEngine;
 const { notifier: recording, sent } = recordingNotifier();
 
 beforeAll(async () => {
-  dir = mkdtempSync(path.join(tmpdir(), 'sre-agent-outputs-'));
-  writeFileSync(path.join(dir, 'outputs-flow.yaml'), PLAYBOOK);
-  const compiled = compileFile(path.join(dir, 'outputs-flow.yaml'));
-  mkdirSync(path.join(dir, 'statemachines'));
-  writeFileSync(path.join(dir, compiled.manifest.file), JSON.stringify(compiled.asl));
-  writeFileSync(path.join(dir, 'statemachines/index.json'), JSON.stringify({ machines: [compiled.manifest] }));
+  playbook = compiledPlaybook('outputs-flow', PLAYBOOK);
   redis = new Redis({ host: '127.0.0.1', port: 6379, db: 7 });
   for (let i = 0; i < 5; i += 1) await redis.set(`${RUN}:${i}`, 'x');
-  engine = await new LocalEngine({ manifestFile: path.join(dir, 'statemachines/index.json'), speedUp: 600, targets: { redis }, notifier: recording, oncall: false }).start();
+  engine = await new LocalEngine({ manifestFile: playbook.manifestFile, speedUp: 600, targets: { redis }, notifier: recording, oncall: false }).start();
 });
 
 afterAll(async () => {
   await engine.stop();
   await redis.del(...Array.from({ length: 5 }, (_, i) => `${RUN}:${i}`));
   redis.disconnect();
-  rmSync(dir, { recursive: true, force: true });
+  playbook.remove();
 });
 
 describe('step outputs', () => {
