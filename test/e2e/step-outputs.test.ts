@@ -8,8 +8,8 @@ import { Redis } from 'ioredis';
 import { getTimeline } from '../../lib/incident';
 import { LocalEngine } from '../../lib/local/engine';
 import { executionName } from '../../lib/runtime/executions';
-import { compiledPlaybook, type CompiledPlaybook } from '../helpers/compiled-playbook';
 import { handleAlarmEvent } from '../../lib/runtime/intake';
+import { compiledPlaybook, type CompiledPlaybook } from '../helpers/compiled-playbook';
 import { alarmEvent } from '../helpers/events';
 import { recordingNotifier } from '../helpers/recording-notifier';
 
