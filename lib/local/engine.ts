@@ -214,9 +214,10 @@ export class LocalEngine implements ExecutionStarter {
   public readonly recentAlarms = new RecentAlarmEvents();
 
   /**
-   * Repeat firings, at most this many at a time (see IntakeDeps.repeatLane). Four keep the
-   * DynamoDB thread busy while a new incident's calls wait behind at most four others: in the
-   * alarm-storm benchmark this halved the slowest fresh incident's event → first action.
+   * Repeat firings, at most REPEAT_LANE_CONCURRENCY at a time (see IntakeDeps.repeatLane): a new
+   * incident's calls wait behind at most that many others in the DynamoDB thread's queue. In the
+   * alarm-storm benchmark two halved the slowest fresh incident's event → first action (four
+   * kept more capacity but a longer tail; one cost too much capacity).
    */
   private readonly repeatLane = pLimit(REPEAT_LANE_CONCURRENCY);
 

@@ -121,7 +121,7 @@ export async function recordBreakerChangesOf(deps: CoreDeps, incidentId: string 
   if (changes.length === 0) return;
   if (incidentId === undefined) {
     // No timeline to record the page on: the notifier's own log and the breaker item keep it.
-    for (const c of changes) await notifyBreakerChange(deps, { id: 'none', playbook: 'none', service: c.service ?? 'platform', severity: 'HIGH' }, c);
+    for (const c of changes) await notifyBreakerChange(deps, undefined, c);
     return;
   }
   const i = await getIncident(deps.doc, deps.tables, incidentId);
@@ -394,22 +394,20 @@ const approvalSchema = executionRefsSchema.extend({
  * Latest value of each metric (or alias) named, for messages: `350ms`, `92%`, `12000/s`; a
  * metric without data shows as `unknown` (never 0) and is listed in `missing`.
  */
-async function displayMetrics(names: readonly string[], deps: CoreDeps, service: string): Promise<{ values: Record<string, Value>; read: number; missing: string[] }> {
+async function displayMetrics(names: readonly string[], deps: CoreDeps, service: string): Promise<{ values: Record<string, Value>; missing: string[] }> {
   const values: Record<string, Value> = {};
   const missing: string[] = [];
-  let read = 0;
   const now = deps.now();
   for (const name of names) {
     const metric = deps.catalogue.metrics[name] ? name : deps.catalogue.aliases[name];
     const spec = metric ? deps.catalogue.metrics[metric] : undefined;
     if (!metric || !spec) continue;
-    read += 1;
     const points = await deps.metrics.series({ name: metric, service, from: new Date(now.getTime() - 2 * spec.period * 1000), to: now });
     const last = points.at(-1);
     if (last === undefined) missing.push(name);
     values[name] = last === undefined ? 'unknown' : formatMetric(last.value, spec.unit);
   }
-  return { values, read, missing };
+  return { values, missing };
 }
 
 /** A base-unit value shown in the catalogue's unit. */
@@ -447,7 +445,7 @@ export async function requestStepApproval(payload: unknown, deps: CoreDeps): Pro
     Object.assign(vars, shown.values);
     message = String(renderTemplate(t, (n) => (n in vars ? (vars[n] as Value) : undefined)));
     // Metrics read for the message count toward the data-collection failure rate, as conditions do.
-    if (shown.read > 0) {
+    if (Object.keys(shown.values).length > 0) {
       const { changes } = await recordDataCollection(deps.doc, deps.tables, deps.breakerConfig, now, { ok: shown.missing.length === 0 });
       await recordBreakerChanges(deps, p.incident, changes);
     }

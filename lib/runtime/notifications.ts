@@ -18,8 +18,12 @@ import { appendEvent, appendEvents, getTimeline, type TimelineEvent } from '../i
 import type { CoreDeps } from './core';
 import type { ExecutionRefs } from './payload';
 
-/** Sends `n` and records one timeline event per outcome (and one per role nobody could be found for). */
-export async function notifyAndRecord(deps: CoreDeps, n: Notification, options: { step?: string; missing?: Recipients['missing'] } = {}): Promise<ChannelOutcome[]> {
+/**
+ * Sends `n` and records one timeline event per outcome (and one per role nobody could be found
+ * for) on its incident. `record: false` for a notification that belongs to no incident (a
+ * breaker tripped by data collection): sent, with no timeline to write to.
+ */
+export async function notifyAndRecord(deps: CoreDeps, n: Notification, options: { step?: string; missing?: Recipients['missing']; record?: boolean } = {}): Promise<ChannelOutcome[]> {
   if (!deps.notifier) return [];
   let outcomes: ChannelOutcome[];
   try {
@@ -28,7 +32,7 @@ export async function notifyAndRecord(deps: CoreDeps, n: Notification, options: 
     // A notifier never rejects; this guards a custom one that does.
     outcomes = n.channels.map((channel) => ({ channel, ok: false, detail: `notifier failed: ${(err as Error).message}` }));
   }
-  await recordOutcomes(deps, n, outcomes, options);
+  if (options.record !== false) await recordOutcomes(deps, n, outcomes, options);
   return outcomes;
 }
 
@@ -343,11 +347,11 @@ const breakerKey = (c: BreakerChange) => (c.scope === 'global' ? 'sre-agent/brea
  * service breaker the service owner. Opening pages (global) or messages (service); closing
  * messages and resolves the breaker's PagerDuty alert.
  */
-export async function notifyBreakerChange(deps: CoreDeps, incident: ExecutionRefs['incident'], c: BreakerChange): Promise<void> {
+export async function notifyBreakerChange(deps: CoreDeps, incident: ExecutionRefs['incident'] | undefined, c: BreakerChange): Promise<void> {
   if (!deps.notifier) return;
   try {
     const now = deps.now();
-    const service = c.service ?? incident.service;
+    const service = c.service ?? incident?.service ?? 'platform';
     const roles = c.notify.map((r) => (r === 'service_owner' ? serviceOwnerRole(service) : r));
     const found = await recipientsOfRoles(roles, deps.oncall, now);
     const opening = c.to === 'OPEN';
@@ -358,10 +362,12 @@ export async function notifyBreakerChange(deps: CoreDeps, incident: ExecutionRef
           ? 'All self-healing is paused: diagnose-only mode (read-only steps, tickets and notifications still run).'
           : 'Self-healing resumes.'
         : opening
-          ? `Self-healing of ${service} is stopped; its incident's severity (the ticket's priority) is now ${incident.severity}.`
+          ? `Self-healing of ${service} is stopped; ${incident ? `its incident's severity (the ticket's priority) is now ${incident.severity}` : 'raise the priority of its ticket'}.`
           : `Self-healing of ${service} resumes.`;
     const channels: Channel[] = opening ? (c.scope === 'global' ? ['slack', 'pagerduty', 'email'] : ['slack', 'email']) : ['slack', 'email'];
-    const base = { incidentId: incident.id, service, playbook: incident.playbook, at: now };
+    // A change no incident caused is named by its breaker, and recorded on no timeline.
+    const base = { incidentId: incident?.id ?? breakerKey(c), service, playbook: incident?.playbook, at: now };
+    const record = incident !== undefined;
     await notifyAndRecord(
       deps,
       {
@@ -375,10 +381,10 @@ export async function notifyBreakerChange(deps: CoreDeps, incident: ExecutionRef
         dedupKey: breakerKey(c),
         details: { scope: c.scope, cause: c.cause, at: c.at },
       },
-      { missing: found.missing },
+      { missing: found.missing, record },
     );
     if (!opening && c.scope === 'global' && deps.notifier.configured.includes('pagerduty')) {
-      await notifyAndRecord(deps, { ...base, kind: 'breaker_changed', title: `${what} closed`, message: c.reason, severity: 'info', channels: ['pagerduty'], action: 'resolve', dedupKey: breakerKey(c) });
+      await notifyAndRecord(deps, { ...base, kind: 'breaker_changed', title: `${what} closed`, message: c.reason, severity: 'info', channels: ['pagerduty'], action: 'resolve', dedupKey: breakerKey(c) }, { record });
     }
   } catch {
     /* the breaker changed either way */

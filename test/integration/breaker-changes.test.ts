@@ -40,7 +40,7 @@ describe('breaker changes no incident caused', () => {
     await handleAlarmEvent(event, { ...engine.intakeDeps(), recent: undefined });
     // assess
     expect(sent).toHaveLength(1);
-    expect(sent[0]).toMatchObject({ kind: 'breaker_changed', title: 'global breaker CLOSED → OPEN (data collection)' });
+    expect(sent[0]).toMatchObject({ kind: 'breaker_changed', title: 'global breaker CLOSED → OPEN (data collection)', incidentId: 'sre-agent/breaker/global' });
     expect(new Set(sent[0]!.recipients?.map((r) => r.role))).toEqual(new Set(['oncall_sre', 'team_lead']));
   });
 });
