@@ -4,8 +4,7 @@
  */
 import * as path from 'node:path';
 import { z } from 'zod';
-import { PlaybookError, type PlaybookProblem } from '../playbook/errors';
-import { parseYamlSource, problemAt, readYamlSource, type YamlSource } from '../playbook/yaml-source';
+import { PlaybookError, parseYamlSource, problemAt, readYamlSource, type PlaybookProblem, type YamlSource } from '../yaml';
 import { errorText } from './notify';
 
 /** One person who can be notified, with whatever contact fields are known. */

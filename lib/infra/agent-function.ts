@@ -113,7 +113,7 @@ export class AgentFunction extends Construct {
         commandHooks: {
           beforeBundling: () => [],
           beforeInstall: () => [],
-          afterBundling: (inputDir: string, outputDir: string) => [`mkdir -p "${outputDir}/config"`, `cp "${inputDir}/playbooks/policy.yaml" "${inputDir}/playbooks/metrics.yaml" "${inputDir}/playbooks/oncall.yaml" "${outputDir}/config/"`],
+          afterBundling: (inputDir: string, outputDir: string) => [`mkdir -p "${outputDir}/config"`, `cp "${inputDir}/playbooks/policy.yaml" "${inputDir}/playbooks/metrics.yaml" "${inputDir}/playbooks/oncall.yaml" "${inputDir}/playbooks/services.yaml" "${outputDir}/config/"`],
         },
       },
     });

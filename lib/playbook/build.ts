@@ -10,10 +10,9 @@ import { defaultPolicy, type Policy } from '../policy/policy';
 import { compilePlaybook, type CompiledMachine } from './compile';
 import { PlaybookError, type PlaybookProblem } from './errors';
 import { loadPlaybook, type LoadOptions } from './loader';
-import { parseDuration } from './duration';
+import { parseDuration, problemAt } from '../yaml';
 import type { Manifest } from './manifest';
 import { playbookJsonSchema } from './schema';
-import { problemAt } from './yaml-source';
 
 export const REPO_ROOT = path.resolve(__dirname, '../..');
 export const PLAYBOOK_DIR = path.join(REPO_ROOT, 'playbooks');

@@ -2,7 +2,7 @@
 import * as path from 'node:path';
 import { z } from 'zod';
 import { PlaybookError } from './errors';
-import { problemAt, readYamlSource } from './yaml-source';
+import { problemAt, readYamlSource } from '../yaml';
 
 /** `$SRE_AGENT_CONFIG_DIR/metrics.yaml` in a Lambda bundle, else beside the playbooks. */
 export const DEFAULT_CATALOGUE_FILE = path.join(process.env.SRE_AGENT_CONFIG_DIR ?? path.resolve(__dirname, '../../playbooks'), 'metrics.yaml');

@@ -8,12 +8,11 @@
 import { TRANSIENT_ERROR_NAMES } from '../actions/errors';
 import { checkPlaybookSafety } from '../policy/check';
 import type { Policy } from '../policy/policy';
-import { formatDuration } from './duration';
+import { formatDuration, problemAt } from '../yaml';
 import { PlaybookError, type PlaybookProblem } from './errors';
 import { formatCondition } from './expression';
 import type { LoadedPlaybook, LoadedStep } from './loader';
 import { actionFunctionKey, CORE_FUNCTIONS, type CoreFunction, type MachineManifest } from './manifest';
-import { problemAt } from './yaml-source';
 import { countTransitions } from './graph';
 
 export type AslState = Record<string, unknown> & { Type: string };

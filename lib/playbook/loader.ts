@@ -6,11 +6,10 @@
 import { findAction, type ActionDefinition } from '../actions';
 import type { Risk } from '../policy/types';
 import { defaultCatalogue, type MetricCatalogue } from './catalogue';
-import { parseDuration } from './duration';
+import { parseDuration, parseYamlSource, problemAt, readYamlSource, type FieldPath, type YamlSource } from '../yaml';
 import { ExpressionError, PlaybookError, type PlaybookProblem } from './errors';
 import { isTemplate, parseCondition, parseExpression, parseTemplate, variableRefs, type Condition, type VariableRef } from './expression';
 import { playbookSchema, type PlaybookSpec, type StepSpec } from './schema';
-import { parseYamlSource, problemAt, readYamlSource, type FieldPath, type YamlSource } from './yaml-source';
 
 /** Variables every execution has, from the incident and its alarm. */
 export const BUILTIN_VARIABLES = ['service', 'deployment', 'incident_id', 'playbook', 'severity', 'alarm_name', 'alarm_reason'] as const;

@@ -6,7 +6,7 @@
  */
 import { blacklistHits, protectedTargets } from '../policy/check';
 import type { Policy } from '../policy/policy';
-import { formatDuration } from './duration';
+import { formatDuration } from '../yaml';
 import { formatCondition } from './expression';
 import type { LoadedPlaybook, LoadedStep } from './loader';
 

@@ -7,7 +7,7 @@
  */
 import { z } from 'zod';
 import { RISK_LEVELS } from '../policy/types';
-import { DURATION_PATTERN } from './duration';
+import { DURATION_PATTERN } from '../yaml';
 
 export const STEP_NAME = /^[a-z][a-z0-9_]{0,47}$/;
 export const PLAYBOOK_NAME = /^[a-z][a-z0-9-]{0,47}$/;

@@ -5,8 +5,7 @@
  * (lib/policy/guard.ts) checks the same rules again on resolved parameters.
  */
 import { walkStrings, type LoadedPlaybook, type LoadedStep } from '../playbook/loader';
-import type { PlaybookProblem } from '../playbook/errors';
-import { problemAt, type FieldPath } from '../playbook/yaml-source';
+import { problemAt, type PlaybookProblem, type FieldPath } from '../yaml';
 import type { Policy } from './policy';
 import type { BlacklistHit } from './types';
 

@@ -4,3 +4,5 @@ export type { BlacklistCategory, BlacklistHit, Risk } from './types';
 export { PolicyViolationError } from './errors';
 export { createPolicy, defaultPolicy, globMatch, loadPolicy, DEFAULT_POLICY_FILE } from './policy';
 export type { Policy, PolicyDocument, PolicyField } from './policy';
+export { createServiceMap, emptyServiceMap, loadServiceMap, parseServiceRef, DEFAULT_SERVICES_FILE } from './services';
+export type { ServiceEntry, ServiceIdentity, ServiceMap } from './services';

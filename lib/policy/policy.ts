@@ -3,11 +3,11 @@
  * recognise each category in action parameters, protected services and caps. One loader, used
  * by the compiler and by the runtime guard.
  */
+import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { z } from 'zod';
-import { DURATION_PATTERN } from '../playbook/duration';
-import { PlaybookError } from '../playbook/errors';
-import { problemAt, readYamlSource, type YamlSource } from '../playbook/yaml-source';
+import { DURATION_PATTERN, PlaybookError, problemAt, readYamlSource, type YamlSource } from '../yaml';
+import { emptyServiceMap, loadServiceMap, type ServiceMap } from './services';
 import { BLACKLIST_CATEGORIES, type BlacklistHit } from './types';
 
 /** Default location of the policy file: `$SRE_AGENT_CONFIG_DIR/policy.yaml` in a Lambda bundle, else beside the playbooks. */
@@ -59,9 +59,12 @@ export interface Policy {
   classify(field: PolicyField, value: string): BlacklistHit[];
   /** The first word of a SQL statement when it is not allowed (a database write), else undefined. */
   forbiddenSqlVerb(sql: string): string | undefined;
-  isMatchingEngine(service: string): boolean;
-  /** Mutating steps on these services always need approval. */
-  isProtected(service: string): boolean;
+  /** True when `ref` names the matching engine, however it is spelled (see ServiceMap.identify). */
+  isMatchingEngine(ref: string): boolean;
+  /** Mutating steps on these services always need approval; `ref` is recognised by identity, not spelling. */
+  isProtected(ref: string): boolean;
+  /** The service map: namespaces, deployments, database users; identity of service references. */
+  readonly services: ServiceMap;
   /** True when `key` is under one of the allow-listed Redis prefixes (`cache:*`). */
   isUnlinkAllowed(key: string): boolean;
 }
@@ -75,9 +78,12 @@ export function globMatch(pattern: string, value: string): boolean {
   return new RegExp(`^${re}$`, 'is').test(value);
 }
 
-/** Builds a Policy from an already validated document. */
-export function createPolicy(document: PolicyDocument, file = '<inline>'): Policy {
+/** Builds a Policy from an already validated document. @default services - an empty service map */
+export function createPolicy(document: PolicyDocument, file = '<inline>', services: ServiceMap = emptyServiceMap()): Policy {
   const allow = new Set(document.sql_allow);
+  const named = (list: readonly string[]) => new Set(list.map((s) => services.identify(s).name));
+  const matching = named(document.matching_engine_services);
+  const protectedNames = named(document.protected_services);
   return {
     file,
     document,
@@ -95,16 +101,20 @@ export function createPolicy(document: PolicyDocument, file = '<inline>'): Polic
       const verb = sql.trim().replace(/^\(+/, '').split(/\s+/)[0]?.toUpperCase() ?? '';
       return allow.has(verb) ? undefined : verb || '(empty statement)';
     },
-    isMatchingEngine: (service) => document.matching_engine_services.includes(service),
-    isProtected: (service) => document.protected_services.includes(service),
+    isMatchingEngine: (ref) => matching.has(services.identify(ref).name),
+    isProtected: (ref) => protectedNames.has(services.identify(ref).name),
+    services,
     isUnlinkAllowed: (key) => document.caps.redis_unlink_prefixes.some((p) => globMatch(p, key)),
   };
 }
 
-/** Reads and validates a policy file; every problem names file:line:column and field. */
-export function loadPolicy(file: string = DEFAULT_POLICY_FILE): Policy {
+/**
+ * Reads and validates a policy file and the service map beside it (`services.yaml`, when there
+ * is one); every problem names file:line:column and field.
+ */
+export function loadPolicy(file: string = DEFAULT_POLICY_FILE, servicesFile: string = path.join(path.dirname(file), 'services.yaml')): Policy {
   const src = readYamlSource(file);
-  return createPolicy(validatePolicy(src), file);
+  return createPolicy(validatePolicy(src), file, existsSync(servicesFile) ? loadServiceMap(servicesFile) : emptyServiceMap());
 }
 
 function validatePolicy(src: YamlSource): PolicyDocument {

@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import * as jsyaml from 'js-yaml';
 import { parseDocument } from 'yaml';
 import { PlaybookError } from '../../../lib/playbook';
-import { parseYamlSource } from '../../../lib/playbook/yaml-source';
+import { parseYamlSource } from '../../../lib/yaml/source';
 
 const ROOT = path.join(__dirname, '../../..');
 const files = [
