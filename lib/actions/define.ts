@@ -42,6 +42,12 @@ export interface ActionContext {
    * `current_max * 2`) against the execution's variables plus `locals` the action read itself.
    */
   resolve(value: unknown, locals?: Record<string, unknown>): unknown;
+  /**
+   * The value recorded under `key` for this step of this incident by its first attempt, or, on
+   * the first attempt, `compute()`'s value, recorded before it is returned. A retried step works
+   * from what its first attempt read, so a retried "double the replicas" doubles once.
+   */
+  remember<T>(key: string, compute: () => Promise<T>): Promise<T>;
   now(): Date;
 }
 

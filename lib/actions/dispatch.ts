@@ -32,6 +32,15 @@ export interface DispatchResult {
   readonly outputs: Record<string, unknown>;
 }
 
+function rememberIn(memory: Map<string, unknown>) {
+  return async <T>(key: string, compute: () => Promise<T>): Promise<T> => {
+    if (memory.has(key)) return memory.get(key) as T;
+    const value = await compute();
+    memory.set(key, value);
+    return value;
+  };
+}
+
 export async function dispatchAction(def: ActionDefinition<Record<string, unknown>>, payload: unknown, deps: DispatchDeps): Promise<DispatchResult> {
   const parsed = actionInvocationSchema.safeParse(payload);
   if (!parsed.success) {
@@ -65,6 +74,8 @@ export async function dispatchAction(def: ActionDefinition<Record<string, unknow
     policy: deps.policy,
     now: () => deps.now(),
     resolve: (value, locals = {}) => resolveForAction(value, { ...vars, ...locals }),
+    // TODO(issue 9): durable across attempts (the step's record in DynamoDB); per invocation for now.
+    remember: rememberIn(new Map()),
   });
   const outputs = Object.fromEntries(def.outputs.map((name) => [name, result.outputs?.[name] ?? null]));
   await deps.record(incidentId, { type: 'action', step: inv.step, summary: result.summary, before: result.before, after: result.after, data: { action: def.name, params } });

@@ -4,6 +4,7 @@ import type { ActionContext, ActionTargets } from '../../lib/actions/define';
 import { InvalidParameterError, TargetNotConfiguredError, TransientTargetError } from '../../lib/actions/errors';
 import { action } from '../../lib/actions/rds_query';
 import { createPolicy, loadPolicy, PolicyViolationError, type Policy } from '../../lib/policy';
+import { actionContext } from '../helpers/action-context';
 
 const HOST = '127.0.0.1';
 const IDLE_USER = 'sre_idle_test';
@@ -15,7 +16,7 @@ let agent: mysql.Pool;
 let idle: mysql.Connection[] = [];
 
 function context(targets: ActionTargets, policy: Policy = loadPolicy()): ActionContext {
-  return { incidentId: 'inc-test', step: 'kill_idle_connections', targets, policy, resolve: (v) => v, now: () => new Date() };
+  return actionContext({ incidentId: 'inc-test', step: 'kill_idle_connections', targets, policy, now: () => new Date() });
 }
 
 async function countIdleUser(): Promise<number> {

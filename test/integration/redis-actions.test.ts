@@ -6,6 +6,7 @@ import { action as redisAnalysis } from '../../lib/actions/redis_analysis';
 import { action as redisCommand } from '../../lib/actions/redis_command';
 import { createPolicy, loadPolicy, PolicyViolationError, type Policy } from '../../lib/policy';
 import { keysMatching as keysOf } from '../helpers/redis';
+import { actionContext } from '../helpers/action-context';
 
 const RUN = `sretest-${process.pid}-${Date.now()}`;
 const unlinkCommand = (pattern: string) => `redis-cli --scan --pattern '${pattern}' | xargs redis-cli UNLINK`;
@@ -13,7 +14,7 @@ const unlinkCommand = (pattern: string) => `redis-cli --scan --pattern '${patter
 let redis: Redis;
 
 function context(targets: ActionTargets, policy: Policy = loadPolicy()): ActionContext {
-  return { incidentId: 'inc-test', step: 'flush_expired_keys', targets, policy, resolve: (v) => v, now: () => new Date() };
+  return actionContext({ incidentId: 'inc-test', step: 'flush_expired_keys', targets, policy, now: () => new Date() });
 }
 
 const keysMatching = (pattern: string) => keysOf(redis, pattern);

@@ -8,8 +8,8 @@ import { action as patchHpaMax } from '../../../lib/actions/patch_hpa_max';
 import { action as kubectlExec } from '../../../lib/actions/kubectl_exec';
 import type { ActionContext } from '../../../lib/actions';
 import type { DeploymentState, HpaState, KubeOps } from '../../../lib/actions/ports';
-import { evaluate, isTemplate, parseExpression, parseTemplate, renderTemplate } from '../../../lib/playbook/expression';
 import { loadPolicy } from '../../../lib/policy';
+import { actionContext } from '../../helpers/action-context';
 
 function fakeKube(hpaMax: number, replicas: number, memory = 1024 ** 3): KubeOps & { calls: string[] } {
   const calls: string[] = [];
@@ -30,19 +30,7 @@ function fakeKube(hpaMax: number, replicas: number, memory = 1024 ** 3): KubeOps
 
 /** Resolves expressions and templates the way the runtime does: variables plus the action's locals. */
 function context(kube: KubeOps, vars: Record<string, unknown> = {}): ActionContext {
-  return {
-    incidentId: 'INC-20260209-001',
-    step: 'step',
-    targets: { kube },
-    policy: loadPolicy(),
-    now: () => new Date('2026-02-09T14:15:00Z'),
-    resolve(value, locals = {}) {
-      const all: Record<string, unknown> = { ...vars, ...locals };
-      const lookup = (n: string) => all[n] as never;
-      if (typeof value !== 'string') return value;
-      return isTemplate(value) ? renderTemplate(parseTemplate(value), lookup) : evaluate(parseExpression(value), lookup);
-    },
-  };
+  return actionContext({ targets: { kube }, vars, policy: loadPolicy() });
 }
 
 describe('patch_hpa_max', () => {

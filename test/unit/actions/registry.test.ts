@@ -3,6 +3,7 @@ import { readdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { ACTIONS, findAction } from '../../../lib/actions';
 import { loadPolicy } from '../../../lib/policy';
+import { actionContext } from '../../helpers/action-context';
 
 const DIR = path.join(__dirname, '../../../lib/actions');
 const NOT_ACTIONS = new Set(['index.ts', 'define.ts', 'errors.ts', 'common.ts', 'ports.ts', 'dispatch.ts', 'resolve.ts', 'handler.ts']);
@@ -29,7 +30,7 @@ describe('action registry', () => {
   });
 
   it.each(Object.values(ACTIONS).filter((a) => a.blacklist).map((a) => [a.name, a]))('blacklisted %s refuses to run even when invoked directly', async (_n, a) => {
-    const ctx = { incidentId: 'INC-20260101-001', step: 's', targets: {}, policy: loadPolicy(), resolve: (v: unknown) => v, now: () => new Date() };
+    const ctx = actionContext({ incidentId: 'INC-20260101-001', step: 's', policy: loadPolicy() });
     await expect(a.run({}, ctx)).rejects.toMatchObject({ name: 'PolicyViolationError', category: a.blacklist });
     expect(a.iamActions).toEqual([]);
   });

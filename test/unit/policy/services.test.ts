@@ -2,7 +2,8 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { defaultPolicy, loadServiceMap, parseServiceRef, PlaybookError } from '../../../lib/policy';
+import { defaultPolicy, loadServiceMap, parseServiceRef } from '../../../lib/policy';
+import { PlaybookError } from '../../../lib/yaml';
 
 describe('ServiceMap', () => {
   const map = defaultPolicy().services;
