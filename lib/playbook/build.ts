@@ -18,7 +18,7 @@ export const REPO_ROOT = path.resolve(__dirname, '../..');
 export const PLAYBOOK_DIR = path.join(REPO_ROOT, 'playbooks');
 export const MACHINE_DIR = path.join(REPO_ROOT, 'statemachines');
 /** Files in playbooks/ that are not playbooks. */
-const NOT_PLAYBOOKS = new Set(['policy.yaml', 'metrics.yaml', 'oncall.yaml']);
+const NOT_PLAYBOOKS = new Set(['policy.yaml', 'metrics.yaml', 'oncall.yaml', 'services.yaml']);
 
 /** The policy's global escalation windows, in seconds (undefined fields keep the seed's defaults). */
 export function escalationDefaults(policy: Policy): LoadOptions['escalation'] {
