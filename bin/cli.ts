@@ -17,7 +17,7 @@ import {
   writeBuild,
 } from '../lib/playbook';
 import { renderPlan } from '../lib/playbook/plan';
-import { checkPlaybookSafety } from '../lib/policy/check';
+import { checkPlaybookSafety } from '../lib/playbook/safety';
 import { startLocal } from '../lib/local/main';
 import { buildAlarmEvent } from '../lib/runtime/sample-event';
 

@@ -5,6 +5,7 @@ import { defineAction } from './define';
 import { actionHandler } from './handler';
 import { TransientTargetError, ActionError } from './errors';
 import type { HttpOps } from './ports';
+import { PolicyViolationError } from '../policy/errors';
 
 export const action = defineAction({
   name: 'api_call',
@@ -19,11 +20,14 @@ export const action = defineAction({
   }),
   outputs: ['response_status'],
   iamActions: [],
+  roles: { endpoints: ['endpoint'] },
   targets: (p) => [{ kind: 'service', name: endpointHost(p.endpoint) }, { kind: 'endpoint', name: p.endpoint }],
-  classify: (p, policy) => policy.classify('endpoints', p.endpoint),
   async run(p, ctx) {
+    // What the policy checked is what is called: the normal form (decoded, `..`-resolved path).
+    const normal = ctx.policy.normaliseEndpoint(p.endpoint);
+    if (!ctx.policy.isEndpointAllowed(normal)) throw new PolicyViolationError(`api_call: endpoint ${normal.key} is not on the allow-list (api_endpoints in playbooks/policy.yaml)`, { rule: 'endpoint-allow-list', step: ctx.step });
     const http = requireTarget<HttpOps>(ctx, 'http', 'api_call');
-    const url = /^https?:\/\//.test(p.endpoint) ? p.endpoint : `http://${p.endpoint}`;
+    const url = normal.url;
     const res = await http.request(p.method, url, p.body);
     if (res.status >= 500) throw new TransientTargetError(`api_call: ${p.method} ${url} answered ${res.status}`, { target: url });
     if (res.status >= 400) throw new ActionError(`api_call: ${p.method} ${url} answered ${res.status}: ${res.body.slice(0, 200)}`, { target: url });

@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import type { ActionContext, TargetRef } from './define';
 import { TargetNotConfiguredError } from './errors';
+import { parseServiceRef } from '../policy/services';
 
 /** A Kubernetes deployment name, or a `{{template}}` that resolves to one. */
 export const deploymentName = z.string().regex(/^([a-z0-9]([-a-z0-9]*[a-z0-9])?|.*\{\{.*\}\}.*)$/, 'a Kubernetes deployment name or a {{template}}');
@@ -16,9 +17,9 @@ export function serviceTargets(...names: (string | undefined)[]): TargetRef[] {
   return names.filter((n): n is string => !!n).map((name) => ({ kind: 'service', name }));
 }
 
-/** `matching-engine:8080/admin/gc` → `matching-engine`; `https://x.y/z` → `x.y`. */
+/** The service an endpoint's host names: `matching-engine:8080/admin/gc` and `http://matching-engine.trading.svc/x` → `matching-engine`. */
 export function endpointHost(endpoint: string): string {
-  return endpoint.replace(/^[a-z]+:\/\//i, '').split(/[/:]/)[0] ?? endpoint;
+  return parseServiceRef(endpoint).name;
 }
 
 /**

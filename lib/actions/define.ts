@@ -5,22 +5,11 @@
  * stack and docs all read these definitions.
  */
 import type { z } from 'zod';
-import type { BlacklistCategory, BlacklistHit, Risk } from '../policy/types';
+import type { ActionKind, BoundSpec, ParameterRoles, TargetRef } from '../policy/step';
+import type { BlacklistCategory, Risk } from '../policy/types';
 import type { Policy } from '../policy/policy';
 
-/**
- * What an action does to the world. The safe-default rule reads it: a step that sets neither
- * `auto_execute` nor `requires_approval` runs on its own only for `diagnostic`, `notification`
- * and `ticket` actions.
- */
-export type ActionKind = 'diagnostic' | 'notification' | 'ticket' | 'remediation';
-
-/** A system an action works on, as written in the playbook (may hold `{{templates}}`). */
-export interface TargetRef {
-  /** `service` for a Kubernetes deployment/service, `endpoint` for an HTTP admin call, etc. */
-  readonly kind: 'service' | 'endpoint' | 'database' | 'cache' | 'cluster';
-  readonly name: string;
-}
+export type { ActionKind, TargetRef } from '../policy/step';
 
 /** Clients for real systems. A missing one means "target not configured" (a failed step). */
 export interface ActionTargets {
@@ -40,8 +29,11 @@ export interface ActionContext {
   /**
    * Resolves a raw parameter value (a `{{template}}` string or an expression such as
    * `current_max * 2`) against the execution's variables plus `locals` the action read itself.
+   * With `param` naming a bounded parameter (the definition's `bounds`), the result is checked
+   * against its compiled factor range and the policy's floor and ceiling; a PolicyViolationError
+   * is thrown before the action can use a value outside them.
    */
-  resolve(value: unknown, locals?: Record<string, unknown>): unknown;
+  resolve(value: unknown, locals?: Record<string, unknown>, param?: string): unknown;
   /**
    * The value recorded under `key` for this step of this incident by its first attempt, or, on
    * the first attempt, `compute()`'s value, recorded before it is returned. A retried step works
@@ -72,6 +64,10 @@ export interface ActionSpec<P> {
   /** Set when every use of this action is a §3.1 blacklisted operation: it is never executed. */
   readonly blacklist?: BlacklistCategory;
   readonly defaultRisk: Risk;
+  /** What the parameters mean to the policy rules (SQL, endpoints, flags, config keys). */
+  readonly roles?: ParameterRoles;
+  /** Expression parameters that scale what the action reads, and the policy caps bounding them. */
+  readonly bounds?: Readonly<Record<string, BoundSpec>>;
   /** Schema of the parameters as written in the playbook (expressions are still strings). */
   readonly params: z.ZodType<P>;
   /** Parameters whose whole string is an expression (`current_max * 2`), not a literal. */
@@ -87,8 +83,6 @@ export interface ActionSpec<P> {
    * @default 60
    */
   readonly timeoutSeconds?: number;
-  /** Blacklist categories that these parameters fall in (checked at compile time and at run time). */
-  classify?(params: P, policy: Policy): BlacklistHit[];
   /** Systems these parameters target, for the matching-engine rule and the plan. */
   targets?(params: P): TargetRef[];
   /** Cap violations (e.g. `max_kills` over the ceiling), one message each; empty when within caps. */

@@ -18,8 +18,8 @@ export const action = defineAction({
     .refine((p) => p.disable.length + p.enable.length > 0, 'name at least one flag under disable or enable'),
   outputs: ['previous_flags'],
   iamActions: [],
+  roles: { flagsOff: ['disable'], flagsOn: ['enable'] },
   targets: (p) => serviceTargets(p.service),
-  classify: (p, policy) => [...p.disable, ...p.enable].flatMap((f) => policy.classify('feature_flags', f)),
   async run(p, ctx) {
     const cfg = requireTarget<ConfigOps>(ctx, 'config', 'feature_flags');
     const names = [...p.disable, ...p.enable];

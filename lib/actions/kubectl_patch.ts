@@ -35,6 +35,7 @@ export const action = defineAction({
   defaultRisk: 'MEDIUM',
   params: z.strictObject({ resource: z.string().regex(/^deployment\/.+$/, 'deployment/<name>'), patch: z.string().min(1) }),
   locals: { patch: ['current_limit'] },
+  bounds: { patch: { local: 'current_limit', floor: 'min_memory_factor', ceiling: 'max_memory_factor' } },
   outputs: ['previous_memory_limit', 'memory_limit'],
   iamActions: ['eks:DescribeCluster'],
   timeoutSeconds: 300,
@@ -49,7 +50,7 @@ export const action = defineAction({
     const kube = requireTarget<KubeOps>(ctx, 'kube', 'kubectl_patch');
     const before = await kube.readDeployment(deployment);
     if (before.memoryLimitBytes === undefined) throw new InvalidParameterError(`kubectl_patch: ${deployment} has no memory limit to raise`, { target: deployment });
-    const resolved = ctx.resolve(parsed.value.replace(/^"|"$/g, ''), { current_limit: before.memoryLimitBytes });
+    const resolved = ctx.resolve(parsed.value.replace(/^"|"$/g, ''), { current_limit: before.memoryLimitBytes }, 'patch');
     const bytes = Math.round(parseMemory(resolved as string | number));
     const cap = before.memoryLimitBytes * ctx.policy.caps.max_memory_factor;
     if (bytes > cap) throw new PolicyViolationError(`kubectl_patch: memory limit ${bytes} bytes for ${deployment} is over ${ctx.policy.caps.max_memory_factor} × current (${before.memoryLimitBytes})`);

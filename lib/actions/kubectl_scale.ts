@@ -15,6 +15,7 @@ export const action = defineAction({
   defaultRisk: 'LOW',
   params: z.strictObject({ deployment: deploymentName, replicas: numberOrExpression }),
   expressionParams: ['replicas'],
+  bounds: { replicas: { local: 'current', floor: 'min_scale_factor', ceiling: 'max_scale_factor' } },
   locals: { replicas: ['current'] },
   outputs: ['current_replicas', 'replicas'],
   iamActions: ['eks:DescribeCluster'],
@@ -28,7 +29,7 @@ export const action = defineAction({
   async run(p, ctx) {
     const kube = requireTarget<KubeOps>(ctx, 'kube', 'kubectl_scale');
     const before = await kube.readDeployment(p.deployment);
-    const replicas = Number(ctx.resolve(p.replicas, { current: before.replicas }));
+    const replicas = Number(ctx.resolve(p.replicas, { current: before.replicas }, 'replicas'));
     if (!Number.isInteger(replicas) || replicas < 1) throw new InvalidParameterError(`kubectl_scale: replicas resolved to ${replicas}, not a positive integer`, { target: p.deployment });
     const ceiling = Math.min(ctx.policy.caps.max_replicas, Math.max(1, Math.floor(before.replicas * ctx.policy.caps.max_scale_factor)));
     if (replicas > ceiling) throw new PolicyViolationError(`kubectl_scale: ${replicas} replicas for ${p.deployment} is over the cap ${ceiling}`);

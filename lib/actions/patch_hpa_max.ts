@@ -15,6 +15,7 @@ export const action = defineAction({
   defaultRisk: 'LOW',
   params: z.strictObject({ deployment: deploymentName, new_max: numberOrExpression }),
   expressionParams: ['new_max'],
+  bounds: { new_max: { local: 'current_max', floor: 'min_scale_factor', ceiling: 'max_scale_factor' } },
   locals: { new_max: ['current_max'] },
   outputs: ['current_max', 'new_max'],
   iamActions: ['eks:DescribeCluster'],
@@ -28,7 +29,7 @@ export const action = defineAction({
   async run(p, ctx) {
     const kube = requireTarget<KubeOps>(ctx, 'kube', 'patch_hpa_max');
     const before = await kube.readHpa(p.deployment);
-    const newMax = Number(ctx.resolve(p.new_max, { current_max: before.maxReplicas }));
+    const newMax = Number(ctx.resolve(p.new_max, { current_max: before.maxReplicas }, 'new_max'));
     if (!Number.isInteger(newMax) || newMax < 1) throw new InvalidParameterError(`patch_hpa_max: new_max resolved to ${newMax}, not a positive integer`, { target: p.deployment });
     const ceiling = Math.min(ctx.policy.caps.max_replicas, Math.floor(before.maxReplicas * ctx.policy.caps.max_scale_factor));
     if (newMax > ceiling) {

@@ -18,6 +18,7 @@ export const action = defineAction({
   defaultRisk: 'HIGH',
   params: z.strictObject({ parameter: z.string().min(1), new_value: numberOrExpression, parameter_group: z.string().optional() }),
   expressionParams: ['new_value'],
+  bounds: { new_value: { local: 'current', floor: 'min_parameter_factor', ceiling: 'max_parameter_factor' } },
   locals: { new_value: ['current'] },
   outputs: ['previous_value', 'new_value'],
   iamActions: ['rds:DescribeDBParameters', 'rds:ModifyDBParameterGroup', 'rds:DescribeDBInstances'],
@@ -30,7 +31,7 @@ export const action = defineAction({
     const rds = requireTarget<RdsOps>(ctx, 'rds', 'rds_parameter_change');
     const cur = await rds.describeParameter(p.parameter);
     if (cur.value === undefined) throw new InvalidParameterError(`rds_parameter_change: ${p.parameter} has no numeric value in ${cur.group}`);
-    const next = Math.round(Number(ctx.resolve(p.new_value, { current: cur.value })));
+    const next = Math.round(Number(ctx.resolve(p.new_value, { current: cur.value }, 'new_value')));
     if (!(next > cur.value)) throw new InvalidParameterError(`rds_parameter_change: new ${p.parameter} ${next} is not above the current ${cur.value}`);
     const cap = cur.value * ctx.policy.caps.max_parameter_factor;
     if (next > cap) throw new PolicyViolationError(`rds_parameter_change: ${p.parameter} ${next} is over ${ctx.policy.caps.max_parameter_factor} × current (${cur.value})`);

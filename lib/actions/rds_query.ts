@@ -1,9 +1,9 @@
-/** rds_query: runs one read-only SQL query on RDS/MySQL and optionally KILLs the threads it lists, under a cap. */
+/** rds_query: runs one read-only SQL query on RDS/MySQL and optionally KILLs the idle threads it lists, under a cap. */
 import type { Pool, PoolConnection, RowDataPacket } from 'mysql2/promise';
 import { z } from 'zod';
-import type { BlacklistHit } from '../policy/types';
 import type { Policy } from '../policy/policy';
 import { PolicyViolationError } from '../policy/errors';
+import { analyseSql, idleFilterOf, KILL_FOLLOW_UP } from '../policy/sql';
 import { defineAction } from './define';
 import { actionHandler } from './handler';
 import { ActionError, InvalidParameterError, TargetNotConfiguredError, TransientTargetError } from './errors';
@@ -22,14 +22,12 @@ const params = z.strictObject({
 export type RdsQueryParams = z.infer<typeof params>;
 
 /** Threads that belong to the server itself (replication, event scheduler, RDS management). */
-const SYSTEM_USERS = new Set(['system user', 'event_scheduler', 'rdsadmin']);
+const SYSTEM_USERS = new Set(['system user', 'event_scheduler', 'rdsadmin', 'rdsrepladmin', 'repl', 'replication']);
 
 /** Network failures worth a retry; "too many connections" is one, since this action runs while they run out. */
 const TRANSIENT_CODES = new Set([
   'ECONNREFUSED', 'ETIMEDOUT', 'ECONNRESET', 'EPIPE', 'PROTOCOL_CONNECTION_LOST', 'PROTOCOL_SEQUENCE_TIMEOUT', 'ER_CON_COUNT_ERROR',
 ]);
-
-const FOLLOW_UP = /^KILL\s+(?:(CONNECTION|QUERY)\s+)?\{(\w+)\}\s*;?\s*$/i;
 
 /** Connection count per database user, and the total. */
 interface ConnectionCounts {
@@ -47,41 +45,37 @@ export function findLeakingUser(byUser: Readonly<Record<string, number>>): strin
   return counted.find(([, n]) => n * 2 > total)?.[0] ?? null;
 }
 
-function classify(p: RdsQueryParams, policy: Policy): BlacklistHit[] {
-  const hits: BlacklistHit[] = [];
-  const allowed = policy.document.sql_allow.join(', ');
-  for (const [field, sql] of [['query', p.query], ['follow_up', p.follow_up]] as const) {
-    if (sql === undefined) continue;
-    const verb = policy.forbiddenSqlVerb(sql);
-    if (verb) hits.push({ category: 'database_writes', reason: `${field}: SQL verb ${verb} is not allowed (allowed: ${allowed})` });
-    // Strict on purpose: a `;` inside a string literal is refused too; a false refusal beats a hidden second statement.
-    if (/;\s*\S/.test(sql)) hits.push({ category: 'database_writes', reason: `${field}: multi-statement SQL is not allowed` });
-  }
-  return hits;
+/** Database users whose threads are never killed: the protected services' (wallet, settlement, matching engine). */
+export function protectedDatabaseUsers(policy: Policy): Set<string> {
+  const users = new Set<string>();
+  for (const s of Object.values(policy.services.services)) if (policy.isProtected(s.name)) for (const u of s.databaseUsers) users.add(u.toLowerCase());
+  return users;
 }
 
 function checkCaps(p: RdsQueryParams, policy: Policy): string[] {
   const problems: string[] = [];
   const cap = policy.caps.max_kills;
   if (p.max_kills !== undefined && p.max_kills > cap) problems.push(`max_kills ${p.max_kills} is over the policy cap of ${cap}`);
-  if (policy.forbiddenSqlVerb(p.query) === undefined && /^\s*KILL\b/i.test(p.query)) {
-    problems.push('query must read (SELECT, SHOW, EXPLAIN); kills go through follow_up, where max_kills and the system-thread guard apply');
-  }
-  if (p.follow_up !== undefined && !FOLLOW_UP.test(p.follow_up)) {
-    problems.push(`follow_up must be "KILL {column}" (or KILL CONNECTION / KILL QUERY), got "${p.follow_up}"`);
-  }
   return problems;
 }
 
-/** Validates parameters and policy at run time: the action refuses even when invoked directly. */
-function guard(raw: unknown, policy: Policy): RdsQueryParams {
+/** Refuses at run time what the policy rules refuse, even when the action is called directly; returns the idle threshold. */
+function guard(raw: unknown, policy: Policy, step: string): { p: RdsQueryParams; idleOver?: number } {
   const parsed = params.safeParse(raw);
   if (!parsed.success) throw new InvalidParameterError(`rds_query: invalid parameters: ${z.prettifyError(parsed.error)}`);
-  const hit = classify(parsed.data, policy)[0];
-  if (hit) throw new PolicyViolationError(`rds_query refused (${hit.category}): ${hit.reason}`, { category: hit.category });
-  const capProblems = checkCaps(parsed.data, policy);
-  if (capProblems.length > 0) throw new PolicyViolationError(`rds_query refused: ${capProblems.join('; ')}`);
-  return parsed.data;
+  const p = parsed.data;
+  const sql = analyseSql(p.query);
+  if (sql.problems.length > 0) throw new PolicyViolationError(`rds_query refused (database_writes): query: ${sql.problems.join('; ')}`, { category: 'database_writes', rule: 'sql-read-only', step });
+  const caps = checkCaps(p, policy);
+  if (caps.length > 0) throw new PolicyViolationError(`rds_query refused: ${caps.join('; ')}`, { rule: 'parameter-caps', step });
+  if (p.follow_up === undefined) return { p };
+  if (!KILL_FOLLOW_UP.test(p.follow_up)) throw new PolicyViolationError(`rds_query refused (database_writes): follow_up must be "KILL {column}", got "${p.follow_up}"`, { category: 'database_writes', rule: 'sql-read-only', step });
+  const filter = idleFilterOf(p.query);
+  if ('problem' in filter) throw new PolicyViolationError(`rds_query refused: the kill list cannot be limited to idle connections: ${filter.problem}`, { category: 'database_writes', rule: 'kill-idle-only', step });
+  if (filter.idleOverSeconds < policy.caps.min_kill_idle_seconds) {
+    throw new PolicyViolationError(`rds_query refused: kills connections idle for more than ${filter.idleOverSeconds} s, under the policy's ${policy.caps.min_kill_idle_seconds} s`, { rule: 'kill-idle-only', step });
+  }
+  return { p, idleOver: filter.idleOverSeconds };
 }
 
 function toActionError(err: unknown, doing: string): ActionError {
@@ -100,7 +94,8 @@ async function countConnections(conn: PoolConnection): Promise<ConnectionCounts>
 
 /** Thread id from a result row; anything but a positive integer is refused before any KILL runs. */
 function threadId(row: RowDataPacket, column: string): number {
-  const value: unknown = row[column];
+  const key = Object.keys(row).find((k) => k.toLowerCase() === column.toLowerCase()) ?? column;
+  const value: unknown = row[key];
   const id = typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value;
   if (typeof id !== 'number' || !Number.isSafeInteger(id) || id <= 0) {
     throw new InvalidParameterError(`rds_query: follow_up column "${column}" must hold a thread id (integer), got ${JSON.stringify(value)}`);
@@ -108,47 +103,70 @@ function threadId(row: RowDataPacket, column: string): number {
   return id;
 }
 
-/** KILLs up to `limit` of `ids`, skipping our own connection, system threads and threads already gone. */
-async function killThreads(conn: PoolConnection, statement: string, ids: number[], limit: number): Promise<number> {
-  if (ids.length === 0 || limit === 0) return 0;
+/** What the KILL loop skipped and why, for the timeline. */
+interface KillReport {
+  killed: number;
+  skipped: Record<string, number>;
+}
+
+/**
+ * KILLs up to `limit` of `ids`. Each thread is looked at again just before: only a thread still
+ * idle (`Command = 'Sleep'`) for more than `idleOver` seconds is killed, and never our own
+ * connection, a system or replication thread, or a thread of a protected service's user.
+ */
+async function killThreads(conn: PoolConnection, statement: string, ids: number[], limit: number, idleOver: number, protectedUsers: ReadonlySet<string>): Promise<KillReport> {
+  const report: KillReport = { killed: 0, skipped: {} };
+  const skip = (why: string) => (report.skipped[why] = (report.skipped[why] ?? 0) + 1);
+  if (ids.length === 0 || limit === 0) return report;
   const [[self]] = await conn.query<RowDataPacket[]>('SELECT CONNECTION_ID() AS id');
-  const [owners] = await conn.query<RowDataPacket[]>('SELECT id, user FROM information_schema.processlist WHERE id IN (?)', [ids]);
-  const userOf = new Map(owners.map((r) => [Number(r.id), String(r.user)]));
-  let killed = 0;
+  const [rows] = await conn.query<RowDataPacket[]>('SELECT id, user, command, time FROM information_schema.processlist WHERE id IN (?)', [ids]);
+  const now = new Map(rows.map((r) => [Number(r.id), { user: String(r.user), command: String(r.command), time: Number(r.time) }]));
   for (const id of ids) {
-    if (killed >= limit) break;
-    const user = userOf.get(id);
-    if (id === Number(self?.id) || user === undefined || SYSTEM_USERS.has(user)) continue;
-    try {
-      await conn.query(`${statement} ${id}`);
-      killed += 1;
-    } catch (err) {
-      if ((err as { code?: string }).code !== 'ER_NO_SUCH_THREAD') throw err; // ended on its own meanwhile
+    if (report.killed >= limit) {
+      skip('over max_kills');
+      continue;
+    }
+    const t = now.get(id);
+    if (id === Number(self?.id)) skip('own connection');
+    else if (!t) skip('already gone');
+    else if (SYSTEM_USERS.has(t.user.toLowerCase())) skip('system thread');
+    else if (protectedUsers.has(t.user.toLowerCase())) skip('protected service');
+    else if (t.command !== 'Sleep') skip('no longer idle');
+    else if (!(t.time > idleOver)) skip('not idle long enough');
+    else {
+      try {
+        await conn.query(`${statement} ${id}`);
+        report.killed += 1;
+      } catch (err) {
+        if ((err as { code?: string }).code !== 'ER_NO_SUCH_THREAD') throw err; // ended on its own meanwhile
+        skip('already gone');
+      }
     }
   }
-  return killed;
+  return report;
 }
 
 /**
  * Runs one read-only query (seed scenario 3: idle connections) and, with `follow_up: "KILL {id}"`,
- * kills at most min(max_kills, policy cap) of the listed threads. Publishes connections per user
- * and the user holding most of them (`identified_leaking_service`).
+ * kills at most min(max_kills, policy cap) of the listed threads that are still idle. Publishes
+ * connections per user and the service holding most of them (`identified_leaking_service`,
+ * through the service map's database users; null when that user belongs to no known service).
  */
 export const action = defineAction<RdsQueryParams>({
   name: 'rds_query',
-  description: 'Runs a read-only SQL query on RDS/MySQL and optionally KILLs the listed threads (capped by max_kills).',
+  description: 'Runs a read-only SQL query on RDS/MySQL and optionally KILLs the idle threads it lists (capped by max_kills).',
   kind: 'remediation',
   mutates: true,
   defaultRisk: 'LOW',
   params,
-  outputs: ['killed', 'idle_connections', 'connections_by_user', 'identified_leaking_service', 'leaking_service'],
+  roles: { sql: ['query'], killFollowUp: { param: 'follow_up', query: 'query' } },
+  outputs: ['killed', 'idle_connections', 'connections_by_user', 'leaking_user', 'identified_leaking_service', 'leaking_service'],
   // None: it talks the MySQL protocol to the database endpoint over the network, with database credentials.
   iamActions: [],
   timeoutSeconds: 60,
-  classify,
   checkCaps,
   async run(raw, ctx) {
-    const p = guard(raw, ctx.policy);
+    const { p, idleOver } = guard(raw, ctx.policy, ctx.step);
     const pool: Pool | undefined = ctx.targets.mysql;
     if (!pool) throw new TargetNotConfiguredError('rds_query: no MySQL/RDS target configured');
     const cap = ctx.policy.caps.max_kills;
@@ -164,32 +182,36 @@ export const action = defineAction<RdsQueryParams>({
       const before = await countConnections(conn);
       const [rows] = await conn.query<RowDataPacket[]>({ sql: p.query, timeout: 30_000 });
       const list = Array.isArray(rows) ? rows : [];
-      let killed = 0;
-      const follow = p.follow_up?.match(FOLLOW_UP);
-      if (follow) {
+      let report: KillReport = { killed: 0, skipped: {} };
+      const follow = p.follow_up ? KILL_FOLLOW_UP.exec(p.follow_up) : null;
+      if (follow && idleOver !== undefined) {
         const column = follow[2] as string;
         const ids = [...new Set(list.map((row) => threadId(row, column)))];
-        killed = await killThreads(conn, follow[1] ? `KILL ${follow[1].toUpperCase()}` : 'KILL', ids, limit);
+        report = await killThreads(conn, follow[1] ? `KILL ${follow[1].toUpperCase()}` : 'KILL', ids, limit, idleOver, protectedDatabaseUsers(ctx.policy));
       }
       const after = await countConnections(conn);
-      const leaking = findLeakingUser(before.by_user);
+      const leakingUser = findLeakingUser(before.by_user);
+      const leaking = leakingUser ? (ctx.policy.services.serviceOfDatabaseUser(leakingUser) ?? null) : null;
+      const skipped = Object.entries(report.skipped).map(([why, n]) => `${n} ${why}`).join(', ');
       const summary = follow
-        ? `killed ${killed} of ${list.length} idle connections (cap ${limit})`
+        ? `killed ${report.killed} of ${list.length} idle connections (cap ${limit})${skipped ? `; skipped ${skipped}` : ''}`
         : `query returned ${list.length} rows`;
+      const holder = leakingUser ? `; ${leakingUser}${leaking ? ` (${leaking})` : ''} holds most connections` : '';
       return {
-        summary: leaking ? `${summary}; ${leaking} holds most connections` : summary,
+        summary: `${summary}${holder}`,
         before,
-        after,
+        after: { ...after, killed: report.killed, skipped: report.skipped },
         outputs: {
-          killed,
+          killed: report.killed,
           idle_connections: list.length,
           connections_by_user: before.by_user,
+          leaking_user: leakingUser,
           identified_leaking_service: leaking,
           leaking_service: leaking,
         },
       };
     } catch (err) {
-      throw err instanceof ActionError ? err : toActionError(err, 'query');
+      throw err instanceof ActionError || err instanceof PolicyViolationError ? err : toActionError(err, 'query');
     } finally {
       conn.release();
     }

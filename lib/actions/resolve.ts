@@ -5,7 +5,7 @@
  */
 import { evaluate, isTemplate, parseExpression, parseTemplate, renderTemplate, variablesOf, type Value } from '../playbook/expression';
 import { ExpressionError, UnknownVariableError } from '../playbook/errors';
-import type { ActionDefinition } from './define';
+import type { TargetRef } from '../policy/step';
 import { InvalidParameterError } from './errors';
 
 type Vars = Readonly<Record<string, unknown>>;
@@ -39,7 +39,13 @@ function deepResolve(value: unknown, vars: Vars): unknown {
  * Resolves every parameter that does not depend on the action's locals.
  * @throws InvalidParameterError naming the step, parameter and variable when a variable is missing.
  */
-export function resolveParams(def: ActionDefinition<Record<string, unknown>>, params: Record<string, unknown>, vars: Vars, step: string): Record<string, unknown> {
+/** What resolving a step's parameters needs to know about its action (a definition, or a compiled step). */
+export interface ResolutionSpec {
+  readonly expressionParams?: readonly string[];
+  readonly locals?: Readonly<Record<string, readonly string[]>>;
+}
+
+export function resolveParams(def: ResolutionSpec, params: Readonly<Record<string, unknown>>, vars: Vars, step: string): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(params)) {
     const asExpression = def.expressionParams?.includes(key) ?? false;
@@ -69,4 +75,44 @@ export function resolveForAction(value: unknown, vars: Vars): unknown {
     throw err;
   }
   return evaluate(expr, lookupIn(vars));
+}
+
+/**
+ * The variables an action's parameters resolve against, from stored state only: the incident's
+ * builtins (its service, the service's deployment from the service map, ids, severity, alarm)
+ * and the outputs that earlier steps recorded when they succeeded. Nothing comes from a payload.
+ */
+export function storedVariables(
+  incident: { readonly id: string; readonly playbook: string; readonly service: string; readonly severity: string; readonly alarm?: { readonly name: string; readonly reason?: string } },
+  steps: Readonly<Record<string, { readonly state: string; readonly outputs?: Readonly<Record<string, unknown>>; readonly finishedAt?: string }>>,
+  deploymentOf: (service: string) => string,
+): Record<string, unknown> {
+  const vars: Record<string, unknown> = {
+    service: incident.service,
+    deployment: deploymentOf(incident.service),
+    incident_id: incident.id,
+    playbook: incident.playbook,
+    severity: incident.severity,
+    alarm_name: incident.alarm?.name ?? null,
+    alarm_reason: incident.alarm?.reason ?? null,
+  };
+  // Later steps win over earlier ones, as they do in the machine's context.
+  const done = Object.values(steps).filter((s) => s.state === 'done').sort((a, b) => String(a.finishedAt).localeCompare(String(b.finishedAt)));
+  for (const s of done) Object.assign(vars, s.outputs ?? {});
+  return vars;
+}
+
+/**
+ * The targets of a compiled step with their `{{templates}}` rendered against `vars`: what an
+ * approval names and the guard compares. A target that does not render stays as written.
+ */
+export function resolveTargets(targets: readonly TargetRef[], vars: Vars): TargetRef[] {
+  return targets.map((t) => {
+    if (!isTemplate(t.name)) return t;
+    try {
+      return { kind: t.kind, name: String(renderTemplate(parseTemplate(t.name), lookupIn(vars))) };
+    } catch {
+      return t;
+    }
+  });
 }

@@ -5,7 +5,6 @@ import { defineAction } from './define';
 import { actionHandler } from './handler';
 import { InvalidParameterError } from './errors';
 import type { ConfigOps } from './ports';
-import type { BlacklistHit } from '../policy/types';
 
 /** `rate_limit_enabled=true` or `{a: 1}` → key/value strings. */
 export function configEntries(config: string | Record<string, unknown>): Record<string, string> {
@@ -34,15 +33,8 @@ export const action = defineAction({
   outputs: ['previous_config'],
   iamActions: [],
   targets: (p) => serviceTargets(p.service),
-  classify(p, policy) {
-    let keys: string[];
-    try {
-      keys = Object.keys(configEntries(p.config));
-    } catch {
-      keys = [];
-    }
-    if (p.rate_limit !== undefined) keys.push('rate_limit');
-    return keys.flatMap((k): BlacklistHit[] => policy.classify('config_keys', k));
+  roles: {
+    configKeys: (p) => [...Object.keys(configEntries((p as { config: string | Record<string, unknown> }).config)), ...((p as { rate_limit?: string }).rate_limit !== undefined ? ['rate_limit'] : [])],
   },
   checkCaps(p) {
     try {

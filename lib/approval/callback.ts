@@ -59,7 +59,7 @@ export interface ApprovalPage {
 }
 
 /** Why a link was refused after (or instead of) verifying it. */
-export type RefusalReason = 'malformed' | 'tampered' | 'expired' | 'unknown' | 'superseded' | 'wrong_approver' | 'replayed' | 'already_decided' | 'conflict';
+export type RefusalReason = 'malformed' | 'tampered' | 'expired' | 'unknown' | 'wrong_approver' | 'replayed' | 'already_decided' | 'conflict';
 
 const REFUSAL_STATUS: Readonly<Record<RefusalReason, number>> = {
   malformed: 400,
@@ -67,7 +67,6 @@ const REFUSAL_STATUS: Readonly<Record<RefusalReason, number>> = {
   wrong_approver: 403,
   unknown: 404,
   expired: 410,
-  superseded: 410,
   replayed: 409,
   already_decided: 409,
   conflict: 409,
@@ -79,7 +78,6 @@ const REFUSAL_TITLE: Readonly<Record<RefusalReason, string>> = {
   wrong_approver: 'This link is not for an approver of this step',
   unknown: 'No such approval',
   expired: 'This approval link has expired',
-  superseded: 'This approval was replaced by a newer request',
   replayed: 'This decision was already made',
   already_decided: 'This step was already decided',
   conflict: 'The approval changed while deciding',
@@ -320,7 +318,8 @@ export async function approvalPage(method: string, query: ApprovalLinkQuery, bod
   if (!located) return refuse(deps, method, 'unknown', `no approval with id ${link.approvalId}`, params);
   const rec = located.current;
   if (!rec || rec.approvalId !== link.approvalId) {
-    return refuse(deps, method, 'superseded', `approval ${link.approvalId} was replaced by a newer request for step "${located.step}" of ${located.incidentId} (escalated to another level); use the newest link`, params, located);
+    // One id lasts through every level, so only a pointer left by a refused write leads here.
+    return refuse(deps, method, 'unknown', `approval ${link.approvalId} is not the approval of step "${located.step}" of ${located.incidentId}`, params, located);
   }
   const refusal = refusalFor(rec, link, now);
   if (refusal) return refuse(deps, method, refusal[0], refusal[1], params, located);

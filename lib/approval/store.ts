@@ -1,18 +1,29 @@
 /**
  * Approval records (DynamoDB, the Approvals table, partition key `pk`): one per (incident, step),
- * holding the task token the execution waits on, the roles that must approve, their decisions and
- * the expiry. The runtime guard reads them: a step that needs approval runs only with an
- * APPROVED record, whatever its invocation payload claims.
+ * with one id through every escalation level. A record holds what it approves (action, a hash of
+ * the resolved parameters, the target: its binding), the task token the execution waits on now,
+ * the roles that must approve, their decisions and the expiry. The runtime guard reads it: a step
+ * that needs approval runs only with an APPROVED record bound to exactly what is invoked.
+ *
+ * Escalation adds people, never a new id: L3 and L4 store their new task token in the same
+ * record. A decision and an escalation cannot lose each other: a decision is written only if the
+ * token it read is still current (else it reads again), and a level that finds the record already
+ * decided releases its own task at once.
  */
 import { randomUUID } from 'node:crypto';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, ScanCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { bindingMismatch, type ApprovalBinding } from '../policy/guard';
 
 export interface ApprovalTables {
   readonly approvals: string;
 }
 
-export type ApprovalStatus = 'PENDING' | 'APPROVED' | 'REJECTED' | 'EXPIRED';
+/**
+ * `EXPIRED`: nobody decided before the last level's window closed. `CANCELLED`: the execution
+ * went away (stopped, crashed, resolved by hand) before the step ran; neither is ever usable.
+ */
+export type ApprovalStatus = 'PENDING' | 'APPROVED' | 'REJECTED' | 'EXPIRED' | 'CANCELLED';
 
 export interface ApprovalDecision {
   readonly role: string;
@@ -33,14 +44,30 @@ export interface ApprovalRecord {
   readonly status: ApprovalStatus;
   readonly decisions: readonly ApprovalDecision[];
   readonly createdAt: string;
-  /** ISO time after which the link no longer works (the step's approval window). */
+  /** ISO time after which nobody can decide any more: the end of the last escalation level's window. */
   readonly expiresAt: string;
+  /** ISO time the current level's window ends (the next level is paged then). */
+  readonly levelExpiresAt?: string;
+  /** The task token of the level waiting now (never shown, never mailed). */
   readonly taskToken: string;
   readonly message?: string;
   /** The step's risk (LOW..CRITICAL), shown on the approval page; absent on records written before it was stored. */
   readonly risk?: string;
+  /** What is approved: the guard runs the step only on an approval of exactly this. */
+  readonly binding?: ApprovalBinding;
+  /** The resolved parameters, shown to approvers. */
+  readonly params?: Readonly<Record<string, unknown>>;
+  /** The step's `note` (e.g. "ElastiCache 扩容会有短暂的 failover"). */
+  readonly note?: string;
+  /** The execution waiting on it. */
+  readonly executionArn?: string;
+  /** When the approved step ran: an approval works once. */
+  readonly usedAt?: string;
+  /** Why it was cancelled or expired, when it was. */
+  readonly closedReason?: string;
 }
 
+/** A decision or request the approval records refuse; the message names the approval or step at fault. */
 export class ApprovalError extends Error {
   public constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
@@ -49,6 +76,8 @@ export class ApprovalError extends Error {
 }
 
 const stepKey = (incidentId: string, step: string) => ({ pk: `STEP#${incidentId}#${step}` });
+/** Retry budget of the read-then-write loops; each lap means a concurrent writer got there first. */
+const MAX_ATTEMPTS = 5;
 const idKey = (approvalId: string) => ({ pk: `APPROVAL#${approvalId}` });
 
 export interface NewApproval {
@@ -59,50 +88,88 @@ export interface NewApproval {
   readonly approvers: readonly string[];
   readonly minApprovals: number;
   readonly taskToken: string;
+  /** How long this level waits. */
   readonly timeoutSeconds: number;
+  /** How long the approval can last in all (this level's window and every later one's). */
+  readonly totalSeconds: number;
   readonly message?: string;
   /** @default - not stored (the approval page then says "not recorded") */
   readonly risk?: string;
+  readonly binding: ApprovalBinding;
+  readonly params: Readonly<Record<string, unknown>>;
+  readonly note?: string;
+  readonly executionArn?: string;
 }
 
 /**
- * Stores a PENDING approval for (incident, step), replacing an earlier PENDING one (a new level
- * after escalation carries a new task token). An APPROVED/REJECTED record is never replaced.
+ * Asks for approval of (incident, step) at a level. The first level creates the record (PENDING,
+ * a new id); a later level keeps its id, binding and decisions and stores the new level and task
+ * token. Returns the record: when it is no longer PENDING (decided while the approval escalated),
+ * the caller releases the new task at once (APPROVED → success, REJECTED → failure).
+ *
+ * @throws ApprovalError when the record binds something else, or was cancelled or expired
  */
 export async function requestApproval(doc: DynamoDBDocumentClient, tables: ApprovalTables, input: NewApproval, now: Date): Promise<ApprovalRecord> {
-  const record: ApprovalRecord = {
-    approvalId: randomUUID(),
-    incidentId: input.incidentId,
-    step: input.step,
-    action: input.action,
-    level: input.level,
-    approvers: input.approvers,
-    minApprovals: input.minApprovals,
-    status: 'PENDING',
-    decisions: [],
-    createdAt: now.toISOString(),
-    expiresAt: new Date(now.getTime() + input.timeoutSeconds * 1000).toISOString(),
-    taskToken: input.taskToken,
-    ...(input.message ? { message: input.message } : {}),
-    ...(input.risk ? { risk: input.risk } : {}),
-  };
-  // The id pointer first: whoever sees the step record (dashboard, findApprovalForStep) can decide
-  // it by id at once. A pointer left by a refused put leads nowhere (getApproval checks the id).
-  await doc.send(new PutCommand({ TableName: tables.approvals, Item: { ...idKey(record.approvalId), incidentId: input.incidentId, step: input.step, ttl: Math.floor(Date.parse(record.expiresAt) / 1000) + 30 * 86400 } }));
-  try {
-    await doc.send(new PutCommand({
-      TableName: tables.approvals,
-      // `ttl` (epoch seconds) lets DynamoDB drop the record 30 days after its window, never sooner.
-      Item: { ...stepKey(input.incidentId, input.step), ...record, ttl: Math.floor(Date.parse(record.expiresAt) / 1000) + 30 * 86400 },
-      ConditionExpression: 'attribute_not_exists(pk) OR #s = :pending',
-      ExpressionAttributeNames: { '#s': 'status' },
-      ExpressionAttributeValues: { ':pending': 'PENDING' },
-    }));
-  } catch (err) {
-    if (err instanceof ConditionalCheckFailedException) throw new ApprovalError(`step "${input.step}" of ${input.incidentId} was already decided; not asking again`, { cause: err });
-    throw err;
+  const levelExpiresAt = new Date(now.getTime() + input.timeoutSeconds * 1000).toISOString();
+  for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt += 1) {
+    const existing = await findApprovalForStep(doc, tables, input.incidentId, input.step);
+    if (!existing) {
+      const record: ApprovalRecord = {
+        approvalId: randomUUID(),
+        incidentId: input.incidentId,
+        step: input.step,
+        action: input.action,
+        level: input.level,
+        approvers: input.approvers,
+        minApprovals: input.minApprovals,
+        status: 'PENDING',
+        decisions: [],
+        createdAt: now.toISOString(),
+        expiresAt: new Date(now.getTime() + Math.max(input.totalSeconds, input.timeoutSeconds) * 1000).toISOString(),
+        levelExpiresAt,
+        taskToken: input.taskToken,
+        binding: input.binding,
+        params: input.params,
+        ...(input.message ? { message: input.message } : {}),
+        ...(input.risk ? { risk: input.risk } : {}),
+        ...(input.note ? { note: input.note } : {}),
+        ...(input.executionArn ? { executionArn: input.executionArn } : {}),
+      };
+      const ttl = Math.floor(Date.parse(record.expiresAt) / 1000) + 30 * 86400;
+      // The id pointer first: whoever sees the step record (dashboard, findApprovalForStep) can decide
+      // it by id at once. A pointer left by a refused put leads nowhere (getApproval checks the id).
+      await doc.send(new PutCommand({ TableName: tables.approvals, Item: { ...idKey(record.approvalId), incidentId: input.incidentId, step: input.step, ttl } }));
+      try {
+        // `ttl` (epoch seconds) lets DynamoDB drop the record 30 days after its window, never sooner.
+        await doc.send(new PutCommand({ TableName: tables.approvals, Item: { ...stepKey(input.incidentId, input.step), ...record, ttl }, ConditionExpression: 'attribute_not_exists(pk)' }));
+        return record;
+      } catch (err) {
+        if (err instanceof ConditionalCheckFailedException) continue; // another level's request got there first: read it
+        throw err;
+      }
+    }
+    const mismatch = bindingMismatch(existing.binding, input.binding);
+    if (mismatch) throw new ApprovalError(`approval ${existing.approvalId} for step "${input.step}" of ${input.incidentId} binds another invocation (${mismatch}); not asking again`);
+    if (existing.status === 'CANCELLED' || existing.status === 'EXPIRED') throw new ApprovalError(`approval ${existing.approvalId} for step "${input.step}" of ${input.incidentId} is ${existing.status}${existing.closedReason ? ` (${existing.closedReason})` : ''}; not asking again`);
+    if (existing.status !== 'PENDING') return existing;
+    if (existing.level >= input.level && existing.taskToken === input.taskToken) return existing; // a redelivered request
+    try {
+      const out = await doc.send(new UpdateCommand({
+        TableName: tables.approvals,
+        Key: stepKey(input.incidentId, input.step),
+        UpdateExpression: 'SET #level = :level, taskToken = :token, levelExpiresAt = :levelEnd',
+        ConditionExpression: '#s = :pending AND approvalId = :id',
+        ExpressionAttributeNames: { '#s': 'status', '#level': 'level' },
+        ExpressionAttributeValues: { ':level': input.level, ':token': input.taskToken, ':levelEnd': levelExpiresAt, ':pending': 'PENDING', ':id': existing.approvalId },
+        ReturnValues: 'ALL_NEW',
+      }));
+      return out.Attributes as ApprovalRecord;
+    } catch (err) {
+      if (!(err instanceof ConditionalCheckFailedException)) throw err;
+      // Decided meanwhile: read it again and hand it back (the caller releases the task).
+    }
   }
-  return record;
+  throw new ApprovalError(`approval for step "${input.step}" of ${input.incidentId} kept changing while it was requested; retry`);
 }
 
 export async function findApprovalForStep(doc: DynamoDBDocumentClient, tables: ApprovalTables, incidentId: string, step: string): Promise<ApprovalRecord | undefined> {
@@ -114,7 +181,7 @@ export async function getApproval(doc: DynamoDBDocumentClient, tables: ApprovalT
   const ptr = await doc.send(new GetCommand({ TableName: tables.approvals, Key: idKey(approvalId), ConsistentRead: true }));
   if (!ptr.Item) throw new ApprovalError(`no approval with id ${approvalId}`);
   const rec = await findApprovalForStep(doc, tables, ptr.Item.incidentId as string, ptr.Item.step as string);
-  if (!rec || rec.approvalId !== approvalId) throw new ApprovalError(`approval ${approvalId} was superseded by a newer request for step "${ptr.Item.step}" of ${ptr.Item.incidentId}`);
+  if (!rec || rec.approvalId !== approvalId) throw new ApprovalError(`approval ${approvalId} is not the approval of step "${ptr.Item.step}" of ${ptr.Item.incidentId}`);
   return rec;
 }
 
@@ -144,9 +211,10 @@ export async function isStepApproved(doc: DynamoDBDocumentClient, tables: Approv
 
 /**
  * Records one person's decision for one of the listed roles. Conditional on the record still
- * being PENDING with the same id, unexpired, and the role not yet decided: a replay or a
- * decision on a superseded link changes nothing. Any rejection rejects the step; the step is
- * approved once `minApprovals` distinct roles approved.
+ * being PENDING with the same id, the same decisions and the same task token, unexpired, and the
+ * role not yet decided: a replay changes nothing, and a decision racing an escalation is written
+ * against the token that is current (it reads again when a level stored a new one). Any
+ * rejection rejects the step; the step is approved once `minApprovals` distinct roles approved.
  */
 export async function decideApproval(
   doc: DynamoDBDocumentClient,
@@ -155,29 +223,88 @@ export async function decideApproval(
   decision: Omit<ApprovalDecision, 'at'>,
   now: Date,
 ): Promise<ApprovalRecord> {
-  const rec = await getApproval(doc, tables, approvalId);
-  if (rec.status !== 'PENDING') throw new ApprovalError(`approval ${approvalId} is already ${rec.status}`);
-  if (Date.parse(rec.expiresAt) <= now.getTime()) throw new ApprovalError(`approval ${approvalId} expired at ${rec.expiresAt}`);
-  if (!rec.approvers.includes(decision.role)) throw new ApprovalError(`role "${decision.role}" is not an approver of step "${rec.step}" (approvers: ${rec.approvers.join(', ')})`);
-  if (rec.decisions.some((d) => d.role === decision.role)) throw new ApprovalError(`role "${decision.role}" already decided approval ${approvalId}`);
-  const decisions = [...rec.decisions, { ...decision, at: now.toISOString() }];
-  const approvedRoles = new Set(decisions.filter((d) => d.decision === 'approve').map((d) => d.role));
-  const status: ApprovalStatus = decision.decision === 'reject' ? 'REJECTED' : approvedRoles.size >= rec.minApprovals ? 'APPROVED' : 'PENDING';
-  try {
-    const out = await doc.send(new UpdateCommand({
-      TableName: tables.approvals,
-      Key: stepKey(rec.incidentId, rec.step),
-      UpdateExpression: 'SET decisions = :d, #s = :s',
-      ConditionExpression: '#s = :pending AND approvalId = :id AND size(decisions) = :n',
-      ExpressionAttributeNames: { '#s': 'status' },
-      ExpressionAttributeValues: { ':d': decisions, ':s': status, ':pending': 'PENDING', ':id': approvalId, ':n': rec.decisions.length },
-      ReturnValues: 'ALL_NEW',
-    }));
-    return out.Attributes as ApprovalRecord;
-  } catch (err) {
-    if (err instanceof ConditionalCheckFailedException) throw new ApprovalError(`approval ${approvalId} changed while deciding; look again`, { cause: err });
-    throw err;
+  for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt += 1) {
+    const rec = await getApproval(doc, tables, approvalId);
+    if (rec.status !== 'PENDING') throw new ApprovalError(`approval ${approvalId} is already ${rec.status}`);
+    if (Date.parse(rec.expiresAt) <= now.getTime()) throw new ApprovalError(`approval ${approvalId} expired at ${rec.expiresAt}`);
+    if (!rec.approvers.includes(decision.role)) throw new ApprovalError(`role "${decision.role}" is not an approver of step "${rec.step}" (approvers: ${rec.approvers.join(', ')})`);
+    if (rec.decisions.some((d) => d.role === decision.role)) throw new ApprovalError(`role "${decision.role}" already decided approval ${approvalId}`);
+    const decisions = [...rec.decisions, { ...decision, at: now.toISOString() }];
+    const approvedRoles = new Set(decisions.filter((d) => d.decision === 'approve').map((d) => d.role));
+    const status: ApprovalStatus = decision.decision === 'reject' ? 'REJECTED' : approvedRoles.size >= rec.minApprovals ? 'APPROVED' : 'PENDING';
+    try {
+      const out = await doc.send(new UpdateCommand({
+        TableName: tables.approvals,
+        Key: stepKey(rec.incidentId, rec.step),
+        UpdateExpression: 'SET decisions = :d, #s = :s',
+        ConditionExpression: '#s = :pending AND approvalId = :id AND size(decisions) = :n AND taskToken = :token',
+        ExpressionAttributeNames: { '#s': 'status' },
+        ExpressionAttributeValues: { ':d': decisions, ':s': status, ':pending': 'PENDING', ':id': approvalId, ':n': rec.decisions.length, ':token': rec.taskToken },
+        ReturnValues: 'ALL_NEW',
+      }));
+      return out.Attributes as ApprovalRecord;
+    } catch (err) {
+      if (!(err instanceof ConditionalCheckFailedException)) throw err;
+      // Another decision, or a new level's token, landed between our read and our write: read again.
+    }
   }
+  throw new ApprovalError(`approval ${approvalId} changed while deciding; look again`);
+}
+
+/** Marks an approved step's approval as used (it ran): it never serves another invocation. */
+export async function markApprovalUsed(doc: DynamoDBDocumentClient, tables: ApprovalTables, incidentId: string, step: string, now: Date): Promise<void> {
+  try {
+    await doc.send(new UpdateCommand({
+      TableName: tables.approvals,
+      Key: stepKey(incidentId, step),
+      UpdateExpression: 'SET usedAt = :at',
+      ConditionExpression: '#s = :approved AND attribute_not_exists(usedAt)',
+      ExpressionAttributeNames: { '#s': 'status' },
+      ExpressionAttributeValues: { ':at': now.toISOString(), ':approved': 'APPROVED' },
+    }));
+  } catch (err) {
+    if (!(err instanceof ConditionalCheckFailedException)) throw err;
+  }
+}
+
+/**
+ * Closes the approvals of an incident whose execution has gone: PENDING ones, and APPROVED ones
+ * whose step never ran, become `status` (CANCELLED or EXPIRED) with the reason. Decisions stay
+ * on the record. Returns the records closed.
+ *
+ * @param steps the steps to look at (the compiled playbook's); @default every record of the incident (a Scan)
+ */
+export async function closeApprovals(
+  doc: DynamoDBDocumentClient,
+  tables: ApprovalTables,
+  incidentId: string,
+  status: 'CANCELLED' | 'EXPIRED',
+  reason: string,
+  now: Date,
+  steps?: readonly string[],
+): Promise<ApprovalRecord[]> {
+  const records = steps
+    ? (await Promise.all(steps.map((step) => findApprovalForStep(doc, tables, incidentId, step)))).filter((r): r is ApprovalRecord => r !== undefined)
+    : (await listApprovals(doc, tables)).filter((r) => r.incidentId === incidentId);
+  const closed: ApprovalRecord[] = [];
+  for (const rec of records) {
+    if (rec.status !== 'PENDING' && !(rec.status === 'APPROVED' && !rec.usedAt)) continue;
+    try {
+      const out = await doc.send(new UpdateCommand({
+        TableName: tables.approvals,
+        Key: stepKey(incidentId, rec.step),
+        UpdateExpression: 'SET #s = :to, closedReason = :why, closedAt = :at',
+        ConditionExpression: '(#s = :pending) OR (#s = :approved AND attribute_not_exists(usedAt))',
+        ExpressionAttributeNames: { '#s': 'status' },
+        ExpressionAttributeValues: { ':to': status, ':why': reason, ':at': now.toISOString(), ':pending': 'PENDING', ':approved': 'APPROVED' },
+        ReturnValues: 'ALL_NEW',
+      }));
+      closed.push(out.Attributes as ApprovalRecord);
+    } catch (err) {
+      if (!(err instanceof ConditionalCheckFailedException)) throw err;
+    }
+  }
+  return closed;
 }
 
 /** Approvals by status (a Scan: fine for the local engine's small table; AWS would use an index). */

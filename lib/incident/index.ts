@@ -40,9 +40,13 @@ export {
   markMitigated,
   nextIncidentId,
   openOrJoinIncident,
+  pinPlaybookHash,
   raiseSeverity,
+  recordRecoveryCheck,
   transition,
   transitionIfStatus,
   transitionIncident,
 } from './store';
 export type { ListIncidentsOptions, OpenIncidentInput, OpenOrJoinResult, RaiseSeverityOptions, TransitionOptions } from './store';
+export { claimStep, finishStep, readIncidentWithSteps, rememberStepValue } from './steps';
+export type { ClaimResult, IncidentWithSteps, StepOutcome, StepRecord, StepState } from './steps';

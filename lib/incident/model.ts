@@ -98,6 +98,16 @@ export interface Incident {
   readonly alarms?: Readonly<Record<string, AlarmFirings>>;
   /** The playbook execution working on it, once started. */
   readonly executionArn?: string;
+  /**
+   * Content hash of the compiled playbook its execution runs (pinned by Start incident); the
+   * runtime guard refuses steps of a playbook version with another hash.
+   */
+  readonly playbookHash?: string;
+  /**
+   * The latest recovery check of its playbook (the detection rules against fresh metrics): the
+   * agent resolves an incident only on a recent `true` here, never on a caller's word.
+   */
+  readonly recovery?: { readonly result: 'true' | 'false' | 'unknown'; readonly at: string };
   readonly timestamps: IncidentTimestamps;
 }
 

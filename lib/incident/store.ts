@@ -127,6 +127,8 @@ function toIncident(i: Incident): Incident {
     alarm: i.alarm,
     alarms: i.alarms,
     executionArn: i.executionArn,
+    playbookHash: i.playbookHash,
+    recovery: i.recovery,
     timestamps: i.timestamps,
   });
 }
@@ -852,6 +854,34 @@ export async function attachExecution(
     data: { executionArn },
   });
   return toIncident(updated);
+}
+
+/**
+ * Pins the playbook version an incident runs under: records the content hash of the compiled
+ * playbook when its execution starts. Idempotent for the same hash; the runtime guard refuses
+ * actions whose bundled playbook has another hash (a deploy changed the playbook under a running
+ * execution).
+ *
+ * @throws IncidentNotFoundError
+ * @throws IncidentError when the incident is pinned to another hash
+ */
+export async function pinPlaybookHash(doc: DynamoDBDocumentClient, tables: IncidentTables, id: string, hash: string): Promise<Incident> {
+  const updated = await updateIncidentIf(doc, tables, id, {
+    expression: 'SET playbookHash = if_not_exists(playbookHash, :h)',
+    condition: 'attribute_exists(pk)',
+    values: { ':h': hash },
+  });
+  if (!updated) throw new IncidentNotFoundError(id);
+  if (updated.playbookHash !== hash) {
+    throw new IncidentError(`incident ${id} runs playbook ${updated.playbook} version ${String(updated.playbookHash).slice(0, 12)}…, not ${hash.slice(0, 12)}…`, { incidentId: id });
+  }
+  return toIncident(updated);
+}
+
+/** Stores the result of the latest recovery check on the incident (what `Resolve incident` requires). */
+export async function recordRecoveryCheck(doc: DynamoDBDocumentClient, tables: IncidentTables, id: string, result: 'true' | 'false' | 'unknown', at: Date | string): Promise<void> {
+  const updated = await updateIncidentIf(doc, tables, id, { expression: 'SET recovery = :r', condition: 'attribute_exists(pk)', values: { ':r': { result, at: toIso(at) } } });
+  if (!updated) throw new IncidentNotFoundError(id);
 }
 
 /** The timeline of an incident, in order (time, then sequence number). */

@@ -18,7 +18,7 @@ import type { BreakerConfig } from '../breaker';
 import { LocalMetricStore } from '../metrics';
 import { defaultCatalogue, type MetricCatalogue } from '../playbook/catalogue';
 import type { Asl } from '../playbook/compile';
-import type { Manifest, MachineManifest } from '../playbook/manifest';
+import { compiledPlaybooks, type CompiledPlaybooks, type Manifest, type MachineManifest } from '../playbook/manifest';
 import { defaultPolicy, type Policy } from '../policy/policy';
 import { recordBreakerChangesOf, recordExecutionEnded, runCore, type CoreDeps, type CoreTables, type ExecutionEnd } from '../runtime/core';
 import { dispatchDepsOf } from '../runtime/dispatch-deps';
@@ -136,6 +136,7 @@ export class LocalEngine implements ExecutionStarter {
   public readonly signingKey: SigningKey;
   private readonly machines = new Map<string, { manifest: MachineManifest; machine: StateMachine; asl: Asl; waits: Record<string, number>; retries: Record<string, number> }>();
   private dynamo?: LocalDynamo;
+  private compiledPlaybooks?: CompiledPlaybooks;
   /** Task handlers still running: one whose state timed out keeps writing until it ends (stop waits). */
   private readonly inFlight = new Set<Promise<unknown>>();
   /** How to abort each running execution (aws-local-stepfunctions' handle); removed when it ends. */
@@ -172,6 +173,7 @@ export class LocalEngine implements ExecutionStarter {
     await createTables(this.dynamo.client, this.tables);
     const manifestFile = this.options.manifestFile ?? DEFAULT_MANIFEST;
     const manifest = JSON.parse(readFileSync(manifestFile, 'utf8')) as Manifest;
+    this.compiledPlaybooks = compiledPlaybooks(manifest);
     const root = path.resolve(path.dirname(manifestFile), '..');
     for (const m of manifest.machines) {
       const asl = scaled(JSON.parse(readFileSync(path.join(root, m.file), 'utf8')) as Asl, this.speedUp);
@@ -203,6 +205,12 @@ export class LocalEngine implements ExecutionStarter {
     while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
     await this.dynamo?.stop();
     this.dynamo = undefined;
+  }
+
+  /** The compiled playbooks the engine loaded: what its guard enforces. */
+  public get compiled(): CompiledPlaybooks {
+    if (!this.compiledPlaybooks) throw new Error('local engine not started');
+    return this.compiledPlaybooks;
   }
 
   public get doc() {
@@ -248,6 +256,9 @@ export class LocalEngine implements ExecutionStarter {
     return {
       doc: this.doc,
       tables: this.tables,
+      playbooks: this.compiled,
+      policy: this.policy,
+      tasks: { succeed: (token, output) => this.tokens.succeed(token, output), fail: (token, error, cause) => this.tokens.fail(token, error, cause) },
       breakerConfig: this.options.breakerConfig ?? {},
       metrics: this.metrics,
       catalogue: this.catalogue,
@@ -336,7 +347,7 @@ export class LocalEngine implements ExecutionStarter {
         const key = /^\$\{(\w+)\}$/.exec(FunctionName)?.[1];
         if (!key) throw new Error(`state "${name}": FunctionName ${FunctionName} is not a \${...} placeholder`);
         if (waits) {
-          const { token, result } = this.tokens.issue(timeoutMs);
+          const { token, result } = this.tokens.issue(timeoutMs, exec.name);
           // The approval record expires with the (sped-up) task timeout, as it does in AWS.
           await this.track(runCore(key, { ...Payload, taskToken: token, timeout_seconds: timeoutMs / 1000 }, this.coreDeps()));
           return result;
@@ -362,6 +373,20 @@ export class LocalEngine implements ExecutionStarter {
       return dispatchAction(def, payload, this.dispatchDeps());
     }
     return runCore(key, payload, this.coreDeps());
+  }
+
+  /**
+   * StopExecution: aborts a running execution of this engine (its waiting approval Tasks fail, so
+   * their timers go). Its end is recorded as ABORTED, as the execution-ended Lambda records it in AWS.
+   * @throws Error when no execution with that ARN is running here
+   */
+  public async stopExecution(executionArn: string, cause: string): Promise<void> {
+    const exec = [...this.executions.values()].find((e) => e.executionArn === executionArn);
+    const abort = exec ? this.aborts.get(exec.name) : undefined;
+    if (!exec || !abort) throw new Error(`ExecutionDoesNotExist: no running execution ${executionArn} in this engine`);
+    abort();
+    this.tokens.failOwned(exec.name, 'ExecutionAborted', cause);
+    await exec.done;
   }
 
   public sendTaskSuccess(token: string, output: unknown): void {

@@ -11,7 +11,7 @@ import { buildApprovalLinks } from '../approval/links';
 import { listApprovals, ApprovalError, type ApprovalRecord } from '../approval/store';
 import { listBreakers, resetBreaker } from '../breaker';
 import { appendEvent, getIncident, getTimeline, incidentMetrics, listIncidents } from '../incident';
-import { recordBreakerReset, resolveIncident } from '../runtime/core';
+import { recordBreakerReset, resolveByHand } from '../runtime/core';
 import { handleAlarmEvent, listDeadLetters } from '../runtime/intake';
 import { renderDashboard } from './dashboard';
 import type { LocalEngine } from './engine';
@@ -142,8 +142,7 @@ const ROUTES: [string, RegExp, Handler][] = [
       if (!body.as || !body.reason) throw new HttpError(400, 'body needs "as" (who resolves it) and "reason"');
       const incident = await getIncident(e.doc, e.tables, m[1]);
       if (incident.status === 'RESOLVED' || incident.status === 'FAILED') throw new HttpError(409, `${m[1]} is already ${incident.status}`);
-      const refs = { incident: { id: incident.id, playbook: incident.playbook, service: incident.service, severity: incident.severity }, context: {}, steps: {} };
-      await resolveIncident({ ...refs, op: 'resolve', actor: `person:${body.as}`, reason: body.reason }, e.coreDeps());
+      await resolveByHand(e.coreDeps(), incident.id, { person: body.as, reason: body.reason }, (arn, cause) => e.stopExecution(arn, cause));
       return [200, await getIncident(e.doc, e.tables, m[1])];
     },
   ],

@@ -24,19 +24,21 @@ interface Pending {
   resolve(output: unknown): void;
   reject(err: Error): void;
   timer: NodeJS.Timeout;
+  /** The execution waiting on it. */
+  owner?: string;
 }
 
 export class TaskTokens {
   private readonly pending = new Map<string, Pending>();
 
   /** Issues a token whose promise settles on success/failure, or frees itself after `timeoutMs`. */
-  public issue(timeoutMs: number): { token: string; result: Promise<unknown> } {
+  public issue(timeoutMs: number, owner?: string): { token: string; result: Promise<unknown> } {
     // Like AWS's, not URL-safe: it must never travel in a link (approval links carry an id).
     const token = randomBytes(96).toString('base64');
     const result = new Promise<unknown>((resolve, reject) => {
       const timer = setTimeout(() => this.pending.delete(token), timeoutMs);
       timer.unref();
-      this.pending.set(token, { resolve, reject, timer });
+      this.pending.set(token, { resolve, reject, timer, ...(owner ? { owner } : {}) });
     });
     result.catch(() => undefined);
     return { token, result };
@@ -57,6 +59,11 @@ export class TaskTokens {
    */
   public failAll(error: string, cause: string): void {
     for (const token of [...this.pending.keys()]) this.fail(token, error, cause);
+  }
+
+  /** Fails the pending tokens of one execution (it was stopped). */
+  public failOwned(owner: string, error: string, cause: string): void {
+    for (const [token, p] of [...this.pending.entries()]) if (p.owner === owner) this.fail(token, error, cause);
   }
 
   public get size(): number {

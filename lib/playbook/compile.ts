@@ -6,14 +6,14 @@
  * Lambda ARNs are `${...}` placeholders filled by CDK DefinitionSubstitutions.
  */
 import { TRANSIENT_ERROR_NAMES } from '../actions/errors';
-import { checkPlaybookSafety } from '../policy/check';
-import type { Policy } from '../policy/policy';
+import { canonicalJson, sha256, type Policy } from '../policy';
 import { formatDuration, problemAt } from '../yaml';
 import { PlaybookError, type PlaybookProblem } from './errors';
 import { formatCondition } from './expression';
 import type { LoadedPlaybook, LoadedStep } from './loader';
-import { actionFunctionKey, CORE_FUNCTIONS, type CoreFunction, type MachineManifest } from './manifest';
+import { actionFunctionKey, CORE_FUNCTIONS, type CompiledStep, type CoreFunction, type MachineManifest } from './manifest';
 import { countTransitions } from './graph';
+import { checkPlaybookSafety, deriveBounds } from './safety';
 
 export type AslState = Record<string, unknown> & { Type: string };
 export interface Asl {
@@ -118,9 +118,38 @@ export interface CompileOptions {
   readonly outputPath?: string;
 }
 
+/** Content hash of a playbook: sha256 of its canonical JSON (comments, key order and layout do not count). */
+export function playbookHash(pb: LoadedPlaybook): string {
+  return sha256(canonicalJson(pb.spec));
+}
+
+/** The steps as the runtime guard enforces them (bundled with every function in the manifest). */
+export function compiledSteps(pb: LoadedPlaybook): CompiledStep[] {
+  return pb.steps.map((step) => ({
+    name: step.spec.name,
+    action: step.action.name,
+    kind: step.action.kind,
+    mutates: step.action.mutates,
+    mode: step.mode,
+    risk: step.risk,
+    approvers: step.mode === 'approval' ? step.approvers : [],
+    minApprovals: step.mode === 'approval' ? step.minApprovals : 0,
+    params: step.params,
+    expressionParams: step.action.expressionParams ?? [],
+    locals: step.action.locals ?? {},
+    targets: step.action.targets?.(step.params) ?? [],
+    bounds: deriveBounds(step),
+    onFail: step.spec.on_fail ?? 'abort',
+    timeoutSeconds: step.timeoutSeconds,
+    ...(step.spec.approval_message !== undefined ? { approvalMessage: step.spec.approval_message } : {}),
+    ...(step.spec.note !== undefined ? { note: step.spec.note } : {}),
+  }));
+}
+
 export function compilePlaybook(pb: LoadedPlaybook, policy: Policy, options: CompileOptions): CompiledMachine {
   const safety = checkPlaybookSafety(pb, policy);
   if (safety.length > 0) throw new PlaybookError(safety);
+  const hash = playbookHash(pb);
 
   const states: Record<string, AslState> = {};
   let worst = 0;
@@ -143,7 +172,7 @@ export function compilePlaybook(pb: LoadedPlaybook, policy: Policy, options: Com
 
   // The execution's name and ARN: a run started by a schedule (not named after an incident) is
   // tied to the incident it opens, so that its end can be recorded on it.
-  add(START, lambdaTask(CORE_FUNCTIONS.incident, { op: 'start', playbook: pb.name, kind: pb.kind, service: pb.spec.service ?? null, risk: pb.spec.risk, 'input.$': '$', 'execution.$': '$$.Execution.Name', 'executionArn.$': '$$.Execution.Id' }, {
+  add(START, lambdaTask(CORE_FUNCTIONS.incident, { op: 'start', playbook: pb.name, playbook_hash: hash, kind: pb.kind, service: pb.spec.service ?? null, risk: pb.spec.risk, 'input.$': '$', 'execution.$': '$$.Execution.Name', 'executionArn.$': '$$.Execution.Id' }, {
     Comment: 'Opens (or joins) the incident and builds the execution context',
     ResultSelector: {
       'incident.$': '$.Payload.incident',
@@ -217,18 +246,15 @@ export function compilePlaybook(pb: LoadedPlaybook, policy: Policy, options: Com
           Comment: `Waits ${formatDuration(timeout)} for ${step.approvers.join(' + ')} (escalation level ${lvl.level}: ${lvl.label})`,
           Parameters: {
             FunctionName: `\${${CORE_FUNCTIONS.approvalRequest}}`,
+            // What to approve (action, approvers, message) comes from the compiled step the
+            // function bundles, not from here: a forged request cannot name other approvers.
             Payload: {
               'taskToken.$': '$$.Task.Token',
               op: 'request',
               ...common,
               level: lvl.level,
-              params: step.params,
-              risk: step.risk,
-              approvers: step.approvers,
-              min_approvals: step.minApprovals,
-              approval_message: step.spec.approval_message ?? null,
-              note: step.spec.note ?? null,
               timeout_seconds: timeout,
+              'execution.$': '$$.Execution.Id',
               ...CONTEXT_REFS,
             },
           },
@@ -253,14 +279,13 @@ export function compilePlaybook(pb: LoadedPlaybook, policy: Policy, options: Com
       needsNotRun = true;
     }
 
+    // Only which incident, which step, its parameters as compiled and the execution: the action
+    // Lambda takes the step's mode, risk, approvers and the incident's service from stored state.
     add(n.action, lambdaTask(actionFunctionKey(step.action.name), {
-      ...common,
+      'incidentId.$': '$.incident.id',
+      step: name,
       params: step.params,
-      risk: step.risk,
-      mode: step.mode,
-      approvers: step.mode === 'approval' ? step.approvers : [],
-      ...(step.mode === 'approval' ? { 'approval.$': `$.run.approvals.${name}` } : {}),
-      ...CONTEXT_REFS,
+      'execution.$': '$$.Execution.Id',
     }, {
       Comment: stepComment(step),
       TimeoutSeconds: step.timeoutSeconds,
@@ -342,6 +367,10 @@ export function compilePlaybook(pb: LoadedPlaybook, policy: Policy, options: Com
   ].sort();
   const manifest: MachineManifest = {
     playbook: pb.name,
+    hash,
+    ...(pb.spec.service ? { service: pb.spec.service } : {}),
+    steps: compiledSteps(pb),
+    escalationSeconds: { ...pb.escalationSeconds },
     file: options.outputPath ?? `statemachines/${pb.name}.asl.json`,
     source: options.sourcePath,
     risk: pb.spec.risk,

@@ -1007,3 +1007,51 @@ export function renderTemplate(t: Template, lookup: Lookup): Value {
   if (only !== undefined && typeof only !== 'string') return evaluate(only.expr, lookup);
   return t.parts.map((p) => (typeof p === 'string' ? p : formatValue(evaluate(p.expr, lookup)))).join('');
 }
+
+/** `a × x + b` over one variable x, or why an expression is not of that form. */
+export type Affine = { readonly a: number; readonly b: number } | { readonly reason: string };
+
+/**
+ * An expression as `a × variable + b` (constants and the one variable, with + - * and division by
+ * a constant), or why it cannot be: the compiler bounds scaling expressions with it.
+ * @example affineIn(parseExpression('current_max * 2'), 'current_max') // { a: 2, b: 0 }
+ */
+export function affineIn(expr: Expr, variable: string): Affine {
+  switch (expr.type) {
+    case 'number':
+      return { a: 0, b: expr.value };
+    case 'variable':
+      return expr.name === variable ? { a: 1, b: 0 } : { reason: `it uses "${expr.name}", whose value is not known before the step runs` };
+    case 'arithmetic': {
+      const l = affineIn(expr.left, variable);
+      if ('reason' in l) return l;
+      const r = affineIn(expr.right, variable);
+      if ('reason' in r) return r;
+      switch (expr.op) {
+        case '+':
+          return { a: l.a + r.a, b: l.b + r.b };
+        case '-':
+          return { a: l.a - r.a, b: l.b - r.b };
+        case '*':
+          if (l.a !== 0 && r.a !== 0) return { reason: `${variable} × ${variable} is not a scaling` };
+          return { a: l.a * r.b + r.a * l.b, b: l.b * r.b };
+        case '/':
+          if (r.a !== 0) return { reason: `division by ${variable}` };
+          if (r.b === 0) return { reason: 'division by zero' };
+          return { a: l.a / r.b, b: l.b / r.b };
+      }
+      return { reason: 'unknown operator' };
+    }
+    default:
+      return { reason: `${expr.type} expressions cannot be bounded` };
+  }
+}
+
+/**
+ * The range of `(a × x + b) / x` for x ≥ 1: what an affine expression does to the value it scales.
+ * @example factorRange({ a: 2, b: 0 }) // { min: 2, max: 2 }
+ */
+export function factorRange(f: { readonly a: number; readonly b: number }): { min: number; max: number } {
+  // a + b/x is monotone in x: from a + b (x = 1) towards a (x → ∞).
+  return { min: Math.min(f.a, f.a + f.b), max: Math.max(f.a, f.a + f.b) };
+}

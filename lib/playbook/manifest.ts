@@ -1,7 +1,12 @@
 /**
  * What `npm run compile` writes beside the state machines (statemachines/index.json), and the
  * names of the `${...}` placeholders in the ASL. The CDK stack reads both: one source of truth.
+ * Every function bundles the manifest too: its compiled steps are what the runtime guard
+ * enforces, pinned by each playbook's content hash.
  */
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import type { ActionKind, FactorBound, Risk, TargetRef } from '../policy';
 
 /** Core functions every compiled machine may call, by DefinitionSubstitutions key. */
 export const CORE_FUNCTIONS = {
@@ -34,8 +39,44 @@ export type MachineTrigger =
     }
   | { readonly type: 'schedule'; readonly expression: string };
 
+/**
+ * One step as compiled: what the runtime guard requires of it, whatever an invocation payload
+ * says. Parameters are as written (templates unresolved); the guard resolves them from stored state.
+ */
+export interface CompiledStep {
+  readonly name: string;
+  readonly action: string;
+  /** The action's kind and whether it mutates (the breakers' accounting reads them). */
+  readonly kind: ActionKind;
+  readonly mutates: boolean;
+  readonly mode: 'auto' | 'approval';
+  readonly risk: Risk;
+  readonly approvers: readonly string[];
+  readonly minApprovals: number;
+  readonly params: Readonly<Record<string, unknown>>;
+  /** Parameters whose whole string is an expression, and the locals each offers (for resolving). */
+  readonly expressionParams: readonly string[];
+  readonly locals: Readonly<Record<string, readonly string[]>>;
+  /** What the step works on, as written (templates rendered at run time for approvals). */
+  readonly targets: readonly TargetRef[];
+  /** Factor ranges of its scaling expressions (the runtime checks each result against them). */
+  readonly bounds: readonly FactorBound[];
+  readonly onFail: 'skip' | 'abort';
+  readonly timeoutSeconds: number;
+  readonly approvalMessage?: string;
+  readonly note?: string;
+}
+
 export interface MachineManifest {
   readonly playbook: string;
+  /** sha256 of the playbook's canonical content: incidents record it, the guard compares it. */
+  readonly hash: string;
+  /** The playbook's `service:` (scheduled runs and alarms that name none use it). */
+  readonly service?: string;
+  /** The compiled steps, in order. */
+  readonly steps: readonly CompiledStep[];
+  /** How long each escalation level waits for an approval, in seconds (the approval Tasks' TimeoutSeconds). */
+  readonly escalationSeconds: { readonly oncall_sre: number; readonly team_lead: number; readonly director: number };
   /** Path of the ASL file relative to the repository root. */
   readonly file: string;
   readonly source: string;
@@ -54,4 +95,55 @@ export interface MachineManifest {
 export interface Manifest {
   readonly generated: string;
   readonly machines: readonly MachineManifest[];
+}
+
+/** The compiled playbooks a function was deployed with, by name. */
+export interface CompiledPlaybooks {
+  get(playbook: string): MachineManifest | undefined;
+  step(playbook: string, step: string): CompiledStep | undefined;
+  readonly all: readonly MachineManifest[];
+}
+
+export function compiledPlaybooks(manifest: Manifest): CompiledPlaybooks {
+  const byName = new Map(manifest.machines.map((m) => [m.playbook, m]));
+  const steps = new Map(manifest.machines.map((m) => [m.playbook, new Map((m.steps ?? []).map((s) => [s.name, s]))]));
+  return {
+    all: manifest.machines,
+    get: (playbook) => byName.get(playbook),
+    step: (playbook, step) => steps.get(playbook)?.get(step),
+  };
+}
+
+/**
+ * Where a function finds the manifest: `$SRE_AGENT_CONFIG_DIR/index.json` in a Lambda bundle,
+ * else statemachines/index.json in the repository.
+ */
+export const DEFAULT_MANIFEST_FILE = process.env.SRE_AGENT_CONFIG_DIR
+  ? path.join(process.env.SRE_AGENT_CONFIG_DIR, 'index.json')
+  : path.resolve(__dirname, '../../statemachines/index.json');
+
+/** An unreadable or malformed manifest: the function cannot know what it may do. */
+export class ManifestError extends Error {
+  public constructor(file: string, reason: string, options?: { cause?: unknown }) {
+    super(`compiled playbook manifest ${file}: ${reason}`, options);
+    this.name = 'ManifestError';
+  }
+}
+
+const loaded = new Map<string, CompiledPlaybooks>();
+
+/** Reads the manifest once per process. @throws ManifestError */
+export function loadCompiledPlaybooks(file: string = DEFAULT_MANIFEST_FILE): CompiledPlaybooks {
+  const hit = loaded.get(file);
+  if (hit) return hit;
+  let manifest: Manifest;
+  try {
+    manifest = JSON.parse(readFileSync(file, 'utf8')) as Manifest;
+  } catch (err) {
+    throw new ManifestError(file, (err as Error).message, { cause: err });
+  }
+  if (!Array.isArray(manifest.machines)) throw new ManifestError(file, 'no "machines" list (run npm run compile)');
+  const playbooks = compiledPlaybooks(manifest);
+  loaded.set(file, playbooks);
+  return playbooks;
 }

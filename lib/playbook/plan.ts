@@ -4,11 +4,11 @@
  * it, its caps and target. Precise where an SSM preview would say "Undetermined": every
  * answer here is decided by the same code the compiler and the runtime guard use.
  */
-import { blacklistHits, protectedTargets } from '../policy/check';
-import type { Policy } from '../policy/policy';
+import { runRules, type Policy } from '../policy';
 import { formatDuration } from '../yaml';
 import { formatCondition } from './expression';
 import type { LoadedPlaybook, LoadedStep } from './loader';
+import { stepFacts } from './safety';
 
 export interface PlanRow {
   readonly step: string;
@@ -21,23 +21,30 @@ export interface PlanRow {
   readonly target: string;
 }
 
-function capsFor(step: LoadedStep, policy: Policy): string {
+function capsFor(pb: LoadedPlaybook, step: LoadedStep, policy: Policy): string {
   const c = policy.caps;
   const p = step.params;
   const limits: string[] = [`timeout ${formatDuration(step.timeoutSeconds)}`];
+  // The same factor ranges the compiler checks and the runtime enforces on each result.
+  for (const b of stepFacts(pb, step).bounds ?? []) {
+    const spec = step.action.bounds?.[b.param];
+    if (!spec) continue;
+    const range = b.reason ? `unbounded (${b.reason})` : b.min === b.max ? `${b.min}×` : `${b.min}×..${b.max}×`;
+    limits.push(`${b.param} "${b.expression}" scales ${b.local} by ${range} (policy ${c[spec.floor]}×..${c[spec.ceiling]}×)`);
+  }
   switch (step.action.name) {
     case 'rds_query':
-      limits.push(`max_kills ${Math.min(Number(p.max_kills ?? c.max_kills), c.max_kills)} (policy ${c.max_kills})`, `SQL ${policy.document.sql_allow.join('/')} only`);
+      limits.push(`max_kills ${Math.min(Number(p.max_kills ?? c.max_kills), c.max_kills)} (policy ${c.max_kills})`, 'SQL: one parsed read-only statement; KILL only threads idle (Sleep) over the query\'s time > N, never protected services\' users');
       break;
     case 'patch_hpa_max':
     case 'kubectl_scale':
-      limits.push(`≤ ${c.max_scale_factor}× current, ≤ ${c.max_replicas} replicas`);
+      limits.push(`≤ ${c.max_replicas} replicas`);
       break;
-    case 'kubectl_patch':
-      limits.push(`memory limit ≤ ${c.max_memory_factor}× current`);
+    case 'api_call':
+      limits.push(`endpoints on the allow-list only (${policy.document.api_endpoints.join(', ') || 'none'})`);
       break;
-    case 'rds_parameter_change':
-      limits.push(`≤ ${c.max_parameter_factor}× current`);
+    case 'feature_flags':
+      limits.push(`degradable features only (${policy.document.degradable_features.join(', ') || 'none'})`);
       break;
     case 'redis_command':
       limits.push(`UNLINK only ${c.redis_unlink_prefixes.join(', ')}, ≤ ${c.redis_max_unlinks} keys`);
@@ -51,8 +58,16 @@ function capsFor(step: LoadedStep, policy: Policy): string {
 
 export function planRows(pb: LoadedPlaybook, policy: Policy): PlanRow[] {
   return pb.steps.map((step) => {
-    const hits = blacklistHits(step, policy);
-    const effect = hits.length ? `BLACKLISTED (${hits.map((h) => h.category).join(', ')})` : step.action.mutates ? 'mutating' : `read-only (${step.action.kind})`;
+    const findings = runRules(stepFacts(pb, step), policy, 'compile');
+    const categories = [...new Set(findings.filter((f) => f.effect === 'refuse' && f.category).map((f) => f.category))];
+    const refused = findings.filter((f) => f.effect === 'refuse').map((f) => f.rule);
+    const effect = categories.length
+      ? `BLACKLISTED (${categories.join(', ')})`
+      : refused.length
+        ? `REFUSED (${[...new Set(refused)].join(', ')})`
+        : step.action.mutates
+          ? 'mutating'
+          : `read-only (${step.action.kind})`;
     const windows = pb.escalationSeconds;
     const runs =
       step.mode === 'approval'
@@ -63,7 +78,7 @@ export function planRows(pb: LoadedPlaybook, policy: Policy): PlanRow[] {
       : 'always';
     const breakers = step.action.mutates ? 'skipped while the global breaker (diagnose-only) or the service breaker is open' : 'runs even in diagnose-only mode';
     const targets = (step.action.targets?.(step.params) ?? []).map((t) => (t.name.includes('{{') ? `${t.name} (resolved at run time; guard re-checks)` : t.name));
-    const prot = protectedTargets(step, policy);
+    const prot = step.action.mutates ? (step.action.targets?.(step.params) ?? []).filter((t) => t.kind === 'service' && !t.name.includes('{{') && policy.isProtected(t.name)).map((t) => t.name) : [];
     return {
       step: `${step.index + 1}. ${step.spec.name}`,
       action: step.action.name,
@@ -71,7 +86,7 @@ export function planRows(pb: LoadedPlaybook, policy: Policy): PlanRow[] {
       runs: `${runs}${prot.length ? ` [protected: ${prot.join(', ')}]` : ''}`,
       condition: cond,
       breakers,
-      limits: capsFor(step, policy),
+      limits: capsFor(pb, step, policy),
       target: targets.join(', ') || '—',
     };
   });

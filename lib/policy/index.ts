@@ -1,4 +1,4 @@
-/** Safety policy: blacklist, protected services, caps; shared by compiler and runtime guard. */
+/** Safety policy: blacklist, protected services, caps, the rules; shared by compiler and runtime guard. */
 export { BLACKLIST_CATEGORIES, RISK_LEVELS } from './types';
 export type { BlacklistCategory, BlacklistHit, Risk } from './types';
 export { PolicyViolationError } from './errors';
@@ -6,3 +6,13 @@ export { createPolicy, defaultPolicy, globMatch, loadPolicy, DEFAULT_POLICY_FILE
 export type { Policy, PolicyDocument, PolicyField } from './policy';
 export { createServiceMap, emptyServiceMap, loadServiceMap, parseServiceRef, DEFAULT_SERVICES_FILE } from './services';
 export type { ServiceEntry, ServiceIdentity, ServiceMap } from './services';
+export { EndpointError, normaliseEndpoint } from './endpoints';
+export type { NormalEndpoint } from './endpoints';
+export { analyseSql, idleFilterOf, KILL_FOLLOW_UP, SIDE_EFFECT_FUNCTIONS } from './sql';
+export type { IdleFilter, SqlFacts, SqlTable } from './sql';
+export { isTemplated, stringsOf } from './step';
+export type { ActionFacts, ActionKind, BoundSpec, FactorBound, FactorCap, ParameterRoles, StepFacts, TargetRef } from './step';
+export { RULES, runRules, defineRule, formatFinding } from './rules';
+export type { Effect, Finding, Phase, PolicyRule } from './rules';
+export { approvalBinding, approversShort, bindingMismatch, canonicalJson, checkFactor, decideStep, guardStep, sha256 } from './guard';
+export type { ApprovalBinding, GuardState, StepDecision, StoredApproval } from './guard';

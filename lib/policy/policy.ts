@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { z } from 'zod';
 import { DURATION_PATTERN, PlaybookError, problemAt, readYamlSource, type YamlSource } from '../yaml';
+import { normaliseEndpoint, type NormalEndpoint } from './endpoints';
 import { emptyServiceMap, loadServiceMap, type ServiceMap } from './services';
 import { BLACKLIST_CATEGORIES, type BlacklistHit } from './types';
 
@@ -29,7 +30,8 @@ export const policySchema = z.strictObject({
     agent_can_do: z.strictObject({ description: z.string(), actions: z.array(z.string()) }),
   }),
   recognise: z.partialRecord(z.enum(BLACKLIST_CATEGORIES), recogniser),
-  sql_allow: z.array(z.string().regex(/^[A-Z]+$/, 'SQL verbs in upper case')).min(1),
+  degradable_features: z.array(z.string().regex(/^[a-z0-9_.-]+$/, 'a feature flag name (lower case)')).default([]),
+  api_endpoints: z.array(z.string().min(1)).default([]),
   matching_engine_services: z.array(z.string().min(1)).min(1),
   protected_services: z.array(z.string().min(1)),
   escalation: z
@@ -41,6 +43,10 @@ export const policySchema = z.strictObject({
     max_replicas: z.number().int().positive(),
     max_memory_factor: z.number().positive(),
     max_parameter_factor: z.number().positive(),
+    min_scale_factor: z.number().nonnegative(),
+    min_memory_factor: z.number().nonnegative(),
+    min_parameter_factor: z.number().nonnegative(),
+    min_kill_idle_seconds: z.number().int().nonnegative(),
     redis_unlink_prefixes: z.array(z.string().min(1)).min(1),
     redis_max_unlinks: z.number().int().positive(),
   }),
@@ -57,8 +63,12 @@ export interface Policy {
   readonly caps: PolicyDocument['caps'];
   /** Categories whose patterns for `field` match `value`, one hit per category. */
   classify(field: PolicyField, value: string): BlacklistHit[];
-  /** The first word of a SQL statement when it is not allowed (a database write), else undefined. */
-  forbiddenSqlVerb(sql: string): string | undefined;
+  /** True when `flag` is one of the degradable, non-critical features a step may switch off. */
+  isDegradable(flag: string): boolean;
+  /** True when the normalised endpoint (`<service>:<port><path>`) is on the api_endpoints allow-list. */
+  isEndpointAllowed(endpoint: NormalEndpoint): boolean;
+  /** Puts an endpoint in normal form (service identity, decoded and resolved path). @throws EndpointError */
+  normaliseEndpoint(endpoint: string): NormalEndpoint;
   /** True when `ref` names the matching engine, however it is spelled (see ServiceMap.identify). */
   isMatchingEngine(ref: string): boolean;
   /** Mutating steps on these services always need approval; `ref` is recognised by identity, not spelling. */
@@ -78,9 +88,15 @@ export function globMatch(pattern: string, value: string): boolean {
   return new RegExp(`^${re}$`, 'is').test(value);
 }
 
+/** Flags are compared case-insensitively, with `-` read as `_` (one feature, one identity). */
+function foldFlag(flag: string): string {
+  return flag.normalize('NFKC').replace(/\p{Cf}/gu, '').trim().toLowerCase().replace(/-/g, '_');
+}
+
 /** Builds a Policy from an already validated document. @default services - an empty service map */
 export function createPolicy(document: PolicyDocument, file = '<inline>', services: ServiceMap = emptyServiceMap()): Policy {
-  const allow = new Set(document.sql_allow);
+  const degradable = new Set(document.degradable_features.map(foldFlag));
+  const allowedEndpoints = new Set(document.api_endpoints.map((e) => normaliseEndpoint(e, services).key));
   const named = (list: readonly string[]) => new Set(list.map((s) => services.identify(s).name));
   const matching = named(document.matching_engine_services);
   const protectedNames = named(document.protected_services);
@@ -92,15 +108,16 @@ export function createPolicy(document: PolicyDocument, file = '<inline>', servic
       const hits: BlacklistHit[] = [];
       for (const category of BLACKLIST_CATEGORIES) {
         const pats = document.recognise[category]?.[field] ?? [];
-        const hit = pats.find((p) => globMatch(p, value));
+        // One identity per name: full-width letters and invisible characters do not hide a pattern.
+        const folded = value.normalize('NFKC').replace(/\p{Cf}/gu, '');
+        const hit = pats.find((p) => globMatch(p, folded));
         if (hit) hits.push({ category, reason: `${field.replace(/s$/, '').replace('_', ' ')} "${value}" matches "${hit}"` });
       }
       return hits;
     },
-    forbiddenSqlVerb(sql) {
-      const verb = sql.trim().replace(/^\(+/, '').split(/\s+/)[0]?.toUpperCase() ?? '';
-      return allow.has(verb) ? undefined : verb || '(empty statement)';
-    },
+    isDegradable: (flag) => degradable.has(foldFlag(flag)),
+    isEndpointAllowed: (endpoint) => allowedEndpoints.has(endpoint.key),
+    normaliseEndpoint: (endpoint) => normaliseEndpoint(endpoint, services),
     isMatchingEngine: (ref) => matching.has(services.identify(ref).name),
     isProtected: (ref) => protectedNames.has(services.identify(ref).name),
     services,

@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SendTaskFailureCommand, SendTaskSuccessCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { ActionTargets } from '../actions/define';
@@ -19,8 +20,9 @@ import { parseBreakerConfig, type BreakerConfig } from '../breaker';
 import { functionEnvironmentSchema } from '../infra/function-environment';
 import { CloudWatchMetricSource } from '../metrics';
 import { defaultCatalogue } from '../playbook/catalogue';
+import { loadCompiledPlaybooks } from '../playbook/manifest';
 import { defaultPolicy } from '../policy/policy';
-import type { CoreDeps, CoreTables } from './core';
+import type { CoreDeps, CoreTables, TaskReleaser } from './core';
 import { dispatchDepsOf } from './dispatch-deps';
 import { recordOutcomes } from './notifications';
 
@@ -120,6 +122,17 @@ export function awsBreakerConfig(env: NodeJS.ProcessEnv = process.env): Required
   }
 }
 
+let sfn: SFNClient | undefined;
+
+/** SendTaskSuccess / SendTaskFailure, for an approval found decided when its next level asks. */
+function awsTasks(): TaskReleaser {
+  const client = () => (sfn ??= new SFNClient({}));
+  return {
+    succeed: (taskToken, output) => client().send(new SendTaskSuccessCommand({ taskToken, output: JSON.stringify(output) })),
+    fail: (taskToken, error, cause) => client().send(new SendTaskFailureCommand({ taskToken, error, cause: cause.slice(0, 32768) })),
+  };
+}
+
 export function awsCoreDeps(env: NodeJS.ProcessEnv = process.env): CoreDeps {
   const { doc, tables } = awsData(env);
   const catalogue = defaultCatalogue();
@@ -127,6 +140,9 @@ export function awsCoreDeps(env: NodeJS.ProcessEnv = process.env): CoreDeps {
   return {
     doc,
     tables,
+    playbooks: loadCompiledPlaybooks(),
+    policy: defaultPolicy(),
+    tasks: awsTasks(),
     breakerConfig: awsBreakerConfig(env),
     metrics: new CloudWatchMetricSource({ client: new CloudWatchClient({}), catalogue }),
     catalogue,

@@ -7,7 +7,7 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import type { ApprovalLinks, Notifier } from '../approval/notify';
 import type { OnCallLookup, Person } from '../approval/oncall';
-import { findApprovalForStep, requestApproval, type ApprovalRecord, type ApprovalTables } from '../approval/store';
+import { closeApprovals, findApprovalForStep, requestApproval, type ApprovalRecord, type ApprovalTables } from '../approval/store';
 import {
   clearActiveAnomaly,
   gate,
@@ -19,19 +19,41 @@ import {
   type BreakerConfig,
   type BreakerTables,
 } from '../breaker';
-import { appendEvent, attachExecution, getIncident, getTimeline, incidentOfExecution, isFinalStatus, linkExecution, listIncidents, openOrJoinIncident, raiseSeverity, SEVERITIES, transitionIfStatus, transitionIncident, type IncidentTables, type NewTimelineEvent, type Severity } from '../incident';
+import { IncidentNotFoundError } from '../incident/errors';
+import { appendEvent, attachExecution, getIncident, getTimeline, incidentOfExecution, isFinalStatus, linkExecution, listIncidents, openOrJoinIncident, pinPlaybookHash, raiseSeverity, readIncidentWithSteps, recordRecoveryCheck, SEVERITIES, transitionIfStatus, transitionIncident, type Incident, type IncidentTables, type NewTimelineEvent, type Severity } from '../incident';
 import { evaluateStepCondition, verifyRecovery, type MetricSource } from '../metrics';
 import type { MetricCatalogue } from '../playbook/catalogue';
+import type { CompiledPlaybooks, CompiledStep } from '../playbook/manifest';
+import { approvalBinding, type ApprovalBinding } from '../policy/guard';
+import type { Policy } from '../policy/policy';
+import { resolveParams, resolveTargets, storedVariables } from '../actions/resolve';
 import { isTemplate, parseCondition, parseTemplate, renderTemplate, variablesOf, type Condition, type Value } from '../playbook/expression';
 import { renderIncidentReport } from '../report/timeline';
+import { APPROVAL_REJECTED_ERROR } from '../approval/callback';
 import { notifyApprovalEscalated, notifyApprovalRequest, notifyBreakerChange, notifyExecutionEnded, notifyIncidentEscalated, notifyIncidentResolved } from './notifications';
+import { PlaybookVersionError, RecoveryNotVerifiedError, UnknownOperationError } from './errors';
 import { executionRefsSchema, executionVariables, incidentRefSchema, type ExecutionRefs, type IncidentRef } from './payload';
 
 export type CoreTables = IncidentTables & BreakerTables & ApprovalTables & { readonly reports?: string };
 
+/** Releases a waiting task (SendTaskSuccess / SendTaskFailure in AWS, the engine's tokens locally). */
+export interface TaskReleaser {
+  succeed(taskToken: string, output: unknown): unknown;
+  fail(taskToken: string, error: string, cause: string): unknown;
+}
+
 export interface CoreDeps {
   readonly doc: DynamoDBDocumentClient;
   readonly tables: CoreTables;
+  /** The compiled playbooks the function was deployed with: steps, approvers, hashes. */
+  readonly playbooks: CompiledPlaybooks;
+  /** The policy (service map for deployments and identities, binding of approvals). */
+  readonly policy: Policy;
+  /**
+   * Releases an approval Task at once when its approval was decided while it escalated.
+   * @default - the Task waits until its window ends
+   */
+  readonly tasks?: TaskReleaser;
   readonly breakerConfig: BreakerConfig;
   readonly metrics: MetricSource;
   readonly catalogue: MetricCatalogue;
@@ -128,6 +150,39 @@ export async function recordBreakerChangesOf(deps: CoreDeps, incidentId: string 
   await recordBreakerChanges(deps, { id: i.id, playbook: i.playbook, service: i.service, severity: i.severity }, changes);
 }
 
+/**
+ * The incident a payload names, as stored: its service, playbook and severity come from
+ * DynamoDB, never from the payload (a forged invocation cannot point a breaker at another service).
+ * @throws IncidentNotFoundError
+ */
+export async function storedRef(deps: CoreDeps, incident: { readonly id: string }): Promise<IncidentRef> {
+  const i = await getIncident(deps.doc, deps.tables, incident.id);
+  return refOf(i);
+}
+
+function refOf(i: Incident): IncidentRef {
+  return { id: i.id, playbook: i.playbook, service: i.service, severity: i.severity, ...(i.alarm?.name ? { alarmName: i.alarm.name } : {}), ...(i.alarm?.reason ? { alarmReason: i.alarm.reason } : {}) };
+}
+
+/** Names of the steps of a playbook that wait for approval (whose records may need closing). */
+function approvalSteps(deps: CoreDeps, playbook: string): string[] | undefined {
+  const m = deps.playbooks.get(playbook);
+  return m ? m.steps.filter((s) => s.mode === 'approval').map((s) => s.name) : undefined;
+}
+
+/**
+ * Closes an incident's open approvals (PENDING, or APPROVED and never used) because its
+ * execution is gone; each closed one goes on the timeline.
+ */
+export async function closeIncidentApprovals(deps: CoreDeps, incident: Pick<Incident, 'id' | 'playbook'>, status: 'CANCELLED' | 'EXPIRED', reason: string): Promise<ApprovalRecord[]> {
+  const now = deps.now();
+  const closed = await closeApprovals(deps.doc, deps.tables, incident.id, status, reason, now, approvalSteps(deps, incident.playbook));
+  for (const rec of closed) {
+    await appendEvent(deps.doc, deps.tables, incident.id, { at: now, type: 'approval_closed', step: rec.step, summary: `approval ${rec.approvalId} for ${rec.step} ${status}: ${reason}`, data: { approvalId: rec.approvalId, status } });
+  }
+  return closed;
+}
+
 function errorSummary(error: unknown): string {
   const e = error as { Error?: string; Cause?: string } | null | undefined;
   if (!e) return 'no error details';
@@ -146,6 +201,8 @@ function errorSummary(error: unknown): string {
 const startSchema = z.object({
   op: z.literal('start'),
   playbook: z.string(),
+  /** The content hash the machine was compiled from; it must be the one this function bundles. */
+  playbook_hash: z.string().regex(/^[0-9a-f]{64}$/),
   kind: z.enum(['alarm', 'schedule']),
   service: z.string().nullish(),
   risk: z.string(),
@@ -159,6 +216,11 @@ const startSchema = z.object({
 export async function startIncident(payload: unknown, deps: CoreDeps): Promise<{ incident: IncidentRef; context: Record<string, unknown> }> {
   const p = startSchema.parse(payload);
   const now = deps.now();
+  const compiled = deps.playbooks.get(p.playbook);
+  if (!compiled) throw new PlaybookVersionError(`playbook ${p.playbook} is not among the compiled playbooks this function was deployed with`);
+  if (compiled.hash !== p.playbook_hash) {
+    throw new PlaybookVersionError(`the machine of playbook ${p.playbook} was compiled from version ${p.playbook_hash.slice(0, 12)}…, this function bundles ${compiled.hash.slice(0, 12)}…: deploy the machines and the functions together`);
+  }
   let ref = p.input.incident;
   if (!ref) {
     const service = p.service ?? 'platform';
@@ -172,14 +234,14 @@ export async function startIncident(payload: unknown, deps: CoreDeps): Promise<{
     });
     ref = { id: incident.id, playbook: incident.playbook, service: incident.service, severity: incident.severity };
     // Not named after the incident (a scheduled run): remember which incident it works on.
-    if (p.execution && p.executionArn) {
-      await linkExecution(deps.doc, deps.tables, p.execution, incident.id);
-      if (!incident.executionArn) await attachExecution(deps.doc, deps.tables, incident.id, p.executionArn, now);
-    }
+    if (p.execution && p.executionArn) await linkExecution(deps.doc, deps.tables, p.execution, incident.id);
   }
+  // The incident runs this playbook version, under this execution: the guard compares both.
+  const pinned = await pinPlaybookHash(deps.doc, deps.tables, ref.id, p.playbook_hash);
+  if (p.executionArn && pinned.executionArn !== p.executionArn) await attachExecution(deps.doc, deps.tables, ref.id, p.executionArn, now);
   // Only from OPEN: a redelivered start (or a restarted execution) leaves a later status alone.
   await transitionIfStatus(deps.doc, deps.tables, ref.id, 'OPEN', 'MITIGATING', now, { actor: 'agent', reason: `playbook ${p.playbook} started` });
-  return { incident: ref, context: { ...(p.input.context ?? {}) } };
+  return { incident: refOf(pinned), context: { ...(p.input.context ?? {}) } };
 }
 
 const recordSchema = executionRefsSchema.extend({ op: z.literal('record'), event: z.string(), step: z.string(), error: z.unknown().optional() });
@@ -187,22 +249,67 @@ const recordSchema = executionRefsSchema.extend({ op: z.literal('record'), event
 /** Records why a step did not run (not_run, refused, approval_rejected, approval_expired). */
 export async function recordStepEvent(payload: unknown, deps: CoreDeps): Promise<void> {
   const p = recordSchema.parse(payload);
-  await appendEvent(deps.doc, deps.tables, p.incident.id, { at: deps.now(), type: p.event, step: p.step, summary: `${p.step}: ${p.event.replace(/_/g, ' ')} (${errorSummary(p.error)})`, data: { error: (p.error as object) ?? null } });
+  const now = deps.now();
+  await appendEvent(deps.doc, deps.tables, p.incident.id, { at: now, type: p.event, step: p.step, summary: `${p.step}: ${p.event.replace(/_/g, ' ')} (${errorSummary(p.error)})`, data: { error: (p.error as object) ?? null } });
+  // The last level's window closed unanswered: the record can never be decided now.
+  if (p.event === 'approval_expired') await closeApprovals(deps.doc, deps.tables, p.incident.id, 'EXPIRED', 'nobody decided before the last escalation level\'s window closed', now, [p.step]);
 }
 
-const finishSchema = executionRefsSchema.extend({ op: z.enum(['resolve', 'close']), actor: z.string().optional(), reason: z.string().optional() });
+const finishSchema = executionRefsSchema.extend({ op: z.enum(['resolve', 'close']) });
 
-/** `Resolve incident` / `Close check`: RESOLVED, breakers told the service recovered. */
+/** How recent a `true` recovery check must be for the agent to resolve on it. */
+export const RECOVERY_CHECK_MAX_AGE_SECONDS = 15 * 60;
+
+/**
+ * `Resolve incident` / `Close check`: RESOLVED, and the breakers told the service recovered. An
+ * alarm incident resolves only on the recovery check its playbook stored (a recent `true`): a
+ * forged invocation cannot resolve an incident, nor reset its service's breaker, by saying so.
+ * @throws RecoveryNotVerifiedError
+ */
 export async function resolveIncident(payload: unknown, deps: CoreDeps): Promise<void> {
   const p = finishSchema.parse(payload);
   const now = deps.now();
+  const incident = await getIncident(deps.doc, deps.tables, p.incident.id);
   // Someone resolved it while it was escalated (`sre-agent resolve`): all done then, by that path.
-  if ((await getIncident(deps.doc, deps.tables, p.incident.id)).status === 'RESOLVED') return;
-  const reason = p.reason ?? (p.op === 'resolve' ? 'recovery verified' : 'check complete');
-  await transitionIncident(deps.doc, deps.tables, p.incident.id, 'RESOLVED', now, { actor: p.actor ?? 'agent', reason });
-  await notifyIncidentResolved(deps, p, reason);
-  await recordBreakerChanges(deps, p.incident, await recordRecovery(deps.doc, deps.tables, deps.breakerConfig, now, p.incident.service));
-  await clearActiveAnomaly(deps.doc, deps.tables, deps.breakerConfig, now, { incidentId: p.incident.id });
+  if (incident.status === 'RESOLVED') return;
+  if (p.op === 'resolve') {
+    const check = incident.recovery;
+    const age = check ? (now.getTime() - Date.parse(check.at)) / 1000 : Number.POSITIVE_INFINITY;
+    if (check?.result !== 'true' || age > RECOVERY_CHECK_MAX_AGE_SECONDS) {
+      throw new RecoveryNotVerifiedError(`${incident.id}: no recovery verified in the last ${RECOVERY_CHECK_MAX_AGE_SECONDS / 60} min (latest check: ${check ? `${check.result} at ${check.at}` : 'none'}); not resolving`);
+    }
+  }
+  const reason = p.op === 'resolve' ? 'recovery verified' : 'check complete';
+  const ref = refOf(incident);
+  await transitionIncident(deps.doc, deps.tables, incident.id, 'RESOLVED', now, { actor: 'agent', reason });
+  await notifyIncidentResolved(deps, { ...p, incident: ref }, reason);
+  await recordBreakerChanges(deps, ref, await recordRecovery(deps.doc, deps.tables, deps.breakerConfig, now, incident.service));
+  await clearActiveAnomaly(deps.doc, deps.tables, deps.breakerConfig, now, { incidentId: incident.id });
+}
+
+/**
+ * A person resolves an incident (`sre-agent resolve`, the dashboard): RESOLVED with their name
+ * and reason, its execution stopped (nothing acts on it any more), its open approvals cancelled.
+ * A hand resolve is not a recovery: the service's breaker and attempt count are left as they are.
+ * @throws InvalidTransitionError when the incident is already RESOLVED or FAILED
+ */
+export async function resolveByHand(deps: CoreDeps, incidentId: string, by: { readonly person: string; readonly reason: string }, stopExecution?: (executionArn: string, cause: string) => Promise<unknown>): Promise<Incident> {
+  const now = deps.now();
+  const resolved = await transitionIncident(deps.doc, deps.tables, incidentId, 'RESOLVED', now, { actor: `person:${by.person}`, reason: by.reason });
+  const why = `resolved by hand by ${by.person}: ${by.reason}`;
+  await closeIncidentApprovals(deps, resolved, 'CANCELLED', why);
+  if (resolved.executionArn && stopExecution) {
+    try {
+      await stopExecution(resolved.executionArn, why);
+      await appendEvent(deps.doc, deps.tables, incidentId, { at: now, type: 'execution_stopped', actor: `person:${by.person}`, summary: `execution stopped: ${why}`, data: { executionArn: resolved.executionArn } });
+    } catch (err) {
+      // Already ended (the usual case for an escalated incident at its last level): nothing to stop.
+      await appendEvent(deps.doc, deps.tables, incidentId, { at: now, type: 'execution_stop_failed', summary: `execution not stopped (${(err as Error).name}: ${(err as Error).message})`, data: { executionArn: resolved.executionArn } });
+    }
+  }
+  await notifyIncidentResolved(deps, { incident: refOf(resolved), context: {}, steps: {} }, why);
+  await clearActiveAnomaly(deps.doc, deps.tables, deps.breakerConfig, now, { incidentId });
+  return resolved;
 }
 
 const INCIDENT_EXECUTION = /^INC-\d{8}-\d{3,}$/;
@@ -244,10 +351,12 @@ export async function recordExecutionEnded(input: unknown, deps: CoreDeps): Prom
   const why = `execution ${p.status}${p.error ? `: ${p.error}` : ''}${cause ? ` (${cause})` : ''}`;
   if (incident.status === 'ESCALATED') {
     await appendEvent(deps.doc, deps.tables, id, { at: now, type: 'execution_ended', summary: `playbook ${why}; the incident stays with the people it was escalated to`, data: { ...p } });
+    await closeIncidentApprovals(deps, incident, 'CANCELLED', `its execution ended (${p.status})`);
     return { outcome: 'recorded', incidentId: id };
   }
   const to = p.status === 'ABORTED' ? 'ESCALATED' : 'FAILED';
   const moved = await transitionIncident(deps.doc, deps.tables, id, to, now, { actor: 'agent', reason: `playbook ${why}` });
+  await closeIncidentApprovals(deps, moved, 'CANCELLED', `its execution ended (${p.status})`);
   if (to === 'FAILED') await clearActiveAnomaly(deps.doc, deps.tables, deps.breakerConfig, now, { incidentId: id });
   const refs = { incident: { id, playbook: moved.playbook, service: moved.service, severity: moved.severity }, context: {}, steps: {} };
   await notifyExecutionEnded(deps, refs, to, why);
@@ -262,8 +371,9 @@ const gateSchema = executionRefsSchema.extend({ op: z.literal('gate'), step: z.s
 export async function breakerGate(payload: unknown, deps: CoreDeps): Promise<{ mode: string; reason: string }> {
   const p = gateSchema.parse(payload);
   const now = deps.now();
-  const decision = await gate(deps.doc, deps.tables, deps.breakerConfig, now, { service: p.incident.service });
-  await recordBreakerChanges(deps, p.incident, decision.changes);
+  const incident = await storedRef(deps, p.incident);
+  const decision = await gate(deps.doc, deps.tables, deps.breakerConfig, now, { service: incident.service });
+  await recordBreakerChanges(deps, incident, decision.changes);
   if (decision.mode !== 'auto') {
     await appendEvent(deps.doc, deps.tables, p.incident.id, { at: now, type: 'step_skipped', step: p.step, summary: `${p.step} skipped: ${decision.mode} (${decision.reason})` });
   }
@@ -276,15 +386,31 @@ const failureSchema = executionRefsSchema.extend({ op: z.literal('failure'), ste
 export async function recordStepFailure(payload: unknown, deps: CoreDeps): Promise<void> {
   const p = failureSchema.parse(payload);
   const now = deps.now();
-  const { changes, consecutiveFailures } = await recordRemediationResult(deps.doc, deps.tables, deps.breakerConfig, now, { service: p.incident.service, ok: false });
-  await appendEvent(deps.doc, deps.tables, p.incident.id, {
+  const incident = await storedRef(deps, p.incident);
+  // Seed §3.2: a read-only diagnostic that fails is data collection failing (the agent may be
+  // judging blind), not a remediation that failed; only mutating steps count toward the
+  // consecutive-failure breaker. Which one it is comes from the compiled step, not the payload.
+  const compiled = deps.playbooks.step(incident.playbook, p.step);
+  const mutating = compiled?.mutates ?? true;
+  let changes: BreakerChange[];
+  let counted: string;
+  if (mutating) {
+    const r = await recordRemediationResult(deps.doc, deps.tables, deps.breakerConfig, now, { service: incident.service, ok: false });
+    changes = r.changes;
+    counted = `${r.consecutiveFailures} consecutive remediation failure(s)`;
+  } else {
+    const r = await recordDataCollection(deps.doc, deps.tables, deps.breakerConfig, now, { ok: false });
+    changes = r.changes;
+    counted = 'counted as a data-collection failure (read-only step)';
+  }
+  await appendEvent(deps.doc, deps.tables, incident.id, {
     at: now,
     type: 'step_failed',
     step: p.step,
-    summary: `${p.step} failed (${errorSummary(p.error)}); ${p.on_fail === 'skip' ? 'skipping to the next step' : 'aborting and escalating'}; ${consecutiveFailures} consecutive failure(s)`,
-    data: { error: (p.error as object) ?? null, on_fail: p.on_fail },
+    summary: `${p.step} failed (${errorSummary(p.error)}); ${p.on_fail === 'skip' ? 'skipping to the next step' : 'aborting and escalating'}; ${counted}`,
+    data: { error: (p.error as object) ?? null, on_fail: p.on_fail, mutating },
   });
-  await recordBreakerChanges(deps, p.incident, changes);
+  await recordBreakerChanges(deps, incident, changes);
 }
 
 // ---- Fn_evaluate ----------------------------------------------------------------------------
@@ -307,7 +433,8 @@ export async function evaluateCondition(payload: unknown, deps: CoreDeps): Promi
   const p = conditionSchema.parse(payload);
   const now = deps.now();
   const condition = parseCondition(p.condition);
-  const e = await evaluateStepCondition({ condition, variables: conditionVariables(condition, executionVariables(p), deps.catalogue), metrics: deps.metrics, catalogue: deps.catalogue, service: p.incident.service, now });
+  const incident = await storedRef(deps, p.incident);
+  const e = await evaluateStepCondition({ condition, variables: conditionVariables(condition, executionVariables({ ...p, incident }), deps.catalogue), metrics: deps.metrics, catalogue: deps.catalogue, service: incident.service, now });
   const { changes } = await recordDataCollection(deps.doc, deps.tables, deps.breakerConfig, now, { ok: e.missing.length === 0 });
   await appendEvent(deps.doc, deps.tables, p.incident.id, {
     at: now,
@@ -316,7 +443,7 @@ export async function evaluateCondition(payload: unknown, deps: CoreDeps): Promi
     summary: `${p.step}: "${p.condition}" is ${e.result}${e.missing.length ? ` (no data: ${e.missing.join(', ')})` : ''}`,
     data: { values: e.values, missing: e.missing },
   });
-  await recordBreakerChanges(deps, p.incident, changes);
+  await recordBreakerChanges(deps, incident, changes);
   return { result: e.result, values: e.values };
 }
 
@@ -326,7 +453,9 @@ export async function verifyIncidentRecovery(payload: unknown, deps: CoreDeps): 
   const now = deps.now();
   // Recovery is judged on fresh metrics, never on what earlier steps read.
   const variables = Object.fromEntries(Object.entries(executionVariables(p)).filter(([n]) => !(n in deps.catalogue.metrics) && !(n in deps.catalogue.aliases)));
-  const v = await verifyRecovery(p.rules, { variables, metrics: deps.metrics, catalogue: deps.catalogue, service: p.incident.service, now });
+  const incident = await storedRef(deps, p.incident);
+  const v = await verifyRecovery(p.rules, { variables, metrics: deps.metrics, catalogue: deps.catalogue, service: incident.service, now });
+  await recordRecoveryCheck(deps.doc, deps.tables, incident.id, v.result as 'true' | 'false' | 'unknown', now);
   // Missing data is unknown, never recovered, and counts toward the data-collection failure rate.
   const { changes } = await recordDataCollection(deps.doc, deps.tables, deps.breakerConfig, now, { ok: v.missing.length === 0 });
   await appendEvent(deps.doc, deps.tables, p.incident.id, {
@@ -335,7 +464,7 @@ export async function verifyIncidentRecovery(payload: unknown, deps: CoreDeps): 
     summary: v.result === 'true' ? 'recovery verified: detection rules no longer hold' : v.result === 'false' ? `not recovered: ${v.violated.join('; ')}` : `recovery unknown: ${v.unknown.join('; ') || 'no checkable rule'}`,
     data: { ...v },
   });
-  await recordBreakerChanges(deps, p.incident, changes);
+  await recordBreakerChanges(deps, incident, changes);
   return { result: v.result };
 }
 
@@ -369,9 +498,10 @@ export async function escalate(payload: unknown, deps: CoreDeps): Promise<void> 
   }
   if (incident.status !== 'ESCALATED' && incident.status !== 'RESOLVED' && incident.status !== 'FAILED') {
     await transitionIncident(deps.doc, deps.tables, p.incident.id, 'ESCALATED', now, { actor: 'agent', reason: 'not recovered by the playbook; handed to the on-call SRE' });
-    await notifyIncidentEscalated(deps, p, p.playbook);
+    await notifyIncidentEscalated(deps, { ...p, incident: refOf(incident) }, p.playbook);
   }
-  await recordActiveAnomaly(deps.doc, deps.tables, deps.breakerConfig, now, { incidentId: p.incident.id, severity: p.incident.severity }).then((r) => recordBreakerChanges(deps, p.incident, r.changes));
+  // Severity as stored: a payload cannot count itself into (or out of) the global breaker.
+  await recordActiveAnomaly(deps.doc, deps.tables, deps.breakerConfig, now, { incidentId: incident.id, severity: incident.severity }).then((r) => recordBreakerChanges(deps, refOf(incident), r.changes));
 }
 
 // ---- Fn_approval_request ------------------------------------------------------------------
@@ -380,15 +510,25 @@ const approvalSchema = executionRefsSchema.extend({
   op: z.literal('request'),
   taskToken: z.string().min(1).max(2048),
   step: z.string(),
-  action: z.string(),
   level: z.number().int().min(2).max(4),
-  approvers: z.array(z.string()).min(1),
-  min_approvals: z.number().int().positive(),
-  approval_message: z.string().nullish(),
-  note: z.string().nullish(),
+  /** This level's window (sped up locally); never longer than the compiled one. */
   timeout_seconds: z.number().positive(),
-  risk: z.string(),
+  /** The execution waiting (`$$.Execution.Id`). */
+  execution: z.string().min(1).optional(),
 });
+
+/**
+ * A compiled step's parameters resolved from stored state (the incident and the outputs its
+ * earlier steps recorded) and the binding an approval of it names: the same resolution the
+ * action dispatcher does, so the guard finds the same binding.
+ */
+export async function resolvedStep(deps: CoreDeps, incidentId: string, compiled: CompiledStep): Promise<{ params: Record<string, unknown>; binding: ApprovalBinding; vars: Record<string, unknown> }> {
+  const stored = await readIncidentWithSteps(deps.doc, deps.tables, incidentId);
+  if (!stored) throw new IncidentNotFoundError(incidentId);
+  const vars = storedVariables(stored.incident, stored.steps, (s) => deps.policy.services.entry(s).deployment);
+  const params = resolveParams(compiled, compiled.params, vars, compiled.name);
+  return { params, binding: approvalBinding(compiled.action, params, resolveTargets(compiled.targets, vars), deps.policy), vars };
+}
 
 /**
  * Latest value of each metric (or alias) named, for messages: `350ms`, `92%`, `12000/s`; a
@@ -431,50 +571,78 @@ export function formatMetric(base: number, unit: string): string {
 
 /**
  * Stores the approval record with its task token, renders the seed's approval_message from live
- * metrics, and sends it to the level's recipients with the evidence so far and each approver's links.
+ * metrics, and sends it to the level's recipients with the evidence so far and each approver's
+ * links. What is approved, by whom, comes from the compiled step the function bundles and from
+ * stored state; the payload only says which incident, step and level, and the task token. An
+ * approval decided while it escalated releases this level's task at once.
  */
 export async function requestStepApproval(payload: unknown, deps: CoreDeps): Promise<{ approvalId: string; message: string }> {
   const p = approvalSchema.parse(payload);
   const now = deps.now();
-  const vars: Record<string, unknown> = { ...executionVariables(p) };
-  let message = p.approval_message ?? `Approve ${p.action} for step ${p.step} (risk ${p.risk})?`;
+  const incident = await storedRef(deps, p.incident);
+  const compiled = deps.playbooks.step(incident.playbook, p.step);
+  const machine = deps.playbooks.get(incident.playbook);
+  if (!compiled || !machine || compiled.mode !== 'approval') throw new PlaybookVersionError(`playbook ${incident.playbook} has no approval step "${p.step}" in the compiled playbooks of this function`);
+  const { params, binding, vars } = await resolvedStep(deps, incident.id, compiled);
+  const windows = [machine.escalationSeconds.oncall_sre, machine.escalationSeconds.team_lead, machine.escalationSeconds.director];
+  const window = windows[p.level - 2] ?? windows[0]!;
+  // Locally the engine speeds windows up; a payload can shorten a window, never lengthen it.
+  const timeout = Math.min(p.timeout_seconds, window);
+  const total = (timeout / window) * windows.slice(p.level - 2).reduce((a, b) => a + b, 0);
+  Object.assign(vars, executionVariables({ ...p, incident }), vars);
+  let message = compiled.approvalMessage ?? `Approve ${compiled.action} for step ${p.step} (risk ${compiled.risk})?`;
   if (isTemplate(message)) {
     const t = parseTemplate(message);
     const wanted = variablesOf(t).filter((n) => !(n in vars));
-    const shown = await displayMetrics(wanted, deps, p.incident.service);
+    const shown = await displayMetrics(wanted, deps, incident.service);
     Object.assign(vars, shown.values);
     message = String(renderTemplate(t, (n) => (n in vars ? (vars[n] as Value) : undefined)));
     // Metrics read for the message count toward the data-collection failure rate, as conditions do.
     if (Object.keys(shown.values).length > 0) {
       const { changes } = await recordDataCollection(deps.doc, deps.tables, deps.breakerConfig, now, { ok: shown.missing.length === 0 });
-      await recordBreakerChanges(deps, p.incident, changes);
+      await recordBreakerChanges(deps, incident, changes);
     }
   }
   const rec = await requestApproval(deps.doc, deps.tables, {
-    incidentId: p.incident.id,
+    incidentId: incident.id,
     step: p.step,
-    action: p.action,
+    action: compiled.action,
     level: p.level,
-    approvers: p.approvers,
-    minApprovals: p.min_approvals,
+    approvers: compiled.approvers,
+    minApprovals: compiled.minApprovals,
     taskToken: p.taskToken,
-    timeoutSeconds: p.timeout_seconds,
+    timeoutSeconds: timeout,
+    totalSeconds: total,
     message,
-    risk: p.risk,
+    risk: compiled.risk,
+    binding,
+    params,
+    ...(compiled.note ? { note: compiled.note } : {}),
+    ...(p.execution ? { executionArn: p.execution } : {}),
   }, now);
-  const incident = await getIncident(deps.doc, deps.tables, p.incident.id);
-  if (incident.status === 'MITIGATING' || incident.status === 'OPEN') {
-    if (incident.status === 'OPEN') await transitionIncident(deps.doc, deps.tables, p.incident.id, 'MITIGATING', now, { actor: 'agent' });
-    await transitionIncident(deps.doc, deps.tables, p.incident.id, 'AWAITING_APPROVAL', now, { actor: 'agent', step: p.step });
+  if (rec.status !== 'PENDING') {
+    // Decided at a window's edge, while the approval escalated: this level's task goes on at once.
+    await appendEvent(deps.doc, deps.tables, incident.id, { at: now, type: 'approval_already_decided', step: p.step, summary: `approval ${rec.approvalId} for ${p.step} was ${rec.status} while it escalated to level ${p.level}; the playbook goes on with that decision`, data: { approvalId: rec.approvalId, level: p.level, status: rec.status } });
+    if (rec.status === 'APPROVED') await deps.tasks?.succeed(p.taskToken, { approvalId: rec.approvalId, decisions: rec.decisions });
+    else {
+      const by = rec.decisions.find((d) => d.decision === 'reject');
+      await deps.tasks?.fail(p.taskToken, APPROVAL_REJECTED_ERROR, `${by ? `${by.person} (${by.role})` : 'an approver'} rejected ${p.step}${by?.reason ? `: ${by.reason}` : ''}`);
+    }
+    return { approvalId: rec.approvalId, message };
   }
-  await appendEvent(deps.doc, deps.tables, p.incident.id, {
+  const current = await getIncident(deps.doc, deps.tables, incident.id);
+  if (current.status === 'MITIGATING' || current.status === 'OPEN') {
+    if (current.status === 'OPEN') await transitionIncident(deps.doc, deps.tables, incident.id, 'MITIGATING', now, { actor: 'agent' });
+    await transitionIncident(deps.doc, deps.tables, incident.id, 'AWAITING_APPROVAL', now, { actor: 'agent', step: p.step });
+  }
+  await appendEvent(deps.doc, deps.tables, incident.id, {
     at: now,
     type: 'approval_requested',
     step: p.step,
-    summary: `approval requested from ${p.approvers.join(' + ')} (level ${p.level}) for ${p.step}: ${message.trim()}`,
-    data: { approvalId: rec.approvalId, level: p.level, expiresAt: rec.expiresAt },
+    summary: `approval requested from ${compiled.approvers.join(' + ')} (level ${p.level}) for ${p.step}: ${message.trim()}`,
+    data: { approvalId: rec.approvalId, level: p.level, expiresAt: rec.expiresAt, levelExpiresAt: rec.levelExpiresAt ?? null, params, binding },
   });
-  await notifyApprovalRequest(deps, { refs: p, step: p.step, action: p.action, level: p.level, risk: p.risk, note: p.note, message, record: rec });
+  await notifyApprovalRequest(deps, { refs: { ...p, incident }, step: p.step, action: compiled.action, level: p.level, risk: compiled.risk, note: compiled.note, message, record: rec });
   return { approvalId: rec.approvalId, message };
 }
 
@@ -533,6 +701,6 @@ export async function runCore(fn: string, payload: unknown, deps: CoreDeps): Pro
     case 'Fn_report:report':
       return writeReport(payload, deps);
     default:
-      throw new Error(`no core operation "${op}" on ${fn}`);
+      throw new UnknownOperationError(fn, op);
   }
 }

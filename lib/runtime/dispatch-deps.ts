@@ -1,12 +1,13 @@
 /**
- * What the action dispatcher consults and records, over DynamoDB: breaker gate and attempt
- * budget, approval records, the timeline. One wiring for the Lambdas and the local engine.
+ * What the action dispatcher consults and records, over DynamoDB: the incident and its step
+ * records, breaker gate and attempt budget, approval records, the timeline. One wiring for the
+ * Lambdas and the local engine.
  */
 import type { ActionTargets } from '../actions/define';
 import type { DispatchDeps } from '../actions/dispatch';
-import { isStepApproved } from '../approval/store';
+import { findApprovalForStep, markApprovalUsed } from '../approval/store';
 import { gate, recordRemediationAttempt, recordRemediationResult } from '../breaker';
-import { appendEvent } from '../incident';
+import { appendEvent, claimStep, finishStep, readIncidentWithSteps, rememberStepValue } from '../incident';
 import type { Policy } from '../policy/policy';
 import { recordBreakerChangesOf, type CoreDeps } from './core';
 
@@ -15,18 +16,28 @@ export function dispatchDepsOf(core: CoreDeps, targets: ActionTargets, policy: P
   return {
     targets,
     policy,
+    playbooks: core.playbooks,
     now,
+    load: (incidentId) => readIncidentWithSteps(doc, tables, incidentId),
+    claim: (input) => claimStep(doc, tables, input),
+    remember: (incidentId, step, claimId, key, value) => rememberStepValue(doc, tables, incidentId, step, claimId, key, value),
+    finish: async (incidentId, step, claimId, outcome) => {
+      const ok = await finishStep(doc, tables, incidentId, step, claimId, outcome, now());
+      // An approval works once: the step it approved has run.
+      if (ok && outcome.state === 'done') await markApprovalUsed(doc, tables, incidentId, step, now());
+      return ok;
+    },
+    approval: (incidentId, step) => findApprovalForStep(doc, tables, incidentId, step),
     gate: async (service, incidentId) => {
       const decision = await gate(doc, tables, cfg, now(), { service });
       // A cool-down that ends at this gate is a breaker change like any other: on the timeline.
       await recordBreakerChangesOf(core, incidentId, decision.changes);
       return decision;
     },
-    approved: (incidentId, step) => isStepApproved(doc, tables, incidentId, step),
     attempt: async (service, incidentId) => {
       const r = await recordRemediationAttempt(doc, tables, cfg, now(), service);
       // A trip caused by this attempt is recorded on the incident and notifies the service owner.
-      if (incidentId) await recordBreakerChangesOf(core, incidentId, r.changes);
+      await recordBreakerChangesOf(core, incidentId, r.changes);
       return { allowed: r.allowed, reason: r.reason };
     },
     succeeded: async (service) => void (await recordRemediationResult(doc, tables, cfg, now(), { service, ok: true })),

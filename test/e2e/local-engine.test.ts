@@ -8,7 +8,7 @@ import { createHook } from 'node:async_hooks';
 import { Redis } from 'ioredis';
 import { decideApproval, findApprovalForStep, type ApprovalRecord } from '../../lib/approval';
 import { getServiceBreaker, tripGlobalBreaker } from '../../lib/breaker';
-import { getIncident, getTimeline, openOrJoinIncident, type Incident, type TimelineEvent } from '../../lib/incident';
+import { getIncident, getTimeline, type Incident, type TimelineEvent } from '../../lib/incident';
 import { LocalEngine } from '../../lib/local/engine';
 import { handleAlarmEvent, type IntakeResult } from '../../lib/runtime/intake';
 import { alarmEvent } from '../helpers/events';
@@ -134,16 +134,16 @@ describe('LocalEngine redis-memory-pressure', () => {
     const id = started.incidentId!;
     await waitFor(async () => ((await timeline(id)).some((e) => e.type === 'incident_escalated' && e.data?.level === 3) ? true : undefined), 'the climb to level 3', 15_000);
     // act: the on-call SRE fixed it by hand
-    const { resolveIncident } = await import('../../lib/runtime/core');
-    const inc = await incident(id);
-    await resolveIncident({ op: 'resolve', actor: 'person:john', reason: 'failed over the cache by hand', incident: { id, playbook: inc.playbook, service: inc.service, severity: inc.severity }, context: {}, steps: {} }, engine.coreDeps());
+    const { resolveByHand } = await import('../../lib/runtime/core');
+    await resolveByHand(engine.coreDeps(), id, { person: 'john', reason: 'failed over the cache by hand' }, (arn, cause) => engine.stopExecution(arn, cause));
     await engine.settled();
-    // assess: no level 4, resolved by the person, the execution ends cleanly
+    // assess: no level 4, resolved by the person, the execution stopped (nothing acts on it any more)
     const events = await timeline(id);
     expect(events.filter((e) => e.type === 'incident_escalated').map((e) => e.data?.level)).toEqual([3]);
     expect((await incident(id)).status).toBe('RESOLVED');
     expect(events.find((e) => e.type === 'status_changed' && e.summary.includes('RESOLVED'))?.actor).toBe('person:john');
-    expect(engine.executions.get(id)?.status).toBe('SUCCEEDED');
+    expect(events.find((e) => e.type === 'execution_stopped')?.summary).toContain('resolved by hand by john');
+    expect(engine.executions.get(id)?.status).toBe('ABORTED');
   });
 
   it('skips the scale-up and resolves when memory drops to 50% after the cleanup', async () => {
@@ -239,67 +239,6 @@ describe('LocalEngine redis-memory-pressure', () => {
     }
     expect(stepEvents(events, SCALE).map((e) => e.type)).not.toContain('approval_requested');
     expect(await keysMatching(`cache:${RUN}:*`)).toHaveLength(CACHE_KEYS);
-  });
-});
-
-describe('LocalEngine runtime guard (actions invoked directly)', () => {
-  let open: Incident;
-
-  beforeEach(async () => {
-    const now = new Date();
-    ({ incident: open } = await openOrJoinIncident(engine.doc, engine.tables, { playbook: 'redis-memory-pressure', service: SERVICE, severity: 'MEDIUM', alarm: { name: ALARM }, detectedAt: now, anomalyStartedAt: now }));
-  });
-
-  function payload(overrides: Record<string, unknown>): Record<string, unknown> {
-    return {
-      incident: { id: open.id, playbook: open.playbook, service: open.service, severity: open.severity },
-      context: {},
-      steps: {},
-      step: 'flush_expired_keys',
-      action: 'redis_command',
-      params: { command: `redis-cli --scan --pattern 'cache:${RUN}:*' | xargs redis-cli UNLINK` },
-      risk: 'LOW',
-      mode: 'auto',
-      approvers: [],
-      ...overrides,
-    };
-  }
-
-  async function refusals(): Promise<TimelineEvent[]> {
-    return (await timeline(open.id)).filter((e) => e.type === 'action_refused');
-  }
-
-  it('refuses redis_command in mode auto with risk HIGH: no approval record, and no key is touched', async () => {
-    // act
-    const run = engine.invoke('Action_redis_command', payload({ risk: 'HIGH' }));
-    // assess
-    await expect(run).rejects.toMatchObject({ name: 'PolicyViolationError', message: expect.stringContaining('no approval record (HIGH-risk mutations always need approval)') });
-    expect(await keysMatching(`cache:${RUN}:*`)).toHaveLength(CACHE_KEYS);
-    expect(await refusals()).toHaveLength(1);
-  });
-
-  it('refuses rds_failover invoked directly as a blacklisted operation (database_writes)', async () => {
-    // act
-    const run = engine.invoke('Action_rds_failover', payload({ step: 'failover_db', action: 'rds_failover', params: {}, risk: 'CRITICAL', mode: 'approval' }));
-    // assess
-    await expect(run).rejects.toMatchObject({ name: 'PolicyViolationError', category: 'database_writes', message: expect.stringContaining('blacklisted operation') });
-    expect((await refusals())[0]?.data).toMatchObject({ action: 'rds_failover', category: 'database_writes' });
-  });
-
-  it('refuses a payload naming rds_failover sent to the redis_command function', async () => {
-    // act
-    const run = engine.invoke('Action_redis_command', payload({ action: 'rds_failover' }));
-    // assess
-    await expect(run).rejects.toMatchObject({ name: 'PolicyViolationError', message: expect.stringContaining('invocation for action "rds_failover" reached the redis_command function') });
-    expect(await keysMatching(`cache:${RUN}:*`)).toHaveLength(CACHE_KEYS);
-  });
-
-  it.each(['HIGH', 'LOW'])('refuses elasticache_modify in mode auto without an approval record, whatever risk the payload claims (%s)', async (risk) => {
-    // act
-    const run = engine.invoke('Action_elasticache_modify', payload({ step: SCALE, action: 'elasticache_modify', params: { action: 'modify_replication_group', node_type: 'upgrade_one_tier' }, risk, mode: 'auto' }));
-    // assess
-    await expect(run).rejects.toMatchObject({ name: 'PolicyViolationError', message: expect.stringContaining('no approval record') });
-    expect(await refusals()).toHaveLength(1);
   });
 });
 

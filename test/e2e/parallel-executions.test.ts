@@ -9,11 +9,12 @@ import { getServiceBreaker } from '../../lib/breaker';
 import { getTimeline, openOrJoinIncident } from '../../lib/incident';
 import { LocalEngine } from '../../lib/local/engine';
 import { executionName } from '../../lib/runtime/executions';
-import { compiledPlaybook, type CompiledPlaybook } from '../helpers/compiled-playbook';
+import { compiledPlaybooks, type CompiledPlaybook } from '../helpers/compiled-playbook';
 
 const SERVICE = 'redis-cache';
-const PLAYBOOK = `
-playbook: parallel-flush
+/** Twenty playbooks that all work on one service: twenty incidents can be open on it at once. */
+const playbookYaml = (i: number) => `
+playbook: parallel-flush-${i}
 risk: LOW
 service: ${SERVICE}
 steps:
@@ -30,7 +31,7 @@ let playbook: CompiledPlaybook;
 let engine: LocalEngine;
 
 beforeAll(async () => {
-  playbook = compiledPlaybook('parallel-flush', PLAYBOOK);
+  playbook = compiledPlaybooks(Array.from({ length: 20 }, (_, i) => ({ name: `parallel-flush-${i}`, yaml: playbookYaml(i) })));
   engine = await new LocalEngine({ manifestFile: playbook.manifestFile, speedUp: 600, notifier: false, oncall: false }).start();
 });
 
@@ -48,7 +49,7 @@ describe('20 parallel executions on one service', () => {
       ),
     );
     // act: all at once
-    await Promise.all(incidents.map((inc) => engine.startExecution({ playbook: 'parallel-flush', name: executionName(inc.id), input: { incident: { id: inc.id, playbook: inc.playbook, service: SERVICE, severity: 'LOW' } } })));
+    await Promise.all(incidents.map((inc) => engine.startExecution({ playbook: inc.playbook, name: executionName(inc.id), input: { incident: { id: inc.id, playbook: inc.playbook, service: SERVICE, severity: 'LOW' } } })));
     await Promise.all(incidents.map((inc) => engine.executions.get(executionName(inc.id))!.done));
     // assess
     const timelines = await Promise.all(incidents.map((inc) => getTimeline(engine.doc, engine.tables, inc.id)));

@@ -88,7 +88,7 @@ async function pending(step: string, approvers: string[]) {
     detectedAt: new Date(),
     anomalyStartedAt: new Date(),
   });
-  return requestApproval(dynamo.doc, tables, { incidentId: incident.id, step, action: 'rds_parameter_change', level: 2, approvers, minApprovals: approvers.length, taskToken: `token-of-${step}+/=`, timeoutSeconds: 600, risk: 'MEDIUM' }, new Date());
+  return requestApproval(dynamo.doc, tables, { incidentId: incident.id, step, action: 'rds_parameter_change', level: 2, approvers, minApprovals: approvers.length, taskToken: `token-of-${step}+/=`, timeoutSeconds: 600, totalSeconds: 3300, risk: 'MEDIUM', binding: { action: 'rds_parameter_change', paramsHash: 'b'.repeat(64), target: 'database:rds' }, params: {} }, new Date());
 }
 
 describe('approval-callback Lambda', () => {

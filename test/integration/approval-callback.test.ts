@@ -27,8 +27,11 @@ const APPROVAL: NewApproval = {
   minApprovals: 2,
   taskToken: TOKEN,
   timeoutSeconds: 600,
+  totalSeconds: 600 + 900 + 1800,
   message: 'Roll back matching-engine v2.3.1 → v2.3.0: P99 <b>350ms</b> since deploy',
   risk: 'HIGH',
+  binding: { action: 'kubectl_rollout_undo', paramsHash: 'a'.repeat(64), target: 'service:matching-engine' },
+  params: { deployment: 'matching-engine' },
 };
 
 interface Calls {
@@ -348,21 +351,21 @@ describe('approval page (lib/approval/callback.ts)', () => {
       expect(refusals(calls)).toEqual(['already_decided', 'already_decided']);
     });
 
-    it('refuses a link of a superseded approval (escalated to the next level) and leaves the new one alone', async () => {
-      // GIVEN level 2 timed out and level 3 asked again for the same step
+    it('keeps one id through escalation: a level-2 link still decides after level 3 asked, and releases level 3\'s task', async () => {
+      // GIVEN level 2 timed out and level 3 asked again for the same step (a new task token, more people paged)
       const level2 = await requestApproval(dynamo.doc, tables, APPROVAL, ASKED_AT);
-      const oldLink = (await links(level2, 'john', 'oncall_sre')).approveUrl;
-      const level3 = await requestApproval(dynamo.doc, tables, { ...APPROVAL, level: 3, taskToken: 'level3-token', approvers: ['oncall_sre', 'team_lead'] }, new Date('2026-02-09T14:27:00.000Z'));
+      const oldLinks = await links(level2, 'john', 'oncall_sre');
+      const level3 = await requestApproval(dynamo.doc, tables, { ...APPROVAL, level: 3, taskToken: 'level3-token', timeoutSeconds: 900, totalSeconds: 900 + 1800 }, new Date('2026-02-09T14:27:00.000Z'));
       const { deps, calls } = harness();
-      // WHEN
-      const page = await submit(oldLink, deps);
-      // THEN
-      expect(page.status).toBe(410);
-      expect(page.html).toContain('This approval was replaced by a newer request');
-      const current = await findApprovalForStep(dynamo.doc, tables, APPROVAL.incidentId, APPROVAL.step);
-      expect(current).toMatchObject({ approvalId: level3.approvalId, status: 'PENDING', decisions: [] });
-      expect(calls.success).toEqual([]);
-      expect(refusals(calls)).toEqual(['superseded', 'superseded']);
+      // WHEN both roles approve with the links they got at level 2
+      await submit(oldLinks.approveUrl, deps);
+      const page = await submit((await links(level2, 'mei', 'matching_engine_owner')).approveUrl, deps);
+      // THEN one approval, one id, decided, and the task that waits now (level 3's) is released
+      expect(level3.approvalId).toBe(level2.approvalId);
+      expect(level3).toMatchObject({ level: 3, taskToken: 'level3-token', expiresAt: level2.expiresAt });
+      expect(page.status).toBe(200);
+      expect(await findApprovalForStep(dynamo.doc, tables, APPROVAL.incidentId, APPROVAL.step)).toMatchObject({ approvalId: level2.approvalId, status: 'APPROVED', level: 3 });
+      expect(calls.success.map((c) => c.token)).toEqual(['level3-token']);
     });
 
     it('refuses a signed link to an approval that does not exist, recording nothing', async () => {

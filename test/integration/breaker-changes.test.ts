@@ -111,14 +111,10 @@ describe("an approval message's metrics (template variables)", () => {
           incident: { id: incident.id, playbook: incident.playbook, service: incident.service, severity: incident.severity },
           op: 'request',
           taskToken: token,
+          // The message is the compiled step's (seed: 当前 QPS: {{current_qps}}, 延迟 P99: {{current_p99}}).
           step: 'enable_rate_limiting',
-          action: 'update_config',
           level: 2,
-          approvers: ['oncall_sre'],
-          min_approvals: 1,
-          approval_message: '当前 QPS: {{current_qps}}, 延迟 P99: {{current_p99}}',
           timeout_seconds: 600,
-          risk: 'MEDIUM',
         },
         engine.coreDeps(),
       ) as Promise<{ message: string }>;
@@ -132,9 +128,9 @@ describe("an approval message's metrics (template variables)", () => {
     const blindCollection = await collection();
     const seeing = await request('token-2');
     // assess
-    expect(blind.message).toBe('当前 QPS: unknown, 延迟 P99: unknown');
+    expect(blind.message).toContain('当前 QPS: unknown, 延迟 P99: unknown');
     expect(blindCollection).toMatchObject({ samples: 1, failures: 1 });
-    expect(seeing.message).toBe('当前 QPS: 42000/s, 延迟 P99: 350ms');
+    expect(seeing.message).toContain('当前 QPS: 42000/s, 延迟 P99: 350ms');
     expect(await collection()).toMatchObject({ samples: 2, failures: 1 });
   });
 });

@@ -9,7 +9,7 @@ import { createNotifier, type Notifier } from '../../lib/approval/notify';
 import { RotationFile } from '../../lib/approval/oncall';
 import type { ApprovalRecord } from '../../lib/approval/store';
 import { getGlobalBreaker } from '../../lib/breaker';
-import { getTimeline, openOrJoinIncident, type TimelineEvent } from '../../lib/incident';
+import { getTimeline, recordRecoveryCheck, openOrJoinIncident, type TimelineEvent } from '../../lib/incident';
 import { LocalEngine } from '../../lib/local/engine';
 import { handleAlarmEvent, type IntakeResult } from '../../lib/runtime/intake';
 import { alarmEvent } from '../helpers/events';
@@ -187,8 +187,10 @@ describe('escalation of an unanswered approval (seed §4.1)', () => {
 
 describe('breaker notifications (seed §3.2)', () => {
   it('tells the on-call SRE and the team lead when the global breaker trips', async () => {
-    // prepare: no Redis target, so the first step fails; one failure trips the global breaker.
-    await start({ targets: {}, breakerConfig: { maxConsecutiveFailures: 1 } });
+    // prepare: no Redis target, so the first step (a read-only analysis) fails; that is a
+    // data-collection failure (seed §3.2: the agent may be judging blind), and with these
+    // thresholds one of them trips the global breaker.
+    await start({ targets: {}, breakerConfig: { dataCollectionMinSamples: 1, maxDataCollectionFailureRate: 0.1 } });
     putMemory(91, new Date(Date.now() - 1000));
     // act
     const started = await postAlarm();
@@ -223,7 +225,8 @@ describe('resolution', () => {
     const triggered = pagerDutyEvents();
     expect(triggered.map((e) => `${e.action} ${e.dedupKey}`).sort()).toEqual([`trigger ${incident.id}`, `trigger ${incident.id}`, `trigger ${incident.id}/phone/L3`]);
     server.requests.length = 0;
-    // act
+    // act: the playbook's recovery check passed (what its Verify recovery state stores), then it resolves
+    await recordRecoveryCheck(engine.doc, engine.tables, incident.id, 'true', new Date());
     await engine.invoke('Fn_incident', { op: 'resolve', ...refs });
     // assess
     expect(server.to('/v2/enqueue').map((r) => r.json)).toEqual(

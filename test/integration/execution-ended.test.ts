@@ -124,7 +124,7 @@ describe('scheduled runs (not named after an incident)', () => {
     const name = '8f14e45f-ceea-467f-a0e6-8b2b0a3c1d9e';
     const started = (await runCore(
       'Fn_incident',
-      { op: 'start', playbook: 'certificate-expiry-warning', kind: 'schedule', service: null, risk: 'LOW', input: { context: { trigger: 'schedule' } }, execution: name, executionArn: `arn:aws:states:us-east-1:123456789012:execution:certificate-expiry-warning:${name}` },
+      { op: 'start', playbook: 'certificate-expiry-warning', playbook_hash: engine.compiled.get('certificate-expiry-warning')!.hash, kind: 'schedule', service: null, risk: 'LOW', input: { context: { trigger: 'schedule' } }, execution: name, executionArn: `arn:aws:states:us-east-1:123456789012:execution:certificate-expiry-warning:${name}` },
       engine.coreDeps(),
     )) as { incident: { id: string } };
     // act

@@ -3,19 +3,37 @@ import * as mysql from 'mysql2/promise';
 import type { ActionContext, ActionTargets } from '../../lib/actions/define';
 import { InvalidParameterError, TargetNotConfiguredError, TransientTargetError } from '../../lib/actions/errors';
 import { action } from '../../lib/actions/rds_query';
-import { createPolicy, loadPolicy, PolicyViolationError, type Policy } from '../../lib/policy';
+import { createPolicy, createServiceMap, loadPolicy, PolicyViolationError, type Policy } from '../../lib/policy';
 import { actionContext } from '../helpers/action-context';
 
 const HOST = '127.0.0.1';
 const IDLE_USER = 'sre_idle_test';
 const SCRATCH_DB = `sre_rds_query_${process.pid}`;
-const IDLE_QUERY = `SELECT id, time, info FROM information_schema.processlist WHERE command = 'Sleep' AND user = '${IDLE_USER}' AND time >= 0`;
+/** The seed's query, with `time > 0` instead of 300 so that a test waits one second, not five minutes. */
+const IDLE_QUERY = `SELECT id, time, info FROM information_schema.processlist WHERE command = 'Sleep' AND user = '${IDLE_USER}' AND time > 0`;
+
+/**
+ * The policy with the kill threshold floor at 0 s (tests cannot wait for 60 s of idleness), and
+ * IDLE_USER as the database user of a protected service when `protect` is set.
+ * MariaDB 10.11's processlist TIME does not follow a session's `SET timestamp` (checked): a
+ * connection ages only in real time.
+ */
+function testPolicy(options: { maxKills?: number; protect?: boolean } = {}): Policy {
+  const base = loadPolicy();
+  const services = createServiceMap({
+    services: {
+      ...Object.fromEntries(Object.values(base.services.services).map((e) => [e.name, { kubernetes: e.kubernetes, namespace: e.namespace, deployment: e.deployment, containers: [...e.containers], database_users: [...e.databaseUsers], consumer_groups: [...e.consumerGroups] }])),
+      ...(options.protect ? { 'wallet-service': { kubernetes: true, namespace: 'wallet', containers: [], database_users: [IDLE_USER], consumer_groups: [] } } : {}),
+    },
+  });
+  return createPolicy({ ...base.document, caps: { ...base.caps, min_kill_idle_seconds: 0, ...(options.maxKills ? { max_kills: options.maxKills } : {}) } }, base.file, services);
+}
 
 let admin: mysql.Pool;
 let agent: mysql.Pool;
 let idle: mysql.Connection[] = [];
 
-function context(targets: ActionTargets, policy: Policy = loadPolicy()): ActionContext {
+function context(targets: ActionTargets, policy: Policy = testPolicy()): ActionContext {
   return actionContext({ incidentId: 'inc-test', step: 'kill_idle_connections', targets, policy, now: () => new Date() });
 }
 
@@ -39,6 +57,8 @@ async function openIdle(n: number): Promise<void> {
   for (const c of opened) c.on('error', () => undefined); // killed by the test on purpose
   idle.push(...opened);
   await settle(idle.length);
+  // Idle for more than 0 whole seconds: what `time > 0` selects.
+  await new Promise((r) => setTimeout(r, 1100));
 }
 
 /** Closes the test's idle connections and kills any straggler left by an earlier, aborted run. */
@@ -80,7 +100,7 @@ describe('rds_query kill_idle_connections', () => {
 
   it('kills at most the policy cap when max_kills is not set', async () => {
     await openIdle(5);
-    const policy = createPolicy({ ...loadPolicy().document, caps: { ...loadPolicy().caps, max_kills: 2 } });
+    const policy = testPolicy({ maxKills: 2 });
 
     const result = await action.run({ query: IDLE_QUERY, follow_up: 'KILL {id}' }, context({ mysql: agent }, policy));
 
@@ -88,15 +108,52 @@ describe('rds_query kill_idle_connections', () => {
     expect(await settle(3)).toBe(3);
   });
 
-  it('never kills its own connection', async () => {
+  it('refuses a kill list that is not limited to idle connections, and kills nothing', async () => {
     await openIdle(3);
-    const query = `SELECT id FROM information_schema.processlist WHERE id = CONNECTION_ID() OR user = '${IDLE_USER}' ORDER BY id = CONNECTION_ID() DESC`;
+    const query = `SELECT id FROM information_schema.processlist WHERE id = CONNECTION_ID() OR user = '${IDLE_USER}'`;
 
-    const result = await action.run({ query, follow_up: 'KILL {id}', max_kills: 2 }, context({ mysql: agent }));
+    const run = action.run({ query, follow_up: 'KILL {id}', max_kills: 2 }, context({ mysql: agent }));
 
-    expect(result.outputs).toMatchObject({ killed: 2, idle_connections: 4 });
-    expect(await settle(1)).toBe(1);
+    await expect(run).rejects.toMatchObject({ name: 'PolicyViolationError', rule: 'kill-idle-only', message: expect.stringContaining("command = 'Sleep'") });
+    expect(await countIdleUser()).toBe(3);
+  });
+
+  it('never kills its own connection, even when the query selects it', async () => {
+    await openIdle(3);
+    const query = `SELECT id FROM information_schema.processlist WHERE command = 'Sleep' AND time > 0 AND (id = CONNECTION_ID() OR user = '${IDLE_USER}') ORDER BY id = CONNECTION_ID() DESC`;
+
+    const result = await action.run({ query, follow_up: 'KILL {id}', max_kills: 5 }, context({ mysql: agent }));
+
+    expect(result.outputs).toMatchObject({ killed: 3 });
+    expect(await settle(0)).toBe(0);
     await expect(agent.query('SELECT 1')).resolves.toBeDefined();
+  });
+
+  it('never kills a thread that stopped being idle between the query and the KILL', async () => {
+    await openIdle(2);
+    // One of them runs a query now (Command = Query, not Sleep) while the kill list is read.
+    const busy = idle[0]!;
+    const running = busy.query('SELECT SLEEP(2)').catch(() => undefined);
+    await new Promise((r) => setTimeout(r, 200));
+    const [[row]] = await admin.query<mysql.RowDataPacket[]>('SELECT id FROM information_schema.processlist WHERE user = ? AND command = ? LIMIT 1', [IDLE_USER, 'Query']);
+    const query = `SELECT id FROM information_schema.processlist WHERE command = 'Sleep' AND time > 0 AND user = '${IDLE_USER}' UNION ALL SELECT ${Number(row?.id)}`;
+
+    const result = await action.run({ query, follow_up: 'KILL {id}' }, context({ mysql: agent }));
+
+    expect(result.outputs).toMatchObject({ killed: 1 });
+    expect(result.after).toMatchObject({ skipped: { 'no longer idle': 1 } });
+    await running;
+    expect(await countIdleUser()).toBe(1);
+  });
+
+  it("never kills the threads of a protected service's database user", async () => {
+    await openIdle(2);
+
+    const result = await action.run({ query: IDLE_QUERY, follow_up: 'KILL {id}' }, context({ mysql: agent }, testPolicy({ protect: true })));
+
+    expect(result.outputs).toMatchObject({ killed: 0, idle_connections: 2 });
+    expect(result.after).toMatchObject({ skipped: { 'protected service': 2 } });
+    expect(await countIdleUser()).toBe(2);
   });
 
   it('never kills system threads', async () => {
@@ -109,12 +166,15 @@ describe('rds_query kill_idle_connections', () => {
     try {
       expect(await settle(1, countScheduler)).toBe(1);
 
+      // The event scheduler's command is "Daemon": ask for it by id so that the list holds it.
+      const [[sched]] = await admin.query<mysql.RowDataPacket[]>("SELECT id FROM information_schema.processlist WHERE user = 'event_scheduler'");
       const result = await action.run(
-        { query: "SELECT id FROM information_schema.processlist WHERE user = 'event_scheduler'", follow_up: 'KILL {id}' },
+        // (Only this test's user besides it: other clients of the shared server are never touched.)
+        { query: `SELECT id FROM information_schema.processlist WHERE command = 'Sleep' AND time > 0 AND user = '${IDLE_USER}' UNION ALL SELECT ${Number(sched?.id)}`, follow_up: 'KILL {id}' },
         context({ mysql: agent }),
       );
 
-      expect(result.outputs).toMatchObject({ killed: 0, idle_connections: 1 });
+      expect(result.after).toMatchObject({ skipped: expect.objectContaining({ 'system thread': 1 }) });
       expect(await countScheduler()).toBe(1);
     } finally {
       await admin.query(`SET GLOBAL event_scheduler = ${setting?.v === 'ON' ? 'ON' : 'OFF'}`);
@@ -162,7 +222,7 @@ describe('rds_query kill_idle_connections', () => {
 
   it('refuses a row whose id is not an integer before killing anything', async () => {
     await openIdle(2);
-    const query = `SELECT id FROM information_schema.processlist WHERE user = '${IDLE_USER}' UNION ALL SELECT 'x'`;
+    const query = `SELECT id FROM information_schema.processlist WHERE command = 'Sleep' AND time > 0 AND user = '${IDLE_USER}' UNION ALL SELECT 'x'`;
 
     const run = action.run({ query, follow_up: 'KILL {id}' }, context({ mysql: agent }));
 
@@ -187,16 +247,17 @@ describe('rds_query kill_idle_connections', () => {
     }
   });
 
-  it('identifies the user holding most connections as the leaking service', async () => {
+  it('identifies the service whose database user holds most connections as the leaking service', async () => {
     await openIdle(20);
 
-    const result = await action.run({ query: `${IDLE_QUERY} AND time > 300` }, context({ mysql: agent }));
+    const result = await action.run({ query: `${IDLE_QUERY} AND time > 300` }, context({ mysql: agent }, testPolicy({ protect: true })));
 
     expect(result.outputs).toMatchObject({
       killed: 0,
       idle_connections: 0,
-      identified_leaking_service: IDLE_USER,
-      leaking_service: IDLE_USER,
+      leaking_user: IDLE_USER,
+      identified_leaking_service: 'wallet-service',
+      leaking_service: 'wallet-service',
       connections_by_user: expect.objectContaining({ [IDLE_USER]: 20 }),
     });
     expect(result.before).toMatchObject({ by_user: expect.objectContaining({ [IDLE_USER]: 20 }) });

@@ -85,7 +85,11 @@ describe('compilePlaybook', () => {
       const l2 = states[n.approval(2, 'on-call SRE')];
       expect(l2.Resource).toBe('arn:aws:states:::lambda:invoke.waitForTaskToken');
       expect(l2.TimeoutSeconds).toBe(600);
-      expect((l2.Parameters as { Payload: Record<string, unknown> }).Payload).toMatchObject({ 'taskToken.$': '$$.Task.Token', approvers: ['oncall_sre', 'matching_engine_owner'], level: 2 });
+      const payload = (l2.Parameters as { Payload: Record<string, unknown> }).Payload;
+      expect(payload).toMatchObject({ 'taskToken.$': '$$.Task.Token', level: 2, step: 'rollback_matching_engine' });
+      // Who approves comes from the compiled step the function bundles, never from the payload.
+      expect(payload).not.toHaveProperty('approvers');
+      expect(machine('matching-engine-latency').manifest.steps.find((s) => s.name === 'rollback_matching_engine')).toMatchObject({ mode: 'approval', approvers: ['oncall_sre', 'matching_engine_owner'], minApprovals: 2, risk: 'HIGH' });
       const timeoutNext = (s: AslState) => (s.Catch as { ErrorEquals: string[]; Next: string }[]).find((c) => c.ErrorEquals.includes('States.Timeout'))!.Next;
       expect(timeoutNext(l2)).toBe(n.escalate(3));
       expect(states[n.escalate(3)].Next).toBe(n.approval(3, 'team lead'));

@@ -1,7 +1,6 @@
-/** Compile-time safety rules, compliant and non-compliant cases side by side. */
-import { compilePlaybook, loadPlaybookText, PlaybookError } from '../../../lib/playbook';
+/** Compile-time safety: the policy rules run over playbooks as written, each finding at its file position. */
+import { checkPlaybookSafety, compilePlaybook, loadPlaybookText, PlaybookError } from '../../../lib/playbook';
 import { defaultPolicy } from '../../../lib/policy';
-import { checkPlaybookSafety } from '../../../lib/policy/check';
 
 function playbook(step: string): string {
   return `playbook: p\nrisk: LOW\nsteps:\n${step.replace(/^\n/, '').replace(/^/gm, '  ')}\n`;
@@ -20,7 +19,7 @@ describe('checkPlaybookSafety', () => {
     ])('refuses %s (%s), even with approval', (action, category) => {
       const found = problems(playbook(`- name: forbidden\n  action: ${action}\n  requires_approval: true\n  approvers: [oncall_sre]`));
       expect(found).toHaveLength(1);
-      expect(found[0]).toMatch(new RegExp(`^5:13 steps\\[0\\]\\.action: step "forbidden" \\(action ${action}\\) is a blacklisted operation, category ${category}`));
+      expect(found[0]).toMatch(new RegExp(`^5:13 steps\\[0\\]\\.action: step "forbidden" \\(action ${action}\\): \\[blacklisted-action\\] ${action} is a blacklisted operation, category ${category}: .*; fix: remove the step`));
     });
 
     it('recognises a blacklisted operation in the parameters of a permitted action', () => {
@@ -29,7 +28,7 @@ describe('checkPlaybookSafety', () => {
     });
 
     it('accepts the same action with harmless parameters', () => {
-      expect(problems(playbook('- name: gc\n  action: api_call\n  params: { endpoint: "trading-api:8080/admin/gc" }\n  requires_approval: true'))).toEqual([]);
+      expect(problems(playbook('- name: gc\n  action: api_call\n  params: { endpoint: "matching-engine:8080/admin/gc" }\n  requires_approval: true'))).toEqual([]);
     });
   });
 
@@ -37,7 +36,7 @@ describe('checkPlaybookSafety', () => {
     const gc = '- name: gc\n  action: api_call\n  params: { endpoint: "matching-engine:8080/admin/gc" }\n  risk: LOW\n';
     it('refuses a mutating step on it without requires_approval, even at low risk', () => {
       expect(problems(playbook(`${gc}  auto_execute: true`))).toEqual([
-        expect.stringMatching(/^8:19 steps\[0\]\.auto_execute: step "gc" \(action api_call\) targets matching-engine without requires_approval: true: mutating steps on the matching engine always need approval/),
+        expect.stringMatching(/^8:19 steps\[0\]\.auto_execute: step "gc" \(action api_call\) runs without approval: \[protected-service-approval\] mutating steps on the matching engine \(matching-engine\) always need approval, even at low risk .*; fix: add requires_approval: true$/),
       ]);
     });
     it('accepts it with requires_approval', () => {
@@ -64,10 +63,10 @@ describe('checkPlaybookSafety', () => {
 
   describe('approvals and risk', () => {
     it('requires approvers on a HIGH-risk approval step', () => {
-      expect(problems(playbook('- name: undo\n  action: kubectl_rollout_undo\n  params: { deployment: trading-api }\n  risk: HIGH\n  requires_approval: true'))[0]).toMatch(/^4:5 steps\[0\]\.approvers: step "undo" .* is HIGH risk and needs approval: name the approvers/);
+      expect(problems(playbook('- name: undo\n  action: kubectl_rollout_undo\n  params: { deployment: trading-api }\n  risk: HIGH\n  requires_approval: true'))[0]).toMatch(/^4:5 steps\[0\]\.approvers: step "undo" .* \[approvers-named\] HIGH risk and needs approval: name the approvers/);
     });
     it('refuses a HIGH-risk mutation set to run on its own', () => {
-      expect(problems(playbook('- name: undo\n  action: kubectl_rollout_undo\n  params: { deployment: trading-api }\n  auto_execute: true'))[0]).toContain('HIGH-risk mutation set to run without approval');
+      expect(problems(playbook('- name: undo\n  action: kubectl_rollout_undo\n  params: { deployment: trading-api }\n  auto_execute: true'))[0]).toContain('[high-risk-approval] a HIGH-risk mutation');
     });
     it('refuses auto_execute together with requires_approval', () => {
       expect(problems(playbook('- name: s\n  action: rolling_restart\n  params: { deployment: x }\n  auto_execute: true\n  requires_approval: true'))[0]).toContain('sets both auto_execute and requires_approval');
@@ -76,12 +75,12 @@ describe('checkPlaybookSafety', () => {
 
   describe('caps', () => {
     it('refuses max_kills over the policy ceiling', () => {
-      const yaml = playbook('- name: kill\n  action: rds_query\n  params:\n    query: "SELECT id FROM information_schema.processlist"\n    follow_up: "KILL {id}"\n    max_kills: 500\n  auto_execute: true');
+      const yaml = playbook('- name: kill\n  action: rds_query\n  params:\n    query: "SELECT id FROM information_schema.processlist WHERE command = \'Sleep\' AND time > 300"\n    follow_up: "KILL {id}"\n    max_kills: 500\n  auto_execute: true');
       expect(problems(yaml).join('\n')).toMatch(/max_kills.*500.*50/);
       expect(() => compilePlaybook(loadPlaybookText('p.yaml', yaml), defaultPolicy(), { sourcePath: 'p.yaml' })).toThrow(PlaybookError);
     });
     it('accepts max_kills within it', () => {
-      expect(problems(playbook('- name: kill\n  action: rds_query\n  params:\n    query: "SELECT id FROM information_schema.processlist"\n    follow_up: "KILL {id}"\n    max_kills: 20\n  auto_execute: true'))).toEqual([]);
+      expect(problems(playbook('- name: kill\n  action: rds_query\n  params:\n    query: "SELECT id FROM information_schema.processlist WHERE command = \'Sleep\' AND time > 300"\n    follow_up: "KILL {id}"\n    max_kills: 20\n  auto_execute: true'))).toEqual([]);
     });
   });
 });
@@ -89,6 +88,6 @@ describe('checkPlaybookSafety', () => {
 describe('checkPlaybookSafety: risk cannot be talked down', () => {
   it('refuses an auto step that lowers a HIGH-risk action to LOW (the runtime guard would refuse it too)', () => {
     const yaml = `playbook: p\nrisk: LOW\nsteps:\n  - name: undo\n    action: kubectl_rollout_undo\n    params: { deployment: trading-api }\n    risk: LOW\n    auto_execute: true\n`;
-    expect(problems(yaml)).toEqual([expect.stringMatching(/^8:19 steps\[0\]\.auto_execute: .* is a HIGH-risk mutation set to run without approval \(HIGH is the registered risk of kubectl_rollout_undo\)/)]);
+    expect(problems(yaml)).toEqual([expect.stringMatching(/^8:19 steps\[0\]\.auto_execute: .* \[high-risk-approval\] a HIGH-risk mutation \(HIGH is the registered risk of kubectl_rollout_undo\) never runs without approval/)]);
   });
 });
