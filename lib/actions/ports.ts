@@ -59,9 +59,28 @@ export interface TicketOps {
   create(ticket: { title: string; priority: string; description?: string; assignee?: string; incidentId: string }): Promise<{ id: string; url?: string }>;
 }
 
-/** RDS parameter groups: `ctx.targets.rds`. */
+/** One parameter of the DB parameter group an instance uses (or of the local server's globals). */
+export interface RdsParameterState {
+  /** The parameter group (AWS) or server (local) the value lives in. */
+  readonly group: string;
+  /** The number in force; a formula is resolved from the instance class. Undefined: not numeric or not set. */
+  readonly value: number | undefined;
+  readonly instance?: string;
+  readonly instanceClass?: string;
+  /** The value as the group holds it, e.g. `{DBInstanceClassMemory/12582880}`. */
+  readonly raw?: string;
+  /** `dynamic` parameters apply at once (ApplyMethod immediate); `static` ones only after a reboot. */
+  readonly applyType?: 'dynamic' | 'static';
+  /** False when RDS does not let this parameter be changed. */
+  readonly modifiable?: boolean;
+  /** AWS default parameter groups (`default.mysql8.0`) cannot be modified. */
+  readonly defaultGroup?: boolean;
+}
+
+/** RDS parameter groups (AWS) or the server's globals (local MariaDB): `ctx.targets.rds`. */
 export interface RdsOps {
-  describeParameter(parameter: string): Promise<{ group: string; value: number | undefined }>;
+  describeParameter(parameter: string): Promise<RdsParameterState>;
+  /** Sets a dynamic parameter with immediate effect. */
   modifyParameter(group: string, parameter: string, value: number): Promise<void>;
 }
 

@@ -7,6 +7,7 @@ import { PolicyViolationError } from '../policy/errors';
 import { defineAction } from './define';
 import { actionHandler } from './handler';
 import { ActionError, InvalidParameterError, TargetNotConfiguredError, TransientTargetError } from './errors';
+import { ANALYSIS_OUTPUTS, connectionAnalysisOutputs } from './rds/analysis';
 
 const params = z.strictObject({
   /** A single SELECT / SHOW / EXPLAIN statement. */
@@ -141,7 +142,7 @@ export const action = defineAction<RdsQueryParams>({
   mutates: true,
   defaultRisk: 'LOW',
   params,
-  outputs: ['killed', 'idle_connections', 'connections_by_user', 'identified_leaking_service', 'leaking_service'],
+  outputs: ['killed', 'idle_connections', 'connections_by_user', ...ANALYSIS_OUTPUTS],
   // None: it talks the MySQL protocol to the database endpoint over the network, with database credentials.
   iamActions: [],
   timeoutSeconds: 60,
@@ -162,6 +163,8 @@ export const action = defineAction<RdsQueryParams>({
     }
     try {
       const before = await countConnections(conn);
+      // Seed scenario 3's analysis, read before any KILL: the leak is visible in what the kills remove.
+      const analysis = await connectionAnalysisOutputs(conn, ctx.policy.services);
       const [rows] = await conn.query<RowDataPacket[]>({ sql: p.query, timeout: 30_000 });
       const list = Array.isArray(rows) ? rows : [];
       let killed = 0;
@@ -172,20 +175,18 @@ export const action = defineAction<RdsQueryParams>({
         killed = await killThreads(conn, follow[1] ? `KILL ${follow[1].toUpperCase()}` : 'KILL', ids, limit);
       }
       const after = await countConnections(conn);
-      const leaking = findLeakingUser(before.by_user);
       const summary = follow
         ? `killed ${killed} of ${list.length} idle connections (cap ${limit})`
         : `query returned ${list.length} rows`;
       return {
-        summary: leaking ? `${summary}; ${leaking} holds most connections` : summary,
+        summary: `${summary}; ${analysis.summary}`,
         before,
         after,
         outputs: {
           killed,
           idle_connections: list.length,
           connections_by_user: before.by_user,
-          identified_leaking_service: leaking,
-          leaking_service: leaking,
+          ...analysis.outputs,
         },
       };
     } catch (err) {

@@ -187,7 +187,7 @@ describe('rds_query kill_idle_connections', () => {
     }
   });
 
-  it('identifies the user holding most connections as the leaking service', async () => {
+  it('reports a database user the service map does not know as leaking_user, not as a service', async () => {
     await openIdle(20);
 
     const result = await action.run({ query: `${IDLE_QUERY} AND time > 300` }, context({ mysql: agent }));
@@ -195,8 +195,9 @@ describe('rds_query kill_idle_connections', () => {
     expect(result.outputs).toMatchObject({
       killed: 0,
       idle_connections: 0,
-      identified_leaking_service: IDLE_USER,
-      leaking_service: IDLE_USER,
+      identified_leaking_service: null,
+      leaking_service: null,
+      leaking_user: IDLE_USER,
       connections_by_user: expect.objectContaining({ [IDLE_USER]: 20 }),
     });
     expect(result.before).toMatchObject({ by_user: expect.objectContaining({ [IDLE_USER]: 20 }) });
