@@ -36,11 +36,17 @@ export interface KubeOps {
   recentDeploys(deployment: string, sinceSeconds: number): Promise<{ revision: number; at: string; image?: string }[]>;
 }
 
-/** Service configuration and feature flags (the exchange's config service): `ctx.targets.config`. */
+/**
+ * Service configuration and feature flags (AWS Systems Manager Parameter Store, or the local
+ * store in the data folder): `ctx.targets.config`. `null` deletes a key or flag (an undo of a
+ * change that created it).
+ */
 export interface ConfigOps {
+  /** Where the values live, for the timeline and errors (`ssm:/sre-agent`, a file path). */
+  readonly name: string;
   get(service: string, key: string): Promise<string | undefined>;
-  set(service: string, values: Readonly<Record<string, string>>): Promise<void>;
-  setFlags(flags: Readonly<Record<string, boolean>>, service?: string): Promise<void>;
+  set(service: string, values: Readonly<Record<string, string | null>>): Promise<void>;
+  setFlags(flags: Readonly<Record<string, boolean | null>>, service?: string): Promise<void>;
   getFlags(names: readonly string[], service?: string): Promise<Record<string, boolean | undefined>>;
 }
 
