@@ -60,9 +60,23 @@ export interface NotifyOps {
   send(channel: string, message: { severity: string; title: string; text: string; incidentId: string }): Promise<{ ok: boolean; detail?: string }>;
 }
 
-/** Tickets: `ctx.targets.tickets`. */
+/** A ticket to open. */
+export interface TicketRequest {
+  readonly title: string;
+  /** LOW | MEDIUM | HIGH | CRITICAL. */
+  readonly priority: string;
+  readonly description?: string;
+  readonly assignee?: string;
+  readonly incidentId: string;
+  /** Tickets with the same key are one ticket while it is open (incident + subject, or one certificate). */
+  readonly dedupeKey: string;
+}
+
+/** Tickets (Jira Cloud, a webhook, or kept with the incident): `ctx.targets.tickets`. */
 export interface TicketOps {
-  create(ticket: { title: string; priority: string; description?: string; assignee?: string; incidentId: string }): Promise<{ id: string; url?: string }>;
+  readonly name: string;
+  /** Opens the ticket, or returns the open one with the same dedupeKey (`created: false`). */
+  create(ticket: TicketRequest): Promise<{ id: string; url?: string; created: boolean }>;
 }
 
 /** One parameter of the DB parameter group an instance uses (or of the local server's globals). */
