@@ -124,9 +124,34 @@ export interface KafkaOps {
   }>;
 }
 
-/** Certificates: `ctx.targets.certificates`. */
+/** One certificate found by a source. */
+export interface FoundCertificate {
+  /** Domain (ACM), namespace/name (Kubernetes secret), host:port (external domain). */
+  readonly name: string;
+  readonly source: 'alb_certificates' | 'kubernetes_secrets' | 'external_domains';
+  /** ISO time the certificate expires. */
+  readonly notAfter: string;
+  /** ACM ARN, or the secret's / host's name. */
+  readonly id?: string;
+  /** Resources using it (ALB listeners for ACM). */
+  readonly inUseBy?: readonly string[];
+}
+
+/** An IAM user's access key. */
+export interface AccessKeyAge {
+  readonly user: string;
+  readonly accessKeyId: string;
+  readonly createdAt: string;
+  readonly lastUsedAt?: string;
+}
+
+/** Certificates and keys (scenario 7): `ctx.targets.certificates`. */
 export interface CertificateOps {
-  list(sources: readonly string[]): Promise<{ name: string; source: string; notAfter: string }[]>;
+  /** Sources this target can read; the others are reported unchecked. */
+  readonly sources: readonly FoundCertificate['source'][];
+  list(sources: readonly string[]): Promise<FoundCertificate[]>;
+  /** Active IAM access keys, when IAM is configured. */
+  accessKeys?(): Promise<AccessKeyAge[]>;
 }
 
 /** Diagnostics collector (thread dump, runtime metrics): `ctx.targets.diagnostics`. */
