@@ -110,18 +110,31 @@ export interface ElastiCacheOps {
   modifyNodeType(group: string, nodeType: string): Promise<void>;
 }
 
-/** Kafka admin (kafkajs): `ctx.targets.kafka`. */
+/** A consumer group's state, as the kafka_admin action reads it. */
+export interface KafkaGroupState {
+  readonly group: string;
+  /** Stable, PreparingRebalance, CompletingRebalance, Empty, Dead. */
+  readonly state: string;
+  readonly members: number;
+  /** Sum over partitions of end offset − committed offset. */
+  readonly lag: number;
+  /** Lag change per second between the samples (> 0: growing). */
+  readonly lagTrend: number;
+  /** Partitions with lag whose committed offset did not move (+1 when lag has no member). */
+  readonly errors: number;
+  readonly unassignedPartitions: number;
+  /** The consumer deployment and service (service map consumer_groups). */
+  readonly deployment?: string;
+  readonly service?: string;
+  readonly partitions?: readonly { topic: string; partition: number; committed: number; end: number; lag: number }[];
+  readonly memberDetails?: readonly { id: string; client: string; host: string; partitions: readonly string[] }[];
+  readonly stuckPartitions?: readonly string[];
+  readonly unassigned?: readonly string[];
+}
+
+/** Kafka admin (kafkajs, or MSK CloudWatch metrics): `ctx.targets.kafka`. */
 export interface KafkaOps {
-  describeGroup(group?: string): Promise<{
-    group: string;
-    state: string;
-    members: number;
-    lag: number;
-    lagTrend: number;
-    errors: number;
-    unassignedPartitions: number;
-    deployment?: string;
-  }>;
+  describeGroup(group?: string): Promise<KafkaGroupState>;
 }
 
 /** One certificate found by a source. */
