@@ -110,8 +110,12 @@ function program(io: Io): Command {
     .option('--redis <url>', 'Redis/ElastiCache target (e.g. redis://127.0.0.1:6379/0)', process.env.REDIS_URL)
     .option('--mysql <url>', 'MySQL/RDS target (e.g. mysql://root@127.0.0.1:3306)', process.env.MYSQL_URL)
     .option('--breakers <json>', 'circuit-breaker thresholds, e.g. \'{"coolDownSeconds":600}\' (see lib/breaker)', process.env.SRE_AGENT_BREAKERS)
+    .option('--kafka <brokers>', 'Kafka bootstrap brokers for kafka_admin (host:port,...)', process.env.KAFKA_BROKERS)
+    .option('--kafka-group <group>', 'consumer group kafka_admin describes when the step names none', process.env.KAFKA_CONSUMER_GROUP)
+    .option('--tls-domains <list>', 'host[:port],... check_certificates handshakes with', process.env.SRE_AGENT_TLS_DOMAINS)
+    .option('--admin-http', 'let api_call reach admin endpoints over HTTP')
     .option('--once', 'start, print the status and stop (for checks)')
-    .action(async (opts: { port: string; dataDir: string; memory?: boolean; speedUp: string; redis?: string; mysql?: string; breakers?: string; once?: boolean }) => {
+    .action(async (opts: { port: string; dataDir: string; memory?: boolean; speedUp: string; redis?: string; mysql?: string; breakers?: string; once?: boolean; kafka?: string; kafkaGroup?: string; tlsDomains?: string; adminHttp?: boolean }) => {
       const running = await startLocal({
         port: Number(opts.port),
         dataDir: opts.memory ? undefined : opts.dataDir,
@@ -119,6 +123,10 @@ function program(io: Io): Command {
         redisUrl: opts.redis,
         mysqlUrl: opts.mysql,
         breakers: opts.breakers,
+        kafkaBrokers: opts.kafka,
+        kafkaGroup: opts.kafkaGroup,
+        tlsDomains: opts.tlsDomains,
+        adminHttp: opts.adminHttp,
         log: (line) => io.out(`${line}\n`),
       });
       if (opts.once) {
@@ -209,6 +217,32 @@ function program(io: Io): Command {
     .requiredOption('--reason <text>', 'what fixed it (recorded, goes into the report)')
     .option('--url <url>', 'local engine URL')
     .action(async (id: string, opts: { as: string; reason: string; url?: string }) => print(await call('POST', `${url(opts)}/api/incidents/${id}/resolve`, { as: opts.as, reason: opts.reason })));
+
+  cli
+    .command('run')
+    .description('start a playbook now, as its schedule would (Start incident opens the incident)')
+    .argument('<playbook>', 'playbook name')
+    .option('--url <url>', 'local engine URL')
+    .action(async (playbook: string, opts: { url?: string }) => print(await call('POST', `${url(opts)}/api/playbooks/${encodeURIComponent(playbook)}/run`)));
+
+  const tickets = cli.command('tickets').description('tickets the agent opened (kept with the incident) ').option('--incident <id>', 'only this incident\'s').option('--url <url>', 'local engine URL');
+  tickets.action(async (opts: { incident?: string; url?: string }) => print(await call('GET', `${url(opts)}/api/tickets${opts.incident ? `?incident=${encodeURIComponent(opts.incident)}` : ''}`)));
+  tickets
+    .command('close')
+    .description('mark a ticket closed (a later run may open a new one for its subject)')
+    .argument('<ticket-id>', 'TKT-...')
+    .option('--url <url>', 'local engine URL')
+    .action(async (id: string, opts: { url?: string }) => print(await call('POST', `${url(opts)}/api/tickets/${encodeURIComponent(id)}/close`)));
+
+  cli
+    .command('config')
+    .description('configuration changes of an incident')
+    .command('undo')
+    .description('restore the config and feature flags an incident changed (once; values changed since are left alone)')
+    .argument('<incident-id>', 'INC-YYYYMMDD-NNN')
+    .option('--as <person>', 'who undoes it (recorded)', process.env.USER ?? 'cli')
+    .option('--url <url>', 'local engine URL')
+    .action(async (id: string, opts: { as: string; url?: string }) => print(await call('POST', `${url(opts)}/api/incidents/${id}/config/undo`, { as: opts.as })));
 
   cli.command('incidents').description('list incidents').option('--url <url>', 'local engine URL').action(async (opts: { url?: string }) => print(await call('GET', `${url(opts)}/api/incidents`)));
   cli

@@ -6,14 +6,28 @@ import { actionHandler } from './handler';
 import { InvalidParameterError } from './errors';
 import type { ElastiCacheOps } from './ports';
 
-const SIZES = ['micro', 'small', 'medium', 'large', 'xlarge', '2xlarge', '4xlarge', '8xlarge', '12xlarge', '16xlarge', '24xlarge'];
+const GRAVITON = ['large', 'xlarge', '2xlarge', '4xlarge', '8xlarge', '12xlarge', '16xlarge'];
+/**
+ * Node sizes per family, smallest first (ElastiCache "supported node types"): one tier up is the
+ * next size of the same family; the last size of a family has none (refused).
+ */
+export const NODE_TYPE_TIERS: Readonly<Record<string, readonly string[]>> = {
+  r6g: GRAVITON, r7g: GRAVITON, m6g: GRAVITON, m7g: GRAVITON,
+  r5: ['large', 'xlarge', '2xlarge', '4xlarge', '12xlarge', '24xlarge'],
+  m5: ['large', 'xlarge', '2xlarge', '4xlarge', '12xlarge', '24xlarge'],
+  t3: ['micro', 'small', 'medium'], t4g: ['micro', 'small', 'medium'],
+};
 
-/** `cache.r6g.large` → `cache.r6g.xlarge`; undefined at the top of the family. */
+/** The failover note of the seed's scale step, carried in the result and the timeline. */
+export const FAILOVER_NOTE = 'ElastiCache 扩容会有短暂的 failover (node type change: replicas are replaced, then a failover to the new primary; expect a few seconds of write errors)';
+
+/** `cache.r6g.large` → `cache.r6g.xlarge`; undefined at the top of the family or for a family not in {@link NODE_TYPE_TIERS}. */
 export function nextNodeType(nodeType: string): string | undefined {
-  const m = /^(cache\.[a-z0-9]+)\.([a-z0-9]+)$/.exec(nodeType);
-  if (!m) return undefined;
-  const i = SIZES.indexOf(m[2]);
-  return i >= 0 && i + 1 < SIZES.length ? `${m[1]}.${SIZES[i + 1]}` : undefined;
+  const m = /^cache\.([a-z0-9]+)\.([a-z0-9]+)$/.exec(nodeType);
+  const sizes = m ? NODE_TYPE_TIERS[m[1] as string] : undefined;
+  if (!m || !sizes) return undefined;
+  const i = sizes.indexOf(m[2] as string);
+  return i >= 0 && i + 1 < sizes.length ? `cache.${m[1]}.${sizes[i + 1]}` : undefined;
 }
 
 export const action = defineAction({
@@ -36,12 +50,12 @@ export const action = defineAction({
     const cur = await ec.describe(p.replication_group);
     if (cur.status !== 'available') throw new InvalidParameterError(`elasticache_modify: ${cur.id} is ${cur.status}, not available`, { target: cur.id });
     const target = p.node_type === 'upgrade_one_tier' ? nextNodeType(cur.nodeType) : p.node_type;
-    if (!target || target === cur.nodeType) throw new InvalidParameterError(`elasticache_modify: no larger node type after ${cur.nodeType}`, { target: cur.id });
+    if (!target || target === cur.nodeType) throw new InvalidParameterError(`elasticache_modify: no larger node type after ${cur.nodeType} in lib/actions/elasticache_modify.ts NODE_TYPE_TIERS (top of its family, or a family not listed); scale out (shards/replicas) by hand instead`, { target: cur.id });
     if (p.node_type !== 'upgrade_one_tier' && target !== nextNodeType(cur.nodeType)) {
       throw new InvalidParameterError(`elasticache_modify: ${cur.nodeType} → ${target} is more than one tier; the agent moves one tier at a time`, { target: cur.id });
     }
     await ec.modifyNodeType(cur.id, target);
-    return { summary: `${cur.id} ${cur.nodeType} → ${target}`, before: { nodeType: cur.nodeType }, after: { nodeType: target }, outputs: { previous_node_type: cur.nodeType, node_type: target } };
+    return { summary: `${cur.id} ${cur.nodeType} → ${target} (ApplyImmediately); ${FAILOVER_NOTE}`, before: { replicationGroup: cur.id, nodeType: cur.nodeType, status: cur.status }, after: { replicationGroup: cur.id, nodeType: target, note: FAILOVER_NOTE }, outputs: { previous_node_type: cur.nodeType, node_type: target } };
   },
 });
 

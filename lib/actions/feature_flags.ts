@@ -23,10 +23,13 @@ export const action = defineAction({
   async run(p, ctx) {
     const cfg = requireTarget<ConfigOps>(ctx, 'config', 'feature_flags');
     const names = [...p.disable, ...p.enable];
-    const before = await cfg.getFlags(names, p.service);
-    const after = Object.fromEntries([...p.disable.map((f) => [f, false]), ...p.enable.map((f) => [f, true])]);
-    await cfg.setFlags(after, p.service);
-    return { summary: `${p.disable.length ? `disabled ${p.disable.join(', ')}` : ''}${p.enable.length ? ` enabled ${p.enable.join(', ')}` : ''}`.trim(), before, after, outputs: { previous_flags: before } };
+    // null = the flag did not exist: the undo deletes it again.
+    const before = Object.fromEntries(Object.entries(await cfg.getFlags(names, p.service)).map(([f, v]) => [f, v ?? null]));
+    const wanted = Object.fromEntries([...p.disable.map((f) => [f, false]), ...p.enable.map((f) => [f, true])]);
+    await cfg.setFlags(wanted, p.service);
+    const after = Object.fromEntries(Object.entries(await cfg.getFlags(names, p.service)).map(([f, v]) => [f, v ?? null]));
+    const scope = { service: p.service ?? null, store: cfg.name };
+    return { summary: `${p.disable.length ? `disabled ${p.disable.join(', ')}` : ''}${p.enable.length ? ` enabled ${p.enable.join(', ')}` : ''} in ${cfg.name}`.trim(), before: { ...scope, flags: before }, after: { ...scope, flags: after }, outputs: { previous_flags: before } };
   },
 });
 

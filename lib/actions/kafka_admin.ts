@@ -20,15 +20,18 @@ export const action = defineAction({
   async run(p, ctx) {
     const kafka = requireTarget<KafkaOps>(ctx, 'kafka', 'kafka_admin');
     const g = await kafka.describeGroup(p.group);
-    const healthy = g.state === 'Stable' && g.members > 0 && g.errors === 0 && g.unassignedPartitions === 0;
+    // From CloudWatch alone (state Unknown) health cannot be judged: unknown, never guessed.
+    const known = g.state !== 'Unknown';
+    const healthy = known ? g.state === 'Stable' && g.members > 0 && g.errors === 0 && g.unassignedPartitions === 0 : null;
     return {
-      summary: `group ${g.group}: ${g.state}, ${g.members} members, lag ${g.lag} (trend ${g.lagTrend > 0 ? 'up' : 'flat/down'}), ${g.errors} errors`,
+      summary: `group ${g.group}: ${g.state}, ${g.members} members, lag ${g.lag} (trend ${g.lagTrend > 0 ? `up ${g.lagTrend.toFixed(1)}/s` : 'flat/down'}), ${g.errors} errors, ${g.unassignedPartitions} unassigned partitions${g.deployment ? `; consumer deployment ${g.deployment}` : ''}`,
+      before: g,
       outputs: {
         consumer_group: g.group,
         consumer_lag: g.lag,
         consumers_healthy: healthy,
         lag_increasing: g.lagTrend > 0,
-        consumer_has_errors: g.errors > 0,
+        consumer_has_errors: known ? g.errors > 0 : null,
         unassigned_partitions: g.unassignedPartitions,
         consumer_deployment: g.deployment ?? null,
       },

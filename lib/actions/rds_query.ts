@@ -7,6 +7,7 @@ import { analyseSql, idleFilterOf, KILL_FOLLOW_UP } from '../policy/sql';
 import { defineAction } from './define';
 import { actionHandler } from './handler';
 import { ActionError, InvalidParameterError, TargetNotConfiguredError, TransientTargetError } from './errors';
+import { ANALYSIS_OUTPUTS, connectionAnalysisOutputs, SYSTEM_USERS } from './rds/analysis';
 
 const params = z.strictObject({
   /** A single SELECT / SHOW / EXPLAIN statement. */
@@ -21,9 +22,6 @@ const params = z.strictObject({
 /** Parameters of rds_query, as written in the playbook. */
 export type RdsQueryParams = z.infer<typeof params>;
 
-/** Threads that belong to the server itself (replication, event scheduler, RDS management). */
-const SYSTEM_USERS = new Set(['system user', 'event_scheduler', 'rdsadmin', 'rdsrepladmin', 'repl', 'replication']);
-
 /** Network failures worth a retry; "too many connections" is one, since this action runs while they run out. */
 const TRANSIENT_CODES = new Set([
   'ECONNREFUSED', 'ETIMEDOUT', 'ECONNRESET', 'EPIPE', 'PROTOCOL_CONNECTION_LOST', 'PROTOCOL_SEQUENCE_TIMEOUT', 'ER_CON_COUNT_ERROR',
@@ -33,16 +31,6 @@ const TRANSIENT_CODES = new Set([
 interface ConnectionCounts {
   readonly total: number;
   readonly by_user: Record<string, number>;
-}
-
-/**
- * The user holding more than half of all non-system connections, or null when no user does.
- * @example findLeakingUser({ order_svc: 90, api: 10 }) // 'order_svc'
- */
-export function findLeakingUser(byUser: Readonly<Record<string, number>>): string | null {
-  const counted = Object.entries(byUser).filter(([user]) => !SYSTEM_USERS.has(user));
-  const total = counted.reduce((sum, [, n]) => sum + n, 0);
-  return counted.find(([, n]) => n * 2 > total)?.[0] ?? null;
 }
 
 /** Database users whose threads are never killed: the protected services' (wallet, settlement, matching engine). */
@@ -160,7 +148,7 @@ export const action = defineAction<RdsQueryParams>({
   defaultRisk: 'LOW',
   params,
   roles: { sql: ['query'], killFollowUp: { param: 'follow_up', query: 'query' } },
-  outputs: ['killed', 'idle_connections', 'connections_by_user', 'leaking_user', 'identified_leaking_service', 'leaking_service'],
+  outputs: ['killed', 'idle_connections', 'connections_by_user', ...ANALYSIS_OUTPUTS],
   // None: it talks the MySQL protocol to the database endpoint over the network, with database credentials.
   iamActions: [],
   timeoutSeconds: 60,
@@ -180,6 +168,8 @@ export const action = defineAction<RdsQueryParams>({
     }
     try {
       const before = await countConnections(conn);
+      // Seed scenario 3's analysis, read before any KILL: the leak is visible in what the kills remove.
+      const analysis = await connectionAnalysisOutputs(conn, ctx.policy.services);
       const [rows] = await conn.query<RowDataPacket[]>({ sql: p.query, timeout: 30_000 });
       const list = Array.isArray(rows) ? rows : [];
       let report: KillReport = { killed: 0, skipped: {} };
@@ -190,24 +180,19 @@ export const action = defineAction<RdsQueryParams>({
         report = await killThreads(conn, follow[1] ? `KILL ${follow[1].toUpperCase()}` : 'KILL', ids, limit, idleOver, protectedDatabaseUsers(ctx.policy));
       }
       const after = await countConnections(conn);
-      const leakingUser = findLeakingUser(before.by_user);
-      const leaking = leakingUser ? (ctx.policy.services.serviceOfDatabaseUser(leakingUser) ?? null) : null;
       const skipped = Object.entries(report.skipped).map(([why, n]) => `${n} ${why}`).join(', ');
       const summary = follow
         ? `killed ${report.killed} of ${list.length} idle connections (cap ${limit})${skipped ? `; skipped ${skipped}` : ''}`
         : `query returned ${list.length} rows`;
-      const holder = leakingUser ? `; ${leakingUser}${leaking ? ` (${leaking})` : ''} holds most connections` : '';
       return {
-        summary: `${summary}${holder}`,
+        summary: `${summary}; ${analysis.summary}`,
         before,
         after: { ...after, killed: report.killed, skipped: report.skipped },
         outputs: {
           killed: report.killed,
           idle_connections: list.length,
           connections_by_user: before.by_user,
-          leaking_user: leakingUser,
-          identified_leaking_service: leaking,
-          leaking_service: leaking,
+          ...analysis.outputs,
         },
       };
     } catch (err) {

@@ -3,7 +3,7 @@
  * execution's variables. Parameters that use an action's own locals (`current_max`) are left for
  * the action, which resolves them through `ctx.resolve` once it has read the current value.
  */
-import { evaluate, isTemplate, parseExpression, parseTemplate, renderTemplate, variablesOf, type Value } from '../playbook/expression';
+import { evaluate, formatValue, isTemplate, parseExpression, parseTemplate, renderTemplate, UNKNOWN, variablesOf, type Value } from '../playbook/expression';
 import { ExpressionError, UnknownVariableError } from '../playbook/errors';
 import type { TargetRef } from '../policy/step';
 import { InvalidParameterError } from './errors';
@@ -28,29 +28,52 @@ function usesLocals(value: unknown, locals: readonly string[], asExpression: boo
   return names.some((n) => locals.includes(n));
 }
 
-function deepResolve(value: unknown, vars: Vars): unknown {
-  if (typeof value === 'string') return resolveValue(value, vars);
-  if (Array.isArray(value)) return value.map((v) => deepResolve(v, vars));
-  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, deepResolve(v, vars)]));
+/** What a ticket or notification shows for a value this execution does not have (a skipped step's output). */
+export const UNAVAILABLE = '(unavailable)';
+
+/**
+ * Renders a template as text for people: a variable without a value in this execution (an output
+ * of a step that did not run) and an unknown value both show as {@link UNAVAILABLE}, never an error.
+ * @example renderText('dump: {{heap_dump_path}}', {}) // 'dump: (unavailable)'
+ */
+export function renderText(value: string, vars: Vars): string {
+  if (!isTemplate(value)) return value;
+  const lookup = (name: string): Value => (Object.prototype.hasOwnProperty.call(vars, name) && vars[name] !== undefined ? (vars[name] as Value) : UNKNOWN);
+  return parseTemplate(value).parts.map((part) => {
+    if (typeof part === 'string') return part;
+    const v = evaluate(part.expr, lookup);
+    return v === UNKNOWN ? UNAVAILABLE : formatValue(v);
+  }).join('');
+}
+
+function deepResolve(value: unknown, vars: Vars, asText: boolean): unknown {
+  if (typeof value === 'string') return asText ? renderText(value, vars) : resolveValue(value, vars);
+  if (Array.isArray(value)) return value.map((v) => deepResolve(v, vars, asText));
+  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, deepResolve(v, vars, asText)]));
   return value;
 }
 
-/**
- * Resolves every parameter that does not depend on the action's locals.
- * @throws InvalidParameterError naming the step, parameter and variable when a variable is missing.
- */
 /** What resolving a step's parameters needs to know about its action (a definition, or a compiled step). */
 export interface ResolutionSpec {
+  readonly kind?: string;
   readonly expressionParams?: readonly string[];
   readonly locals?: Readonly<Record<string, readonly string[]>>;
 }
 
+/**
+ * Resolves every parameter that does not depend on the action's locals. Tickets and notifications
+ * are text for people: their templates render an unavailable value as {@link UNAVAILABLE} (the
+ * follow-up ticket is still opened when the heap dump was skipped); every other action fails on it.
+ * @throws InvalidParameterError naming the step, parameter and variable when a variable is missing.
+ */
+
 export function resolveParams(def: ResolutionSpec, params: Readonly<Record<string, unknown>>, vars: Vars, step: string): Record<string, unknown> {
   const out: Record<string, unknown> = {};
+  const asText = def.kind === 'ticket' || def.kind === 'notification';
   for (const [key, value] of Object.entries(params)) {
     const asExpression = def.expressionParams?.includes(key) ?? false;
     try {
-      out[key] = usesLocals(value, def.locals?.[key] ?? [], asExpression) ? value : asExpression ? resolveValue(value, vars, true) : deepResolve(value, vars);
+      out[key] = usesLocals(value, def.locals?.[key] ?? [], asExpression) ? value : asExpression ? resolveValue(value, vars, true) : deepResolve(value, vars, asText);
     } catch (err) {
       if (err instanceof UnknownVariableError) {
         throw new InvalidParameterError(`step "${step}" parameter "${key}": variable "${err.variable}" has no value in this execution`, { cause: err });

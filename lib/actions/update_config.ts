@@ -5,6 +5,7 @@ import { defineAction } from './define';
 import { actionHandler } from './handler';
 import { InvalidParameterError } from './errors';
 import type { ConfigOps } from './ports';
+import { parseRateLimit } from './config/rate-limit';
 
 /** `rate_limit_enabled=true` or `{a: 1}` → key/value strings. */
 export function configEntries(config: string | Record<string, unknown>): Record<string, string> {
@@ -37,20 +38,32 @@ export const action = defineAction({
     configKeys: (p) => [...Object.keys(configEntries((p as { config: string | Record<string, unknown> }).config)), ...((p as { rate_limit?: string }).rate_limit !== undefined ? ['rate_limit'] : [])],
   },
   checkCaps(p) {
-    try {
-      configEntries(p.config);
-      return [];
-    } catch (err) {
-      return [(err as Error).message];
+    const problems: string[] = [];
+    for (const check of [() => configEntries(p.config), () => p.rate_limit !== undefined && !p.rate_limit.includes('{{') && parseRateLimit(p.rate_limit)]) {
+      try {
+        check();
+      } catch (err) {
+        problems.push((err as Error).message);
+      }
     }
+    return problems;
   },
   async run(p, ctx) {
+    // Parsed before anything is read or written: a bad value changes nothing.
+    const values: Record<string, string> = { ...configEntries(p.config), ...(p.rate_limit ? { rate_limit: JSON.stringify(parseRateLimit(p.rate_limit)) } : {}) };
     const cfg = requireTarget<ConfigOps>(ctx, 'config', 'update_config');
-    const values = { ...configEntries(p.config), ...(p.rate_limit ? { rate_limit: p.rate_limit } : {}) };
-    const before: Record<string, string | undefined> = {};
-    for (const key of Object.keys(values)) before[key] = await cfg.get(p.service, key);
+    // null = the key did not exist: the undo deletes it again.
+    const before: Record<string, string | null> = {};
+    for (const key of Object.keys(values)) before[key] = (await cfg.get(p.service, key)) ?? null;
     await cfg.set(p.service, values);
-    return { summary: `set ${Object.keys(values).join(', ')} on ${p.service}`, before, after: values, outputs: { previous_config: before } };
+    const after: Record<string, string | null> = {};
+    for (const key of Object.keys(values)) after[key] = (await cfg.get(p.service, key)) ?? null;
+    return {
+      summary: `set ${Object.entries(values).map(([k, v]) => `${k}=${v}`).join(', ')} on ${p.service} in ${cfg.name}`,
+      before: { service: p.service, store: cfg.name, config: before },
+      after: { service: p.service, store: cfg.name, config: after },
+      outputs: { previous_config: before },
+    };
   },
 });
 

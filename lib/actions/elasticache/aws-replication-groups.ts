@@ -1,0 +1,38 @@
+/** ElastiCacheOps over the ElastiCache API: DescribeReplicationGroups, ModifyReplicationGroup with ApplyImmediately. */
+import { DescribeReplicationGroupsCommand, ModifyReplicationGroupCommand, type ElastiCacheClient } from '@aws-sdk/client-elasticache';
+import { ActionError, TargetNotFoundError, TransientTargetError } from '../errors';
+import type { ElastiCacheOps } from '../ports';
+
+function fail(err: unknown, doing: string, target: string): ActionError {
+  const name = (err as { name?: string }).name ?? 'Error';
+  const message = `elasticache_modify: ${doing} ${target} failed: ${name}: ${(err as Error).message}`;
+  if (/ReplicationGroupNotFound/.test(name)) return new TargetNotFoundError(message, { target, cause: err });
+  if (/Throttl|InvalidReplicationGroupState|ServiceUnavailable/.test(name)) return new TransientTargetError(message, { target, cause: err });
+  return new ActionError(message, { target, cause: err });
+}
+
+export class AwsReplicationGroups implements ElastiCacheOps {
+  /** @param defaultGroup the replication group the playbooks work on (ELASTICACHE_REPLICATION_GROUP) */
+  public constructor(private readonly client: ElastiCacheClient, private readonly defaultGroup?: string) {}
+
+  public async describe(group?: string): Promise<{ id: string; nodeType: string; status: string }> {
+    const id = group ?? this.defaultGroup;
+    if (!id) throw new TargetNotFoundError('elasticache_modify: no replication group named by the step and none configured (ELASTICACHE_REPLICATION_GROUP)');
+    let g;
+    try {
+      g = (await this.client.send(new DescribeReplicationGroupsCommand({ ReplicationGroupId: id }))).ReplicationGroups?.[0];
+    } catch (err) {
+      throw fail(err, 'DescribeReplicationGroups', id);
+    }
+    if (!g?.CacheNodeType) throw new TargetNotFoundError(`elasticache_modify: replication group ${id} not found`, { target: id });
+    return { id, nodeType: g.CacheNodeType, status: g.Status ?? 'unknown' };
+  }
+
+  public async modifyNodeType(group: string, nodeType: string): Promise<void> {
+    try {
+      await this.client.send(new ModifyReplicationGroupCommand({ ReplicationGroupId: group, CacheNodeType: nodeType, ApplyImmediately: true }));
+    } catch (err) {
+      throw fail(err, 'ModifyReplicationGroup', group);
+    }
+  }
+}
