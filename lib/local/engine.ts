@@ -20,6 +20,8 @@ import { defaultCatalogue, type MetricCatalogue } from '../playbook/catalogue';
 import type { Asl } from '../playbook/compile';
 import { compiledPlaybooks, type CompiledPlaybooks, type Manifest, type MachineManifest } from '../playbook/manifest';
 import { defaultPolicy, type Policy } from '../policy/policy';
+import { undoConfigChanges } from '../runtime/config-undo';
+import type { ConfigOps } from '../actions/ports';
 import { recordBreakerChangesOf, recordExecutionEnded, runCore, type CoreDeps, type CoreTables, type ExecutionEnd } from '../runtime/core';
 import { dispatchDepsOf } from '../runtime/dispatch-deps';
 import { RecentAlarmEvents, type IntakeDeps } from '../runtime/intake';
@@ -259,6 +261,7 @@ export class LocalEngine implements ExecutionStarter {
       playbooks: this.compiled,
       policy: this.policy,
       tasks: { succeed: (token, output) => this.tokens.succeed(token, output), fail: (token, error, cause) => this.tokens.fail(token, error, cause) },
+      undoConfig: this.options.targets?.config ? (id, actor) => undoConfigChanges(id, { doc: this.doc, tables: this.tables, config: this.options.targets?.config as ConfigOps, now: this.now }, actor) : undefined,
       breakerConfig: this.options.breakerConfig ?? {},
       metrics: this.metrics,
       catalogue: this.catalogue,

@@ -60,6 +60,17 @@ const END = {
   done: 'Done',
 } as const;
 const START = 'Start incident';
+/** The states of level 4's recovery checks. */
+const L4 = {
+  report: 'Write report at L4',
+  wait: 'Wait: recovery check at L4',
+  check: 'Recovered yet at L4?',
+  recovered: 'Recovered at L4 check?',
+  count: 'Count L4 recovery checks',
+  more: 'More L4 recovery checks?',
+} as const;
+/** At most this many recovery checks at level 4 (a day of 30-minute windows). */
+export const MAX_L4_RECOVERY_CHECKS = 48;
 
 export function stateNames(name: string) {
   return {
@@ -177,7 +188,7 @@ export function compilePlaybook(pb: LoadedPlaybook, policy: Policy, options: Com
     ResultSelector: {
       'incident.$': '$.Payload.incident',
       'context.$': '$.Payload.context',
-      run: { steps: {}, checks: {}, gates: {}, approvals: {}, errors: {} },
+      run: { steps: {}, checks: {}, gates: {}, approvals: {}, errors: {}, l4: { checks: 0 } },
     },
     // No ResultPath: the default ("$") replaces the state with the selected result.
     Next: entryOf(0),
@@ -328,7 +339,7 @@ export function compilePlaybook(pb: LoadedPlaybook, policy: Policy, options: Com
   const recovered = pb.kind === 'alarm' ? END.resolve : END.close;
   add(END.escalate, core('escalate', { op: 'incident', playbook: pb.name, level: 2 }, { ResultPath: null, Next: 'Wait: escalation window L3' }));
   // The window before level N is the one level N-1 had: on-call SRE 10 min, team lead 15 min by default.
-  for (const [level, window, next] of [[3, 'oncall_sre', 'Wait: escalation window L4'], [4, 'team_lead', END.report]] as const) {
+  for (const [level, window, next] of [[3, 'oncall_sre', 'Wait: escalation window L4'], [4, 'team_lead', L4.report]] as const) {
     const label = `L${level}`;
     add(`Wait: escalation window ${label}`, { Type: 'Wait', Seconds: Math.round(pb.escalationSeconds[window]), Comment: `Unresolved incidents climb to level ${level} at the end of this window`, Next: `Recovered before ${label}?` });
     add(`Recovered before ${label}?`, core('incident', { op: 'check', playbook: pb.name, rules }, {
@@ -340,6 +351,36 @@ export function compilePlaybook(pb: LoadedPlaybook, policy: Policy, options: Com
     add(`Recovered at ${label}?`, { Type: 'Choice', Choices: [{ Variable: '$.run.recheck.result', StringEquals: 'true', Next: recovered }], Default: `Escalate incident to ${label}` });
     add(`Escalate incident to ${label}`, core('escalate', { op: 'incident', playbook: pb.name, level }, { ResultPath: null, Next: next }));
     worst += pb.escalationSeconds[window] + 2 * withRetries(CORE_TASK_TIMEOUT);
+  }
+  // At level 4 the incident is with people, but the agent keeps checking its recovery (one
+  // director window apart, as many times as max_duration leaves room for) and resolves it on
+  // a recovery it sees; a person's resolve ends the loop at the next check.
+  const perCheck = pb.escalationSeconds.director + withRetries(CORE_TASK_TIMEOUT);
+  // Room left under max_duration once the machine's timeout margin (×1.1 + 1 min, rounded up) is counted.
+  const left = Math.floor((pb.maxDurationSeconds - 120) / 1.1) - worst - withRetries(CORE_TASK_TIMEOUT) * 4;
+  const checks = Math.max(0, Math.min(MAX_L4_RECOVERY_CHECKS, Math.floor(left / perCheck)));
+  add(L4.report, core('report', { op: 'report', playbook: pb.name }, { ResultPath: null, Comment: 'The report as the incident reaches level 4; rewritten when it resolves', Next: checks > 0 ? L4.wait : END.done }));
+  worst += withRetries(CORE_TASK_TIMEOUT);
+  if (checks > 0) {
+    add(L4.wait, { Type: 'Wait', Seconds: Math.round(pb.escalationSeconds.director), Comment: `At level 4, recovery is checked every ${formatDuration(pb.escalationSeconds.director)}, ${checks} time(s) at most`, Next: L4.check });
+    add(L4.check, core('incident', { op: 'check', playbook: pb.name, rules }, {
+      ResultSelector: { 'result.$': '$.Payload.result' },
+      ResultPath: '$.run.recheck',
+      Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.run.errors.recheck', Next: L4.count }],
+      Next: L4.recovered,
+    }));
+    add(L4.recovered, {
+      Type: 'Choice',
+      Choices: [
+        { Variable: '$.run.recheck.result', StringEquals: 'true', Next: recovered },
+        // The incident ended another way (it FAILED): nothing left to check.
+        { Variable: '$.run.recheck.result', StringEquals: 'stop', Next: END.report },
+      ],
+      Default: L4.count,
+    });
+    add(L4.count, { Type: 'Pass', Parameters: { 'checks.$': 'States.MathAdd($.run.l4.checks, 1)' }, ResultPath: '$.run.l4', Next: L4.more });
+    add(L4.more, { Type: 'Choice', Choices: [{ Variable: '$.run.l4.checks', NumericLessThan: checks, Next: L4.wait }], Default: END.done });
+    worst += checks * perCheck;
   }
   add(END.report, core('report', { op: 'report', playbook: pb.name }, { ResultPath: null, Next: END.done }));
   add(END.done, { Type: 'Succeed' });

@@ -133,6 +133,15 @@ function awsTasks(): TaskReleaser {
   };
 }
 
+/** The config undo on resolve, over the Parameter Store prefix the config actions write under (loaded on first use). */
+function awsConfigUndo(prefix: string): CoreDeps['undoConfig'] {
+  return async (incidentId, actor) => {
+    const [{ SSMClient }, { SsmConfig }, { undoConfigChanges }] = await Promise.all([import('@aws-sdk/client-ssm'), import('../actions/config/ssm-config'), import('./config-undo')]);
+    const { doc, tables } = awsData();
+    return undoConfigChanges(incidentId, { doc, tables, config: new SsmConfig({ client: new SSMClient({}), prefix }), now: () => new Date() }, actor);
+  };
+}
+
 export function awsCoreDeps(env: NodeJS.ProcessEnv = process.env): CoreDeps {
   const { doc, tables } = awsData(env);
   const catalogue = defaultCatalogue();
@@ -143,6 +152,7 @@ export function awsCoreDeps(env: NodeJS.ProcessEnv = process.env): CoreDeps {
     playbooks: loadCompiledPlaybooks(),
     policy: defaultPolicy(),
     tasks: awsTasks(),
+    undoConfig: env.CONFIG_PARAMETER_PREFIX ? awsConfigUndo(env.CONFIG_PARAMETER_PREFIX) : undefined,
     breakerConfig: awsBreakerConfig(env),
     metrics: new CloudWatchMetricSource({ client: new CloudWatchClient({}), catalogue }),
     catalogue,

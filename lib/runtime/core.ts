@@ -26,8 +26,8 @@ import type { MetricCatalogue } from '../playbook/catalogue';
 import type { CompiledPlaybooks, CompiledStep } from '../playbook/manifest';
 import { approvalBinding, type ApprovalBinding } from '../policy/guard';
 import type { Policy } from '../policy/policy';
-import { resolveParams, resolveTargets, storedVariables } from '../actions/resolve';
-import { isTemplate, parseCondition, parseTemplate, renderTemplate, variablesOf, type Condition, type Value } from '../playbook/expression';
+import { renderText, resolveParams, resolveTargets, storedVariables } from '../actions/resolve';
+import { isTemplate, parseCondition, parseTemplate, variablesOf, type Condition, type Value } from '../playbook/expression';
 import { renderIncidentReport } from '../report/timeline';
 import { APPROVAL_REJECTED_ERROR } from '../approval/callback';
 import { notifyApprovalEscalated, notifyApprovalRequest, notifyBreakerChange, notifyExecutionEnded, notifyIncidentEscalated, notifyIncidentResolved } from './notifications';
@@ -54,6 +54,12 @@ export interface CoreDeps {
    * @default - the Task waits until its window ends
    */
   readonly tasks?: TaskReleaser;
+  /**
+   * Puts back the configuration and feature-flag changes of an incident (seed scenario 1: rate
+   * limits and degraded features are temporary), when it resolves.
+   * @default - changes stay; `sre-agent config undo` puts them back
+   */
+  readonly undoConfig?: (incidentId: string, actor: string) => Promise<{ readonly ran: boolean; readonly summary: string }>;
   readonly breakerConfig: BreakerConfig;
   readonly metrics: MetricSource;
   readonly catalogue: MetricCatalogue;
@@ -285,6 +291,17 @@ export async function resolveIncident(payload: unknown, deps: CoreDeps): Promise
   await notifyIncidentResolved(deps, { ...p, incident: ref }, reason);
   await recordBreakerChanges(deps, ref, await recordRecovery(deps.doc, deps.tables, deps.breakerConfig, now, incident.service));
   await clearActiveAnomaly(deps.doc, deps.tables, deps.breakerConfig, now, { incidentId: incident.id });
+  await undoConfigOnResolve(deps, incident.id, 'agent');
+}
+
+/** Undoes an incident's configuration changes when it resolves; a failure is recorded, never fatal. */
+async function undoConfigOnResolve(deps: CoreDeps, incidentId: string, actor: string): Promise<void> {
+  if (!deps.undoConfig) return;
+  try {
+    await deps.undoConfig(incidentId, actor);
+  } catch (err) {
+    await appendEvent(deps.doc, deps.tables, incidentId, { at: deps.now(), type: 'config_undo_failed', summary: `configuration changes not undone (${(err as Error).name}: ${(err as Error).message}); run sre-agent config undo ${incidentId}`, data: { error: (err as Error).message } });
+  }
 }
 
 /**
@@ -309,6 +326,7 @@ export async function resolveByHand(deps: CoreDeps, incidentId: string, by: { re
   }
   await notifyIncidentResolved(deps, { incident: refOf(resolved), context: {}, steps: {} }, why);
   await clearActiveAnomaly(deps.doc, deps.tables, deps.breakerConfig, now, { incidentId });
+  await undoConfigOnResolve(deps, incidentId, `person:${by.person}`);
   return resolved;
 }
 
@@ -596,7 +614,8 @@ export async function requestStepApproval(payload: unknown, deps: CoreDeps): Pro
     const wanted = variablesOf(t).filter((n) => !(n in vars));
     const shown = await displayMetrics(wanted, deps, incident.service);
     Object.assign(vars, shown.values);
-    message = String(renderTemplate(t, (n) => (n in vars ? (vars[n] as Value) : undefined)));
+    // An output of a step that did not run shows as (unavailable): the request still goes out.
+    message = renderText(message, vars);
     // Metrics read for the message count toward the data-collection failure rate, as conditions do.
     if (Object.keys(shown.values).length > 0) {
       const { changes } = await recordDataCollection(deps.doc, deps.tables, deps.breakerConfig, now, { ok: shown.missing.length === 0 });
@@ -668,6 +687,7 @@ export async function checkIncidentRecovered(payload: unknown, deps: CoreDeps): 
   const p = checkSchema.parse(payload);
   const incident = await getIncident(deps.doc, deps.tables, p.incident.id);
   if (incident.status === 'RESOLVED') return { result: 'true' };
+  if (incident.status === 'FAILED') return { result: 'stop' };
   if (p.rules.length === 0) return { result: 'unknown' };
   return verifyIncidentRecovery({ ...p, op: 'verify' }, deps);
 }

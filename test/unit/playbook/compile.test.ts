@@ -181,7 +181,22 @@ steps:
       expect(states['Escalate incident'].Next).toBe('Wait: escalation window L3');
       expect(states['Recovered at L3?']).toMatchObject({ Type: 'Choice', Choices: [{ Next: 'Resolve incident' }], Default: 'Escalate incident to L3' });
       expect(states['Wait: escalation window L4']).toMatchObject({ Seconds: 900 });
-      expect(states['Escalate incident to L4'].Next).toBe('Write report');
+      expect(states['Escalate incident to L4'].Next).toBe('Write report at L4');
+    });
+
+    it('keeps checking recovery at level 4, a bounded number of times, and resolves on a recovery it sees', () => {
+      const m = machine('redis-memory-pressure');
+      const states = m.asl.States;
+      expect(states['Write report at L4'].Next).toBe('Wait: recovery check at L4');
+      expect(states['Wait: recovery check at L4']).toMatchObject({ Type: 'Wait', Seconds: 1800, Next: 'Recovered yet at L4?' });
+      expect(states['Recovered at L4 check?']).toMatchObject({ Choices: [{ StringEquals: 'true', Next: 'Resolve incident' }, { StringEquals: 'stop', Next: 'Write report' }], Default: 'Count L4 recovery checks' });
+      expect(states['Count L4 recovery checks']).toMatchObject({ Type: 'Pass', Parameters: { 'checks.$': 'States.MathAdd($.run.l4.checks, 1)' }, ResultPath: '$.run.l4' });
+      const more = states['More L4 recovery checks?'] as unknown as { Choices: { NumericLessThan: number; Next: string }[]; Default: string };
+      expect(more.Choices[0]!.Next).toBe('Wait: recovery check at L4');
+      expect(more.Default).toBe('Done');
+      // As many checks as fit under max_duration (12 h by default), with the machine's margin.
+      expect(more.Choices[0]!.NumericLessThan).toBeGreaterThan(5);
+      expect(m.asl.TimeoutSeconds).toBeLessThanOrEqual(12 * 3600);
     });
   });
 });
