@@ -19,6 +19,7 @@ import {
 import { renderPlan } from '../lib/playbook/plan';
 import { checkPlaybookSafety } from '../lib/playbook/safety';
 import { startLocal } from '../lib/local/main';
+import { dataDirTokenFile, readApiToken, runtimeTokenFile } from '../lib/local/api-token';
 import { buildAlarmEvent } from '../lib/runtime/sample-event';
 
 /** A playbook argument: a path, or a name under playbooks/. */
@@ -116,6 +117,8 @@ function program(io: Io): Command {
     .option('--admin-http', 'let api_call reach admin endpoints over HTTP')
     .option('--once', 'start, print the status and stop (for checks)')
     .action(async (opts: { port: string; dataDir: string; memory?: boolean; speedUp: string; redis?: string; mysql?: string; breakers?: string; once?: boolean; kafka?: string; kafkaGroup?: string; tlsDomains?: string; adminHttp?: boolean }) => {
+      // Files the engine writes (DynamoDB data, keys, the API token) are the user's alone.
+      process.umask(0o077);
       const running = await startLocal({
         port: Number(opts.port),
         dataDir: opts.memory ? undefined : opts.dataDir,
@@ -141,13 +144,29 @@ function program(io: Io): Command {
     });
 
   const url = (opts: { url?: string }) => opts.url ?? process.env.SRE_AGENT_URL ?? 'http://127.0.0.1:8787';
+  /**
+   * The engine's API token, found where the engine wrote it: SRE_AGENT_TOKEN, the data folder's
+   * api-token (SRE_AGENT_DATA, default .sre-agent/data), or a --memory engine's runtime file for
+   * the URL's port. Each is tried in turn until one is accepted.
+   */
+  const tokens = (target: string): string[] => {
+    const port = Number(new URL(target).port || 80);
+    const found = [process.env.SRE_AGENT_TOKEN, ...[dataDirTokenFile(process.env.SRE_AGENT_DATA ?? '.sre-agent/data'), runtimeTokenFile(port)].map((f) => readApiToken(f))];
+    return [...new Set(found.filter((t): t is string => !!t))];
+  };
   const call = async (method: string, target: string, body?: unknown): Promise<unknown> => {
-    let res: Response;
-    try {
-      res = await fetch(target, { method, headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
-    } catch (err) {
-      throw new Error(`cannot reach the local engine at ${new URL(target).origin} (is \`npm start\` running?): ${(err as Error).message}`);
+    let res: Response | undefined;
+    const candidates = method === 'GET' ? [undefined] : tokens(target);
+    if (candidates.length === 0) throw new Error(`no API token for the local engine at ${new URL(target).origin}: start it with \`npm start\` (it writes one), or set SRE_AGENT_TOKEN`);
+    for (const token of candidates) {
+      try {
+        res = await fetch(target, { method, headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) }, body: body === undefined ? undefined : JSON.stringify(body) });
+      } catch (err) {
+        throw new Error(`cannot reach the local engine at ${new URL(target).origin} (is \`npm start\` running?): ${(err as Error).message}`);
+      }
+      if (res.status !== 401) break;
     }
+    if (!res) throw new Error('no request was sent');
     const text = await res.text();
     const parsed = text && (res.headers.get('content-type') ?? '').includes('json') ? JSON.parse(text) : text;
     if (!res.ok && res.status !== 202) throw new Error(`${method} ${new URL(target).pathname} → ${res.status}: ${typeof parsed === 'string' ? parsed : JSON.stringify(parsed)}`);

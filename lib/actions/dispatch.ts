@@ -146,10 +146,6 @@ async function admit(
   };
   try {
     await guardStep(facts, deps.policy, { approval: async () => storedApproval(await deps.approval(incident.id, inv.step)), gate: () => deps.gate(incident.service, incident.id) }, where, binding);
-    if (def.mutates) {
-      const attempt = await deps.attempt(incident.service, incident.id);
-      if (!attempt.allowed) throw refuse(where, `the ${incident.service} breaker refused the attempt (${attempt.reason ?? 'limit reached'})`, 'breaker-attempts', inv.step);
-    }
   } catch (err) {
     if (err instanceof PolicyViolationError) return refused(err);
     throw err;
@@ -174,6 +170,16 @@ export async function dispatchAction(def: ActionDefinition<Record<string, unknow
     throw refuse(where, 'the step could not be claimed', 'step-claim', inv.step);
   }
   const claimId = claim.record.claimId;
+  // Counted once the step is ours: an invocation that loses the claim spends no attempt.
+  if (def.mutates) {
+    const attempt = await deps.attempt(stored.incident.service, incidentId);
+    if (!attempt.allowed) {
+      const err = refuse(where, `the ${stored.incident.service} breaker refused the attempt (${attempt.reason ?? 'limit reached'})`, 'breaker-attempts', inv.step);
+      await deps.finish(incidentId, inv.step, claimId, { state: 'failed', error: { name: err.name, message: err.message } });
+      await deps.record(incidentId, { type: 'action_refused', step: inv.step, summary: err.message, data: { action: def.name, rule: err.rule ?? null, category: null } });
+      throw err;
+    }
+  }
   const memory = new Map(Object.entries(claim.record.memory ?? {}));
   let result;
   try {

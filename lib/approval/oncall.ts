@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { z } from 'zod';
 import { PlaybookError, parseYamlSource, problemAt, readYamlSource, type PlaybookProblem, type YamlSource } from '../yaml';
 import { errorText } from './notify';
+import { ApprovalError } from './store';
 
 /** One person who can be notified, with whatever contact fields are known. */
 export interface Person {
@@ -385,4 +386,25 @@ export function parsePagerDutyRoles(json: string, name: string): Record<string, 
   const parsed = pagerDutyRolesSchema.safeParse(raw);
   if (!parsed.success) throw new Error(`${name}: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
   return parsed.data;
+}
+
+/** True when `who` names this person: their name, e-mail, or the e-mail's local part (`john.park`), case-insensitively. */
+export function personMatches(person: Person, who: string): boolean {
+  const w = who.trim().toLowerCase();
+  const email = person.email?.toLowerCase();
+  return w.length > 0 && (person.name.toLowerCase() === w || email === w || email?.split('@')[0] === w);
+}
+
+/**
+ * The person holding `role` now who `who` names, for decisions made without a signed link (the
+ * CLI, the local API, the dashboard): the same check a link makes, that the person was one of
+ * those the role reaches.
+ * @throws ApprovalError when nobody of that name holds the role, or there is no roster to ask
+ */
+export async function rosterPerson(oncall: OnCallLookup | undefined, who: string, role: string, at: Date): Promise<Person> {
+  if (!oncall) throw new ApprovalError(`no on-call roster is configured, so "${who}" cannot be checked as ${role}; decide with the signed link instead`);
+  const holders = await oncall.whoIs(role, at);
+  const found = holders.find((p) => personMatches(p, who));
+  if (!found) throw new ApprovalError(`"${who}" does not hold the role ${role} now (held by ${holders.map((p) => p.name).join(', ') || 'nobody'})`);
+  return found;
 }

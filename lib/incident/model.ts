@@ -66,6 +66,14 @@ export interface AlarmFirings {
   /** ISO time of the latest one. */
   readonly lastAt: string;
   readonly fired: number;
+  /** ISO time of its state change back to OK after its latest firing, if it went back. */
+  readonly okAt?: string;
+}
+
+/** True when every alarm that fired on the incident has gone back to OK since its latest firing. */
+export function allAlarmsOk(alarms: Readonly<Record<string, AlarmFirings>> | undefined): boolean {
+  const list = Object.values(alarms ?? {});
+  return list.length > 0 && list.every((a) => a.okAt !== undefined && a.okAt >= a.lastAt);
 }
 
 /** ISO-8601 UTC times (`Date.toISOString()` form, so that they sort as strings). */

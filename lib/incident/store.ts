@@ -465,6 +465,18 @@ async function releaseOpenKey(doc: DynamoDBDocumentClient, tables: IncidentTable
   }
 }
 
+/**
+ * Frees the (playbook, service) key of an incident that is not final (handed to people after its
+ * execution was lost): the next alarm opens a new incident instead of joining one nothing works
+ * on. The incident itself stays as it is. Idempotent; a key another incident holds is left alone.
+ */
+export async function releaseIncidentKey(doc: DynamoDBDocumentClient, tables: IncidentTables, incidentId: string): Promise<void> {
+  const item = await readIncidentItem(doc, tables, incidentId);
+  if (!item) throw new IncidentNotFoundError(incidentId);
+  const key = item.openKey ? { pk: item.openKey, sk: OPEN_SK } : openKey(item.playbook, item.service);
+  await releaseOpenKey(doc, tables, key, incidentId);
+}
+
 function eventItem(incidentId: string, seq: number, event: NewTimelineEvent): Record<string, unknown> {
   const at = toIso(event.at);
   const e: TimelineEvent = withoutUndefined({
@@ -629,6 +641,23 @@ async function joinIfActive(doc: DynamoDBDocumentClient, tables: IncidentTables,
     known = seen !== undefined;
   }
   throw new IncidentContentionError(`incident ${incidentId}: could not join alarm ${join.name} after ${MAX_ATTEMPTS} attempts: concurrent writers kept winning; retry the call`, { incidentId });
+}
+
+/**
+ * Records an alarm's state change back to OK on the incident it fired on, once per firing: only
+ * an alarm that fired on this incident counts, only an OK newer than its latest firing, and only
+ * the first such OK (a redelivery or a forged repeat changes nothing). Returns the incident when
+ * it counted, undefined when it did not.
+ */
+export async function recordAlarmOk(doc: DynamoDBDocumentClient, tables: IncidentTables, incidentId: string, alarmName: string, at: Date | string): Promise<Incident | undefined> {
+  const when = toIso(at);
+  const updated = await updateIncidentIf(doc, tables, incidentId, {
+    expression: 'SET #alarms.#a.okAt = :at',
+    condition: `attribute_exists(#alarms.#a) AND #alarms.#a.lastAt < :at AND (attribute_not_exists(#alarms.#a.okAt) OR #alarms.#a.okAt < #alarms.#a.lastAt) AND ${NOT_FINAL}`,
+    names: { '#alarms': 'alarms', '#a': alarmName, '#status': 'status' },
+    values: { ':at': when, ...ACTIVE_VALUES },
+  });
+  return updated ? toIncident(updated) : undefined;
 }
 
 /** Optional context of a status change, copied to its timeline event. */

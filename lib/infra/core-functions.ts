@@ -5,7 +5,7 @@
  * is declared in CORE_FUNCTION_SPECS below; widen it there when a handler needs more.
  */
 import * as path from 'node:path';
-import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
+import { Arn, ArnFormat, Duration, Stack } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import type * as kms from 'aws-cdk-lib/aws-kms';
@@ -20,7 +20,7 @@ import { SECRET_NAME_PREFIX, type CoreFunctionEnvironment } from './function-env
 import type { Notifications } from './notifications';
 
 /** Core functions: CORE_FUNCTIONS keys plus the two entry points that no machine calls. */
-export type CoreFunctionName = CoreFunction | 'trigger' | 'approvalCallback' | 'executionEnded';
+export type CoreFunctionName = CoreFunction | 'trigger' | 'approvalCallback' | 'executionEnded' | 'reconcile';
 
 type TableName = 'incidents' | 'breakers' | 'approvals' | 'dedupe';
 
@@ -34,6 +34,8 @@ interface CoreFunctionSpec {
   readonly readsMetrics?: boolean;
   /** Reads notifier credentials (PagerDuty, Slack) from Secrets Manager under SECRET_NAME_PREFIX. */
   readonly readsSecrets?: boolean;
+  /** Scans its tables (the reconcile function lists active incidents and pending approvals). */
+  readonly scans?: boolean;
   readonly timeoutSeconds: number;
 }
 
@@ -52,6 +54,14 @@ export const CORE_FUNCTION_SPECS: Readonly<Record<CoreFunctionName, CoreFunction
   incident: { description: 'record timeline events and incident status', tables: ['incidents', 'breakers'], publishes: true, readsSecrets: true, timeoutSeconds: 30 },
   report: { description: 'timeline report, MTTD/MTTI/MTTR and knowledge-base entry', tables: ['incidents'], publishes: true, timeoutSeconds: 120 },
   approvalCallback: { description: 'approval decision → SendTaskSuccess/SendTaskFailure', tables: ['approvals', 'incidents'], publishes: false, timeoutSeconds: 15 },
+  reconcile: {
+    description: 'every 5 min: incidents whose execution is no longer RUNNING (DescribeExecution) and approvals past expiry are put right',
+    tables: ['incidents', 'breakers', 'approvals'],
+    publishes: true,
+    readsSecrets: true,
+    scans: true,
+    timeoutSeconds: 120,
+  },
   executionEnded: {
     description: 'playbook execution FAILED, TIMED_OUT or ABORTED → its incident FAILED or ESCALATED, on-call SRE paged',
     tables: ['incidents', 'breakers'],
@@ -115,7 +125,7 @@ export class CoreFunctions extends Construct {
         deadLetterQueue: name === 'trigger' ? this.deadLetterQueue : undefined,
       });
       const grants: PermissionGrant[] = [];
-      if (spec.tables.length > 0) grants.push({ actions: TABLE_ACTIONS, resources: spec.tables.map((t) => props.tables[t].tableArn) });
+      if (spec.tables.length > 0) grants.push({ actions: spec.scans ? [...TABLE_ACTIONS, 'dynamodb:Scan'] : TABLE_ACTIONS, resources: spec.tables.map((t) => props.tables[t].tableArn) });
       if (spec.publishes) grants.push(...props.notifications.publishGrants());
       if (spec.readsMetrics) {
         grants.push({
@@ -163,6 +173,19 @@ export class CoreFunctions extends Construct {
     trigger.addPermissions([{ actions: ['states:StartExecution'], resources: arns }]);
     // Step Functions authorizes task-token calls against the state machine of the token's execution.
     this.agent('approvalCallback').addPermissions([{ actions: ['states:SendTaskSuccess', 'states:SendTaskFailure'], resources: arns }]);
+    // A level that finds its approval decided (while it escalated) releases its own task at once.
+    this.agent('approvalRequest').addPermissions([{ actions: ['states:SendTaskSuccess', 'states:SendTaskFailure'], resources: arns }]);
+    // The reconcile function asks Step Functions about the executions of these machines only.
+    const stack = Stack.of(this);
+    const executions = [...machines.values()].map((m) =>
+      stack.formatArn({ service: 'states', resource: 'execution', resourceName: `${Arn.split(m.stateMachineArn, ArnFormat.COLON_RESOURCE_NAME).resourceName}:*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME }),
+    );
+    this.agent('reconcile').addPermissions([{ actions: ['states:DescribeExecution'], resources: executions, wildcardReason: 'Execution names are incident ids (or schedule run ids) known only at run time; limited to the executions of this stack\'s machines.' }]);
+    new events.Rule(this, 'Reconcile', {
+      description: 'every 5 minutes: incidents whose execution is gone, approvals past expiry',
+      schedule: events.Schedule.rate(Duration.minutes(5)),
+      targets: [new targets.LambdaFunction(this.functionFor('reconcile'), { deadLetterQueue: this.deadLetterQueue, maxEventAge: Duration.minutes(10), retryAttempts: 0 })],
+    });
     // An execution that ends before its playbook does must not leave its incident open for ever.
     new events.Rule(this, 'ExecutionEnded', {
       description: 'playbook execution FAILED, TIMED_OUT or ABORTED → execution-ended Lambda',

@@ -6,13 +6,17 @@ import type { LocalEngine } from './engine';
 
 const esc = (s: unknown) => String(s ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
-export async function renderDashboard(engine: LocalEngine): Promise<string> {
+/**
+ * The dashboard page. It carries the API token in a meta tag for its own requests: the page is
+ * served only to requests for the engine's own Host, and another origin cannot read it.
+ */
+export async function renderDashboard(engine: LocalEngine, token = ''): Promise<string> {
   const incidents = await listIncidents(engine.doc, engine.tables, { limit: 20 });
   const approvals = await listApprovals(engine.doc, engine.tables, 'PENDING');
   const breakers = await listBreakers(engine.doc, engine.tables, engine.breakerConfig, new Date());
   const latest = incidents[0];
   const timeline = latest ? await getTimeline(engine.doc, engine.tables, latest.id) : [];
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta http-equiv="refresh" content="5"><title>sre-agent (local)</title>
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta http-equiv="refresh" content="5"><meta name="sre-agent-token" content="${esc(token)}"><meta name="referrer" content="no-referrer"><title>sre-agent (local)</title>
 <style>body{font:14px system-ui,sans-serif;margin:24px;color:#111}table{border-collapse:collapse;margin:8px 0 24px}td,th{border:1px solid #ccc;padding:4px 8px;text-align:left;vertical-align:top}th{background:#f3f3f3}.OPEN,.MITIGATING{color:#b45309}.AWAITING_APPROVAL{color:#7c3aed}.RESOLVED{color:#15803d}.ESCALATED,.FAILED{color:#b91c1c}code{background:#f3f3f3;padding:0 3px}</style></head><body>
 <h1>sre-agent — local engine</h1>
 <h2>Breakers</h2><table><tr><th>scope</th><th>state</th><th>reason</th></tr>${breakers.map((b) => `<tr><td>${esc(b.service ?? b.scope)}</td><td class="${b.state === 'OPEN' ? 'FAILED' : 'RESOLVED'}">${esc(b.state)}</td><td>${esc(b.reason)}</td></tr>`).join('') || '<tr><td colspan="3">all closed</td></tr>'}</table>

@@ -17,10 +17,11 @@ import { DEFAULT_ONCALL_FILE, PagerDutyOnCall, parsePagerDutyRoles, RotationFile
 import type { BreakerConfig } from '../breaker';
 import { LocalMetricStore } from '../metrics';
 import { defaultCatalogue, type MetricCatalogue } from '../playbook/catalogue';
-import type { Asl } from '../playbook/compile';
+import { L4_STATES, type Asl } from '../playbook/compile';
 import { compiledPlaybooks, type CompiledPlaybooks, type Manifest, type MachineManifest } from '../playbook/manifest';
 import { defaultPolicy, type Policy } from '../policy/policy';
 import { undoConfigChanges } from '../runtime/config-undo';
+import { reconcileAfterRestart, type ReconcileReport } from '../runtime/reconcile';
 import type { ConfigOps } from '../actions/ports';
 import { recordBreakerChangesOf, recordExecutionEnded, runCore, type CoreDeps, type CoreTables, type ExecutionEnd } from '../runtime/core';
 import { dispatchDepsOf } from '../runtime/dispatch-deps';
@@ -86,6 +87,13 @@ export interface LocalExecution {
   error?: { error: string; cause: string };
   /** Settles when the execution ends (never rejects). */
   readonly done: Promise<void>;
+  /**
+   * Settles when the execution ends, or when it has handed its incident to people at level 4 and
+   * only its periodic recovery checks remain (which go on for hours in real time).
+   */
+  readonly quiet: Promise<void>;
+  /** Task states entered, in order (the dashboard shows where an execution is). */
+  readonly states: string[];
   /** When the first action Task was invoked (for the engine-overhead benchmark). */
   firstActionAt?: number;
 }
@@ -189,8 +197,13 @@ export class LocalEngine implements ExecutionStarter {
         retries: Object.fromEntries(states.filter(([, s]) => Array.isArray(s.Retry)).map(([name]) => [name, 2000 / this.speedUp])),
       });
     }
+    // A data folder from an earlier run: nothing of its executions runs in this process.
+    if (this.options.dataDir) this.reconciled = await reconcileAfterRestart(this.coreDeps());
     return this;
   }
+
+  /** What start() put right in the data folder it found (incidents handed over, approvals expired). */
+  public reconciled?: ReconcileReport;
 
   /**
    * Aborts the executions still running (they live in this process: nothing would resume them),
@@ -296,6 +309,7 @@ export class LocalEngine implements ExecutionStarter {
     if (existing) return { executionArn: existing.executionArn, alreadyStarted: true };
     const executionArn = `arn:aws:states:local:000000000000:execution:${req.playbook}:${req.name}`;
     let settle!: () => void;
+    let quiet!: () => void;
     const exec: LocalExecution = {
       executionArn,
       name: req.name,
@@ -304,7 +318,10 @@ export class LocalEngine implements ExecutionStarter {
       startDate: this.now().toISOString(),
       status: 'RUNNING',
       done: new Promise<void>((r) => (settle = r)),
+      quiet: new Promise<void>((r) => (quiet = r)),
+      states: [],
     };
+    this.quieten.set(req.name, () => quiet());
     this.executions.set(req.name, exec);
     const run = entry.machine.run(JSON.parse(input), {
       overrides: {
@@ -330,8 +347,10 @@ export class LocalEngine implements ExecutionStarter {
       })
       .finally(() => {
         this.aborts.delete(req.name);
+        this.quieten.delete(req.name);
         exec.stopDate = this.now().toISOString();
         settle();
+        quiet();
       });
     return { executionArn, alreadyStarted: false };
   }
@@ -344,6 +363,7 @@ export class LocalEngine implements ExecutionStarter {
       const waits = String(state.Resource).endsWith('.waitForTaskToken');
       const timeoutMs = ((state.TimeoutSeconds as number) ?? 60) * 1000;
       out[name] = async (input: unknown) => {
+        exec.states.push(name);
         // The host hands the Task its resolved Parameters: {FunctionName, Payload}. AWS hands the
         // Lambda only Payload and returns {Payload: result}; unwrap and wrap the same way.
         const { FunctionName, Payload } = input as { FunctionName: string; Payload: Record<string, unknown> };
@@ -355,7 +375,9 @@ export class LocalEngine implements ExecutionStarter {
           await this.track(runCore(key, { ...Payload, taskToken: token, timeout_seconds: timeoutMs / 1000 }, this.coreDeps()));
           return result;
         }
-        return { Payload: await this.track(this.invoke(key, Payload, exec)) };
+        const result = { Payload: await this.track(this.invoke(key, Payload, exec)) };
+        if (name === L4_STATES.report) this.quieten.get(exec.name)?.();
+        return result;
       };
     }
     return out;
@@ -404,4 +426,11 @@ export class LocalEngine implements ExecutionStarter {
   public async settled(): Promise<void> {
     await Promise.all([...this.executions.values()].map((e) => e.done));
   }
+
+  /** Resolves when every execution has ended or only checks recovery at level 4 (see LocalExecution.quiet). */
+  public async quiet(): Promise<void> {
+    await Promise.all([...this.executions.values()].map((e) => e.quiet));
+  }
+
+  private readonly quieten = new Map<string, () => void>();
 }

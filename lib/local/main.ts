@@ -2,7 +2,7 @@
 import Redis from 'ioredis';
 import * as mysql from 'mysql2/promise';
 import type { ActionTargets } from '../actions';
-import { mkdirSync, mkdtempSync } from 'node:fs';
+import { mkdirSync, rmSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { CertificateSources } from '../actions/certificates/sources';
@@ -16,6 +16,7 @@ import { loadPolicy } from '../policy/policy';
 import { startSchedules } from './schedules';
 import { LocalEngine } from './engine';
 import { startServer } from './server';
+import { dataDirTokenFile, makePrivate, newApiToken, runtimeTokenFile, writeApiToken } from './api-token';
 
 export interface StartOptions {
   readonly port: number;
@@ -39,6 +40,9 @@ export interface StartOptions {
 export interface RunningAgent {
   readonly engine: LocalEngine;
   readonly url: string;
+  /** The API token state-changing routes require, and the file the CLI reads it from. */
+  readonly token: string;
+  readonly tokenFile: string;
   stop(): Promise<void>;
 }
 
@@ -95,15 +99,23 @@ export function parseBreakersOption(raw: string | undefined): Required<BreakerCo
 
 export async function startLocal(o: StartOptions): Promise<RunningAgent> {
   const breakerConfig = parseBreakersOption(o.breakers);
-  if (o.dataDir) mkdirSync(o.dataDir, { recursive: true });
+  // Task tokens and approval records live in the data folder: nobody else may read it.
+  if (o.dataDir) {
+    mkdirSync(o.dataDir, { recursive: true, mode: 0o700 });
+    makePrivate(o.dataDir);
+  }
   const { targets, close } = await connectTargets(o);
   const engine = await new LocalEngine({ dataDir: o.dataDir, speedUp: o.speedUp, targets, breakerConfig }).start();
   // Tickets are kept with the incident in the engine's own tables (no ticket system locally).
   (targets as Record<string, unknown>).tickets = new TicketDesk({ doc: engine.doc, table: engine.tables.incidents });
   const schedules = startSchedules(engine, { log: o.log });
   let server;
+  const token = newApiToken();
+  let tokenFile: string | undefined;
   try {
-    server = await startServer(engine, { port: o.port });
+    server = await startServer(engine, { port: o.port, token });
+    tokenFile = o.dataDir ? dataDirTokenFile(o.dataDir) : runtimeTokenFile(Number(new URL(server.url).port));
+    writeApiToken(tokenFile, token);
   } catch (err) {
     await engine.stop();
     await close();
@@ -113,6 +125,10 @@ export async function startLocal(o: StartOptions): Promise<RunningAgent> {
   o.log(`sre-agent local engine at ${server.url}  (dashboard: ${server.url}/)`);
   o.log(`  data: ${o.dataDir ?? 'in memory'}; speed-up ×${o.speedUp}; breakers: cool-down ${breakerConfig.coolDownSeconds} s, service limit ${breakerConfig.serviceAttemptLimit} attempts / ${breakerConfig.serviceWindowSeconds} s (--breakers)`);
   o.log(`  playbooks: ${engine.playbooks.map((p) => p.playbook).join(', ')}`);
+  const r = engine.reconciled;
+  if (r && (r.escalated.length > 0 || r.approvalsClosed.length > 0)) {
+    o.log(`  restarted on ${o.dataDir}: ${r.escalated.length} incident(s) whose execution ran in the last process handed to people (ESCALATED, LocalEngineRestarted: ${r.escalated.join(', ') || 'none'}); ${r.approvalsClosed.length} approval(s) expired`);
+  }
   o.log(`  targets: ${configured.length ? configured.join(', ') : 'none'} configured; actions on other systems fail with "target not configured" (--redis, --mysql)`);
   const channels = engine.notifier?.configured ?? [];
   o.log(`  notifications: ${channels.length ? channels.join(', ') : 'no channel'} configured; the others are recorded as "not configured" (SRE_AGENT_PAGERDUTY_ROUTING_KEY, SRE_AGENT_SLACK_WEBHOOK_URL, SRE_AGENT_SNS_TOPIC_ARN); on-call from ${process.env.SRE_AGENT_ONCALL_FILE || 'playbooks/oncall.yaml'}`);
@@ -120,11 +136,15 @@ export async function startLocal(o: StartOptions): Promise<RunningAgent> {
   return {
     engine,
     url: server.url,
+    token,
+    tokenFile: tokenFile!,
     stop: async () => {
       schedules.stop();
       await server.close();
       await engine.stop();
       await close();
+      // A --memory engine's token goes with it; a data folder's is replaced at the next start.
+      if (!o.dataDir && tokenFile) rmSync(tokenFile, { force: true });
     },
   };
 }

@@ -3,16 +3,24 @@
  * sends), metrics in PutMetricData shape, incidents with timelines and reports, breakers,
  * executions, pending approvals and their decisions, dead letters, a small dashboard, and the
  * signed-link approval pages (`/approvals/{id}`, the same code as the approval-callback Lambda).
+ *
+ * Who may call it (the threat model's local half): a request whose Host is not the engine's own
+ * address is refused, reads included (DNS rebinding); every state-changing route needs the
+ * engine's API token (lib/local/api-token.ts) and JSON routes need `application/json` (a web
+ * page cannot send either without a CORS preflight, which is never answered); the signed-link
+ * pages need no token (the link is the credential) but their POST must not come from another origin.
  */
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { approvalPage, decideAndRelease, escapeHtml, PAGE_HEADERS, type ApprovalPageDeps } from '../approval/callback';
 import { buildApprovalLinks } from '../approval/links';
+import { rosterPerson } from '../approval/oncall';
 import { listApprovals, ApprovalError, type ApprovalRecord } from '../approval/store';
 import { listBreakers, resetBreaker } from '../breaker';
 import { appendEvent, getIncident, getTimeline, incidentMetrics, listIncidents } from '../incident';
 import { recordBreakerReset, resolveByHand } from '../runtime/core';
-import { handleAlarmEvent, listDeadLetters } from '../runtime/intake';
+import { handleAlarmEvent, jsonDepth, listDeadLetters, MAX_EVENT_DEPTH } from '../runtime/intake';
 import { renderDashboard } from './dashboard';
 import type { LocalEngine } from './engine';
 import type { ConfigOps } from '../actions/ports';
@@ -38,6 +46,8 @@ export class HttpError extends Error {
 }
 
 const MAX_BODY = 1024 * 1024;
+/** Nesting accepted in a JSON body (alarm events nest about 6 levels; deeper ones become dead letters). */
+const MAX_JSON_DEPTH = MAX_EVENT_DEPTH;
 
 async function readText(req: IncomingMessage): Promise<string> {
   const chunks: Buffer[] = [];
@@ -50,14 +60,18 @@ async function readText(req: IncomingMessage): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-async function readJson(req: IncomingMessage): Promise<unknown> {
+/** The JSON body; `deep: true` lets a body nest deeper than MAX_JSON_DEPTH (the intake dead-letters it). */
+async function readJson(req: IncomingMessage, options: { deep?: boolean } = {}): Promise<unknown> {
   const text = await readText(req);
   if (!text.trim()) throw new HttpError(400, 'empty request body: expected JSON');
+  let value: unknown;
   try {
-    return JSON.parse(text);
+    value = JSON.parse(text);
   } catch (err) {
     throw new HttpError(400, `request body is not JSON: ${(err as Error).message}`);
   }
+  if (!options.deep && jsonDepth(value, MAX_JSON_DEPTH) > MAX_JSON_DEPTH) throw new HttpError(400, `request body nests more than ${MAX_JSON_DEPTH} levels deep`);
+  return value;
 }
 
 function send(res: ServerResponse, status: number, body: unknown, type = 'application/json', headers: Readonly<Record<string, string>> = {}): void {
@@ -66,7 +80,13 @@ function send(res: ServerResponse, status: number, body: unknown, type = 'applic
   res.end(text);
 }
 
-type Handler = (engine: LocalEngine, match: RegExpExecArray, req: IncomingMessage, url: URL) => Promise<[number, unknown, string?, Readonly<Record<string, string>>?]>;
+type Handler = (engine: LocalEngine, match: RegExpExecArray, req: IncomingMessage, url: URL, server: ServerContext) => Promise<[number, unknown, string?, Readonly<Record<string, string>>?]>;
+
+/** What every handler may need to know about the server answering. */
+interface ServerContext {
+  readonly origin: string;
+  readonly token: string;
+}
 
 /** The approval page's I/O on the local engine: its tables, its key, its task tokens, its clock. */
 function approvalDeps(engine: LocalEngine, req?: IncomingMessage): ApprovalPageDeps {
@@ -84,7 +104,7 @@ function approvalDeps(engine: LocalEngine, req?: IncomingMessage): ApprovalPageD
 }
 
 /** GET/POST /approvals/{id}: the signed-link page, exactly as the approval-callback Lambda serves it. */
-const approvalPageRoute: Handler = async (e, m, req, url) => {
+const approvalPageRoute: Handler = async (e, m, req, url, srv) => {
   let id: string;
   try {
     id = decodeURIComponent(m[1] ?? '');
@@ -93,6 +113,13 @@ const approvalPageRoute: Handler = async (e, m, req, url) => {
   }
   let body: string | undefined;
   if (req.method === 'POST') {
+    // The link is the credential, so no token; but a decision is posted from the page itself,
+    // never from another site (a forged cross-site form would carry the victim's link).
+    const from = req.headers.origin;
+    const site = req.headers['sec-fetch-site'];
+    if ((from !== undefined && from !== srv.origin) || site === 'cross-site' || site === 'same-site') {
+      return [403, `<!doctype html><title>Refused</title><p>This approval form can only be sent from its own page (${escapeHtml(srv.origin)}), not from ${escapeHtml(String(from ?? site))}. Nothing was changed.</p>`, 'text/html', PAGE_HEADERS];
+    }
     const type = String(req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
     if (type !== 'application/x-www-form-urlencoded') {
       return [415, `<!doctype html><title>Unsupported form</title><p>The approval form is sent as application/x-www-form-urlencoded, not ${escapeHtml(type || 'nothing')}.</p>`, 'text/html', PAGE_HEADERS];
@@ -104,12 +131,12 @@ const approvalPageRoute: Handler = async (e, m, req, url) => {
 };
 
 const ROUTES: [string, RegExp, Handler][] = [
-  ['GET', /^\/$/, async (e) => [200, await renderDashboard(e), 'text/html']],
+  ['GET', /^\/$/, async (e, _m, _r, _u, srv) => [200, await renderDashboard(e, srv.token), 'text/html']],
   [
     'POST',
     /^\/events$/,
     async (e, _m, req) => {
-      const body = await readJson(req);
+      const body = await readJson(req, { deep: true });
       const events = Array.isArray(body) ? body : [body];
       const deps = e.intakeDeps();
       const results = await Promise.all(events.map((ev) => handleAlarmEvent(ev, deps)));
@@ -197,8 +224,9 @@ const ROUTES: [string, RegExp, Handler][] = [
 /**
  * Records a decision, and when it settles the step, releases the waiting execution:
  * SendTaskSuccess on approval, SendTaskFailure(ApprovalRejectedError) on rejection. The same
- * checks as the signed-link page (decideApproval): PENDING, unexpired, an approver role that has
- * not decided yet.
+ * checks as the signed-link page: the person holds the role in the on-call roster now (a link
+ * was sent only to such people), and decideApproval's PENDING, unexpired, an approver role that
+ * has not decided yet.
  */
 export async function decide(
   engine: LocalEngine,
@@ -208,7 +236,9 @@ export async function decide(
   role: string,
   reason?: string,
 ): Promise<{ status: string; step: string; incidentId: string; released: boolean; releaseError?: string }> {
-  const { record, released, releaseError } = await decideAndRelease(approvalDeps(engine), approvalId, { role, person, decision, ...(reason ? { reason } : {}) }, 'api');
+  // Without a signed link, who decides is checked against the roster, as the link's was when it was sent.
+  const holder = await rosterPerson(engine.oncall, person, role, new Date());
+  const { record, released, releaseError } = await decideAndRelease(approvalDeps(engine), approvalId, { role, person: holder.name, decision, ...(reason ? { reason } : {}) }, 'api');
   return { status: record.status, step: record.step, incidentId: record.incidentId, released, ...(releaseError ? { releaseError } : {}) };
 }
 
@@ -229,19 +259,80 @@ export async function localApprovalLinks(engine: LocalEngine, record: ApprovalRe
 
 export interface LocalServer {
   readonly url: string;
+  /** The API token state-changing routes require. */
+  readonly token: string;
   readonly server: Server;
   close(): Promise<void>;
 }
 
-export async function startServer(engine: LocalEngine, options: { port?: number; host?: string } = {}): Promise<LocalServer> {
+/** Routes anyone on the machine may call without the token: reads, and the signed-link pages. */
+function needsToken(method: string, pathname: string): boolean {
+  return method !== 'GET' && !pathname.startsWith('/approvals/');
+}
+
+/** Routes that take a JSON body. */
+function takesJson(method: string, pathname: string): boolean {
+  return method === 'POST' && !pathname.startsWith('/approvals/');
+}
+
+/** Compares a presented token in constant time. */
+function tokenMatches(given: string | undefined, token: string): boolean {
+  if (!given) return false;
+  const a = Buffer.from(given);
+  const b = Buffer.from(token);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/** The token a request presents: `Authorization: Bearer <token>` or `x-sre-agent-token`. */
+function presentedToken(req: IncomingMessage): string | undefined {
+  const auth = req.headers.authorization;
+  if (typeof auth === 'string' && /^Bearer\s+/i.test(auth)) return auth.replace(/^Bearer\s+/i, '').trim();
+  const header = req.headers['x-sre-agent-token'];
+  return typeof header === 'string' ? header.trim() : undefined;
+}
+
+export interface ServerOptions {
+  /** @default 8787 (0 picks a free port) */
+  readonly port?: number;
+  /** @default 127.0.0.1 */
+  readonly host?: string;
+  /**
+   * The token state-changing routes require.
+   * @default - a random one, held in memory (`LocalServer.token`)
+   */
+  readonly token?: string;
+}
+
+export async function startServer(engine: LocalEngine, options: ServerOptions = {}): Promise<LocalServer> {
+  const token = options.token ?? randomBytes(32).toString('base64url');
+  let ctx: ServerContext = { origin: '', token };
+  let allowedHosts = new Set<string>();
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
-    const route = ROUTES.find(([method, re]) => method === req.method && re.test(url.pathname));
-    if (!route) {
-      send(res, 404, { error: `no route ${req.method} ${url.pathname}` });
+    // DNS rebinding: a page on evil.example resolved to 127.0.0.1 sends Host: evil.example.
+    const host = String(req.headers.host ?? '').toLowerCase();
+    if (!allowedHosts.has(host)) {
+      send(res, 421, { error: `Host "${host.slice(0, 100)}" is not this engine's address (${[...allowedHosts].join(', ')})` });
       return;
     }
-    route[2](engine, route[1].exec(url.pathname)!, req, url)
+    const method = req.method ?? 'GET';
+    if (needsToken(method, url.pathname) && !tokenMatches(presentedToken(req), token)) {
+      send(res, 401, { error: `${method} ${url.pathname} needs the engine's API token (Authorization: Bearer <token>; the CLI reads it from the data folder's api-token, or the runtime file of a --memory engine)` });
+      return;
+    }
+    if (takesJson(method, url.pathname)) {
+      const type = String(req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
+      if (type !== 'application/json') {
+        send(res, 415, { error: `${method} ${url.pathname} takes application/json, not ${type || 'no content type'}` });
+        return;
+      }
+    }
+    const route = ROUTES.find(([m, re]) => m === method && re.test(url.pathname));
+    if (!route) {
+      send(res, 404, { error: `no route ${method} ${url.pathname}` });
+      return;
+    }
+    route[2](engine, route[1].exec(url.pathname)!, req, url, ctx)
       .then(([status, body, type, headers]) => send(res, status, body, type, headers))
       .catch((err: Error) => {
         const status = err instanceof HttpError ? err.status : err instanceof ApprovalError || err.name.endsWith('NotFoundError') ? 409 : err.name === 'InvalidMetricDataError' || err.name === 'UnknownMetricError' ? 400 : 500;
@@ -255,9 +346,12 @@ export async function startServer(engine: LocalEngine, options: { port?: number;
   });
   const { port } = server.address() as AddressInfo;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  allowedHosts = new Set([`${host.includes(':') ? `[${host}]` : host}:${port}`, `localhost:${port}`, `127.0.0.1:${port}`, `[::1]:${port}`]);
+  ctx = { origin: url, token };
   serverUrls.set(engine, url);
   return {
     url,
+    token,
     server,
     close: () =>
       new Promise((r) => {

@@ -1,6 +1,7 @@
 /** The Evaluate Lambda's decision: is a step's condition true, false, unknown (no data) or pending (holds now, not yet for its whole window)? */
 import type { MetricCatalogue } from '../playbook/catalogue';
 import { type Condition, evaluateCondition, type Lookup, parseCondition, UNKNOWN, type Value, variablesOf } from '../playbook/expression';
+import { parseDuration } from '../yaml';
 import { type MetricPoint, type MetricSource, resolveMetricName } from './source';
 
 /** `pending`: the condition holds now but has not been seen to hold for its whole `for` window yet. */
@@ -62,7 +63,12 @@ interface Plan {
   readonly metricVariables: ReadonlyMap<string, MetricVariable>;
   /** Variables that are neither in the context nor metrics. */
   readonly unresolved: readonly string[];
+  /** `baseline`, when the condition uses it: the metric it is the baseline of, and when and how long to average. */
+  readonly baseline?: { readonly metric: string; readonly period: number; readonly offsetSeconds: number; readonly windowSeconds: number };
 }
+
+/** The name a rule uses for its metric's baseline (defined in the catalogue). */
+export const BASELINE_VARIABLE = 'baseline';
 
 /** A context value as an expression value; JSON-shaped values pass, anything else is a caller bug. */
 function toValue(name: string, v: unknown): Value {
@@ -76,10 +82,15 @@ function plan(condition: Condition, input: Omit<EvaluationInput, 'condition'>): 
   const context = new Map<string, Value>();
   const metricVariables = new Map<string, MetricVariable>();
   const unresolved: string[] = [];
+  let wantsBaseline = false;
   for (const name of variablesOf(condition)) {
     const given = Object.hasOwn(input.variables, name) ? input.variables[name] : undefined;
     if (given !== undefined) {
       context.set(name, toValue(name, given));
+      continue;
+    }
+    if (name === BASELINE_VARIABLE && input.catalogue.baseline) {
+      wantsBaseline = true;
       continue;
     }
     const metric = resolveMetricName(name, input.catalogue, input.aliases);
@@ -87,7 +98,22 @@ function plan(condition: Condition, input: Omit<EvaluationInput, 'condition'>): 
     if (metric !== undefined && spec !== undefined) metricVariables.set(name, { metric, period: spec.period });
     else unresolved.push(name);
   }
-  return { context, metricVariables, unresolved };
+  if (!wantsBaseline) return { context, metricVariables, unresolved };
+  // `baseline` is the baseline of the one metric the rule compares with it.
+  const metrics = [...new Set([...metricVariables.values()].map((m) => m.metric))];
+  const def = input.catalogue.baseline!;
+  if (metrics.length !== 1) return { context, metricVariables, unresolved: [...unresolved, BASELINE_VARIABLE] };
+  const only = [...metricVariables.values()][0]!;
+  return { context, metricVariables, unresolved, baseline: { metric: only.metric, period: only.period, offsetSeconds: parseDuration(def.offset) ?? 0, windowSeconds: parseDuration(def.window) ?? 3600 } };
+}
+
+/** The mean of the baseline's metric over its window, `offset` ago; undefined without data. */
+async function baselineValue(b: NonNullable<Plan['baseline']>, input: Omit<EvaluationInput, 'condition'>): Promise<number | undefined> {
+  const centre = input.now.getTime() - b.offsetSeconds * 1000;
+  const half = (b.windowSeconds * 1000) / 2;
+  const points = await input.metrics.series({ name: b.metric, service: input.service, from: new Date(centre - half), to: new Date(centre + half) });
+  if (points.length === 0) return undefined;
+  return points.reduce((sum, p) => sum + p.value, 0) / points.length;
 }
 
 /** The latest point at or before `t` (ms), from ascending points. */
@@ -110,6 +136,7 @@ function heldOverWindow(
   series: ReadonlyMap<string, readonly MetricPoint[]>,
   start: number,
   now: number,
+  baselineAt?: Value,
 ): boolean {
   const metrics = new Map([...p.metricVariables.values()].map((m) => [m.metric, m]));
   const times = new Set<number>();
@@ -136,7 +163,8 @@ function heldOverWindow(
     if (at.size < metrics.size) continue;
     const lookup: Lookup = (name) => {
       const m = p.metricVariables.get(name);
-      return m ? at.get(m.metric) : (p.context.get(name) ?? UNKNOWN);
+      if (m) return at.get(m.metric);
+      return name === BASELINE_VARIABLE && baselineAt !== undefined ? baselineAt : (p.context.get(name) ?? UNKNOWN);
     };
     if (evaluateCondition(condition, lookup) !== true) return false;
   }
@@ -185,6 +213,12 @@ export async function evaluateStepCondition(input: EvaluationInput): Promise<Eva
     values[name] = null;
   }
   const unavailable = p.unresolved.length > 0 ? { unavailable: [...p.unresolved] } : {};
+  if (p.baseline) {
+    const base = await baselineValue(p.baseline, input);
+    current.set(BASELINE_VARIABLE, base ?? UNKNOWN);
+    values[BASELINE_VARIABLE] = base ?? null;
+    if (base === undefined) missing.push(BASELINE_VARIABLE);
+  }
   for (const [name, { metric, period }] of p.metricVariables) {
     const latest = latestAt(series.get(metric) ?? [], now);
     if (latest === undefined || latest.at.getTime() < now - 2 * period * 1000) {
@@ -201,7 +235,7 @@ export async function evaluateStepCondition(input: EvaluationInput): Promise<Eva
   if (verdict === UNKNOWN) return { result: 'unknown', values, missing, ...unavailable };
   if (!verdict) return { result: 'false', values, missing, ...unavailable };
   if (windowSeconds === 0 || p.metricVariables.size === 0) return { result: 'true', values, missing, ...unavailable };
-  const held = heldOverWindow(condition, p, series, now - windowSeconds * 1000, now);
+  const held = heldOverWindow(condition, p, series, now - windowSeconds * 1000, now, current.get(BASELINE_VARIABLE));
   return { result: held ? 'true' : 'pending', values, missing, ...unavailable };
 }
 
@@ -209,8 +243,9 @@ export async function evaluateStepCondition(input: EvaluationInput): Promise<Eva
  * Has the incident recovered? Each rule is a detection rule (`redis_memory_usage > 85%`); recovered
  * (`true`) when every rule that can be checked is false now and at least one could be checked;
  * `false` when any still holds; `unknown` otherwise (no data for a rule counts as unknown, never as
- * recovered). Rules with names that are neither variables nor metrics (`baseline`) are skipped and
- * listed in `unknown`.
+ * recovered). `baseline` is the rule's metric a catalogue-defined time earlier (see the catalogue's
+ * `baseline`). Rules with names that are neither variables nor metrics are skipped and listed in
+ * `unknown`.
  *
  * @throws ExpressionError for a rule that does not parse.
  * @example

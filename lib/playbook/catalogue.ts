@@ -16,8 +16,19 @@ const metricSchema = z.strictObject({
   dimensions: z.array(z.string()).optional(),
 });
 const name = z.string().regex(/^[a-z][a-z0-9_]*$/, 'snake_case metric name');
+/**
+ * What `baseline` means in a rule (`api_request_rate > baseline * 3`): the rule's own metric, its
+ * mean over `window` centred on the same time `offset` earlier (a week: the same hour of the same
+ * weekday, so the exchange's daily and weekly rhythm is in the baseline).
+ */
+const baselineSchema = z.strictObject({
+  description: z.string().optional(),
+  offset: z.string().regex(/^\d+(\.\d+)?\s*(s|min|h|d)$/, 'a duration such as 7d'),
+  window: z.string().regex(/^\d+(\.\d+)?\s*(s|min|h|d)$/, 'a duration such as 1h'),
+});
+
 const catalogueSchema = z
-  .strictObject({ metrics: z.record(name, metricSchema), aliases: z.record(name, name).default({}) })
+  .strictObject({ metrics: z.record(name, metricSchema), aliases: z.record(name, name).default({}), baseline: baselineSchema.optional() })
   .superRefine((c, ctx) => {
     for (const [alias, metric] of Object.entries(c.aliases)) {
       if (!(metric in c.metrics)) ctx.addIssue({ code: 'custom', path: ['aliases', alias], message: `alias of "${metric}", which is not a metric in this catalogue` });
@@ -30,6 +41,8 @@ export interface MetricCatalogue {
   readonly metrics: Readonly<Record<string, MetricSpec>>;
   /** Short names the seed uses in conditions and messages (`latency_p99`) → metric names. */
   readonly aliases: Readonly<Record<string, string>>;
+  /** What `baseline` means in a rule; without it `baseline` is not a variable. */
+  readonly baseline?: { readonly description?: string; readonly offset: string; readonly window: string };
 }
 
 export function loadCatalogue(file: string = DEFAULT_CATALOGUE_FILE): MetricCatalogue {

@@ -61,7 +61,7 @@ const END = {
 } as const;
 const START = 'Start incident';
 /** The states of level 4's recovery checks. */
-const L4 = {
+export const L4_STATES = {
   report: 'Write report at L4',
   wait: 'Wait: recovery check at L4',
   check: 'Recovered yet at L4?',
@@ -69,6 +69,7 @@ const L4 = {
   count: 'Count L4 recovery checks',
   more: 'More L4 recovery checks?',
 } as const;
+const L4 = L4_STATES;
 /** At most this many recovery checks at level 4 (a day of 30-minute windows). */
 export const MAX_L4_RECOVERY_CHECKS = 48;
 

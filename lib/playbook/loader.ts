@@ -94,6 +94,7 @@ function buildPlaybook(src: YamlSource, options: LoadOptions): LoadedPlaybook {
   }
 
   const known = new Set<string>([...BUILTIN_VARIABLES, ...Object.keys(catalogue.metrics), ...Object.keys(catalogue.aliases), ...Object.keys(spec.variables ?? {})]);
+  const metricNames = new Set<string>([...Object.keys(catalogue.metrics), ...Object.keys(catalogue.aliases), ...Object.keys(spec.variables ?? {})]);
   const steps: LoadedStep[] = [];
   spec.steps.forEach((step, index) => {
     const path: FieldPath = ['steps', index];
@@ -118,7 +119,14 @@ function buildPlaybook(src: YamlSource, options: LoadOptions): LoadedPlaybook {
     } else {
       params = paramsResult.data as Record<string, unknown>;
     }
-    checkParamExpressions(step, action, stepKnown, (p, m, o) => at([...path, 'params', ...p], `${here}: ${m}`, o));
+    // An action resolves its parameters from stored state (the incident, earlier steps' outputs),
+    // never from metrics: those are for conditions and approval messages.
+    const paramKnown = new Set([...stepKnown].filter((v) => !metricNames.has(v)));
+    const metricHint = (m: string) => {
+      const name = /^unknown variable "([^"]+)"/.exec(m)?.[1];
+      return name && metricNames.has(name) ? `${m} (a metric: action parameters resolve from the incident and earlier steps' outputs; metrics are for conditions and approval messages)` : m;
+    };
+    checkParamExpressions(step, action, paramKnown, (p, m, o) => at([...path, 'params', ...p], `${here}: ${metricHint(m)}`, o));
 
     let condition: Condition | undefined;
     let afterStep: string | undefined;
@@ -172,6 +180,7 @@ function buildPlaybook(src: YamlSource, options: LoadOptions): LoadedPlaybook {
     if (text !== undefined && !isTaskTimeout(parseDuration(text)!)) at(['escalation', level], `escalation.${level} ${text} is not a whole number of seconds of at least 1s (it becomes the approval Task's TimeoutSeconds)`);
   }
   if (spec.trigger === 'daily_check' && spec.detection) at(['detection'], 'a daily_check playbook runs on a schedule; detection rules (alarms) do not apply');
+  checkDetectionRules(spec, catalogue, (p, m, o) => at(['detection', ...p], m, o));
   if (spec.schedule && spec.trigger !== 'daily_check') at(['schedule'], 'schedule is only for trigger: daily_check');
 
   if (problems.length > 0) throw new PlaybookError(problems);
@@ -293,6 +302,34 @@ function missingField(value: unknown, path: FieldPath, noun: 'field' | 'paramete
   const last = path[path.length - 1];
   if (!node || typeof node !== 'object' || Array.isArray(node) || Object.prototype.hasOwnProperty.call(node, last)) return undefined;
   return `missing required ${noun} "${String(last)}"`;
+}
+
+/**
+ * Detection rules are conditions over metrics: every name in them must be a metric, an alias, a
+ * playbook variable or `baseline` (when the catalogue defines it). A one-key map is the seed's
+ * prose form: `<metric>_trend: increasing` must name a metric; `log_pattern` is kept as written.
+ */
+function checkDetectionRules(spec: PlaybookSpec, catalogue: MetricCatalogue, fail: (path: FieldPath, message: string, opts?: { offset?: number }) => void): void {
+  const known = new Set<string>([...Object.keys(catalogue.metrics), ...Object.keys(catalogue.aliases), ...Object.keys(spec.variables ?? {}), ...(catalogue.baseline ? ['baseline'] : [])]);
+  for (const group of ['primary', 'secondary'] as const) {
+    (spec.detection?.[group] ?? []).forEach((rule, i) => {
+      if (typeof rule !== 'string') {
+        for (const key of Object.keys(rule)) {
+          const trend = /^([a-z][a-z0-9_]*)_trend$/.exec(key)?.[1];
+          if (trend !== undefined && !known.has(trend)) fail([group, i, key], `"${trend}" (of ${key}) is not a metric, alias or playbook variable`);
+        }
+        return;
+      }
+      try {
+        for (const v of unknownRefs(parseCondition(rule), known)) {
+          fail([group, i], `unknown variable "${v.name}" in the detection rule (not a metric, alias, playbook variable${catalogue.baseline ? ' or baseline' : ''}; see playbooks/metrics.yaml)`, { offset: v.offset });
+        }
+      } catch (err) {
+        if (!(err instanceof ExpressionError)) throw err;
+        fail([group, i], `detection rule: ${err.message}`, { offset: err.offset });
+      }
+    });
+  }
 }
 
 /** Calls `visit` for every string inside a parameter value, with its path. */

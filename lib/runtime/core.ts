@@ -688,7 +688,8 @@ export async function checkIncidentRecovered(payload: unknown, deps: CoreDeps): 
   const incident = await getIncident(deps.doc, deps.tables, p.incident.id);
   if (incident.status === 'RESOLVED') return { result: 'true' };
   if (incident.status === 'FAILED') return { result: 'stop' };
-  if (p.rules.length === 0) return { result: 'unknown' };
+  // No detection rule to check: a recovery can never be seen, so the checks at level 4 stop.
+  if (p.rules.length === 0) return { result: 'stop' };
   return verifyIncidentRecovery({ ...p, op: 'verify' }, deps);
 }
 

@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import { clearActiveAnomaly, recordActiveAnomaly, recordDataCollection, type BreakerChange, type BreakerConfig, type BreakerTables } from '../breaker';
-import { appendEvent, attachExecution, findOpenIncident, isLikelyRepeat, openOrJoinIncident, raiseSeverity, SEVERITIES, severityAtLeast, type IncidentTables, type Severity } from '../incident';
+import { allAlarmsOk, appendEvent, recordAlarmOk, attachExecution, findOpenIncident, isLikelyRepeat, openOrJoinIncident, raiseSeverity, SEVERITIES, severityAtLeast, type IncidentTables, type Severity } from '../incident';
 import type { MachineManifest } from '../playbook/manifest';
 import { breakerChangeEvent, severityFromRisk } from './core';
 import { executionName, type ExecutionStarter } from './executions';
@@ -35,7 +35,8 @@ export const alarmEventSchema = z.looseObject({
   region: z.string().optional(),
   resources: z.array(z.string()).optional(),
   detail: z.looseObject({
-    alarmName: z.string().min(1),
+    // CloudWatch's own limit on alarm names.
+    alarmName: z.string().min(1).max(255),
     state: alarmState,
     previousState: alarmState.partial().optional(),
     configuration: z.looseObject({ description: z.string().optional(), metrics: z.array(z.unknown()).optional() }).optional(),
@@ -43,7 +44,7 @@ export const alarmEventSchema = z.looseObject({
 });
 export type AlarmEvent = z.infer<typeof alarmEventSchema>;
 
-export type IntakeOutcome = 'started' | 'already_started' | 'joined' | 'recovery_recorded' | 'no_open_incident' | 'insufficient_data' | 'dead_letter';
+export type IntakeOutcome = 'started' | 'already_started' | 'joined' | 'recovery_recorded' | 'ok_not_counted' | 'no_open_incident' | 'insufficient_data' | 'dead_letter';
 
 export interface IntakeResult {
   readonly outcome: IntakeOutcome;
@@ -114,7 +115,7 @@ export function routeAlarm(alarmName: string, machines: readonly MachineManifest
     if (machine.trigger.type !== 'alarm' || !alarmName.startsWith(machine.trigger.alarmNamePrefix)) continue;
     const service = alarmName.slice(machine.trigger.alarmNamePrefix.length).split('/')[0] || machine.trigger.defaultService;
     if (!service) return { error: `alarm "${alarmName}" names no service and playbook ${machine.playbook} has no default service` };
-    if (!/^[a-z0-9][a-z0-9-]*$/.test(service)) return { error: `alarm "${alarmName}": "${service}" is not a service name` };
+    if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(service)) return { error: `alarm "${alarmName.slice(0, 300)}": "${service.slice(0, 80)}${service.length > 80 ? '…' : ''}" is not a service name (lower case, digits and "-", at most 63 characters)` };
     return { machine, service };
   }
   return { error: `no playbook for alarm "${alarmName}" (names must start sre-agent/<playbook>/<service>/)` };
@@ -162,10 +163,40 @@ function anomalyStart(event: AlarmEvent): string {
 
 const DEAD_LETTER_PK = 'DEADLETTER';
 
+/** DynamoDB's limit on nested attributes, and well beyond any real alarm event (about 6 levels). */
+export const MAX_EVENT_DEPTH = 32;
+/** Characters of a bad event kept with its dead letter. */
+const DEAD_LETTER_CHARS = 100_000;
+
+/** How deep a JSON value nests, counted without recursion (a 100,000-deep array cannot overflow the stack). */
+export function jsonDepth(value: unknown, stopAt = Number.POSITIVE_INFINITY): number {
+  let max = 0;
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length > 0) {
+    const [v, d] = stack.pop()!;
+    if (v === null || typeof v !== 'object') continue;
+    const depth = d + 1;
+    if (depth > max) max = depth;
+    if (max > stopAt) return max;
+    for (const child of Array.isArray(v) ? v : Object.values(v)) stack.push([child, depth]);
+  }
+  return max;
+}
+
+/** JSON text of any value, cut to `limit` characters; parts nested deeper than MAX_EVENT_DEPTH are written as "…". */
+function boundedJson(value: unknown, limit: number): string {
+  const write = (v: unknown, depth: number): unknown => {
+    if (v === null || typeof v !== 'object') return v;
+    if (depth >= MAX_EVENT_DEPTH) return '…';
+    return Array.isArray(v) ? v.slice(0, 1000).map((x) => write(x, depth + 1)) : Object.fromEntries(Object.entries(v).slice(0, 1000).map(([k, x]) => [k, write(x, depth + 1)]));
+  };
+  const text = JSON.stringify(write(value ?? null, 0)) ?? 'null';
+  return text.length > limit ? `${text.slice(0, limit)}…` : text;
+}
+
 /** Keeps a bad event with its reason, for `GET /dead-letters` and the DLQ alarm. */
 export async function recordDeadLetter(doc: DynamoDBDocumentClient, tables: IncidentTables, event: unknown, reason: string, at: Date): Promise<void> {
-  const raw = JSON.stringify(event ?? null);
-  await doc.send(new PutCommand({ TableName: tables.incidents, Item: { pk: DEAD_LETTER_PK, sk: `${at.toISOString()}#${randomUUID()}`, reason, event: raw.length > 100_000 ? `${raw.slice(0, 100_000)}…` : raw } }));
+  await doc.send(new PutCommand({ TableName: tables.incidents, Item: { pk: DEAD_LETTER_PK, sk: `${at.toISOString()}#${randomUUID()}`, reason: reason.slice(0, 2000), event: boundedJson(event, DEAD_LETTER_CHARS) } }));
 }
 
 export async function listDeadLetters(doc: DynamoDBDocumentClient, tables: IncidentTables, limit = 100): Promise<{ at: string; reason: string; event: string }[]> {
@@ -185,6 +216,12 @@ async function recordChanges(deps: IntakeDeps, incidentId: string, changes: read
 
 /** Handles one event. Never throws for a bad event (dead letter); throws only on infrastructure errors, which EventBridge retries. */
 export async function handleAlarmEvent(raw: unknown, deps: IntakeDeps): Promise<IntakeResult> {
+  const depth = jsonDepth(raw, MAX_EVENT_DEPTH);
+  if (depth > MAX_EVENT_DEPTH) {
+    const reason = `malformed alarm event: nested more than ${MAX_EVENT_DEPTH} levels deep (a CloudWatch alarm state change nests about 6)`;
+    await recordDeadLetter(deps.doc, deps.tables, raw, reason, deps.now());
+    return { outcome: 'dead_letter', reason };
+  }
   const detail = (raw as { detail?: { alarmName?: unknown; state?: { value?: unknown; timestamp?: unknown } } } | null)?.detail;
   if (deps.recent && typeof detail?.alarmName === 'string' && typeof detail.state?.timestamp === 'string') {
     const key = `${detail.alarmName}\u0000${String(detail.state.value)}\u0000${detail.state.timestamp}`;
@@ -218,8 +255,13 @@ async function handleOnce(raw: unknown, deps: IntakeDeps): Promise<IntakeResult>
   if (event.detail.state.value === 'OK') {
     const open = await findOpenIncident(deps.doc, deps.tables, machine.playbook, service);
     if (!open) return { outcome: 'no_open_incident' };
+    // Counts only for an alarm that fired on this incident, once per firing: a flood of OK events
+    // (redelivered, or forged) cannot talk the global breaker's count of active anomalies down.
+    const counted = await recordAlarmOk(deps.doc, deps.tables, open.id, event.detail.alarmName, event.detail.state.timestamp);
+    if (!counted) return { outcome: 'ok_not_counted', incidentId: open.id, reason: `alarm ${event.detail.alarmName} has no firing on ${open.id} that this OK follows` };
     await appendEvent(deps.doc, deps.tables, open.id, { at: new Date(event.detail.state.timestamp), type: 'alarm_ok', summary: `alarm ${event.detail.alarmName} back to OK`, data: { reason: event.detail.state.reason ?? null } });
-    await clearActiveAnomaly(deps.doc, deps.tables, deps.breakerConfig, now, { incidentId: open.id });
+    // The anomaly stops counting toward the global breaker once every alarm that fired on it is OK.
+    if (allAlarmsOk(counted.alarms)) await clearActiveAnomaly(deps.doc, deps.tables, deps.breakerConfig, now, { incidentId: open.id });
     return { outcome: 'recovery_recorded', incidentId: open.id };
   }
 
@@ -245,9 +287,12 @@ async function handleOnce(raw: unknown, deps: IntakeDeps): Promise<IntakeResult>
   const raised = joined && !severityAtLeast(incident.severity, severity) ? await raiseSeverity(deps.doc, deps.tables, incident.id, severity, now, { from: incident.severity, reason: `alarm ${event.detail.alarmName} declares severity=${severity}` }) : undefined;
   incident = raised ?? incident;
   // Only HIGH and CRITICAL anomalies count toward the global breaker (seed §3.2): the opener
-  // records it, or the join that raised the incident to HIGH or worse (idempotent per incident
-  // id), so other joins do not write the one GLOBAL item again.
-  if ((!joined || raised) && severityAtLeast(incident.severity, 'HIGH')) {
+  // records it, or the join that raised the incident to HIGH or worse, or the firing that makes an
+  // incident whose alarms had all gone back to OK active again (idempotent per incident id), so
+  // other joins do not write the one GLOBAL item again.
+  const firing = incident.alarms?.[event.detail.alarmName];
+  const reactivated = joined && firing?.okAt !== undefined && Object.entries(incident.alarms ?? {}).every(([n, a]) => n === event.detail.alarmName || (a.okAt !== undefined && a.okAt >= a.lastAt));
+  if ((!joined || raised || reactivated) && severityAtLeast(incident.severity, 'HIGH')) {
     const anomaly = await recordActiveAnomaly(deps.doc, deps.tables, deps.breakerConfig, now, { incidentId: incident.id, severity: incident.severity });
     await recordChanges(deps, incident.id, anomaly.changes);
   }

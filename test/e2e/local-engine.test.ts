@@ -84,7 +84,7 @@ beforeEach(async () => {
 });
 
 afterEach(async () => {
-  await engine.settled();
+  await engine.quiet();
   await engine.stop();
   const keys = await keysMatching(`*${RUN}*`);
   if (keys.length > 0) await redis.unlink(...keys);
@@ -101,7 +101,7 @@ describe('LocalEngine redis-memory-pressure', () => {
     putMetrics(91, new Date(at.getTime() - 1000));
     // act
     const started = await postAlarm(at);
-    await engine.settled();
+    await engine.quiet();
     // assess
     expect(started.outcome).toBe('started');
     const id = started.incidentId!;
@@ -124,6 +124,25 @@ describe('LocalEngine redis-memory-pressure', () => {
     // Unresolved, the incident itself climbs: on-call SRE, then L3 and L4 at each window's end.
     expect(events.filter((e) => e.type === 'incident_escalated').map((e) => e.data?.level)).toEqual([3, 4]);
     expect(engine.reports.get(id)).toContain(id);
+    // At level 4 the execution goes on checking recovery, one director window apart.
+    expect(engine.executions.get(id)?.status).toBe('RUNNING');
+    await waitFor(async () => ((await timeline(id)).filter((e) => e.type === 'recovery_checked').length >= 3 ? true : undefined), 'two more recovery checks at level 4', 15_000);
+  });
+
+  it('keeps checking recovery at level 4 and resolves the incident on a recovery it sees', async () => {
+    // prepare: memory stays high, nobody approves: the incident reaches level 4
+    putMetrics(91, new Date(Date.now() - 1000));
+    const id = (await postAlarm()).incidentId!;
+    await engine.quiet();
+    expect((await incident(id)).status).toBe('ESCALATED');
+    // act: memory comes down while people look at it
+    putMetrics(40, new Date());
+    await engine.executions.get(id)!.done;
+    // assess: the agent saw the recovery and resolved the incident (a real recovery: its breaker is told)
+    const events = await timeline(id);
+    expect((await incident(id)).status).toBe('RESOLVED');
+    expect(events.filter((e) => e.type === 'recovery_checked').at(-1)?.summary).toBe('recovery verified: detection rules no longer hold');
+    expect(events.find((e) => e.type === 'status_changed' && e.summary.startsWith('ESCALATED → RESOLVED'))?.actor).toBe('agent');
     expect(engine.executions.get(id)?.status).toBe('SUCCEEDED');
   });
 
@@ -136,7 +155,7 @@ describe('LocalEngine redis-memory-pressure', () => {
     // act: the on-call SRE fixed it by hand
     const { resolveByHand } = await import('../../lib/runtime/core');
     await resolveByHand(engine.coreDeps(), id, { person: 'john', reason: 'failed over the cache by hand' }, (arn, cause) => engine.stopExecution(arn, cause));
-    await engine.settled();
+    await engine.quiet();
     // assess: no level 4, resolved by the person, the execution stopped (nothing acts on it any more)
     const events = await timeline(id);
     expect(events.filter((e) => e.type === 'incident_escalated').map((e) => e.data?.level)).toEqual([3]);
@@ -155,7 +174,7 @@ describe('LocalEngine redis-memory-pressure', () => {
     // The execution needs several round trips to dynalite before it evaluates the condition;
     // this newer point is in the store long before then.
     putMetrics(50, new Date());
-    await engine.settled();
+    await engine.quiet();
     // assess
     const id = started.incidentId!;
     expect(await keysMatching(`cache:${RUN}:*`)).toEqual([]);
@@ -181,7 +200,7 @@ describe('LocalEngine redis-memory-pressure', () => {
     await decideApproval(engine.doc, engine.tables, pending.approvalId, { role: 'oncall_sre', person: 'alice', decision: 'approve' }, new Date());
     const approved = await decideApproval(engine.doc, engine.tables, pending.approvalId, { role: 'team_lead', person: 'bob', decision: 'approve' }, new Date());
     engine.sendTaskSuccess(pending.taskToken, { approvalId: approved.approvalId, status: approved.status });
-    await engine.settled();
+    await engine.quiet();
     // assess
     expect(approved.status).toBe('APPROVED');
     const scale = stepEvents(await timeline(id), SCALE);
@@ -206,7 +225,7 @@ describe('LocalEngine redis-memory-pressure', () => {
     // act
     const rejected = await decideApproval(engine.doc, engine.tables, pending.approvalId, { role: 'oncall_sre', person: 'bob', decision: 'reject', reason: 'failover during the Asian open' }, new Date());
     engine.sendTaskFailure(pending.taskToken, 'ApprovalRejectedError', 'rejected by bob');
-    await engine.settled();
+    await engine.quiet();
     // assess
     expect(rejected.status).toBe('REJECTED');
     const scale = stepEvents(await timeline(id), SCALE);
@@ -226,7 +245,7 @@ describe('LocalEngine redis-memory-pressure', () => {
     await tripGlobalBreaker(engine.doc, engine.tables, {}, new Date(), { reason: 'war room: change freeze' });
     // act
     const started = await postAlarm();
-    await engine.settled();
+    await engine.quiet();
     // assess
     const events = await timeline(started.incidentId!);
     const analysis = stepEvents(events, 'analyze_redis_keys');
@@ -253,8 +272,9 @@ describe('LocalEngine startExecution', () => {
     expect(first.alreadyStarted).toBe(false);
     expect(second).toEqual({ executionArn: first.executionArn, alreadyStarted: true });
     expect(engine.executions.size).toBe(1);
-    await engine.settled();
-    expect(engine.executions.get(request.name)?.status).toBe('SUCCEEDED');
+    // (It opened a manual incident that nothing resolves: stop it, as a person would.)
+    await engine.stopExecution(first.executionArn, 'test over');
+    expect(engine.executions.get(request.name)?.status).toBe('ABORTED');
   });
 });
 

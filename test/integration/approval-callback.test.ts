@@ -462,15 +462,16 @@ describe('local server approval pages (HTTP)', () => {
   it('keeps the JSON API of the CLI, with the same checks', async () => {
     // GIVEN
     const { record, result } = await pendingApproval('cli_reject', ['oncall_sre', 'dba']);
-    const post = (path: string, body: unknown) => fetch(`${server.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const post = (path: string, body: unknown) => fetch(`${server.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${server.token}` }, body: JSON.stringify(body) });
     // WHEN an unknown role tries, then an approver rejects
     const wrong = await post(`/api/approvals/${record.approvalId}/approve`, { as: 'eve', role: 'team_lead' });
-    const rejected = await post(`/api/approvals/${record.approvalId}/reject`, { as: 'dana', role: 'dba', reason: 'max_connections is fine' });
+    const rejected = await post(`/api/approvals/${record.approvalId}/reject`, { as: 'zhao.min', role: 'dba', reason: 'max_connections is fine' });
     // THEN
     expect(wrong.status).toBe(409);
     expect(rejected.status).toBe(200);
     expect(await rejected.json()).toMatchObject({ status: 'REJECTED', step: 'cli_reject', incidentId: record.incidentId, released: true });
-    await expect(result).rejects.toMatchObject({ name: 'ApprovalRejectedError', message: 'dana (dba) rejected cli_reject: max_connections is fine' });
+    // The roster's name is recorded (the API checked "zhao.min" holds dba now).
+    await expect(result).rejects.toMatchObject({ name: 'ApprovalRejectedError', message: 'Zhao Min (dba) rejected cli_reject: max_connections is fine' });
   });
 
   it('refuses a link signed with another key as tampered', async () => {

@@ -28,7 +28,7 @@ async function open(service: string, playbook = 'kafka-consumer-lag'): Promise<s
 }
 
 async function reset(service?: string): Promise<{ changes: unknown[]; recordedOn: string[] }> {
-  const res = await fetch(`${server.url}/api/breakers/reset`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ service, actor: 'cli:alice' }) });
+  const res = await fetch(`${server.url}/api/breakers/reset`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${server.token}` }, body: JSON.stringify({ service, actor: 'cli:alice' }) });
   expect(res.status).toBe(200);
   return (await res.json()) as { changes: unknown[]; recordedOn: string[] };
 }

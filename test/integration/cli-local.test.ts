@@ -78,7 +78,7 @@ describe('sre-agent CLI on a running local engine', () => {
 
 describe('the JSON API', () => {
   it('answers a bad event with 400 and its dead-letter reason, and an unknown incident with 404', async () => {
-    const bad = await fetch(`${agent.url}/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ detail: {} }) });
+    const bad = await fetch(`${agent.url}/events`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${agent.token}` }, body: JSON.stringify({ detail: {} }) });
     expect(bad.status).toBe(400);
     const body = (await bad.json()) as { results: { outcome: string; reason: string }[] };
     expect(body.results[0]).toMatchObject({ outcome: 'dead_letter', reason: expect.stringContaining('malformed alarm event') });
@@ -90,7 +90,7 @@ describe('the JSON API', () => {
   it('takes PutMetricData-shaped data on POST /api/metrics', async () => {
     const res = await fetch(`${agent.url}/api/metrics`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${agent.token}` },
       body: JSON.stringify({ MetricData: [{ MetricName: 'api_latency_p99', Value: 350, Unit: 'Milliseconds', Dimensions: [{ Name: 'service', Value: 'trading-api' }] }] }),
     });
     expect(res.status).toBe(202);

@@ -107,7 +107,7 @@ beforeEach(async () => {
 });
 
 afterEach(async () => {
-  await engine.settled();
+  await engine.quiet();
   await engine.stop();
   await server.close();
   const keys = await keysMatching(`*${RUN}*`);
@@ -127,7 +127,7 @@ describe('escalation of an unanswered approval (seed §4.1)', () => {
     putMemory(91, new Date(now.getTime() - 1000));
     // act
     const started = await postAlarm(now);
-    await engine.settled();
+    await engine.quiet();
     // assess
     const id = started.incidentId!;
     const slack = slackMessages();
@@ -194,7 +194,7 @@ describe('breaker notifications (seed §3.2)', () => {
     putMemory(91, new Date(Date.now() - 1000));
     // act
     const started = await postAlarm();
-    await engine.settled();
+    await engine.quiet();
     // assess
     const id = started.incidentId!;
     expect((await getGlobalBreaker(engine.doc, engine.tables, engine.breakerConfig)).state).toBe('OPEN');

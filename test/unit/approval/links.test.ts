@@ -1,5 +1,5 @@
 /** Signed approval links: HMAC round trip, every way a link is refused, key providers (no network: Secrets Manager is mocked). */
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
@@ -192,6 +192,7 @@ describe('approval links', () => {
       // GIVEN
       const file = path.join(dir, 'approval-signing.key');
       writeFileSync(file, Buffer.alloc(32, 1), { mode: 0o644 });
+      chmodSync(file, 0o644); // whatever the process umask is
       // WHEN / THEN
       await expect(localKeyFile(file)()).rejects.toThrow(`approval signing key ${file} is readable by other users; run chmod 600 ${file}`);
     });

@@ -344,27 +344,34 @@ describe('Function: verifyRecovery', () => {
     });
   });
 
-  it('skips baseline rules, lists why, and decides on the rules it can check', async () => {
-    // prepare
-    const rules = ['api_request_rate > baseline * 3', 'websocket_connections > baseline * 2', 'matching_engine_queue_depth > 10000', 'api_latency_p99 > 200ms'];
+  it('reads baseline as the rule\'s own metric a week earlier (the catalogue\'s definition), and decides on it', async () => {
+    // prepare: now 25,000/s; a week ago about 10,000/s (mean over the hour around it)
+    const week = 7 * 86400;
+    const rules = ['api_request_rate > baseline * 3', 'matching_engine_queue_depth > 10000', 'api_latency_p99 > 200ms'];
     const store = storeWith([
+      { name: 'api_request_rate', value: 25_000, at: ago(30), service: 'trading-api' },
+      { name: 'api_request_rate', value: 9_000, at: ago(week + 600), service: 'trading-api' },
+      { name: 'api_request_rate', value: 11_000, at: ago(week - 600), service: 'trading-api' },
+      { name: 'api_request_rate', value: 99_000, at: ago(week + 7200), service: 'trading-api' }, // outside the hour: not in the mean
       { name: 'matching_engine_queue_depth', value: 800, at: ago(30) },
       { name: 'api_latency_p99', value: 140, at: ago(30), service: 'trading-api' },
     ]);
 
     // act
     const check = await verifyRecovery(rules, { variables: {}, metrics: store, catalogue, service: 'trading-api', now: NOW });
+    const surge = await evaluateStepCondition({ condition: parseCondition('api_request_rate > baseline * 2'), variables: {}, metrics: store, catalogue, service: 'trading-api', now: NOW });
 
-    // assess
-    expect(check).toEqual({
-      result: 'true',
-      violated: [],
-      unknown: [
-        'api_request_rate > baseline * 3: skipped: "baseline" is neither a variable nor a metric',
-        'websocket_connections > baseline * 2: skipped: "baseline" is neither a variable nor a metric',
-      ],
-      missing: [], // a skipped rule is not failed data collection
-    });
+    // assess: 25,000 < 3 × 10,000 → recovered; 25,000 > 2 × 10,000 → the surge condition holds
+    expect(check).toEqual({ result: 'true', violated: [], unknown: [], missing: [] });
+    expect(surge).toMatchObject({ result: 'true', values: { api_request_rate: 25_000, baseline: 10_000 } });
+  });
+
+  it('is unknown, never recovered, when the baseline has no data', async () => {
+    const store = storeWith([{ name: 'api_request_rate', value: 25_000, at: ago(30), service: 'trading-api' }]);
+
+    const check = await verifyRecovery(['api_request_rate > baseline * 3'], { variables: {}, metrics: store, catalogue, service: 'trading-api', now: NOW });
+
+    expect(check).toMatchObject({ result: 'unknown', missing: ['baseline'], unknown: ['api_request_rate > baseline * 3: no data for baseline'] });
   });
 
   it('is unknown when no rule can be checked', async () => {
