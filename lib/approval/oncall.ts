@@ -11,6 +11,8 @@ import { ApprovalError } from './store';
 /** One person who can be notified, with whatever contact fields are known. */
 export interface Person {
   readonly name: string;
+  /** The person's handle in the rotation file (`john.park`), when they are in it. */
+  readonly handle?: string;
   readonly email?: string;
   /** E.164 phone number. */
   readonly phone?: string;
@@ -159,6 +161,7 @@ export class RotationFile implements OnCallLookup {
     const p = this.document.people[handleName];
     return {
       name: p.name,
+      handle: handleName,
       ...(p.email ? { email: p.email } : {}),
       ...(p.phone ? { phone: p.phone } : {}),
       ...(p.slack ? { slack: p.slack } : {}),
@@ -388,11 +391,10 @@ export function parsePagerDutyRoles(json: string, name: string): Record<string, 
   return parsed.data;
 }
 
-/** True when `who` names this person: their name, e-mail, or the e-mail's local part (`john.park`), case-insensitively. */
+/** True when `who` names this person: their rotation-file handle (`john.park`), name or e-mail, case-insensitively. */
 export function personMatches(person: Person, who: string): boolean {
   const w = who.trim().toLowerCase();
-  const email = person.email?.toLowerCase();
-  return w.length > 0 && (person.name.toLowerCase() === w || email === w || email?.split('@')[0] === w);
+  return w.length > 0 && [person.handle, person.name, person.email].some((x) => x !== undefined && x.toLowerCase() === w);
 }
 
 /**

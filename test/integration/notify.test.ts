@@ -389,7 +389,7 @@ describe('PagerDutyOnCall', () => {
     expect(req.headers.authorization).toBe('Token token=pd-api-key');
     expect(req.headers.accept).toBe('application/vnd.pagerduty+json;version=2');
     // Phone and Slack come from the rotation file's entry for the same PagerDuty user.
-    expect(people).toEqual([{ name: 'John Park', email: 'john.park@exchange.example', phone: '+12025550103', slack: 'U04JOHNPRK', pagerdutyUserId: 'PJOHN03', source: 'pagerduty' }]);
+    expect(people).toEqual([{ name: 'John Park', handle: 'john.park', email: 'john.park@exchange.example', phone: '+12025550103', slack: 'U04JOHNPRK', pagerdutyUserId: 'PJOHN03', source: 'pagerduty' }]);
   });
 
   it('reads the API key from Secrets Manager', async () => {

@@ -83,8 +83,8 @@ describe('RotationFile', () => {
       const [ann] = await file.whoIs('oncall_sre', new Date('2026-01-05T10:00:00Z'));
       const [bob] = await file.whoIs(serviceOwnerRole('redis-cache'), new Date('2026-01-05T10:00:00Z'));
       // assess
-      expect(ann).toEqual({ name: 'Ann', email: 'ann@example.com', source: 'rotation-file' });
-      expect(bob).toEqual({ name: 'Bob', phone: '+12025550102', source: 'rotation-file' });
+      expect(ann).toEqual({ name: 'Ann', handle: 'ann', email: 'ann@example.com', source: 'rotation-file' });
+      expect(bob).toEqual({ name: 'Bob', handle: 'bob', phone: '+12025550102', source: 'rotation-file' });
     });
 
     it('answers static roles at any time, and nobody for an unknown role or service', async () => {

@@ -1,0 +1,92 @@
+/**
+ * Attacks on the core operations the machines call (Fn_breaker, Fn_incident, Fn_escalate,
+ * Fn_approval_request) with forged payloads: each decides from the stored incident and the
+ * compiled playbook, so a payload can neither point a breaker at another service, nor resolve an
+ * incident by saying so, nor count itself into the global breaker, nor name its own approvers.
+ */
+import { findApprovalForStep } from '../../lib/approval/store';
+import { getGlobalBreaker, getServiceBreaker } from '../../lib/breaker';
+import { getIncident, getTimeline, recordRecoveryCheck } from '../../lib/incident';
+import { LocalEngine } from '../../lib/local/engine';
+import { startedIncident } from '../helpers/started-incident';
+
+let engine: LocalEngine;
+
+beforeAll(async () => {
+  engine = await new LocalEngine({ notifier: false, oncall: false, breakerConfig: { maxConsecutiveFailures: 2, maxActiveHighSeverity: 0 } }).start();
+});
+
+afterAll(async () => engine.stop());
+
+let n = 0;
+async function incident(playbook: string, severity: 'MEDIUM' | 'HIGH' = 'MEDIUM') {
+  n += 1;
+  const started = await startedIncident(engine.doc, engine.tables, { playbook, service: `core-svc-${n}`, severity, playbooks: engine.compiled });
+  const i = started.incident;
+  return { ...started, refs: { incident: { id: i.id, playbook: i.playbook, service: i.service, severity: i.severity }, context: {}, steps: {} } };
+}
+
+describe('forged core operations', () => {
+  it("Fn_breaker failure counts against the incident's own service, whatever service the payload names", async () => {
+    const inc = await incident('redis-memory-pressure');
+    const forged = { ...inc.refs, incident: { ...inc.refs.incident, service: 'wallet-service' } };
+    await engine.invoke('Fn_breaker', { op: 'failure', step: 'flush_expired_keys', action: 'redis_command', on_fail: 'abort', error: { Error: 'X' }, ...forged });
+    expect((await getServiceBreaker(engine.doc, engine.tables, engine.breakerConfig, new Date(), 'wallet-service')).state).toBe('CLOSED');
+    const events = await getTimeline(engine.doc, engine.tables, inc.incident.id);
+    expect(events.find((e) => e.type === 'step_failed')?.summary).toContain('1 consecutive remediation failure');
+  });
+
+  it('a read-only step that fails counts toward the data-collection rate, not toward consecutive remediation failures', async () => {
+    // The matching-engine playbook's thread dump fails for want of a target: on the old code, that
+    // alone tripped the global breaker (three failures) and switched the agent to diagnose-only.
+    const before = await getGlobalBreaker(engine.doc, engine.tables, engine.breakerConfig);
+    for (let i = 0; i < 3; i += 1) {
+      const inc = await incident('matching-engine-latency');
+      await engine.invoke('Fn_breaker', { op: 'failure', step: 'collect_diagnostics', action: 'collect_thread_dump_and_metrics', on_fail: 'abort', error: { Error: 'TargetNotConfiguredError' }, ...inc.refs });
+    }
+    const after = await getGlobalBreaker(engine.doc, engine.tables, engine.breakerConfig);
+    expect(after.consecutiveFailures).toBe(before.consecutiveFailures);
+    expect(after.dataCollection?.failures).toBe((before.dataCollection?.failures ?? 0) + 3);
+  });
+
+  it('Fn_incident resolve without a stored recovery check is refused: a forged call cannot resolve an incident or reset its breaker', async () => {
+    const inc = await incident('redis-memory-pressure');
+    await expect(engine.invoke('Fn_incident', { op: 'resolve', ...inc.refs })).rejects.toMatchObject({ name: 'RecoveryNotVerifiedError' });
+    await recordRecoveryCheck(engine.doc, engine.tables, inc.incident.id, 'false', new Date());
+    await expect(engine.invoke('Fn_incident', { op: 'resolve', ...inc.refs })).rejects.toMatchObject({ name: 'RecoveryNotVerifiedError', message: expect.stringContaining('latest check: false') });
+    // A true check older than 15 minutes is not enough either.
+    await recordRecoveryCheck(engine.doc, engine.tables, inc.incident.id, 'true', new Date(Date.now() - 16 * 60_000));
+    await expect(engine.invoke('Fn_incident', { op: 'resolve', ...inc.refs })).rejects.toMatchObject({ name: 'RecoveryNotVerifiedError' });
+    expect((await getIncident(engine.doc, engine.tables, inc.incident.id)).status).toBe('MITIGATING');
+    // What the machine does: verify, then resolve.
+    await recordRecoveryCheck(engine.doc, engine.tables, inc.incident.id, 'true', new Date());
+    await engine.invoke('Fn_incident', { op: 'resolve', ...inc.refs });
+    expect((await getIncident(engine.doc, engine.tables, inc.incident.id)).status).toBe('RESOLVED');
+  });
+
+  it('Fn_escalate counts the stored severity toward the global breaker, not a forged CRITICAL', async () => {
+    const inc = await incident('redis-memory-pressure', 'MEDIUM');
+    await engine.invoke('Fn_escalate', { op: 'incident', playbook: 'redis-memory-pressure', level: 2, ...inc.refs, incident: { ...inc.refs.incident, severity: 'CRITICAL' } });
+    expect((await getGlobalBreaker(engine.doc, engine.tables, engine.breakerConfig)).activeHighSeverity).not.toContain(inc.incident.id);
+  });
+
+  it('Fn_approval_request takes approvers, action and message from the compiled step, not from the payload', async () => {
+    const inc = await incident('matching-engine-latency');
+    const { token } = engine.tokens.issue(60_000);
+    await engine.invoke('Fn_approval_request', { op: 'request', taskToken: token, step: 'rollback_matching_engine', level: 2, timeout_seconds: 600, approvers: ['intern'], min_approvals: 1, action: 'wallet_transfer', approval_message: 'just click', ...inc.refs });
+    const rec = await findApprovalForStep(engine.doc, engine.tables, inc.incident.id, 'rollback_matching_engine');
+    expect(rec).toMatchObject({ action: 'kubectl_rollout_undo', approvers: ['oncall_sre', 'matching_engine_owner'], minApprovals: 2, risk: 'HIGH' });
+    expect(rec?.message).not.toContain('just click');
+    // And a window the payload makes longer than the compiled one is cut to it.
+    expect(Date.parse(rec!.levelExpiresAt!) - Date.parse(rec!.createdAt)).toBeLessThanOrEqual(600_000);
+  });
+
+  it('Fn_approval_request refuses a step the compiled playbook does not wait on', async () => {
+    const inc = await incident('matching-engine-latency');
+    await expect(engine.invoke('Fn_approval_request', { op: 'request', taskToken: 't', step: 'collect_diagnostics', level: 2, timeout_seconds: 600, ...inc.refs })).rejects.toMatchObject({ name: 'PlaybookVersionError' });
+  });
+
+  it('Start incident refuses a machine compiled from another playbook version', async () => {
+    await expect(engine.invoke('Fn_incident', { op: 'start', playbook: 'redis-memory-pressure', playbook_hash: '0'.repeat(64), kind: 'alarm', service: 'redis-cache', risk: 'LOW-MEDIUM', input: {} })).rejects.toMatchObject({ name: 'PlaybookVersionError', message: expect.stringContaining('deploy the machines and the functions together') });
+  });
+});

@@ -1,0 +1,64 @@
+/**
+ * The reconcile Lambda (every 5 minutes in AWS) on dynalite, with Step Functions' DescribeExecution
+ * mocked at the SDK boundary (aws-sdk-client-mock, the documented response shapes): incidents whose
+ * execution is no longer RUNNING get what execution-ended would have done, and PENDING approvals
+ * past their expiry become EXPIRED.
+ */
+import { DescribeExecutionCommand, ExecutionDoesNotExist, SFNClient } from '@aws-sdk/client-sfn';
+import { mockClient } from 'aws-sdk-client-mock';
+import { findApprovalForStep, requestApproval } from '../../lib/approval/store';
+import { getIncident, openOrJoinIncident } from '../../lib/incident';
+import { createTables, startDynalite, type LocalDynamo } from '../../lib/local/dynalite';
+import { LAMBDA_TEST_TABLES, lambdaEnvironment } from '../helpers/lambda-env';
+import { startedIncident } from '../helpers/started-incident';
+
+const tables = LAMBDA_TEST_TABLES;
+const sfn = mockClient(SFNClient);
+let dynamo: LocalDynamo;
+const savedEnv = { ...process.env };
+
+beforeAll(async () => {
+  dynamo = await startDynalite();
+  await createTables(dynamo.client, tables);
+  Object.assign(process.env, lambdaEnvironment(dynamo.endpoint));
+});
+
+afterAll(async () => {
+  process.env = savedEnv;
+  sfn.restore();
+  await dynamo.stop();
+});
+
+describe('reconcile Lambda', () => {
+  it('fails, escalates or leaves each incident as its execution says, and expires late approvals', async () => {
+    // GIVEN incidents whose executions are RUNNING, FAILED, ABORTED, unknown, and one never started
+    const playbook = 'redis-memory-pressure';
+    const running = await startedIncident(dynamo.doc, tables, { playbook, service: 'rc-running' });
+    const failed = await startedIncident(dynamo.doc, tables, { playbook, service: 'rc-failed' });
+    const aborted = await startedIncident(dynamo.doc, tables, { playbook, service: 'rc-aborted' });
+    const missing = await startedIncident(dynamo.doc, tables, { playbook, service: 'rc-missing' });
+    const old = new Date(Date.now() - 20 * 60_000);
+    const neverStarted = (await openOrJoinIncident(dynamo.doc, tables, { playbook, service: 'rc-never', severity: 'MEDIUM', alarm: { name: 'a' }, detectedAt: old, anomalyStartedAt: old })).incident;
+    const late = await requestApproval(dynamo.doc, tables, { incidentId: running.incident.id, step: 'scale_redis_cluster', action: 'elasticache_modify', level: 4, approvers: ['oncall_sre'], minApprovals: 1, taskToken: 't', timeoutSeconds: 1, totalSeconds: 1, binding: { action: 'elasticache_modify', paramsHash: 'c'.repeat(64), target: 'cache:redis' }, params: {} }, new Date(Date.now() - 60_000));
+    const status: Record<string, string> = { [running.executionArn]: 'RUNNING', [failed.executionArn]: 'FAILED', [aborted.executionArn]: 'ABORTED' };
+    sfn.on(DescribeExecutionCommand).callsFake((input: { executionArn: string }) => {
+      if (input.executionArn === missing.executionArn) throw new ExecutionDoesNotExist({ message: `Execution Does Not Exist: '${input.executionArn}'`, $metadata: {} });
+      return { executionArn: input.executionArn, status: status[input.executionArn] ?? 'RUNNING', startDate: new Date(), stateMachineArn: 'arn:aws:states:us-east-1:123456789012:stateMachine:redis-memory-pressure' };
+    });
+    // WHEN
+    const { handler } = await import('../../lambdas/reconcile');
+    const report = (await handler()) as { escalated: string[]; failed: string[]; approvalsClosed: string[] };
+    // THEN
+    const statusOf = async (id: string) => (await getIncident(dynamo.doc, tables, id)).status;
+    expect(await statusOf(running.incident.id)).toBe('MITIGATING');
+    expect(await statusOf(failed.incident.id)).toBe('FAILED');
+    expect(await statusOf(aborted.incident.id)).toBe('ESCALATED');
+    expect(await statusOf(missing.incident.id)).toBe('ESCALATED');
+    expect(await statusOf(neverStarted.id)).toBe('ESCALATED');
+    expect(report.failed).toEqual([failed.incident.id]);
+    expect(report.escalated.sort()).toEqual([aborted.incident.id, missing.incident.id, neverStarted.id].sort());
+    expect(report.approvalsClosed).toEqual([late.approvalId]);
+    expect(await findApprovalForStep(dynamo.doc, tables, running.incident.id, 'scale_redis_cluster')).toMatchObject({ status: 'EXPIRED' });
+    expect(sfn.commandCalls(DescribeExecutionCommand).map((c) => c.args[0].input.executionArn).sort()).toEqual([running, failed, aborted, missing].map((i) => i.executionArn).sort());
+  });
+});
