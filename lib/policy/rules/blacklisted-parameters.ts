@@ -33,7 +33,8 @@ export const rule = defineRule({
         if (!(err instanceof EndpointError)) throw err; // endpoint-allow-list refuses it
       }
       const seen = new Set<string>();
-      hit(['params', param], forms.flatMap((f) => policy.classify('endpoints', f)).filter((h) => !seen.has(h.category) && seen.add(h.category)));
+      const hits = forms.flatMap((f) => policy.classify('endpoints', f).map((h) => (f === value ? h : { ...h, reason: `${h.reason} (written "${value}")` })));
+      hit(['params', param], hits.filter((h) => !seen.has(h.category) && seen.add(h.category)));
     }
     if (roles.configKeys) {
       let keys: string[] = [];
