@@ -60,6 +60,14 @@ describe('sre-agent CLI', () => {
       expect(r.out).toContain('approval: oncall_sre + dba (2 of 2)');
       expect(r.out).toContain('connections still > 0.9 * max after step 1 (after step kill_idle_connections)');
       expect(r.out).toContain('skipped while the global breaker (diagnose-only) or the service breaker is open');
+   
+    });
+
+    it('says the same factor bounds the compiler checks and the runtime enforces', async () => {
+      const r = await cli('plan', 'traffic-surge');
+      expect(r.out).toContain('new_max "current_max * 2" scales current_max by 2× (policy 1×..3×)');
+      const oom = await cli('plan', 'pod-oom-killed');
+      expect(oom.out).toContain('patch "current_limit * 1.5" scales current_limit by 1.5× (policy 1×..2×)');
     });
   });
 
