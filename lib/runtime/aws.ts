@@ -168,7 +168,8 @@ export function awsCoreDeps(env: NodeJS.ProcessEnv = process.env): CoreDeps {
  * others make their actions fail with TargetNotConfiguredError (never a silent success). Each
  * SDK client is imported only when its variable is set, so an action's function loads only the
  * clients its configuration names.
- * TODO(README status): Kubernetes (EKS) adapter (another helper), the TlsSecretReader it implements.
+ * The Kubernetes target is not here: the Kubernetes actions' entries add it (lib/runtime/kube-target.ts),
+ * so its client is bundled only with them.
  */
 async function awsTargets(env: NodeJS.ProcessEnv): Promise<ActionTargets> {
   const targets: Record<string, unknown> = {};
@@ -243,16 +244,37 @@ async function awsTicketBackend(env: NodeJS.ProcessEnv) {
 }
 
 let targetsPromise: Promise<ActionTargets> | undefined;
+const extraTargets = new Map<string, Promise<unknown>>();
 
-export async function awsDispatchDeps(env: NodeJS.ProcessEnv = process.env): Promise<DispatchDeps> {
+/**
+ * What the dispatcher needs in a Lambda. `extra` are the action entry's own target factories
+ * (the Kubernetes actions' `kube`), each run once per warm function; a factory that answers
+ * undefined leaves its target unconfigured.
+ */
+export async function awsDispatchDeps(env: NodeJS.ProcessEnv = process.env, extra: Readonly<Record<string, () => Promise<unknown>>> = {}): Promise<DispatchDeps> {
   targetsPromise ??= awsTargets(env);
-  return dispatchDepsOf(awsCoreDeps(env), await targetsPromise, defaultPolicy());
+  const base = await targetsPromise;
+  const own: Record<string, unknown> = {};
+  for (const [name, factory] of Object.entries(extra)) {
+    let p = extraTargets.get(name);
+    if (!p) {
+      p = factory().catch((err: unknown) => {
+        extraTargets.delete(name);
+        throw err;
+      });
+      extraTargets.set(name, p);
+    }
+    const target = await p;
+    if (target !== undefined) own[name] = target;
+  }
+  return dispatchDepsOf(awsCoreDeps(env), { ...base, ...own }, defaultPolicy());
 }
 
 /** Closes the cached target connections (tests; a Lambda keeps them for the next invocation). */
 export async function closeAwsTargets(): Promise<void> {
   const targets = (await targetsPromise) as { redis?: { quit(): Promise<unknown> }; mysql?: { end(): Promise<void> } } | undefined;
   targetsPromise = undefined;
+  extraTargets.clear();
   await targets?.redis?.quit();
   await targets?.mysql?.end();
 }

@@ -68,7 +68,7 @@ interface PodSim {
   deleteAt?: number;
   crashLoop: boolean;
   nextCrashAt?: number;
-  readonly files: Map<string, Map<string, { size: number; at: Date }>>;
+  readonly files: Map<string, Map<string, { size: number; at: Date; content?: string }>>;
 }
 
 type Obj = KubeObject;
@@ -132,11 +132,16 @@ function condition(type: string, status: string, reason: string, message: string
 export class KubeCluster {
   public readonly store: ObjectStore;
   public readonly now: () => Date;
+  /** Errors the controllers met (a sandbox bug); tests assert there are none. */
+  public readonly errors: Error[] = [];
   private readonly timing: Required<ClusterTiming>;
   private readonly load = new Map<string, WorkloadLoad>();
   private readonly pods = new Map<string, PodSim>();
   private readonly hpaHistory = new Map<string, { at: number; replicas: number }[]>();
   private lastHpaSync = 0;
+  private lastRv = '';
+  private lastTickAt = 0;
+  private lastFullPass = 0;
   private lastGc = 0;
   private timer?: NodeJS.Timeout;
   private ipCounter = 10;
@@ -160,7 +165,14 @@ export class KubeCluster {
   /** Starts the controllers' loop. */
   public start(): this {
     if (!this.timer) {
-      this.timer = setInterval(() => this.tick(), this.timing.tickMs);
+      this.timer = setInterval(() => {
+        try {
+          this.tick();
+        } catch (err) {
+          // A controller bug must not stop the loop silently: kept for tests and drills to see.
+          this.errors.push(err as Error);
+        }
+      }, this.timing.tickMs);
       this.timer.unref();
     }
     return this;
@@ -306,7 +318,7 @@ export class KubeCluster {
   private pickNode(): string {
     if (this.nodeNames.length === 0) return 'sandbox-node';
     const counts = new Map(this.nodeNames.map((n) => [n, 0]));
-    for (const p of this.store.list(T.pods)) if (p.spec?.nodeName) counts.set(p.spec.nodeName, (counts.get(p.spec.nodeName) ?? 0) + 1);
+    for (const p of this.store.scan(T.pods)) if (p.spec?.nodeName) counts.set(p.spec.nodeName, (counts.get(p.spec.nodeName) ?? 0) + 1);
     return [...counts].sort((a, b) => a[1] - b[1])[0]?.[0] as string;
   }
 
@@ -380,10 +392,19 @@ export class KubeCluster {
 
   /** One pass of every controller (the loop calls it; tests may call it to step deterministically). */
   public tick(): void {
-    this.syncPods();
-    this.syncReplicaSets();
-    this.syncDeployments();
     const now = this.ms();
+    // Idle clusters cost nothing: the pod, ReplicaSet and deployment loops run when something was
+    // written since the last pass, when a pod's start/ready/termination time came, and once a second.
+    const rv = this.store.resourceVersion;
+    const due = [...this.pods.values()].some((p) => [p.startAt, p.readyAt, p.deleteAt, p.nextCrashAt].some((at) => at !== undefined && at > this.lastTickAt && at <= now));
+    if (rv !== this.lastRv || due || now - this.lastFullPass >= 1000) {
+      this.syncPods();
+      this.syncReplicaSets();
+      this.syncDeployments();
+      this.lastFullPass = now;
+    }
+    this.lastRv = rv;
+    this.lastTickAt = now;
     if (now - this.lastHpaSync >= this.timing.hpaSyncSeconds * 1000) {
       this.lastHpaSync = now;
       this.syncHpas();
@@ -396,7 +417,7 @@ export class KubeCluster {
 
   private event(involved: Obj, type: 'Normal' | 'Warning', reason: string, message: string, component: string, fieldPath?: string): void {
     const ns = involved.metadata.namespace ?? 'default';
-    const existing = this.store.list(T.events, { namespace: ns }).find((e) => (e.involvedObject as { uid?: string } | undefined)?.uid === involved.metadata.uid && e.reason === reason && e.message === message);
+    const existing = this.store.scan(T.events, { namespace: ns }).find((e) => (e.involvedObject as { uid?: string } | undefined)?.uid === involved.metadata.uid && e.reason === reason && e.message === message);
     const at = iso(this.ms());
     if (existing) {
       this.store.update(T.events, { ...existing, count: (Number(existing.count) || 1) + 1, lastTimestamp: at });
@@ -422,8 +443,10 @@ export class KubeCluster {
 
   private syncPods(): void {
     const now = this.ms();
-    for (const pod of this.store.list(T.pods)) {
-      const id = `${pod.metadata.namespace}/${pod.metadata.name}`;
+    for (const stored of this.store.scan(T.pods)) {
+      const id = `${stored.metadata.namespace}/${stored.metadata.name}`;
+      // A shallow copy: the branches below replace status (or its lists), never the stored object's.
+      const pod = { ...stored, status: { ...stored.status } } as Obj;
       const sim = this.pods.get(id);
       if (!sim) continue;
       if (pod.metadata.deletionTimestamp) {
@@ -477,9 +500,10 @@ export class KubeCluster {
   }
 
   /** Deletes pods as the ReplicaSet controller ranks them: not ready before ready, newest first. */
-  private scaleDownPods(rs: Obj, pods: Obj[], count: number): void {
+  private scaleDownPods(rs: Obj, pods: readonly Obj[], count: number): void {
     const ranked = [...pods].sort((a, b) => Number(podReady(a)) - Number(podReady(b)) || String(b.metadata.creationTimestamp).localeCompare(String(a.metadata.creationTimestamp)));
-    for (const pod of ranked.slice(0, count)) {
+    for (const p of ranked.slice(0, count)) {
+      const pod = structuredClone(p);
       const sim = this.pods.get(`${pod.metadata.namespace}/${pod.metadata.name}`);
       if (sim) sim.deleteAt = this.ms() + this.timing.terminationSeconds * 1000;
       pod.metadata.deletionTimestamp = iso(this.ms() + 30000);
@@ -492,8 +516,8 @@ export class KubeCluster {
 
   /** Garbage collection: ReplicaSets whose deployment is gone, pods whose ReplicaSet is gone, events older than an hour. */
   private collectGarbage(): void {
-    for (const rs of this.store.list(T.replicasets)) if (rs.metadata.ownerReferences?.some((r) => r.kind === 'Deployment') && !this.ownerDeployment(rs)) this.store.delete(T.replicasets, rs.metadata.namespace, rs.metadata.name);
-    for (const pod of this.store.list(T.pods)) {
+    for (const rs of this.store.scan(T.replicasets)) if (rs.metadata.ownerReferences?.some((r) => r.kind === 'Deployment') && !this.ownerDeployment(rs)) this.store.delete(T.replicasets, rs.metadata.namespace, rs.metadata.name);
+    for (const pod of this.store.scan(T.pods)) {
       const ref = pod.metadata.ownerReferences?.find((r) => r.kind === 'ReplicaSet');
       const rs = ref ? this.store.find(T.replicasets, pod.metadata.namespace, ref.name) : undefined;
       if (ref && (!rs || rs.metadata.uid !== ref.uid)) {
@@ -502,12 +526,12 @@ export class KubeCluster {
       }
     }
     const cutoff = this.ms() - 3600e3;
-    for (const e of this.store.list(T.events)) if (Date.parse(String(e.lastTimestamp)) < cutoff) this.store.delete(T.events, e.metadata.namespace, e.metadata.name);
+    for (const e of this.store.scan(T.events)) if (Date.parse(String(e.lastTimestamp)) < cutoff) this.store.delete(T.events, e.metadata.namespace, e.metadata.name);
   }
 
   private syncReplicaSets(): void {
     for (const rs of this.store.list(T.replicasets)) {
-      const pods = this.store.list(T.pods, { namespace: rs.metadata.namespace }).filter((p) => ownedBy(p, rs));
+      const pods = this.store.scan(T.pods, { namespace: rs.metadata.namespace }).filter((p) => ownedBy(p, rs));
       const active = pods.filter((p) => !p.metadata.deletionTimestamp);
       const want = rs.spec.replicas ?? 1;
       const dep = this.ownerDeployment(rs);
@@ -518,7 +542,7 @@ export class KubeCluster {
           this.event(rs, 'Normal', 'SuccessfulCreate', `Created pod: ${pod.metadata.name}`, 'replicaset-controller');
         }
       } else if (active.length > want) this.scaleDownPods(rs, active, active.length - want);
-      const now = this.store.list(T.pods, { namespace: rs.metadata.namespace }).filter((p) => ownedBy(p, rs) && !p.metadata.deletionTimestamp);
+      const now = this.store.scan(T.pods, { namespace: rs.metadata.namespace }).filter((p) => ownedBy(p, rs) && !p.metadata.deletionTimestamp);
       const ready = now.filter(podReady).length;
       const status: Record<string, unknown> = { replicas: now.length, fullyLabeledReplicas: now.length, readyReplicas: ready, availableReplicas: ready, observedGeneration: rs.metadata.generation };
       // The API omits zero counts (omitempty), except replicas.
@@ -542,7 +566,8 @@ export class KubeCluster {
     fresh.metadata.annotations = { ...fresh.metadata.annotations, 'deployment.kubernetes.io/desired-replicas': String(dep.spec.replicas ?? 1) };
     this.store.update(T.replicasets, fresh);
     rs.spec.replicas = replicas;
-    this.event(dep, 'Normal', 'ScalingReplicaSet', `Scaled ${replicas > from ? 'up' : 'down'} replica set ${rs.metadata.name} from ${from} to ${replicas}`, 'deployment-controller');
+    // The deployment controller's message (pkg/controller/deployment/sync.go scaleReplicaSet).
+    this.event(dep, 'Normal', 'ScalingReplicaSet', `Scaled ${replicas > from ? 'up' : 'down'} replica set ${rs.metadata.name} to ${replicas} from ${from}`, 'deployment-controller');
   }
 
   private syncDeployments(): void {
@@ -577,7 +602,7 @@ export class KubeCluster {
   }
 
   private availableOf(rs: Obj): number {
-    return this.store.list(T.pods, { namespace: rs.metadata.namespace }).filter((p) => ownedBy(p, rs) && podReady(p)).length;
+    return this.store.scan(T.pods, { namespace: rs.metadata.namespace }).filter((p) => ownedBy(p, rs) && podReady(p)).length;
   }
 
   private roll(d: Obj, newRS: Obj, old: Obj[], desired: number): void {
@@ -585,7 +610,7 @@ export class KubeCluster {
     if (strategy.type === 'Recreate') {
       const running = old.filter((rs) => (rs.spec.replicas ?? 0) > 0);
       for (const rs of running) this.setReplicas(rs, 0, d);
-      const oldPods = this.store.list(T.pods, { namespace: d.metadata.namespace }).filter((p) => old.some((rs) => ownedBy(p, rs)));
+      const oldPods = this.store.scan(T.pods, { namespace: d.metadata.namespace }).filter((p) => old.some((rs) => ownedBy(p, rs)));
       if (oldPods.length === 0) this.setReplicas(newRS, desired, d);
       return;
     }
@@ -636,7 +661,7 @@ export class KubeCluster {
 
   private writeDeploymentStatus(d: Obj, newRS: Obj | undefined): void {
     const fresh = this.store.get(T.deployments, d.metadata.namespace, d.metadata.name);
-    const all = this.store.list(T.replicasets, { namespace: d.metadata.namespace }).filter((rs) => ownedBy(rs, fresh));
+    const all = this.store.scan(T.replicasets, { namespace: d.metadata.namespace }).filter((rs) => ownedBy(rs, fresh));
     const desired = fresh.spec.replicas ?? 1;
     const sum = (f: (rs: Obj) => number) => all.reduce((s, rs) => s + f(rs), 0);
     const replicas = sum((rs) => rs.status?.replicas ?? 0);
@@ -680,7 +705,7 @@ export class KubeCluster {
 
   private syncHpas(): void {
     const now = this.ms();
-    for (const h of this.store.list(T.hpas)) {
+    for (const h of this.store.scan(T.hpas)) {
       const ref = h.spec.scaleTargetRef;
       const d = ref?.kind === 'Deployment' ? this.store.find(T.deployments, h.metadata.namespace, ref.name) : undefined;
       const at = iso(now);
@@ -746,7 +771,7 @@ export class KubeCluster {
     const c = pod.spec.containers.find((x: { name: string }) => x.name === container) ?? pod.spec.containers[0];
     const limit = parseQuantity(c?.resources?.limits?.memory ?? c?.resources?.requests?.memory ?? '1Gi');
     const cpuLimit = c?.resources?.limits?.cpu ? parseQuantity(c.resources.limits.cpu) : Infinity;
-    const dep = this.store.list(T.pods, { namespace: pod.metadata.namespace }).filter((p) => this.workloadOf(p).key === this.workloadOf(pod).key && podReady(p)).length;
+    const dep = this.store.scan(T.pods, { namespace: pod.metadata.namespace }).filter((p) => this.workloadOf(p).key === this.workloadOf(pod).key && podReady(p)).length;
     const cpu = podReady(pod) && load ? Math.min(cpuLimit, load.demandCores / Math.max(1, dep)) : 0.01;
     // Pods differ a little, stably (the pod name seeds it), as real working sets do.
     const jitter = 0.97 + (fnv32a(pod.metadata.name) % 60) / 1000;

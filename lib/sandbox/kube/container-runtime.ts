@@ -12,7 +12,7 @@ import type { Runtime } from './scene';
 export interface ContainerState {
   readonly runtime: Runtime;
   /** Files in the container's writable layer (path → size in bytes). */
-  readonly files: Map<string, { size: number; at: Date }>;
+  readonly files: Map<string, { size: number; at: Date; content?: string }>;
   readonly memoryLimitBytes: number;
   readonly memoryBytes: number;
   readonly cpuLimitCores?: number;
@@ -180,7 +180,7 @@ function cat(c: ContainerState, args: string[], now: Date): ExecOutcome {
         break;
       }
       default:
-        if (c.files.has(p)) out.push(`<${c.files.get(p)?.size} bytes of binary data>\n`);
+        if (c.files.has(p)) out.push(c.files.get(p)?.content ?? `<${c.files.get(p)?.size} bytes of binary data>\n`);
         else return fail(`cat: ${p}: No such file or directory\n`, 1, out.join(''));
     }
   }
@@ -217,7 +217,8 @@ function jcmd(c: ContainerState, args: string[], now: Date): ExecOutcome {
       const file = rest.filter((a) => !a.startsWith('-'))[0];
       if (!file) return ok('1:\nThe argument \'filepath\' is mandatory.\n');
       if (c.files.has(file) && !rest.includes('-overwrite')) return ok(`1:\n${file} exists, use -overwrite to overwrite\n`);
-      c.files.set(file, { size: threadDump(c, now).length, at: now });
+      const text = threadDump(c, now);
+      c.files.set(file, { size: Buffer.byteLength(text), at: now, content: text });
       return ok(`1:\nCreated ${file}\n`);
     }
     case 'PerfCounter.print':

@@ -4,7 +4,7 @@
  * For drills and tests only: nothing outside lib/local, lib/sandbox, bench/ and test/ imports it.
  */
 export { startKubeSandbox, SANDBOX_HEADER, SANDBOX_VERSION, type KubeSandbox, type KubeSandboxOptions } from './server';
-export { KubeCluster, REVISION, HASH_LABEL, type ClusterTiming, type ClusterOptions } from './cluster';
+export { KubeCluster, REVISION, HASH_LABEL, TYPES, type ClusterTiming, type ClusterOptions } from './cluster';
 export { exchangeScene, EXCHANGE_PROFILES, type Scene, type SceneWorkload, type WorkloadProfile } from './scene';
 export { SandboxApiError } from './errors';
 export { selfSignedCertificate } from './certs';

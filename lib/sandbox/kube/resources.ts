@@ -126,3 +126,34 @@ export function apiResourceList(group: string, version: string): { kind: 'APIRes
   }
   return { kind: 'APIResourceList', apiVersion: 'v1', groupVersion: group ? `${group}/${version}` : version, resources };
 }
+
+/**
+ * The OpenAPI v3 discovery kubectl reads before create/replace/patch with field validation: the
+ * root lists one document per group/version, and each document has the PATCH operation of every
+ * resource, tagged with its group/version/kind and its `fieldValidation` query parameter
+ * (kubectl's QueryParamVerifierV3 looks for exactly that, then leaves validation to the server).
+ * Schemas are left out: nothing kubectl does against the sandbox reads them.
+ */
+export function openApiV3Root(): { paths: Record<string, { serverRelativeURL: string }> } {
+  const paths: Record<string, { serverRelativeURL: string }> = {};
+  for (const t of RESOURCE_TYPES) {
+    if (t.group === 'metrics.k8s.io') continue;
+    const gv = t.group ? `apis/${t.group}/${t.version}` : `api/${t.version}`;
+    paths[gv] = { serverRelativeURL: `/openapi/v3/${gv}?hash=${Buffer.from(gv).toString('hex').slice(0, 32).toUpperCase()}` };
+  }
+  return { paths };
+}
+
+export function openApiV3Document(gvPath: string): unknown | undefined {
+  const types = RESOURCE_TYPES.filter((t) => t.group !== 'metrics.k8s.io' && (t.group ? `apis/${t.group}/${t.version}` : `api/${t.version}`) === gvPath);
+  if (types.length === 0) return undefined;
+  const query = (name: string) => ({ name, in: 'query', description: name, schema: { type: 'string', uniqueItems: true } });
+  const paths: Record<string, unknown> = {};
+  for (const t of types) {
+    const base = `/${gvPath}/${t.namespaced ? 'namespaces/{namespace}/' : ''}${t.resource}/{name}`;
+    const gvk = { group: t.group, version: t.version, kind: t.kind };
+    const op = (action: string) => ({ 'x-kubernetes-action': action, 'x-kubernetes-group-version-kind': gvk, parameters: [query('dryRun'), query('fieldManager'), query('fieldValidation')], responses: { '200': { description: 'OK' } } });
+    paths[base] = { get: { 'x-kubernetes-action': 'get', 'x-kubernetes-group-version-kind': gvk, responses: { '200': { description: 'OK' } } }, put: op('put'), patch: op('patch') };
+  }
+  return { openapi: '3.0.0', info: { title: 'Kubernetes', version: 'v1.31.4' }, paths, components: {} };
+}

@@ -19,7 +19,7 @@ import { selfSignedCertificate } from './certs';
 import { KubeCluster, TYPES, type ClusterTiming } from './cluster';
 import { badRequest, methodNotAllowed, notFound, SandboxApiError, unauthorized, unsupportedMediaType, conflict } from './errors';
 import { applyPatch, patchTypeOf } from './patch';
-import { apiGroups, apiResourceList, apiVersionOf, resourceType, storedType, type ResourceType } from './resources';
+import { apiGroups, apiResourceList, apiVersionOf, openApiV3Document, openApiV3Root, resourceType, storedType, type ResourceType } from './resources';
 import { labelSelectorText, ObjectStore, type KubeObject, type StoreEvent } from './store';
 import { toTable, wantsTable } from './tables';
 import { validateObject, validateScale } from './validation';
@@ -55,6 +55,11 @@ export interface KubeSandboxOptions {
    * @default a random token, written into the kubeconfig
    */
   readonly token?: string;
+  /**
+   * Decides bearer tokens other than `token` (e.g. EKS-style `k8s-aws-v1.` tokens in tests of the
+   * EKS path). @default - only `token` is accepted
+   */
+  authenticate?(token: string): boolean;
   /** Namespace of the kubeconfig's context. @default 'default' */
   readonly namespace?: string;
   now?(): Date;
@@ -152,10 +157,13 @@ export class SandboxHttpApi {
     handleProtocols: (protocols) => (protocols.has('v5.channel.k8s.io') ? 'v5.channel.k8s.io' : protocols.has('v4.channel.k8s.io') ? 'v4.channel.k8s.io' : false),
   });
 
-  public constructor(cluster: KubeCluster, token: string) {
+  private readonly authenticate?: (token: string) => boolean;
+
+  public constructor(cluster: KubeCluster, token: string, authenticate?: (token: string) => boolean) {
     this.cluster = cluster;
     this.store = cluster.store;
     this.token = token;
+    this.authenticate = authenticate;
   }
 
   public injectConflicts(path: string, count: number): void {
@@ -163,7 +171,9 @@ export class SandboxHttpApi {
   }
 
   private authorised(req: IncomingMessage): boolean {
-    return req.headers.authorization === `Bearer ${this.token}`;
+    const header = req.headers.authorization ?? '';
+    if (header === `Bearer ${this.token}`) return true;
+    return header.startsWith('Bearer ') && this.authenticate?.(header.slice('Bearer '.length)) === true;
   }
 
   private send(res: ServerResponse, code: number, payload: unknown, contentType = 'application/json'): void {
@@ -199,6 +209,12 @@ export class SandboxHttpApi {
     const p = path.replace(/\/+$/, '') || '/';
     if (p === '/version') return this.send(res, 200, SANDBOX_VERSION), true;
     if (p === '/healthz' || p === '/livez' || p === '/readyz') return this.send(res, 200, 'ok', 'text/plain; charset=utf-8'), true;
+    if (p === '/openapi/v3') return this.send(res, 200, openApiV3Root()), true;
+    if (p.startsWith('/openapi/v3/')) {
+      const doc = openApiV3Document(p.slice('/openapi/v3/'.length));
+      if (!doc) throw new SandboxApiError(404, 'NotFound', 'the server could not find the requested resource', {});
+      return this.send(res, 200, doc), true;
+    }
     if (p === '/api') return this.send(res, 200, { kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress: '127.0.0.1:443' }] }), true;
     if (p === '/apis') {
       const groups = apiGroups().map((g) => ({ name: g.name, versions: g.versions.map((v) => ({ groupVersion: `${g.name}/${v}`, version: v })), preferredVersion: { groupVersion: `${g.name}/${g.versions[0]}`, version: g.versions[0] } }));
@@ -243,7 +259,7 @@ export class SandboxHttpApi {
     const method = req.method ?? 'GET';
     const dryRun = q.getAll('dryRun').includes('All');
     if (q.getAll('dryRun').some((v) => v !== 'All')) throw badRequest(`Invalid dryRun value: ${q.getAll('dryRun').join(',')}; only "All" is supported`);
-    if (r.type.group === 'metrics.k8s.io') return this.metrics(res, r);
+    if (r.type.group === 'metrics.k8s.io') return this.metrics(res, r, q);
     if (r.subresource === 'log' && method === 'GET') return this.log(res, r, q);
     if (r.subresource === 'scale') return this.scale(req, res, r, dryRun);
     if (r.subresource && r.subresource !== 'status') throw new SandboxApiError(404, 'NotFound', 'the server could not find the requested resource', {});
@@ -391,10 +407,10 @@ export class SandboxHttpApi {
     res.on('close', end);
   }
 
-  private metrics(res: ServerResponse, r: Route): void {
+  private metrics(res: ServerResponse, r: Route, q: URLSearchParams): void {
     const now = this.cluster.now().toISOString().replace(/\.\d{3}Z$/, 'Z');
     if (r.type.resource === 'pods') {
-      const pods = r.name ? [this.store.get(TYPES.pods, r.namespace, r.name)] : this.store.list(TYPES.pods, { namespace: r.namespace });
+      const pods = r.name ? [this.store.get(TYPES.pods, r.namespace, r.name)] : this.store.list(TYPES.pods, { namespace: r.namespace, labelSelector: q.get('labelSelector') ?? undefined });
       const items = pods
         .filter((p) => p.status?.phase === 'Running' && !p.metadata.deletionTimestamp)
         .map((p) => ({
@@ -409,7 +425,7 @@ export class SandboxHttpApi {
       if (r.name) return this.send(res, 200, { kind: 'PodMetrics', apiVersion: 'metrics.k8s.io/v1beta1', ...items[0] });
       return this.send(res, 200, { kind: 'PodMetricsList', apiVersion: 'metrics.k8s.io/v1beta1', metadata: {}, items });
     }
-    const nodes = r.name ? [this.store.get(TYPES.nodes, undefined, r.name)] : this.store.list(TYPES.nodes);
+    const nodes = r.name ? [this.store.get(TYPES.nodes, undefined, r.name)] : this.store.list(TYPES.nodes, { labelSelector: q.get('labelSelector') ?? undefined });
     const pods = this.store.list(TYPES.pods);
     const items = nodes.map((n) => {
       const on = pods.filter((p) => p.spec?.nodeName === n.metadata.name && p.status?.phase === 'Running');
@@ -501,7 +517,7 @@ export class SandboxHttpApi {
 export async function startKubeSandbox(options: KubeSandboxOptions = {}): Promise<KubeSandbox> {
   const cluster = new KubeCluster({ services: options.services, scene: options.scene, timing: options.timing, now: options.now }).start();
   const token = options.token ?? randomBytes(24).toString('base64url');
-  const api = new SandboxHttpApi(cluster, token);
+  const api = new SandboxHttpApi(cluster, token, options.authenticate);
   const now = Date.now();
   const tls = selfSignedCertificate({ commonName: 'sre-agent-sandbox', dnsNames: ['localhost', 'kubernetes', 'kubernetes.default.svc'], ipAddresses: ['127.0.0.1'], notBefore: new Date(now - 3600e3), notAfter: new Date(now + 365 * 86400e3), ca: true });
   const server: Server = createServer({ key: tls.key, cert: tls.certificate }, (req, res) => void api.handle(req, res));

@@ -165,13 +165,13 @@ function fieldValue(obj: KubeObject, field: string): string | undefined {
     case 'spec.nodeName':
       return obj.kind === 'Pod' ? String(obj.spec?.nodeName ?? '') : undefined;
     case 'type':
+      return obj.kind === 'Event' || obj.kind === 'Secret' ? String((obj as Record<string, unknown>).type ?? '') : undefined;
     case 'reason':
-      return obj.kind === 'Event' ? String((obj as Record<string, unknown>)[field] ?? '') : undefined;
+      return obj.kind === 'Event' ? String((obj as Record<string, unknown>).reason ?? '') : undefined;
     default: {
       const m = /^involvedObject\.(kind|namespace|name|uid|apiVersion|resourceVersion|fieldPath)$/.exec(field);
       if (m && obj.kind === 'Event') return String(((obj as Record<string, unknown>).involvedObject as Record<string, unknown> | undefined)?.[m[1] as string] ?? '');
       if (field === 'spec.unschedulable' && obj.kind === 'Node') return String(obj.spec?.unschedulable ?? false);
-      if (field === 'type' && obj.kind === 'Secret') return String((obj as Record<string, unknown>).type ?? '');
       return undefined;
     }
   }
@@ -258,6 +258,24 @@ export class ObjectStore {
       .filter((o) => matchesLabels(o.metadata.labels, labels) && fields(o))
       .sort((a, b) => `${a.metadata.namespace ?? ''}/${a.metadata.name}`.localeCompare(`${b.metadata.namespace ?? ''}/${b.metadata.name}`))
       .map(clone);
+  }
+
+  /**
+   * Like `list`, without copies and unsorted: the stored objects themselves, for the controllers'
+   * reads (a copy per object per loop made the sandbox's controllers the machine's busiest process).
+   * Never modify what it returns; `get` a copy to change.
+   */
+  public scan(t: ResourceType, filter: ListFilter = {}): readonly Readonly<KubeObject>[] {
+    const labels = filter.labelSelector ? parseLabelSelector(filter.labelSelector) : [];
+    const fields = filter.fieldSelector ? fieldMatcher(filter.fieldSelector, t.kind) : undefined;
+    const out: KubeObject[] = [];
+    for (const o of this.bucket(t).values()) {
+      if (filter.namespace !== undefined && t.namespaced && o.metadata.namespace !== filter.namespace) continue;
+      if (labels.length && !matchesLabels(o.metadata.labels, labels)) continue;
+      if (fields && !fields(o)) continue;
+      out.push(o);
+    }
+    return out;
   }
 
   /** A matcher for watch events with the same filter semantics as list. */
