@@ -157,13 +157,6 @@ export interface PodUsage {
   readonly memoryLimitBytes?: number;
 }
 
-export interface TlsSecret {
-  readonly namespace: string;
-  readonly name: string;
-  readonly notAfter: string;
-  readonly subject: string;
-  readonly dnsNames: readonly string[];
-}
 
 /**
  * Kubernetes (EKS or any cluster from a kubeconfig): `ctx.targets.kube`. Deployments are named by
@@ -210,8 +203,8 @@ export interface KubeOps {
   podUsage(ref: KubeRef): Promise<PodUsage[]>;
   /** Allocatable minus requested on the nodes; with a deployment, how many more of its pods fit. */
   nodeHeadroom(forDeployment?: KubeRef): Promise<NodeHeadroom>;
-  /** kubernetes.io/tls secrets with their certificates' expiry (the certificate check's kubernetes_secrets source). */
-  tlsSecrets(): Promise<TlsSecret[]>;
+  /** The kubernetes.io/tls secrets of every namespace, `data` base64 as the API returns it (check_certificates' TlsSecretReader). */
+  listTlsSecrets(): Promise<{ namespace: string; name: string; data: Record<string, string> }[]>;
 }
 
 /**

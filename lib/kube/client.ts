@@ -9,11 +9,10 @@
  * - each change returns the object before, as the dry run answered, and after, for the timeline.
  */
 import { Writable } from 'node:stream';
-import { X509Certificate } from 'node:crypto';
 import { AppsV1Api, AutoscalingV2Api, CoreV1Api, Exec, KubeConfig, Metrics, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { ObjectSerializer } from '@kubernetes/client-node/dist/gen/models/ObjectSerializer.js';
 import { CommandFailedError, InvalidParameterError, RolloutTimeoutError, TargetNotFoundError, TargetPausedError, TransientTargetError } from '../actions/errors';
-import type { DeploymentState, DeployRecord, ExecResult, HpaState, KubeChange, KubeOps, KubeRef, NodeHeadroom, PodHealth, PodUsage, RolloutProgress, TlsSecret, UndoPlan } from '../actions/ports';
+import type { DeploymentState, DeployRecord, ExecResult, HpaState, KubeChange, KubeOps, KubeRef, NodeHeadroom, PodHealth, PodUsage, RolloutProgress, UndoPlan } from '../actions/ports';
 import { parseQuantity } from '../actions/quantity';
 import { deploysOf, headroomOf, podHealthOf, podRequests } from './diagnostics';
 import { isConflict, kubeError, refText } from './errors';
@@ -512,23 +511,11 @@ export class ClientNodeKubeOps implements KubeOps {
     return headroomOf(nodes.items ?? [], pods.items ?? [], perPod);
   }
 
-  public async tlsSecrets(): Promise<TlsSecret[]> {
+  public async listTlsSecrets(): Promise<{ namespace: string; name: string; data: Record<string, string> }[]> {
     const list = await this.call('kubernetes.io/tls secrets', 'cluster', async (c) => json(await c.core.listSecretForAllNamespaces({ fieldSelector: 'type=kubernetes.io/tls' }), 'V1SecretList'));
-    const out: TlsSecret[] = [];
-    for (const s of list.items ?? []) {
-      const pem = s.data?.['tls.crt'] ? Buffer.from(String(s.data['tls.crt']), 'base64').toString('utf8') : '';
-      const first = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/.exec(pem)?.[0];
-      if (!first) continue;
-      const cert = new X509Certificate(first);
-      const dnsNames = (cert.subjectAltName ?? '')
-        .split(',')
-        .map((x) => x.trim())
-        .filter((x) => x.startsWith('DNS:'))
-        .map((x) => x.slice(4));
-      out.push({ namespace: s.metadata.namespace, name: s.metadata.name, notAfter: new Date(cert.validTo).toISOString(), subject: cert.subject, dnsNames });
-    }
-    return out;
+    return (list.items ?? []).map((s: Json) => ({ namespace: s.metadata.namespace, name: s.metadata.name, data: { ...(s.data ?? {}) } }));
   }
+
 }
 
 /** A KubeOps for a cluster. */

@@ -94,10 +94,12 @@ function perfCounters(c: ContainerState, now: Date): string {
   const youngCount = Math.max(1, Math.round(up / 4));
   const oldCount = Math.max(0, Math.round(up / 900));
   const pause = Math.round(c.gcPauseMs * 1e6);
+  // The last young collection ended a little before now (within the last 2 s, after the JVM started).
+  const lastExit = Math.max(pause + 1, ticks - Math.min(2_000_000_000, Math.round(ticks / 10)));
   const young = [
     `sun.gc.collector.0.invocations=${youngCount}`,
-    `sun.gc.collector.0.lastEntryTime=${ticks - 2_000_000_000 - pause}`,
-    `sun.gc.collector.0.lastExitTime=${ticks - 2_000_000_000}`,
+    `sun.gc.collector.0.lastEntryTime=${lastExit - pause}`,
+    `sun.gc.collector.0.lastExitTime=${lastExit}`,
     `sun.gc.collector.0.name="G1 Young Generation"`,
     `sun.gc.collector.0.time=${youngCount * Math.max(1, Math.round(pause * 0.6))}`,
   ];
