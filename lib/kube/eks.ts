@@ -44,6 +44,11 @@ function toBuffer(data: SourceData): Buffer {
   return Buffer.from(data as ArrayBuffer);
 }
 
+/** URI encoding as SigV4 canonicalises it (encodeURIComponent leaves !'()* alone). */
+function rfc3986(text: string): string {
+  return encodeURIComponent(text).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+}
+
 export interface EksToken {
   readonly token: string;
   /** When EKS stops accepting it (X-Amz-Date + 15 min). */
@@ -70,7 +75,8 @@ export async function eksToken(options: { clusterName: string; region: string; c
     { expiresIn: PRESIGN_EXPIRES_SECONDS, signingDate },
   );
   const query = Object.entries(signed.query ?? {})
-    .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(String(v))}`)
+    .sort(([a], [b]) => (a < b ? -1 : 1))
+    .map(([k, v]) => `${rfc3986(k)}=${rfc3986(String(v))}`)
     .join('&');
   const url = `https://${hostname}/?${query}`;
   const date = String(signed.query?.['X-Amz-Date'] ?? '');
