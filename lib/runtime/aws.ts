@@ -171,7 +171,7 @@ export function awsCoreDeps(env: NodeJS.ProcessEnv = process.env): CoreDeps {
  * The Kubernetes target is not here: the Kubernetes actions' entries add it (lib/runtime/kube-target.ts),
  * so its client is bundled only with them.
  */
-async function awsTargets(env: NodeJS.ProcessEnv): Promise<ActionTargets> {
+async function awsTargets(env: NodeJS.ProcessEnv, own: Readonly<Record<string, unknown>> = {}): Promise<ActionTargets> {
   const targets: Record<string, unknown> = {};
   // send_alert's channels; every outcome also lands on the incident's timeline.
   targets.notify = notifyOpsFor(awsNotifying(env).notifier, { onOutcomes: (n, outcomes) => recordOutcomes(awsCoreDeps(env), n, outcomes) });
@@ -218,11 +218,12 @@ async function awsTargets(env: NodeJS.ProcessEnv): Promise<ActionTargets> {
     const { FetchHttp } = await import('../actions/http/fetch-ops');
     targets.http = new FetchHttp();
   }
-  if (env.TLS_DOMAINS || env.CHECK_ACM === 'on' || env.CHECK_IAM_KEYS === 'on') {
+  const kube = own.kube as import('../actions/certificates/sources').TlsSecretReader | undefined;
+  if (env.TLS_DOMAINS || env.CHECK_ACM === 'on' || env.CHECK_IAM_KEYS === 'on' || kube) {
     const { CertificateSources } = await import('../actions/certificates/sources');
     const acm = env.CHECK_ACM === 'on' ? new (await import('@aws-sdk/client-acm')).ACMClient({}) : undefined;
     const iam = env.CHECK_IAM_KEYS === 'on' ? new (await import('@aws-sdk/client-iam')).IAMClient({}) : undefined;
-    targets.certificates = new CertificateSources({ acm, iam, domains: env.TLS_DOMAINS?.split(',').map((d) => d.trim()).filter(Boolean) });
+    targets.certificates = new CertificateSources({ acm, iam, domains: env.TLS_DOMAINS?.split(',').map((d) => d.trim()).filter(Boolean), ...(kube ? { kube } : {}) });
   }
   // Tickets are always kept with the incident; Jira or a webhook receive them when configured.
   {
@@ -252,8 +253,6 @@ const extraTargets = new Map<string, Promise<unknown>>();
  * undefined leaves its target unconfigured.
  */
 export async function awsDispatchDeps(env: NodeJS.ProcessEnv = process.env, extra: Readonly<Record<string, () => Promise<unknown>>> = {}): Promise<DispatchDeps> {
-  targetsPromise ??= awsTargets(env);
-  const base = await targetsPromise;
   const own: Record<string, unknown> = {};
   for (const [name, factory] of Object.entries(extra)) {
     let p = extraTargets.get(name);
@@ -267,6 +266,9 @@ export async function awsDispatchDeps(env: NodeJS.ProcessEnv = process.env, extr
     const target = await p;
     if (target !== undefined) own[name] = target;
   }
+  // The entry's own targets are known before the shared ones: check_certificates' sources read the cluster's TLS secrets.
+  targetsPromise ??= awsTargets(env, own);
+  const base = await targetsPromise;
   return dispatchDepsOf(awsCoreDeps(env), { ...base, ...own }, defaultPolicy());
 }
 
