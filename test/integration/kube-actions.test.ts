@@ -6,13 +6,14 @@
  */
 import { X509Certificate } from 'node:crypto';
 import { action as collect } from '../../lib/actions/collect_thread_dump_and_metrics';
+import { action as kafkaAdmin } from '../../lib/actions/kafka_admin';
 import { action as kubectlExec } from '../../lib/actions/kubectl_exec';
 import { action as kubectlPatch } from '../../lib/actions/kubectl_patch';
 import { action as rolloutUndo } from '../../lib/actions/kubectl_rollout_undo';
 import { action as kubectlScale } from '../../lib/actions/kubectl_scale';
 import { action as patchHpaMax } from '../../lib/actions/patch_hpa_max';
 import { action as rollingRestart } from '../../lib/actions/rolling_restart';
-import type { KubeOps } from '../../lib/actions/ports';
+import type { KafkaGroupState, KafkaOps, KubeOps } from '../../lib/actions/ports';
 import { loadPolicy } from '../../lib/policy';
 import { TYPES } from '../../lib/sandbox/kube';
 import { actionContext } from '../helpers/action-context';
@@ -354,6 +355,29 @@ describe('collect_thread_dump_and_metrics', () => {
     const r = await collect.run({ service: 'market-data-ws', deploy_window: '30m' }, ctx());
     expect(r.outputs).toMatchObject({ gc_pause_duration: null, thread_count: null, thread_dump_path: null });
     expect(r.outputs?.cpu_usage).toBeGreaterThan(0);
+  });
+});
+
+describe('kafka_admin with the cluster', () => {
+  /** A stable, lagging group as the Kafka adapter reports it (its own tests cover kafkajs). */
+  const group: KafkaGroupState = { group: 'order-events', state: 'Stable', members: 4, lag: 25000, lagTrend: 120, errors: 0, unassignedPartitions: 0, deployment: 'order-consumer', service: 'order-consumer' };
+  const kafka: KafkaOps = { describeGroup: async () => group };
+  const commands: ('describe_consumer_group' | 'check_consumer_health' | 'check_partition_assignment')[] = ['describe_consumer_group', 'check_consumer_health', 'check_partition_assignment'];
+
+  it('healthy consumer pods and a stable group: healthy, so the playbook scales', async () => {
+    const r = await kafkaAdmin.run({ commands }, actionContext({ targets: { kube: t.kube, kafka }, policy }));
+    expect(r.outputs).toMatchObject({ consumers_healthy: true, consumer_has_errors: false, lag_increasing: true, consumer_deployment: 'order-consumer' });
+    expect(r.summary).toContain('pods 4/4 ready, 0 restart(s) in the last hour');
+  });
+
+  it('OOM-killed consumer pods are errors even when the group looks stable, so the playbook restarts instead of scaling', async () => {
+    // prepare
+    t.sandbox.cluster.oomKill('trading', 'order-consumer', 1);
+    // act
+    const r = await kafkaAdmin.run({ commands }, actionContext({ targets: { kube: t.kube, kafka }, policy }));
+    // assess
+    expect(r.outputs).toMatchObject({ consumers_healthy: false, consumer_has_errors: true });
+    expect(r.summary).toContain('(1 OOMKilled) in the last hour');
   });
 });
 
