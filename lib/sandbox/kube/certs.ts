@@ -60,7 +60,8 @@ export function selfSignedCertificate(options: { commonName: string; dnsNames?: 
   const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
   const ecdsaSha256 = seq(oid('1.2.840.10045.4.3.2'));
   const serial = Buffer.from(Array.from({ length: 16 }, () => Math.floor(Math.random() * 256)));
-  serial[0] = (serial[0] as number) & 0x7f;
+  // A positive INTEGER in minimal DER: the first byte neither 0 (padding) nor above 0x7f (sign).
+  serial[0] = 0x40 | ((serial[0] as number) & 0x3f);
   const dns = options.dnsNames ?? [options.commonName];
   const ips = (options.ipAddresses ?? []).map((ip) => tlv(0x87, Buffer.from(ip.split('.').map(Number))));
   const san = seq(oid('2.5.29.17'), tlv(0x04, seq(...dns.map((d) => tlv(0x82, Buffer.from(d, 'ascii'))), ...ips)));
