@@ -6,7 +6,12 @@ module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
-  transform: { '^.+\\.ts$': ['ts-jest', { diagnostics: false }] },
+  transform: {
+    '^.+\\.ts$': ['ts-jest', { diagnostics: false }],
+    // @kubernetes/client-node 1.x and its OIDC dependencies ship only ES modules.
+    '/node_modules/.+\\.js$': '<rootDir>/test/esm-transform.js',
+  },
+  transformIgnorePatterns: ['/node_modules/(?!(@kubernetes/client-node|openid-client|jose|oauth4webapi|jsonpath-plus|rfc4648)/)'],
   reporters: ['default', '<rootDir>/test/summary-reporter.js'],
   testTimeout: 30000,
 };

@@ -115,8 +115,11 @@ function program(io: Io): Command {
     .option('--kafka-group <group>', 'consumer group kafka_admin describes when the step names none', process.env.KAFKA_CONSUMER_GROUP)
     .option('--tls-domains <list>', 'host[:port],... check_certificates handshakes with', process.env.SRE_AGENT_TLS_DOMAINS)
     .option('--admin-http', 'let api_call reach admin endpoints over HTTP')
+    .option('--kubeconfig <file>', 'cluster of the Kubernetes actions (kind, minikube, a staging EKS); default $KUBECONFIG, else the sandbox cluster')
+    .option('--kube-context <context>', 'context of the kubeconfig (default: its current-context)')
+    .option('--no-kube-sandbox', 'without a kubeconfig, start no sandbox cluster (the Kubernetes actions then fail "target not configured")')
     .option('--once', 'start, print the status and stop (for checks)')
-    .action(async (opts: { port: string; dataDir: string; memory?: boolean; speedUp: string; redis?: string; mysql?: string; breakers?: string; once?: boolean; kafka?: string; kafkaGroup?: string; tlsDomains?: string; adminHttp?: boolean }) => {
+    .action(async (opts: { port: string; dataDir: string; memory?: boolean; speedUp: string; redis?: string; mysql?: string; breakers?: string; once?: boolean; kafka?: string; kafkaGroup?: string; tlsDomains?: string; adminHttp?: boolean; kubeconfig?: string; kubeContext?: string; kubeSandbox?: boolean }) => {
       // Files the engine writes (DynamoDB data, keys, the API token) are the user's alone.
       process.umask(0o077);
       const running = await startLocal({
@@ -130,8 +133,39 @@ function program(io: Io): Command {
         kafkaGroup: opts.kafkaGroup,
         tlsDomains: opts.tlsDomains,
         adminHttp: opts.adminHttp,
+        kube: opts.kubeconfig ?? (opts.kubeSandbox === false && !process.env.KUBECONFIG ? false : undefined),
+        kubeContext: opts.kubeContext,
         log: (line) => io.out(`${line}\n`),
       });
+      if (opts.once) {
+        await running.stop();
+        return;
+      }
+      await new Promise<void>((resolve) => {
+        const stop = () => void running.stop().then(resolve);
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+      });
+    });
+
+  cli
+    .command('sandbox')
+    .description("serve the Kubernetes API sandbox (the seed's exchange, simulated) on 127.0.0.1 and write a kubeconfig for kubectl")
+    .option('--port <port>', 'HTTPS port on 127.0.0.1', '6443')
+    .option('--kubeconfig-out <file>', 'where to write the kubeconfig', '.sre-agent/sandbox-kubeconfig')
+    .option('--namespace <namespace>', "namespace of the kubeconfig's context", 'trading')
+    .option('--once', 'start, print and stop (for checks)')
+    .action(async (opts: { port: string; kubeconfigOut: string; namespace: string; once?: boolean }) => {
+      const port = Number(opts.port);
+      if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be a port number, got "${opts.port}"`);
+      // Loaded on use (require: tsx runs the CLI as CommonJS).
+      const { serveSandbox } = require('../lib/local/sandbox') as typeof import('../lib/local/sandbox');
+      let running;
+      try {
+        running = await serveSandbox({ port, kubeconfigOut: opts.kubeconfigOut, namespace: opts.namespace, log: (line) => io.out(`${line}\n`) });
+      } catch (err) {
+        throw new Error(`cannot serve the sandbox on 127.0.0.1:${port}: ${(err as Error).message} (use --port)`);
+      }
       if (opts.once) {
         await running.stop();
         return;

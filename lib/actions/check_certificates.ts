@@ -58,5 +58,5 @@ export const action = defineAction({
   },
 });
 
-/** The Lambda entry point of this action (lib/infra points its function here). */
-export const handler = actionHandler(action);
+/** The Lambda entry point of this action; the cluster (EKS_CLUSTER_NAME or KUBECONFIG) backs its kubernetes_secrets source. */
+export const handler = actionHandler(action, { kube: async () => (await import('../runtime/kube-target')).kubeTargetFromEnv() });

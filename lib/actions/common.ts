@@ -33,3 +33,4 @@ export function requireTarget<T>(ctx: ActionContext, kind: string, action: strin
   }
   return client as T;
 }
+

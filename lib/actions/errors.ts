@@ -54,3 +54,38 @@ export const TRANSIENT_ERROR_NAMES = [
   'Lambda.SdkClientException',
   'Lambda.TooManyRequestsException',
 ] as const;
+
+/** The target refuses the operation in its present state (a paused deployment). Not retried: a person must act first. */
+export class TargetPausedError extends ActionError {
+  public constructor(message: string, options?: { target?: string; cause?: unknown }) {
+    super(message, options);
+    this.name = 'TargetPausedError';
+  }
+}
+
+/** A rollout did not finish within the step's time; it may still be progressing. Not retried. */
+export class RolloutTimeoutError extends ActionError {
+  public constructor(message: string, options?: { target?: string; cause?: unknown }) {
+    super(message, options);
+    this.name = 'RolloutTimeoutError';
+  }
+}
+
+/** A command run in a pod (kubectl_exec) exited non-zero or could not start. */
+export class CommandFailedError extends ActionError {
+  /** The command's exit code, when it ran. */
+  public readonly exitCode?: number;
+  public constructor(message: string, options?: { target?: string; cause?: unknown; exitCode?: number }) {
+    super(message, options);
+    this.name = 'CommandFailedError';
+    this.exitCode = options?.exitCode;
+  }
+}
+
+/** The target system refused our credentials (401) or our permissions (403). Not retried: access must be granted. */
+export class TargetAccessDeniedError extends ActionError {
+  public constructor(message: string, options?: { target?: string; cause?: unknown }) {
+    super(message, options);
+    this.name = 'TargetAccessDeniedError';
+  }
+}

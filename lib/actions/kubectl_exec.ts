@@ -3,19 +3,26 @@ import { z } from 'zod';
 import { deploymentName, requireTarget, serviceTargets } from './common';
 import { defineAction } from './define';
 import { actionHandler } from './handler';
-import { InvalidParameterError } from './errors';
+import { CommandFailedError, InvalidParameterError } from './errors';
+import { deploymentTarget, targetText } from './kubernetes';
 import type { KubeOps } from './ports';
 
 /** Programs the agent may run inside a pod: diagnostics only, nothing that changes state. */
 const DIAGNOSTIC_PROGRAMS = ['jmap', 'jstack', 'jcmd', 'cat', 'ls', 'ps', 'top', 'df', 'free', 'netstat', 'ss'];
+/** Output kept in the step's record (the timeline and a retry read it; payloads are capped at 256 KiB). */
+const KEEP_OUTPUT = 4000;
 
 function program(command: string): string {
   return command.trim().split(/\s+/)[0] ?? '';
 }
 
+function tail(text: string): string {
+  return text.length > KEEP_OUTPUT ? `…${text.slice(-KEEP_OUTPUT)}` : text;
+}
+
 export const action = defineAction({
   name: 'kubectl_exec',
-  description: 'Run a diagnostic command (jmap, jstack, jcmd, ...) in a pod of the deployment.',
+  description: 'Run a diagnostic command (jmap, jstack, jcmd, ...) in a ready pod of the deployment, the one nearest its memory limit.',
   kind: 'diagnostic',
   mutates: false,
   defaultRisk: 'LOW',
@@ -37,12 +44,26 @@ export const action = defineAction({
     const problems = action.checkCaps?.(p, ctx.policy) ?? [];
     if (problems.length > 0) throw new InvalidParameterError(`kubectl_exec: ${problems.join('; ')}`, { target: p.deployment });
     const kube = requireTarget<KubeOps>(ctx, 'kube', 'kubectl_exec');
+    const target = deploymentTarget(ctx, p.deployment, 'kubectl_exec');
     const argv = p.command.trim().split(/\s+/);
-    const out = await kube.exec(p.deployment, argv);
-    const dump = /file=(\S+)/.exec(p.command)?.[1];
-    return { summary: `ran ${program(p.command)} in ${out.pod}`, outputs: { heap_dump_path: dump ? `${out.pod}:${dump}` : null, exec_pod: out.pod } };
+    // Run once per step: a retry reads the first run's result (a second heap dump onto the same file fails "File exists").
+    const out = await ctx.remember('exec', async () => {
+      const r = await kube.exec(target, argv, { ...(target.containers[0] ? { container: target.containers[0] } : {}), timeoutSeconds: action.timeoutSeconds - 30 });
+      return { ...r, stdout: tail(r.stdout), stderr: tail(r.stderr) };
+    });
+    const where = `${target.namespace}/${out.pod}`;
+    if (out.exitCode !== 0) {
+      throw new CommandFailedError(`kubectl_exec: ${program(p.command)} exited ${out.exitCode} in pod ${where} (container ${out.container}): ${(out.stderr || out.stdout).trim().split('\n').slice(-3).join(' | ')}`, { target: where, exitCode: out.exitCode });
+    }
+    const dump = /file=([^,\s]+)/.exec(p.command)?.[1];
+    const lastLine = out.stdout.trim().split('\n').pop() ?? '';
+    return {
+      summary: `ran ${program(p.command)} in pod ${where} (container ${out.container}, deployment ${targetText(target)}): ${lastLine.slice(0, 200)}`,
+      after: { pod: where, container: out.container, exitCode: out.exitCode, stdout: out.stdout, stderr: out.stderr },
+      outputs: { heap_dump_path: dump ? `${where}:${dump}` : null, exec_pod: where },
+    };
   },
 });
 
-/** The Lambda entry point of this action (lib/infra points its function here). */
-export const handler = actionHandler(action);
+/** The Lambda entry point of this action; its `kube` target (and the Kubernetes client) is loaded only in this function. */
+export const handler = actionHandler(action, { kube: async () => (await import('../runtime/kube-target')).kubeTargetFromEnv() });

@@ -3,24 +3,23 @@ import { z } from 'zod';
 import { requireTarget, serviceTargets } from './common';
 import { defineAction } from './define';
 import { actionHandler } from './handler';
-import { InvalidParameterError } from './errors';
+import { InvalidParameterError, RolloutTimeoutError } from './errors';
+import { deploymentTarget, targetText } from './kubernetes';
 import type { KubeOps } from './ports';
+import { formatMemory, parseQuantity, roundUpToMebibyte } from './quantity';
 import { PolicyViolationError } from '../policy/errors';
 
 const PATCH_LINE = /^spec\.template\.spec\.containers\[(\d+)\]\.resources\.limits\.memory:\s*(.+)$/;
-const UNITS: Record<string, number> = { '': 1, K: 1e3, M: 1e6, G: 1e9, Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3, Ti: 1024 ** 4 };
+const MARGIN_SECONDS = 30;
 
 /** Kubernetes memory quantity (`512Mi`, `2Gi`, `1500000000`) → bytes. */
 export function parseMemory(q: string | number): number {
-  if (typeof q === 'number') return q;
-  const m = /^(\d+(?:\.\d+)?)(Ki|Mi|Gi|Ti|K|M|G)?$/.exec(q.trim().replace(/^"|"$/g, ''));
-  if (!m) throw new InvalidParameterError(`not a memory quantity: "${q}"`);
-  return Math.round(Number(m[1]) * UNITS[m[2] ?? '']);
+  return parseQuantity(typeof q === 'string' ? q.trim().replace(/^"|"$/g, '') : q);
 }
 
 function parsePatch(patch: string): { container: number; value: string } | undefined {
   const m = PATCH_LINE.exec(patch.trim());
-  return m ? { container: Number(m[1]), value: m[2].trim() } : undefined;
+  return m ? { container: Number(m[1]), value: (m[2] as string).trim() } : undefined;
 }
 
 function deploymentOf(resource: string): string | undefined {
@@ -29,7 +28,7 @@ function deploymentOf(resource: string): string | undefined {
 
 export const action = defineAction({
   name: 'kubectl_patch',
-  description: "Patch a deployment's container memory limit (the only field the agent may patch).",
+  description: "Patch a deployment's container memory limit (the only field the agent may patch), as a JSON patch computed from the live object; waits for the rollout.",
   kind: 'remediation',
   mutates: true,
   defaultRisk: 'MEDIUM',
@@ -45,20 +44,33 @@ export const action = defineAction({
   },
   async run(p, ctx) {
     const parsed = parsePatch(p.patch);
-    const deployment = deploymentOf(p.resource);
-    if (!parsed || !deployment) throw new InvalidParameterError(`kubectl_patch: ${action.checkCaps?.(p, ctx.policy).join('; ')}`);
+    const name = deploymentOf(p.resource);
+    if (!parsed || !name) throw new InvalidParameterError(`kubectl_patch: ${action.checkCaps?.(p, ctx.policy).join('; ')}`);
     const kube = requireTarget<KubeOps>(ctx, 'kube', 'kubectl_patch');
-    const before = await kube.readDeployment(deployment);
-    if (before.memoryLimitBytes === undefined) throw new InvalidParameterError(`kubectl_patch: ${deployment} has no memory limit to raise`, { target: deployment });
-    const resolved = ctx.resolve(parsed.value.replace(/^"|"$/g, ''), { current_limit: before.memoryLimitBytes }, 'patch');
-    const bytes = Math.round(parseMemory(resolved as string | number));
-    const cap = before.memoryLimitBytes * ctx.policy.caps.max_memory_factor;
-    if (bytes > cap) throw new PolicyViolationError(`kubectl_patch: memory limit ${bytes} bytes for ${deployment} is over ${ctx.policy.caps.max_memory_factor} × current (${before.memoryLimitBytes})`);
-    if (bytes <= before.memoryLimitBytes) throw new InvalidParameterError(`kubectl_patch: new memory limit ${bytes} is not above the current ${before.memoryLimitBytes}`, { target: deployment });
-    const after = await kube.setMemoryLimit(deployment, parsed.container, bytes);
-    return { summary: `${deployment} memory limit ${before.memoryLimitBytes} → ${bytes} bytes`, before, after, outputs: { previous_memory_limit: before.memoryLimitBytes, memory_limit: bytes } };
+    const target = deploymentTarget(ctx, name, 'kubectl_patch');
+    const at = targetText(target);
+    // current_limit is what the first attempt read: a retried "× 1.5" multiplies once.
+    const first = await ctx.remember('deployment', () => kube.readDeployment(target));
+    const container = first.containers[parsed.container];
+    if (!container) throw new InvalidParameterError(`kubectl_patch: deployment ${at} has no container [${parsed.container}]`, { target: at });
+    const current = container.memoryLimitBytes;
+    if (current === undefined) throw new InvalidParameterError(`kubectl_patch: container ${container.name} of ${at} has no memory limit to raise`, { target: at });
+    const resolved = ctx.resolve(parsed.value.replace(/^"|"$/g, ''), { current_limit: current }, 'patch');
+    const bytes = roundUpToMebibyte(parseMemory(resolved as string | number));
+    const cap = current * ctx.policy.caps.max_memory_factor;
+    if (bytes > cap) throw new PolicyViolationError(`kubectl_patch: memory limit ${formatMemory(bytes)} for ${container.name} of ${at} is over ${ctx.policy.caps.max_memory_factor} × the current ${formatMemory(current)}`);
+    if (bytes <= current) throw new InvalidParameterError(`kubectl_patch: new memory limit ${formatMemory(bytes)} for ${container.name} of ${at} is not above the current ${formatMemory(current)}`, { target: at });
+    const change = await kube.setMemoryLimit(target, parsed.container, formatMemory(bytes));
+    const rollout = await kube.waitForRollout(target, action.timeoutSeconds - MARGIN_SECONDS);
+    if (!rollout.complete) throw new RolloutTimeoutError(`kubectl_patch: set ${container.name} of ${at} to ${formatMemory(bytes)}, but its rollout did not finish in ${Math.round(rollout.seconds)} s: ${rollout.readyReplicas}/${rollout.desiredReplicas} ready`, { target: at });
+    return {
+      summary: `${at} container ${container.name} memory limit ${formatMemory(current)} → ${formatMemory(bytes)} (server dry run accepted; rolled out, ${rollout.readyReplicas}/${rollout.desiredReplicas} ready)`,
+      before: change.before,
+      after: { ...change.after, rollout, conflictsRetried: change.conflictsRetried },
+      outputs: { previous_memory_limit: current, memory_limit: bytes },
+    };
   },
 });
 
-/** The Lambda entry point of this action (lib/infra points its function here). */
-export const handler = actionHandler(action);
+/** The Lambda entry point of this action; its `kube` target (and the Kubernetes client) is loaded only in this function. */
+export const handler = actionHandler(action, { kube: async () => (await import('../runtime/kube-target')).kubeTargetFromEnv() });

@@ -1,14 +1,17 @@
-/** kubectl_rollout_undo: roll a deployment back to its previous revision (scenario 2). */
+/** kubectl_rollout_undo: roll a deployment back to its previous revision (scenario 2), as kubectl does. */
 import { z } from 'zod';
 import { deploymentName, requireTarget, serviceTargets } from './common';
 import { defineAction } from './define';
 import { actionHandler } from './handler';
-import { InvalidParameterError } from './errors';
+import { RolloutTimeoutError } from './errors';
+import { deploymentTarget, targetText } from './kubernetes';
 import type { KubeOps } from './ports';
+
+const MARGIN_SECONDS = 30;
 
 export const action = defineAction({
   name: 'kubectl_rollout_undo',
-  description: 'Roll a deployment back to the previous (or a given) revision.',
+  description: "Roll a deployment back to the previous (or a given) revision: the ReplicaSet's pod template, as `kubectl rollout undo`; waits until it is rolled out.",
   kind: 'remediation',
   mutates: true,
   defaultRisk: 'HIGH',
@@ -19,13 +22,25 @@ export const action = defineAction({
   targets: (p) => serviceTargets(p.deployment),
   async run(p, ctx) {
     const kube = requireTarget<KubeOps>(ctx, 'kube', 'kubectl_rollout_undo');
-    const before = await kube.readDeployment(p.deployment);
-    if (before.paused) throw new InvalidParameterError(`kubectl_rollout_undo: deployment ${p.deployment} is paused; kubectl refuses to undo a paused rollout`, { target: p.deployment });
-    const { from, to } = await kube.undoDeployment(p.deployment, p.to_revision);
-    const after = await kube.readDeployment(p.deployment);
-    return { summary: `rolled ${p.deployment} back from revision ${from} to ${to}`, before, after, outputs: { rolled_back_from: from, rolled_back_to: to } };
+    const target = deploymentTarget(ctx, p.deployment, 'kubectl_rollout_undo');
+    const at = targetText(target);
+    // Which ReplicaSet to return to is decided once: a retry after the rollback must not "undo the
+    // undo" (the previous revision is then the bad one again).
+    const plan = await ctx.remember('undo', () => kube.planUndo(target, p.to_revision));
+    const result = await kube.undoDeployment(target, plan);
+    const rollout = await kube.waitForRollout(target, action.timeoutSeconds - MARGIN_SECONDS);
+    const change = `revision ${plan.fromRevision} → ${plan.toRevision} (ReplicaSet ${plan.replicaSet}${plan.image ? `, ${result.before.image} → ${plan.image}` : ''})`;
+    if (!rollout.complete) {
+      throw new RolloutTimeoutError(`kubectl_rollout_undo: rolled ${at} back ${change}, but the rollout did not finish in ${Math.round(rollout.seconds)} s: ${rollout.readyReplicas}/${rollout.desiredReplicas} ready, ${rollout.updatedReplicas} updated`, { target: at });
+    }
+    return {
+      summary: result.skipped ? `${at} already runs the template of ${change}; skipped rollback (${rollout.readyReplicas}/${rollout.desiredReplicas} ready)` : `rolled ${at} back ${change}; rolled out, ${rollout.readyReplicas}/${rollout.desiredReplicas} ready in ${Math.round(rollout.seconds)} s`,
+      before: result.before,
+      after: { ...(await kube.readDeployment(target)), skipped: result.skipped, rollout, conflictsRetried: result.conflictsRetried },
+      outputs: { rolled_back_from: plan.fromRevision, rolled_back_to: plan.toRevision },
+    };
   },
 });
 
-/** The Lambda entry point of this action (lib/infra points its function here). */
-export const handler = actionHandler(action);
+/** The Lambda entry point of this action; its `kube` target (and the Kubernetes client) is loaded only in this function. */
+export const handler = actionHandler(action, { kube: async () => (await import('../runtime/kube-target')).kubeTargetFromEnv() });

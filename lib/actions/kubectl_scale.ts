@@ -4,12 +4,13 @@ import { deploymentName, numberOrExpression, requireTarget, serviceTargets } fro
 import { defineAction } from './define';
 import { actionHandler } from './handler';
 import { InvalidParameterError } from './errors';
+import { deploymentTarget, targetText } from './kubernetes';
 import type { KubeOps } from './ports';
 import { PolicyViolationError } from '../policy/errors';
 
 export const action = defineAction({
   name: 'kubectl_scale',
-  description: 'Scale a deployment to a replica count, e.g. replicas: current * 2. Never to zero.',
+  description: 'Scale a deployment to a replica count, e.g. replicas: current * 2. Never to zero; not a deployment an HPA scales.',
   kind: 'remediation',
   mutates: true,
   defaultRisk: 'LOW',
@@ -28,15 +29,24 @@ export const action = defineAction({
   },
   async run(p, ctx) {
     const kube = requireTarget<KubeOps>(ctx, 'kube', 'kubectl_scale');
-    const before = await kube.readDeployment(p.deployment);
-    const replicas = Number(ctx.resolve(p.replicas, { current: before.replicas }, 'replicas'));
-    if (!Number.isInteger(replicas) || replicas < 1) throw new InvalidParameterError(`kubectl_scale: replicas resolved to ${replicas}, not a positive integer`, { target: p.deployment });
-    const ceiling = Math.min(ctx.policy.caps.max_replicas, Math.max(1, Math.floor(before.replicas * ctx.policy.caps.max_scale_factor)));
-    if (replicas > ceiling) throw new PolicyViolationError(`kubectl_scale: ${replicas} replicas for ${p.deployment} is over the cap ${ceiling}`);
-    const after = await kube.scaleDeployment(p.deployment, replicas);
-    return { summary: `${p.deployment} replicas ${before.replicas} → ${after.replicas}`, before, after, outputs: { current_replicas: before.replicas, replicas: after.replicas } };
+    const target = deploymentTarget(ctx, p.deployment, 'kubectl_scale');
+    const at = targetText(target);
+    // The first attempt's reading: a retried "current * 2" doubles what the first attempt saw, once.
+    const first = await ctx.remember('deployment', () => kube.readDeployment(target));
+    const replicas = Number(ctx.resolve(p.replicas, { current: first.replicas }, 'replicas'));
+    if (!Number.isInteger(replicas) || replicas < 1) throw new InvalidParameterError(`kubectl_scale: replicas for ${at} resolved to ${replicas}, not a positive integer (never zero)`, { target: at });
+    const ceiling = Math.min(ctx.policy.caps.max_replicas, Math.max(1, Math.floor(first.replicas * ctx.policy.caps.max_scale_factor)));
+    if (replicas > ceiling) throw new PolicyViolationError(`kubectl_scale: ${replicas} replicas for ${at} is over the cap ${ceiling} (max_scale_factor ${ctx.policy.caps.max_scale_factor} × ${first.replicas}, max_replicas ${ctx.policy.caps.max_replicas})`);
+    const change = await kube.scaleDeployment(target, replicas);
+    const unchanged = change.before.replicas === replicas;
+    return {
+      summary: unchanged ? `${at} already at ${replicas} replicas; unchanged` : `${at} replicas ${change.before.replicas} → ${change.after.replicas} (server dry run accepted ${change.dryRun.replicas}; ${change.after.readyReplicas} ready so far)`,
+      before: change.before,
+      after: { ...change.after, dryRunReplicas: change.dryRun.replicas, conflictsRetried: change.conflictsRetried },
+      outputs: { current_replicas: first.replicas, replicas: change.after.replicas },
+    };
   },
 });
 
-/** The Lambda entry point of this action (lib/infra points its function here). */
-export const handler = actionHandler(action);
+/** The Lambda entry point of this action; its `kube` target (and the Kubernetes client) is loaded only in this function. */
+export const handler = actionHandler(action, { kube: async () => (await import('../runtime/kube-target')).kubeTargetFromEnv() });

@@ -4,6 +4,7 @@ import { deploymentName, numberOrExpression, requireTarget, serviceTargets } fro
 import { defineAction } from './define';
 import { actionHandler } from './handler';
 import { InvalidParameterError } from './errors';
+import { deploymentTarget, targetText } from './kubernetes';
 import type { KubeOps } from './ports';
 import { PolicyViolationError } from '../policy/errors';
 
@@ -28,20 +29,31 @@ export const action = defineAction({
   },
   async run(p, ctx) {
     const kube = requireTarget<KubeOps>(ctx, 'kube', 'patch_hpa_max');
-    const before = await kube.readHpa(p.deployment);
-    const newMax = Number(ctx.resolve(p.new_max, { current_max: before.maxReplicas }, 'new_max'));
-    if (!Number.isInteger(newMax) || newMax < 1) throw new InvalidParameterError(`patch_hpa_max: new_max resolved to ${newMax}, not a positive integer`, { target: p.deployment });
-    const ceiling = Math.min(ctx.policy.caps.max_replicas, Math.floor(before.maxReplicas * ctx.policy.caps.max_scale_factor));
+    const target = deploymentTarget(ctx, p.deployment, 'patch_hpa_max');
+    const at = targetText(target);
+    // The first attempt's reading: a retried "current_max * 2" doubles what the first attempt saw, once.
+    const first = await ctx.remember('hpa', () => kube.readHpa(target));
+    const newMax = Number(ctx.resolve(p.new_max, { current_max: first.maxReplicas }, 'new_max'));
+    if (!Number.isInteger(newMax) || newMax < 1) throw new InvalidParameterError(`patch_hpa_max: new_max for ${at} resolved to ${newMax}, not a positive integer`, { target: at });
+    const ceiling = Math.min(ctx.policy.caps.max_replicas, Math.floor(first.maxReplicas * ctx.policy.caps.max_scale_factor));
     if (newMax > ceiling) {
-      throw new PolicyViolationError(`patch_hpa_max: new_max ${newMax} for ${p.deployment} is over the cap ${ceiling} (max_scale_factor ${ctx.policy.caps.max_scale_factor} × ${before.maxReplicas}, max_replicas ${ctx.policy.caps.max_replicas})`);
+      throw new PolicyViolationError(`patch_hpa_max: new_max ${newMax} for ${at} is over the cap ${ceiling} (max_scale_factor ${ctx.policy.caps.max_scale_factor} × ${first.maxReplicas}, max_replicas ${ctx.policy.caps.max_replicas})`);
     }
-    if (newMax <= before.maxReplicas) {
-      return { summary: `HPA ${p.deployment} max already ${before.maxReplicas} (≥ ${newMax}); unchanged`, before, after: before, outputs: { current_max: before.maxReplicas, new_max: before.maxReplicas } };
+    const live = await kube.readHpa(target);
+    if (live.maxReplicas >= newMax) {
+      // Raising never lowers: someone (or this step's first attempt) already set it at least this high.
+      return { summary: `HPA ${live.namespace}/${live.name} maxReplicas already ${live.maxReplicas} (≥ ${newMax}); unchanged`, before: live, after: live, outputs: { current_max: first.maxReplicas, new_max: live.maxReplicas } };
     }
-    const after = await kube.patchHpaMax(p.deployment, newMax);
-    return { summary: `HPA ${p.deployment} maxReplicas ${before.maxReplicas} → ${after.maxReplicas}`, before, after, outputs: { current_max: before.maxReplicas, new_max: after.maxReplicas } };
+    const change = await kube.patchHpaMax(target, newMax);
+    const a = change.after;
+    return {
+      summary: `HPA ${a.namespace}/${a.name} maxReplicas ${change.before.maxReplicas} → ${a.maxReplicas} (server dry run accepted ${change.dryRun.maxReplicas}; replicas ${a.currentReplicas}, desired ${a.desiredReplicas}${a.cpuUtilization !== undefined ? `, cpu ${a.cpuUtilization}%/${a.targetCpuUtilization}%` : ''})`,
+      before: change.before,
+      after: { ...a, dryRun: change.dryRun, conflictsRetried: change.conflictsRetried },
+      outputs: { current_max: first.maxReplicas, new_max: a.maxReplicas },
+    };
   },
 });
 
-/** The Lambda entry point of this action (lib/infra points its function here). */
-export const handler = actionHandler(action);
+/** The Lambda entry point of this action; its `kube` target (and the Kubernetes client) is loaded only in this function. */
+export const handler = actionHandler(action, { kube: async () => (await import('../runtime/kube-target')).kubeTargetFromEnv() });

@@ -1,39 +1,210 @@
 /**
- * The operations actions need from systems that have no local server here (Kubernetes, AWS
- * services, notification channels, ticketing). Real adapters and the drill sandbox implement
- * them; `ctx.targets.<name>` carries the one configured.
+ * The operations actions need from systems reached through an adapter (Kubernetes, AWS services,
+ * notification channels, ticketing). Real adapters implement them (lib/kube for Kubernetes, which
+ * the drill sandbox serves as a cluster would); `ctx.targets.<name>` carries the one configured.
  */
 
-export interface HpaState {
+/** A namespaced Kubernetes object. Every Kubernetes error names its target as `namespace/name`. */
+export interface KubeRef {
+  readonly namespace: string;
   readonly name: string;
-  readonly minReplicas: number;
-  readonly maxReplicas: number;
 }
 
-export interface DeploymentState {
+/** One container of a pod template, with its resources in base units (cores, bytes). */
+export interface ContainerSpecState {
   readonly name: string;
-  readonly replicas: number;
-  readonly paused: boolean;
-  readonly revision: number;
-  readonly image?: string;
-  /** Memory limit of the first container in bytes, when set. */
+  readonly image: string;
+  readonly cpuRequest?: number;
+  readonly cpuLimit?: number;
+  readonly memoryRequestBytes?: number;
   readonly memoryLimitBytes?: number;
 }
 
-/** Kubernetes (EKS): `ctx.targets.kube`. */
+export interface DeploymentState {
+  readonly namespace: string;
+  readonly name: string;
+  /** spec.replicas: what the deployment asks for. */
+  readonly replicas: number;
+  readonly readyReplicas: number;
+  readonly updatedReplicas: number;
+  readonly availableReplicas: number;
+  readonly paused: boolean;
+  /** deployment.kubernetes.io/revision. */
+  readonly revision: number;
+  readonly generation: number;
+  readonly observedGeneration: number;
+  readonly resourceVersion: string;
+  readonly containers: readonly ContainerSpecState[];
+  /** Image of the first container. */
+  readonly image?: string;
+  /** Memory limit of the first container in bytes, when set. */
+  readonly memoryLimitBytes?: number;
+  /** spec.template's kubectl.kubernetes.io/restartedAt, when a restart stamped it. */
+  readonly restartedAt?: string;
+  readonly strategy: { readonly type: string; readonly maxSurge?: string | number; readonly maxUnavailable?: string | number };
+}
+
+export interface HpaState {
+  readonly namespace: string;
+  /** The HorizontalPodAutoscaler's own name. */
+  readonly name: string;
+  /** The deployment it scales. */
+  readonly deployment: string;
+  readonly minReplicas: number;
+  readonly maxReplicas: number;
+  readonly currentReplicas: number;
+  readonly desiredReplicas: number;
+  /** True when the autoscaler wants more than maxReplicas (ScalingLimited / TooManyReplicas) or sits at it. */
+  readonly atCeiling: boolean;
+  /** Current and target CPU utilisation (percent of requests), when the HPA scales on CPU. */
+  readonly cpuUtilization?: number;
+  readonly targetCpuUtilization?: number;
+  readonly resourceVersion: string;
+}
+
+/** What a mutating Kubernetes call returns: the state before, the server's dry-run answer, the state after. */
+export interface KubeChange<T> {
+  readonly before: T;
+  /** The object as the server's dryRun=All answered for the same request (validated, not persisted). */
+  readonly dryRun: T;
+  readonly after: T;
+  /** 409 Conflicts met and retried (another writer changed the object between read and write). */
+  readonly conflictsRetried: number;
+}
+
+/** How a restart's rollout went. */
+export interface RolloutProgress {
+  readonly complete: boolean;
+  readonly updatedReplicas: number;
+  readonly readyReplicas: number;
+  readonly desiredReplicas: number;
+  /** New pods in the order they became Ready. */
+  readonly podsReady: readonly string[];
+  readonly seconds: number;
+}
+
+/** The revision a rollback returns to, fixed at the first attempt (a retry must not undo the undo). */
+export interface UndoPlan {
+  readonly fromRevision: number;
+  readonly toRevision: number;
+  /** The ReplicaSet whose pod template the deployment gets back. */
+  readonly replicaSet: string;
+  readonly image?: string;
+}
+
+export interface ExecResult {
+  readonly pod: string;
+  readonly container: string;
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly exitCode: number;
+}
+
+/** One rollout of a deployment (a ReplicaSet revision) within a window. */
+export interface DeployRecord {
+  readonly namespace: string;
+  readonly deployment: string;
+  readonly revision: number;
+  readonly replicaSet: string;
+  /** When the rollout started (the ReplicaSet's creation, or its scale-up when a rollback reused it). */
+  readonly at: string;
+  /** What changed against the revision before: a new image, another template change, a restart, a rollback. */
+  readonly change: 'image' | 'config' | 'restart' | 'rollback' | 'initial';
+  readonly images: readonly string[];
+  readonly previousImages: readonly string[];
+}
+
+export interface PodHealth {
+  readonly namespace: string;
+  readonly deployment: string;
+  readonly pods: readonly {
+    readonly name: string;
+    readonly ready: boolean;
+    readonly phase: string;
+    readonly restarts: number;
+    readonly lastTermination?: { readonly reason: string; readonly exitCode: number; readonly finishedAt: string };
+  }[];
+  /**
+   * Container restarts within the window: exact for pods created in it, at least one for an older
+   * pod whose last termination falls in it (the API keeps only the last termination).
+   */
+  readonly restartsInWindow: number;
+  /** True when `restartsInWindow` is a lower bound (see above). */
+  readonly restartsLowerBound: boolean;
+  /** Pods whose last termination in the window was OOMKilled. */
+  readonly oomKilledInWindow: number;
+  readonly readyPods: number;
+  readonly desiredReplicas: number;
+}
+
+export interface NodeHeadroom {
+  readonly nodes: readonly { readonly name: string; readonly ready: boolean; readonly cpuFree: number; readonly memoryFreeBytes: number; readonly podsFree: number }[];
+  /** Totals over schedulable, ready nodes: allocatable minus the requests of the pods on them. */
+  readonly cpuAllocatable: number;
+  readonly cpuRequested: number;
+  readonly memoryAllocatableBytes: number;
+  readonly memoryRequestedBytes: number;
+  /** How many more pods of the given deployment fit on the nodes (by requests), when one was named. */
+  readonly podsThatFit?: number;
+}
+
+export interface PodUsage {
+  readonly pod: string;
+  readonly container: string;
+  readonly cpuCores: number;
+  readonly memoryBytes: number;
+  readonly cpuLimit?: number;
+  readonly memoryLimitBytes?: number;
+}
+
+
+/**
+ * Kubernetes (EKS or any cluster from a kubeconfig): `ctx.targets.kube`. Deployments are named by
+ * namespace and name (the service map resolves a service to them). Every mutating call first asks
+ * the server for a dry run (dryRun=All), then writes with the resourceVersion it read (409s are
+ * re-read and retried), and returns the state before and after.
+ */
 export interface KubeOps {
-  readHpa(deployment: string): Promise<HpaState>;
-  patchHpaMax(deployment: string, maxReplicas: number): Promise<HpaState>;
-  readDeployment(deployment: string): Promise<DeploymentState>;
-  scaleDeployment(deployment: string, replicas: number): Promise<DeploymentState>;
-  /** `kubectl rollout restart`: stamps the restartedAt annotation. */
-  restartDeployment(deployment: string, options: { maxUnavailable: number }): Promise<DeploymentState>;
-  /** `kubectl rollout undo`: back to `toRevision`, or the previous one. */
-  undoDeployment(deployment: string, toRevision?: number): Promise<{ from: number; to: number }>;
-  setMemoryLimit(deployment: string, container: number, bytes: number): Promise<DeploymentState>;
-  exec(deployment: string, command: readonly string[]): Promise<{ stdout: string; stderr: string; pod: string }>;
-  /** Deploys of a service within the window, newest first. */
-  recentDeploys(deployment: string, sinceSeconds: number): Promise<{ revision: number; at: string; image?: string }[]>;
+  readDeployment(ref: KubeRef): Promise<DeploymentState>;
+  /** The HorizontalPodAutoscaler that scales the deployment. @throws TargetNotFoundError when none does */
+  readHpa(deployment: KubeRef): Promise<HpaState>;
+  patchHpaMax(deployment: KubeRef, maxReplicas: number): Promise<KubeChange<HpaState>>;
+  /** Scale subresource. @throws InvalidParameterError when an HPA manages the deployment (it would undo the change) */
+  scaleDeployment(ref: KubeRef, replicas: number): Promise<KubeChange<DeploymentState>>;
+  /**
+   * `kubectl rollout restart`: stamps spec.template's restartedAt annotation with `restartedAt`
+   * (the same stamp on a retry starts no second rollout); `one_at_a_time` sets maxSurge 1 /
+   * maxUnavailable 0 for the rollout and restores the deployment's strategy after it. Waits for
+   * the rollout, each new pod Ready, at most `timeoutSeconds`.
+   * @throws TargetPausedError for a paused deployment; RolloutTimeoutError when the rollout does not finish
+   */
+  restartDeployment(ref: KubeRef, options: { restartedAt: string; strategy: 'one_at_a_time' | 'rolling'; timeoutSeconds: number; originalStrategy?: DeploymentState['strategy'] }): Promise<KubeChange<DeploymentState> & { rollout: RolloutProgress }>;
+  /** `kubectl rollout undo`'s choice: the ReplicaSet of `toRevision`, or of the revision before the current one. */
+  planUndo(ref: KubeRef, toRevision?: number): Promise<UndoPlan>;
+  /** Applies a plan as kubectl does (JSON patch of /spec/template without pod-template-hash); skipped when the template already matches. */
+  undoDeployment(ref: KubeRef, plan: UndoPlan): Promise<KubeChange<DeploymentState> & { skipped: boolean }>;
+  /**
+   * Waits, at most `timeoutSeconds`, until the deployment is rolled out as `kubectl rollout status`
+   * judges it, noting the new pods (of the ReplicaSet of its current template) as they turn Ready.
+   */
+  waitForRollout(ref: KubeRef, timeoutSeconds: number): Promise<RolloutProgress>;
+  /** JSON patch of spec.template.spec.containers[index].resources.limits.memory to `quantity` (e.g. `3Gi`). */
+  setMemoryLimit(ref: KubeRef, container: number, quantity: string): Promise<KubeChange<DeploymentState>>;
+  /**
+   * Runs a command in a ready pod of the deployment: `pod` when given (and still ready), else the
+   * pod closest to its memory limit. @throws TargetNotFoundError when no such pod runs
+   */
+  exec(ref: KubeRef, command: readonly string[], options?: { container?: string; pod?: string; timeoutSeconds?: number }): Promise<ExecResult>;
+  /** Rollouts of the deployments within the last `sinceSeconds`, newest first. */
+  recentDeploys(refs: readonly KubeRef[], sinceSeconds: number, now?: Date): Promise<DeployRecord[]>;
+  /** Pods of a deployment: readiness, restarts, OOMKilled terminations within the window. */
+  podHealth(ref: KubeRef, sinceSeconds: number, now?: Date): Promise<PodHealth>;
+  /** CPU and memory per pod from the metrics API (metrics-server). */
+  podUsage(ref: KubeRef): Promise<PodUsage[]>;
+  /** Allocatable minus requested on the nodes; with a deployment, how many more of its pods fit. */
+  nodeHeadroom(forDeployment?: KubeRef): Promise<NodeHeadroom>;
+  /** The kubernetes.io/tls secrets of every namespace, `data` base64 as the API returns it (check_certificates' TlsSecretReader). */
+  listTlsSecrets(): Promise<{ namespace: string; name: string; data: Record<string, string> }[]>;
 }
 
 /**

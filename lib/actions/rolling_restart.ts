@@ -3,12 +3,16 @@ import { z } from 'zod';
 import { deploymentName, requireTarget, serviceTargets } from './common';
 import { defineAction } from './define';
 import { actionHandler } from './handler';
-import { InvalidParameterError } from './errors';
+import { TargetPausedError } from './errors';
+import { deploymentTarget, targetText } from './kubernetes';
 import type { KubeOps } from './ports';
+
+/** Left of the step's time for the last writes and the timeline after the rollout wait. */
+const MARGIN_SECONDS = 30;
 
 export const action = defineAction({
   name: 'rolling_restart',
-  description: 'Restart the pods of a deployment by a rolling update (restartedAt annotation).',
+  description: 'Restart the pods of a deployment by a rolling update (restartedAt annotation); one_at_a_time: maxSurge 1 / maxUnavailable 0, each new pod Ready before the next.',
   kind: 'remediation',
   mutates: true,
   defaultRisk: 'MEDIUM',
@@ -19,12 +23,23 @@ export const action = defineAction({
   targets: (p) => serviceTargets(p.deployment),
   async run(p, ctx) {
     const kube = requireTarget<KubeOps>(ctx, 'kube', 'rolling_restart');
-    const before = await kube.readDeployment(p.deployment);
-    if (before.paused) throw new InvalidParameterError(`rolling_restart: deployment ${p.deployment} is paused; resume it first`, { target: p.deployment });
-    const after = await kube.restartDeployment(p.deployment, { maxUnavailable: p.strategy === 'one_at_a_time' ? 1 : Math.max(1, Math.floor(before.replicas / 4)) });
-    return { summary: `restarted ${p.deployment} (${p.strategy})`, before, after, outputs: { restarted_deployment: p.deployment } };
+    const target = deploymentTarget(ctx, p.deployment, 'rolling_restart');
+    const at = targetText(target);
+    const first = await ctx.remember('deployment', () => kube.readDeployment(target));
+    if (first.paused) throw new TargetPausedError(`rolling_restart: deployment ${at} is paused; resume it first (kubectl rollout resume deployment/${target.name} -n ${target.namespace})`, { target: at });
+    // One stamp per step, as `kubectl rollout restart` writes it (RFC 3339, seconds): a retry re-applies
+    // the same template and starts no second rollout.
+    const restartedAt = await ctx.remember('restartedAt', async () => ctx.now().toISOString().replace(/\.\d{3}Z$/, 'Z'));
+    const result = await kube.restartDeployment(target, { restartedAt, strategy: p.strategy, timeoutSeconds: action.timeoutSeconds - MARGIN_SECONDS, originalStrategy: first.strategy });
+    const r = result.rollout;
+    return {
+      summary: `restarted ${at} (${p.strategy}): ${r.podsReady.length} new pod(s) Ready in ${Math.round(r.seconds)} s, ${r.readyReplicas}/${r.desiredReplicas} ready; restartedAt ${restartedAt}`,
+      before: result.before,
+      after: { ...result.after, rollout: r, conflictsRetried: result.conflictsRetried },
+      outputs: { restarted_deployment: target.name },
+    };
   },
 });
 
-/** The Lambda entry point of this action (lib/infra points its function here). */
-export const handler = actionHandler(action);
+/** The Lambda entry point of this action; its `kube` target (and the Kubernetes client) is loaded only in this function. */
+export const handler = actionHandler(action, { kube: async () => (await import('../runtime/kube-target')).kubeTargetFromEnv() });

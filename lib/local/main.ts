@@ -2,6 +2,7 @@
 import Redis from 'ioredis';
 import * as mysql from 'mysql2/promise';
 import type { ActionTargets } from '../actions';
+import type { KubeOps } from '../actions/ports';
 import { mkdirSync, rmSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -34,6 +35,14 @@ export interface StartOptions {
   readonly tlsDomains?: string;
   /** api_call may call admin endpoints (`--admin-http`). @default false */
   readonly adminHttp?: boolean;
+  /**
+   * The cluster of the Kubernetes actions: a kubeconfig file (`--kubeconfig`, any cluster: kind,
+   * minikube, a staging EKS), or `false` for none (their steps fail "target not configured").
+   * @default $KUBECONFIG, else the Kubernetes API sandbox (the seed's exchange) in this process
+   */
+  readonly kube?: string | false;
+  /** Context of the kubeconfig (`--kube-context`). @default its current-context */
+  readonly kubeContext?: string;
   log(line: string): void;
 }
 
@@ -47,7 +56,7 @@ export interface RunningAgent {
 }
 
 /** Connects the configured real targets; anything not configured stays absent (steps fail "target not configured"). */
-async function connectTargets(o: StartOptions): Promise<{ targets: ActionTargets; close(): Promise<void> }> {
+async function connectTargets(o: StartOptions): Promise<{ targets: ActionTargets; close(): Promise<void>; kubeBanner?: string }> {
   const targets: Record<string, unknown> = {};
   const closers: (() => Promise<unknown>)[] = [];
   if (o.redisUrl) {
@@ -75,9 +84,36 @@ async function connectTargets(o: StartOptions): Promise<{ targets: ActionTargets
     targets.kafka = new KafkajsConsumerGroups({ admin, defaultGroup: o.kafkaGroup, serviceOf: (g) => { const s = services.serviceOfConsumerGroup(g); return s ? { service: s, deployment: services.entry(s).deployment } : undefined; } });
     closers.push(() => admin.disconnect());
   }
-  if (o.tlsDomains) targets.certificates = new CertificateSources({ domains: o.tlsDomains.split(',').map((d) => d.trim()).filter(Boolean) });
+  const kube = await connectKube(o, closers);
+  if (kube) targets.kube = kube.ops;
+  // check_certificates reads the cluster's kubernetes.io/tls secrets too (the seed's kubernetes_secrets source).
+  if (o.tlsDomains || kube) targets.certificates = new CertificateSources({ domains: o.tlsDomains?.split(',').map((d) => d.trim()).filter(Boolean), ...(kube ? { kube: kube.ops } : {}) });
   if (o.adminHttp) targets.http = new FetchHttp();
-  return { targets, close: async () => void (await Promise.all(closers.map((c) => c()))) };
+  return { targets, close: async () => void (await Promise.all(closers.map((c) => c()))), ...(kube ? { kubeBanner: kube.banner } : {}) };
+}
+
+/**
+ * The Kubernetes target: the kubeconfig asked for, else the sandbox cluster in this process
+ * (its kubeconfig written beside the data, so kubectl can look at what the agent does).
+ */
+async function connectKube(o: StartOptions, closers: (() => Promise<unknown>)[]): Promise<{ ops: KubeOps; banner: string } | undefined> {
+  if (o.kube === false) return undefined;
+  // Loaded on use (require, not import(): tsx runs this file as CommonJS): most commands never need the client.
+  const { createKubeOps, kubeConfigFromFile, kubeConfigFromString } = require('../kube') as typeof import('../kube');
+  const file = o.kube ?? process.env.KUBECONFIG;
+  if (file) {
+    const config = kubeConfigFromFile(file, o.kubeContext);
+    return { ops: createKubeOps({ config }), banner: `kubernetes: ${config.getCurrentCluster()?.server ?? '?'} (context ${config.getCurrentContext()} of ${file})` };
+  }
+  const { startKubeSandbox } = require('../sandbox/kube') as typeof import('../sandbox/kube');
+  const sandbox = await startKubeSandbox({ services: loadPolicy().services });
+  closers.push(() => sandbox.close());
+  const kubeconfig = path.join(o.dataDir ?? mkdtempSync(path.join(tmpdir(), 'sre-agent-kube-')), 'sandbox-kubeconfig');
+  sandbox.writeKubeconfig(kubeconfig, 'trading');
+  return {
+    ops: createKubeOps({ config: kubeConfigFromString(sandbox.kubeconfig('trading')) }),
+    banner: `kubernetes: the SANDBOX cluster (simulated, lib/sandbox/kube) at ${sandbox.url}, the seed's exchange; look with KUBECONFIG=${kubeconfig} kubectl get deploy -A  (a real cluster: --kubeconfig or KUBECONFIG)`,
+  };
 }
 
 /** `--breakers` → thresholds; a bad value stops the start with the field at fault. */
@@ -104,7 +140,7 @@ export async function startLocal(o: StartOptions): Promise<RunningAgent> {
     mkdirSync(o.dataDir, { recursive: true, mode: 0o700 });
     makePrivate(o.dataDir);
   }
-  const { targets, close } = await connectTargets(o);
+  const { targets, close, kubeBanner } = await connectTargets(o);
   const engine = await new LocalEngine({ dataDir: o.dataDir, speedUp: o.speedUp, targets, breakerConfig }).start();
   // Tickets are kept with the incident in the engine's own tables (no ticket system locally).
   (targets as Record<string, unknown>).tickets = new TicketDesk({ doc: engine.doc, table: engine.tables.incidents });
@@ -129,7 +165,8 @@ export async function startLocal(o: StartOptions): Promise<RunningAgent> {
   if (r && (r.escalated.length > 0 || r.approvalsClosed.length > 0)) {
     o.log(`  restarted on ${o.dataDir}: ${r.escalated.length} incident(s) whose execution ran in the last process handed to people (ESCALATED, LocalEngineRestarted: ${r.escalated.join(', ') || 'none'}); ${r.approvalsClosed.length} approval(s) expired`);
   }
-  o.log(`  targets: ${configured.length ? configured.join(', ') : 'none'} configured; actions on other systems fail with "target not configured" (--redis, --mysql)`);
+  o.log(`  targets: ${configured.length ? configured.join(', ') : 'none'} configured; actions on other systems fail with "target not configured" (--redis, --mysql, --kubeconfig)`);
+  o.log(`  ${kubeBanner ?? 'kubernetes: none (--no-kube-sandbox); the Kubernetes actions fail with "target not configured"'}`);
   const channels = engine.notifier?.configured ?? [];
   o.log(`  notifications: ${channels.length ? channels.join(', ') : 'no channel'} configured; the others are recorded as "not configured" (SRE_AGENT_PAGERDUTY_ROUTING_KEY, SRE_AGENT_SLACK_WEBHOOK_URL, SRE_AGENT_SNS_TOPIC_ARN); on-call from ${process.env.SRE_AGENT_ONCALL_FILE || 'playbooks/oncall.yaml'}`);
   o.log(`  try: npx sre-agent alarm redis-memory-pressure   then   npx sre-agent incidents`);

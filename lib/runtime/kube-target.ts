@@ -1,0 +1,16 @@
+/**
+ * The `kube` target of a Kubernetes action's Lambda: the EKS cluster named by EKS_CLUSTER_NAME
+ * (DescribeCluster + an IAM token), or a kubeconfig file (KUBECONFIG) for a cluster outside EKS.
+ * Imported only through a dynamic import in the Kubernetes action files, so @kubernetes/client-node
+ * is bundled into those seven functions and no other.
+ */
+import { EKSClient } from '@aws-sdk/client-eks';
+import type { KubeOps } from '../actions/ports';
+import { createKubeOps, eksKubeConfig, kubeConfigFromFile } from '../kube';
+
+/** The cluster of this function's environment, or undefined when none is configured (steps then fail "target not configured"). */
+export function kubeTargetFromEnv(env: NodeJS.ProcessEnv = process.env): KubeOps | undefined {
+  if (env.EKS_CLUSTER_NAME) return createKubeOps({ config: eksKubeConfig({ clusterName: env.EKS_CLUSTER_NAME, eks: new EKSClient({}) }) });
+  if (env.KUBECONFIG) return createKubeOps({ config: kubeConfigFromFile(env.KUBECONFIG) });
+  return undefined;
+}

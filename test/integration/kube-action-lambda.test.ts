@@ -1,0 +1,65 @@
+/**
+ * A Kubernetes action's Lambda as deployed: EKS_CLUSTER_NAME set, DescribeCluster (aws-sdk-client-mock)
+ * answering with the sandbox's endpoint and CA, the sandbox accepting only EKS-style tokens for
+ * that cluster. The handler loads the Kubernetes client lazily, signs a token with the function's
+ * credentials, and the step really acts; DynamoDB is dynalite.
+ */
+import { DescribeClusterCommand, EKSClient } from '@aws-sdk/client-eks';
+import { mockClient } from 'aws-sdk-client-mock';
+import { getTimeline } from '../../lib/incident';
+import { createTables, startDynalite, type LocalDynamo } from '../../lib/local/dynalite';
+import { closeAwsTargets } from '../../lib/runtime/aws';
+import { TYPES } from '../../lib/sandbox/kube';
+import { startTestSandbox, type TestSandbox } from '../helpers/kube-sandbox';
+import { LAMBDA_TEST_TABLES, lambdaEnvironment } from '../helpers/lambda-env';
+import { startedIncident } from '../helpers/started-incident';
+
+const tables = LAMBDA_TEST_TABLES;
+const savedEnv = { ...process.env };
+const eks = mockClient(EKSClient);
+let dynamo: LocalDynamo;
+let t: TestSandbox;
+const tokens: string[] = [];
+
+/** What EKS's authenticator checks before it asks STS: a v1 token whose URL is a GetCallerIdentity presign that signs the cluster id. */
+function eksStyleToken(token: string): boolean {
+  if (!token.startsWith('k8s-aws-v1.')) return false;
+  const url = new URL(Buffer.from(token.slice('k8s-aws-v1.'.length), 'base64url').toString('utf8'));
+  const ok = url.hostname === 'sts.us-east-1.amazonaws.com' && url.searchParams.get('Action') === 'GetCallerIdentity' && (url.searchParams.get('X-Amz-SignedHeaders') ?? '').split(';').includes('x-k8s-aws-id') && (url.searchParams.get('X-Amz-Credential') ?? '').startsWith('local/');
+  if (ok) tokens.push(token);
+  return ok;
+}
+
+beforeAll(async () => {
+  dynamo = await startDynalite();
+  await createTables(dynamo.client, tables);
+  t = await startTestSandbox({ authenticate: eksStyleToken });
+  eks.on(DescribeClusterCommand, { name: 'exchange-prod' }).resolves({ cluster: { name: 'exchange-prod', endpoint: t.sandbox.url, certificateAuthority: { data: Buffer.from(t.sandbox.ca).toString('base64') }, status: 'ACTIVE' } });
+  delete process.env.KUBECONFIG;
+  Object.assign(process.env, lambdaEnvironment(dynamo.endpoint, { EKS_CLUSTER_NAME: 'exchange-prod' }));
+});
+
+afterAll(async () => {
+  process.env = savedEnv;
+  eks.restore();
+  await closeAwsTargets();
+  await t.close();
+  await dynamo.stop();
+});
+
+describe('patch_hpa_max Lambda on EKS', () => {
+  it('reaches the cluster with an IAM token and doubles the HPA, recorded on the timeline', async () => {
+    // prepare
+    const inc = await startedIncident(dynamo.doc, tables, { playbook: 'traffic-surge', service: 'trading-api' });
+    const { handler } = await import('../../lib/actions/patch_hpa_max');
+    // act
+    const r = await handler(inc.actionPayload('scale_up_trading_api'));
+    // assess
+    expect(r.outputs).toMatchObject({ current_max: 20, new_max: 40 });
+    expect(t.sandbox.cluster.store.get(TYPES.hpas, 'trading', 'trading-api').spec.maxReplicas).toBe(40);
+    expect(tokens.length).toBeGreaterThan(0);
+    expect(eks.commandCalls(DescribeClusterCommand)).toHaveLength(1);
+    const action = (await getTimeline(dynamo.doc, tables, inc.incident.id)).find((e) => e.type === 'action');
+    expect(action).toMatchObject({ step: 'scale_up_trading_api', before: { maxReplicas: 20 }, after: { maxReplicas: 40 } });
+  });
+});
