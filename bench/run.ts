@@ -4,6 +4,7 @@
  */
 import { availableParallelism, loadavg } from 'node:os';
 import { benchAlarmStorm } from './alarm-storm';
+import { benchCli } from './cli';
 import { benchCompile } from './compile';
 import { formatResult, type BenchResult } from './result';
 
@@ -11,6 +12,7 @@ import { formatResult, type BenchResult } from './result';
 const BENCHMARKS: readonly (() => Promise<BenchResult>)[] = [
   benchCompile,
   benchAlarmStorm,
+  benchCli,
 ];
 
 async function main(): Promise<void> {

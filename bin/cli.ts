@@ -1,32 +1,22 @@
 /** The `sre-agent` command line: validate, compile, graph, plan (and, as they land, the runtime). */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import * as path from 'node:path';
 import { Command, CommanderError } from 'commander';
-import { defaultPolicy } from '../lib/policy/policy';
-import {
-  buildAll,
-  compileFile,
-  formatProblem,
-  loadPlaybook,
-  PlaybookError,
-  playbookFiles,
-  PLAYBOOK_DIR,
-  PRICE_PER_TRANSITION_USD,
-  renderMermaid,
-  renderText,
-  writeBuild,
-} from '../lib/playbook';
-import { renderPlan } from '../lib/playbook/plan';
-import { checkPlaybookSafety } from '../lib/playbook/safety';
-import { startLocal } from '../lib/local/main';
 import { dataDirTokenFile, readApiToken, runtimeTokenFile } from '../lib/local/api-token';
-import { buildAlarmEvent } from '../lib/runtime/sample-event';
+import { formatProblem, PlaybookError } from '../lib/playbook/errors';
+
+// Each command loads what it needs when it runs (require: tsx runs the CLI as CommonJS), so
+// `sre-agent incidents` does not pay for the compiler, and `compile` not for the local engine.
+const playbook = () => require('../lib/playbook') as typeof import('../lib/playbook');
+const PLAYBOOK_DIR = path.resolve(__dirname, '../playbooks');
+const policy = () => require('../lib/policy/policy') as typeof import('../lib/policy/policy');
 
 /** A playbook argument: a path, or a name under playbooks/. */
 export function resolvePlaybook(arg: string): string {
   if (existsSync(arg)) return path.resolve(arg);
   const named = path.join(PLAYBOOK_DIR, `${arg.replace(/\.ya?ml$/, '')}.yaml`);
-  if (existsSync(named)) return named;
+  // Through the link when the CLI runs from .build/, so messages name playbooks/<name>.yaml.
+  if (existsSync(named)) return realpathSync(named);
   throw new Error(`no playbook "${arg}": not a file, and not a name in ${path.relative(process.cwd(), PLAYBOOK_DIR) || 'playbooks'}/`);
 }
 
@@ -46,6 +36,7 @@ function program(io: Io): Command {
     .description('load, safety-check and compile playbooks without writing anything (default: all in playbooks/)')
     .argument('[files...]', 'playbook files or names')
     .action((files: string[]) => {
+      const { compileFile, playbookFiles } = playbook();
       const list = files.length ? files.map(resolvePlaybook) : playbookFiles();
       const problems = [];
       for (const file of list) {
@@ -65,6 +56,7 @@ function program(io: Io): Command {
     .description('compile every playbook to statemachines/*.asl.json (+ index.json, playbooks/schema.json)')
     .option('--check', 'write nothing; exit 1 if the committed files differ from a fresh compile')
     .action((opts: { check?: boolean }) => {
+      const { buildAll, writeBuild } = playbook();
       const out = buildAll();
       if (opts.check) {
         const stale = [...out.files].filter(([file, content]) => !existsSync(file) || readFileSync(file, 'utf8') !== content).map(([f]) => path.relative(process.cwd(), f));
@@ -82,6 +74,7 @@ function program(io: Io): Command {
     .argument('<playbook>', 'playbook file or name')
     .option('--mermaid', 'print a Mermaid flowchart instead of text')
     .action((arg: string, opts: { mermaid?: boolean }) => {
+      const { compileFile, renderMermaid, renderText, PRICE_PER_TRANSITION_USD } = playbook();
       const m = compileFile(resolvePlaybook(arg));
       io.out(`${opts.mermaid ? renderMermaid(m.asl) : renderText(m.asl)}\n\n`);
       const { fullPath, quietPath } = m.manifest.transitions;
@@ -94,10 +87,12 @@ function program(io: Io): Command {
     .description('dry-run table: per step, effect, approval, condition, breakers, caps, target')
     .argument('<playbook>', 'playbook file or name')
     .action((arg: string) => {
-      const pb = loadPlaybook(resolvePlaybook(arg));
-      const policy = defaultPolicy();
-      const problems = checkPlaybookSafety(pb, policy);
-      io.out(`${renderPlan(pb, policy)}\n`);
+      const { renderPlan } = require('../lib/playbook/plan') as typeof import('../lib/playbook/plan');
+      const { checkPlaybookSafety } = require('../lib/playbook/safety') as typeof import('../lib/playbook/safety');
+      const pb = playbook().loadPlaybook(resolvePlaybook(arg));
+      const rules = policy().defaultPolicy();
+      const problems = checkPlaybookSafety(pb, rules);
+      io.out(`${renderPlan(pb, rules)}\n`);
       if (problems.length) throw new PlaybookError(problems);
     });
 
@@ -122,6 +117,7 @@ function program(io: Io): Command {
     .action(async (opts: { port: string; dataDir: string; memory?: boolean; speedUp: string; redis?: string; mysql?: string; breakers?: string; once?: boolean; kafka?: string; kafkaGroup?: string; tlsDomains?: string; adminHttp?: boolean; kubeconfig?: string; kubeContext?: string; kubeSandbox?: boolean }) => {
       // Files the engine writes (DynamoDB data, keys, the API token) are the user's alone.
       process.umask(0o077);
+      const { startLocal } = require('../lib/local/main') as typeof import('../lib/local/main');
       const running = await startLocal({
         port: Number(opts.port),
         dataDir: opts.memory ? undefined : opts.dataDir,
@@ -158,7 +154,6 @@ function program(io: Io): Command {
     .action(async (opts: { port: string; kubeconfigOut: string; namespace: string; once?: boolean }) => {
       const port = Number(opts.port);
       if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be a port number, got "${opts.port}"`);
-      // Loaded on use (require: tsx runs the CLI as CommonJS).
       const { serveSandbox } = require('../lib/local/sandbox') as typeof import('../lib/local/sandbox');
       let running;
       try {
@@ -216,13 +211,16 @@ function program(io: Io): Command {
     .option('--metric <metric>', 'metric in the alarm name (default: the first detection metric)')
     .option('--state <state>', 'ALARM, OK or INSUFFICIENT_DATA', 'ALARM')
     .option('--url <url>', 'local engine URL')
-    .action(async (playbook: string, opts: { service?: string; metric?: string; state: string; url?: string }) => {
-      const machine = buildAll().machines.find((m) => m.manifest.playbook === playbook)?.manifest;
-      if (!machine) throw new Error(`no playbook "${playbook}"`);
+    .action(async (name: string, opts: { service?: string; metric?: string; state: string; url?: string }) => {
+      // The compiled manifest: what the engine runs (npm run compile refreshes it).
+      const { loadCompiledPlaybooks } = require('../lib/playbook/manifest') as typeof import('../lib/playbook/manifest');
+      const { buildAlarmEvent } = require('../lib/runtime/sample-event') as typeof import('../lib/runtime/sample-event');
+      const machine = loadCompiledPlaybooks().get(name);
+      if (!machine) throw new Error(`no playbook "${name}" in the compiled manifest (names: ${loadCompiledPlaybooks().all.map((m) => m.playbook).join(', ')})`);
       if (!['ALARM', 'OK', 'INSUFFICIENT_DATA'].includes(opts.state)) throw new Error(`--state must be ALARM, OK or INSUFFICIENT_DATA, got "${opts.state}"`);
       const service = opts.service ?? (machine.trigger.type === 'alarm' ? machine.trigger.defaultService : undefined);
-      if (!service) throw new Error(`playbook ${playbook} has no default service: pass --service`);
-      print(await call('POST', `${url(opts)}/events`, buildAlarmEvent({ playbook, service, metric: opts.metric, state: opts.state as 'ALARM' }, machine)));
+      if (!service) throw new Error(`playbook ${name} has no default service: pass --service`);
+      print(await call('POST', `${url(opts)}/events`, buildAlarmEvent({ playbook: name, service, metric: opts.metric, state: opts.state as 'ALARM' }, machine)));
     });
 
   const metric = cli.command('metric').description('metrics of the local metric store');

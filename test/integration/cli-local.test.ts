@@ -45,7 +45,7 @@ describe('sre-agent CLI on a running local engine', () => {
   });
 
   it('alarm names what is wrong: an unknown playbook, a bad --state', async () => {
-    expect(await withUrl('alarm', 'no-such-playbook')).toMatchObject({ code: 1, err: 'sre-agent: no playbook "no-such-playbook"\n' });
+    expect(await withUrl('alarm', 'no-such-playbook')).toMatchObject({ code: 1, err: expect.stringMatching(/^sre-agent: no playbook "no-such-playbook" in the compiled manifest \(names: certificate-expiry-warning, .*traffic-surge\)\n$/) });
     expect((await withUrl('alarm', 'kafka-consumer-lag', '--state', 'BROKEN')).err).toContain('--state must be ALARM, OK or INSUFFICIENT_DATA, got "BROKEN"');
   });
 
