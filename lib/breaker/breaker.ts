@@ -15,7 +15,7 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, ScanCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import { severityAtLeast, type Severity } from '../incident/model';
-import { BreakerContentionError, InvalidBreakerConfigError } from './errors';
+import { BreakerContentionError, BreakerNotFoundError, InvalidBreakerConfigError } from './errors';
 
 /** Names of the tables the breakers use (in AWS: the DataTables construct's `breakers`). */
 export interface BreakerTables {
@@ -542,6 +542,7 @@ export interface ResetInput {
  * the data-collection window; the active-anomaly count is a live fact and stays, so `gate` opens
  * the breaker again while more than `maxActiveHighSeverity` anomalies are active. A service reset
  * clears its attempts. Conditional on the breaker being open: no change when it was closed.
+ * @throws BreakerNotFoundError when the service has no breaker (a misspelt name is not a no-op)
  */
 export async function resetBreaker(
   doc: DynamoDBDocumentClient,
@@ -570,8 +571,14 @@ export async function resetBreaker(
       }),
     );
   } catch (err) {
-    if (isConditionFailure(err)) return [];
-    throw err;
+    if (!isConditionFailure(err)) throw err;
+    // Closed already, or no breaker at all: only the first is "nothing to do".
+    if (!global && !(await doc.send(new GetCommand({ TableName: tables.breakers, Key: { pk: servicePk(service) }, ConsistentRead: true }))).Item) {
+      const all = await doc.send(new ScanCommand({ TableName: tables.breakers, ProjectionExpression: 'pk', Limit: 200 }));
+      const known = (all.Items ?? []).map((i) => String(i.pk)).filter((pk) => pk.startsWith('SERVICE#')).map((pk) => pk.slice('SERVICE#'.length)).sort();
+      throw new BreakerNotFoundError(service, known);
+    }
+    return [];
   }
   return global
     ? [{ scope: 'global', from: 'OPEN', to: 'CLOSED', cause: 'manual_reset', reason, at, notify: NOTIFY_GLOBAL }]

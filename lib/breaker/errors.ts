@@ -30,3 +30,13 @@ export class InvalidBreakerConfigError extends BreakerError {
     this.name = 'InvalidBreakerConfigError';
   }
 }
+
+/** A reset named a service that has no breaker: it never counted a remediation attempt. Nothing was written. */
+export class BreakerNotFoundError extends BreakerError {
+  public readonly service: string;
+  public constructor(service: string, known: readonly string[]) {
+    super(`no breaker for service "${service}": it has never counted a remediation attempt, so there is nothing to reset (services with a breaker: ${known.length ? known.join(', ') : 'none'})`, { breaker: `SERVICE#${service}` });
+    this.name = 'BreakerNotFoundError';
+    this.service = service;
+  }
+}

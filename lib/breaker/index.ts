@@ -1,5 +1,5 @@
 /** Circuit breakers of seed §3.2 over DynamoDB: global (diagnose-only) and per service. */
-export { BreakerContentionError, BreakerError, InvalidBreakerConfigError } from './errors';
+export { BreakerContentionError, BreakerError, BreakerNotFoundError, InvalidBreakerConfigError } from './errors';
 export {
   DEFAULT_BREAKER_CONFIG,
   breakerConfigSchema,

@@ -189,8 +189,10 @@ const ROUTES: [string, RegExp, Handler][] = [
     /^\/api\/breakers\/reset$/,
     async (e, _m, req) => {
       const body = (await readJson(req)) as { service?: string; actor?: string };
+      if (body.service !== undefined && (typeof body.service !== 'string' || body.service === '')) throw new HttpError(400, '"service" must be a service name (omit it for the global breaker)');
       const changes = await resetBreaker(e.doc, e.tables, e.breakerConfig, new Date(), { service: body.service, actor: body.actor ?? 'api' });
-      return [200, { changes, recordedOn: await recordBreakerReset(e.coreDeps(), changes) }];
+      const breaker = body.service === undefined ? 'the global breaker' : `the breaker of ${body.service}`;
+      return [200, { changes, recordedOn: await recordBreakerReset(e.coreDeps(), changes), note: changes.length ? `${breaker} is CLOSED` : `${breaker} was not open: nothing changed` }];
     },
   ],
   // Issue 11 (data adapters): tickets kept with the incident, config undo, playbooks started now.
@@ -336,7 +338,7 @@ export async function startServer(engine: LocalEngine, options: ServerOptions = 
       .then(([status, body, type, headers]) => send(res, status, body, type, headers))
       .catch((err: Error) => {
         const status = err instanceof HttpError ? err.status : err instanceof ApprovalError || err.name.endsWith('NotFoundError') ? 409 : err.name === 'InvalidMetricDataError' || err.name === 'UnknownMetricError' ? 400 : 500;
-        send(res, err.name === 'IncidentNotFoundError' ? 404 : status, { error: err.message, name: err.name });
+        send(res, err.name === 'IncidentNotFoundError' || err.name === 'BreakerNotFoundError' ? 404 : status, { error: err.message, name: err.name });
       });
   });
   const host = options.host ?? '127.0.0.1';

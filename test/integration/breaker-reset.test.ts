@@ -2,7 +2,7 @@
  * `sre-agent breaker reset` through the local server (POST /api/breakers/reset) on a LocalEngine
  * in memory: the change is written on the timeline of the open incidents it concerns.
  */
-import { tripGlobalBreaker, tripServiceBreaker } from '../../lib/breaker';
+import { listBreakers, recordRemediationAttempt, tripGlobalBreaker, tripServiceBreaker } from '../../lib/breaker';
 import { getTimeline, openOrJoinIncident, transitionIncident, type OpenIncidentInput } from '../../lib/incident';
 import { LocalEngine } from '../../lib/local/engine';
 import { startServer, type LocalServer } from '../../lib/local/server';
@@ -27,10 +27,15 @@ async function open(service: string, playbook = 'kafka-consumer-lag'): Promise<s
   return (await openOrJoinIncident(engine.doc, engine.tables, input)).incident.id;
 }
 
-async function reset(service?: string): Promise<{ changes: unknown[]; recordedOn: string[] }> {
+async function post(service?: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
   const res = await fetch(`${server.url}/api/breakers/reset`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${server.token}` }, body: JSON.stringify({ service, actor: 'cli:alice' }) });
-  expect(res.status).toBe(200);
-  return (await res.json()) as { changes: unknown[]; recordedOn: string[] };
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+}
+
+async function reset(service?: string): Promise<{ changes: unknown[]; recordedOn: string[]; note: string }> {
+  const { status, body } = await post(service);
+  expect(status).toBe(200);
+  return body as { changes: unknown[]; recordedOn: string[]; note: string };
 }
 
 const breakerEvents = async (id: string) => (await getTimeline(engine.doc, engine.tables, id)).filter((e) => e.type === 'breaker_changed');
@@ -61,9 +66,31 @@ describe('POST /api/breakers/reset', () => {
     expect(await breakerEvents(done)).toEqual([]);
   });
 
-  it('records nothing when the breaker was not open', async () => {
+  it('records nothing when the breaker was not open, and says so', async () => {
     await open('order-consumer');
+    await recordRemediationAttempt(engine.doc, engine.tables, {}, at('14:16'), 'order-consumer');
 
-    expect(await reset('order-consumer')).toEqual({ changes: [], recordedOn: [] });
+    expect(await reset('order-consumer')).toEqual({ changes: [], recordedOn: [], note: 'the breaker of order-consumer was not open: nothing changed' });
+    expect(await reset()).toEqual({ changes: [], recordedOn: [], note: 'the global breaker was not open: nothing changed' });
+  });
+
+  it('refuses a service that has no breaker (a misspelt name is not a silent success), naming the ones that have, and writes nothing', async () => {
+    // arrange
+    await recordRemediationAttempt(engine.doc, engine.tables, {}, at('14:16'), 'order-consumer');
+    await tripServiceBreaker(engine.doc, engine.tables, {}, at('14:20'), { service: 'order-consumer', reason: '3 attempts' });
+    const before = await listBreakers(engine.doc, engine.tables, {}, at('14:21'));
+    // act
+    const misspelt = await post('order-consumr');
+    // assess
+    expect(misspelt.status).toBe(404);
+    expect(misspelt.body).toEqual({ name: 'BreakerNotFoundError', error: 'no breaker for service "order-consumr": it has never counted a remediation attempt, so there is nothing to reset (services with a breaker: order-consumer)' });
+    expect(await listBreakers(engine.doc, engine.tables, {}, at('14:21'))).toEqual(before);
+  });
+
+  it('refuses a service that is not a name', async () => {
+    for (const service of ['', 42, ['order-consumer']]) {
+      const res = await post(service);
+      expect(res).toEqual({ status: 400, body: expect.objectContaining({ error: '"service" must be a service name (omit it for the global breaker)' }) });
+    }
   });
 });

@@ -66,7 +66,10 @@ describe('sre-agent CLI on a running local engine', () => {
     const list = JSON.parse((await withUrl('breaker', 'list')).out) as { scope: string; state: string }[];
     expect(list[0]).toMatchObject({ scope: 'global', state: 'CLOSED' });
     const reset = JSON.parse((await withUrl('breaker', 'reset', '--as', 'alice')).out) as { changes: unknown[]; recordedOn: unknown[] };
-    expect(reset).toEqual({ changes: [], recordedOn: [] });
+    expect(reset).toEqual({ changes: [], recordedOn: [], note: 'the global breaker was not open: nothing changed' });
+    const unknown = await withUrl('breaker', 'reset', 'no-such-service');
+    expect(unknown.code).toBe(1);
+    expect(unknown.err).toMatch(/^sre-agent: POST \/api\/breakers\/reset → 404: .*no breaker for service \\"no-such-service\\"/);
   });
 
   it('says where it could not reach the engine', async () => {
