@@ -218,7 +218,8 @@ function program(io: Io): Command {
       const machine = loadCompiledPlaybooks().get(name);
       if (!machine) throw new Error(`no playbook "${name}" in the compiled manifest (names: ${loadCompiledPlaybooks().all.map((m) => m.playbook).join(', ')})`);
       if (!['ALARM', 'OK', 'INSUFFICIENT_DATA'].includes(opts.state)) throw new Error(`--state must be ALARM, OK or INSUFFICIENT_DATA, got "${opts.state}"`);
-      const service = opts.service ?? (machine.trigger.type === 'alarm' ? machine.trigger.defaultService : undefined);
+      if (machine.trigger.type === 'schedule') throw new Error(`playbook ${name} is started by its schedule (${machine.trigger.expression}), not by an alarm: start it now with \`sre-agent run ${name}\``);
+      const service = opts.service ?? machine.trigger.defaultService ?? machine.service;
       if (!service) throw new Error(`playbook ${name} has no default service: pass --service`);
       print(await call('POST', `${url(opts)}/events`, buildAlarmEvent({ playbook: name, service, metric: opts.metric, state: opts.state as 'ALARM' }, machine)));
     });

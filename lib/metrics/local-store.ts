@@ -14,7 +14,7 @@ export interface MetricInput {
   readonly name: string;
   /** In `unit`. */
   readonly value: number;
-  /** Kept only for metrics with a `service` dimension in the catalogue. */
+  /** Only for metrics with a `service` dimension in the catalogue (refused for the others). */
   readonly service?: string;
   /** @default the store's clock (now) */
   readonly at?: Date | string | number;
@@ -267,6 +267,10 @@ export class LocalMetricStore implements MetricSource {
     const t = at === undefined ? this.clock().getTime() : at instanceof Date || typeof at === 'string' || typeof at === 'number' ? toTime(at) : NaN;
     if (!Number.isFinite(t)) fail(`invalid timestamp ${JSON.stringify(at) ?? String(at)}`);
     if (service !== undefined && (typeof service !== 'string' || service === '')) fail('service must be a non-empty string');
+    else if (service !== undefined && !spec.dimensions?.includes('service')) {
+      // Said, not dropped: a value put "for redis-cache" would otherwise count for every service.
+      fail(`is measured per ${(spec.dimensions ?? []).join(' and ') || 'nothing'} (playbooks/metrics.yaml), not per service: the local store keeps one series of it, so leave out the service`);
+    }
     if (!ok) return undefined;
     return {
       metric: metric.name,

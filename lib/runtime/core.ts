@@ -189,7 +189,8 @@ export async function closeIncidentApprovals(deps: CoreDeps, incident: Pick<Inci
   return closed;
 }
 
-function errorSummary(error: unknown): string {
+/** `Error: cause` of a Step Functions error output, said once. @internal exported for tests */
+export function errorSummary(error: unknown): string {
   const e = error as { Error?: string; Cause?: string } | null | undefined;
   if (!e) return 'no error details';
   let cause = e.Cause ?? '';
@@ -199,7 +200,10 @@ function errorSummary(error: unknown): string {
   } catch {
     /* Cause is plain text */
   }
-  return `${e.Error ?? 'Error'}${cause ? `: ${cause}` : ''}`;
+  const name = e.Error ?? 'Error';
+  // The local engine repeats the error name as its cause; AWS often leaves the cause empty.
+  if (!cause || cause === name) return name === 'States.Timeout' ? 'States.Timeout: no answer within the time allowed' : name;
+  return `${name}: ${cause}`;
 }
 
 // ---- Fn_incident ----------------------------------------------------------------------------

@@ -74,7 +74,7 @@ describe('a local engine killed mid-incident', () => {
     const url = await startChild(dataDir);
     const token = readApiToken(path.join(dataDir, 'api-token'))!;
     const post = (p: string, body: unknown) => fetch(`${url}${p}`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify(body) });
-    await post('/api/metrics', { name: 'redis_memory_usage', value: 92, service: 'redis-cache' });
+    await post('/api/metrics', { name: 'redis_memory_usage', value: 92 });
     const opened = (await (await post('/events', alarmEvent('sre-agent/redis-memory-pressure/redis-cache/redis_memory_usage'))).json()) as { results: { incidentId: string }[] };
     const id = opened.results[0]!.incidentId;
     await until(async () => {

@@ -36,8 +36,8 @@ async function seedKeys(): Promise<void> {
 /** Memory usage (and evictions) for the service, as the alarm saw them. */
 function putMetrics(memoryPercent: number, at: Date): void {
   engine.metrics.put([
-    { name: 'redis_memory_usage', value: memoryPercent, unit: 'Percent', service: SERVICE, at },
-    { name: 'redis_evicted_keys', value: 0, unit: 'Count', service: SERVICE, at },
+    { name: 'redis_memory_usage', value: memoryPercent, unit: 'Percent', at },
+    { name: 'redis_evicted_keys', value: 0, unit: 'Count', at },
   ]);
 }
 
@@ -291,8 +291,8 @@ describe('LocalEngine stop', () => {
     const slow = await new LocalEngine({ targets: { redis } }).start();
     try {
       slow.metrics.put([
-        { name: 'redis_memory_usage', value: 95, unit: 'Percent', service: SERVICE, at: new Date() },
-        { name: 'redis_evicted_keys', value: 0, unit: 'Count', service: SERVICE, at: new Date() },
+        { name: 'redis_memory_usage', value: 95, unit: 'Percent', at: new Date() },
+        { name: 'redis_evicted_keys', value: 0, unit: 'Count', at: new Date() },
       ]);
       const started = await handleAlarmEvent(alarmEvent(ALARM, { at: new Date() }), { ...slow.intakeDeps(), recent: undefined });
       await waitFor(async () => {

@@ -47,11 +47,12 @@ describe('sre-agent CLI on a running local engine', () => {
   it('alarm names what is wrong: an unknown playbook, a bad --state', async () => {
     expect(await withUrl('alarm', 'no-such-playbook')).toMatchObject({ code: 1, err: expect.stringMatching(/^sre-agent: no playbook "no-such-playbook" in the compiled manifest \(names: certificate-expiry-warning, .*traffic-surge\)\n$/) });
     expect((await withUrl('alarm', 'kafka-consumer-lag', '--state', 'BROKEN')).err).toContain('--state must be ALARM, OK or INSUFFICIENT_DATA, got "BROKEN"');
+    expect(await withUrl('alarm', 'certificate-expiry-warning')).toMatchObject({ code: 1, err: 'sre-agent: playbook certificate-expiry-warning is started by its schedule (cron(0 1 * * ? *)), not by an alarm: start it now with `sre-agent run certificate-expiry-warning`\n' });
   });
 
   it('metric put records a value in the local metric store, and refuses one that is not a number or not in the catalogue', async () => {
     // act
-    const put = await withUrl('metric', 'put', 'redis_memory_usage', '91', '--service', 'redis-cache');
+    const put = await withUrl('metric', 'put', 'redis_memory_usage', '91');
     const notANumber = await withUrl('metric', 'put', 'redis_memory_usage', 'ninety');
     const unknown = await withUrl('metric', 'put', 'no_such_metric', '1');
     // assess

@@ -49,8 +49,8 @@ function postAlarm(at = new Date()): Promise<IntakeResult> {
 
 function putMemory(percent: number, at: Date): void {
   engine.metrics.put([
-    { name: 'redis_memory_usage', value: percent, unit: 'Percent', service: SERVICE, at },
-    { name: 'redis_evicted_keys', value: 0, unit: 'Count', service: SERVICE, at },
+    { name: 'redis_memory_usage', value: percent, unit: 'Percent', at },
+    { name: 'redis_evicted_keys', value: 0, unit: 'Count', at },
   ]);
 }
 

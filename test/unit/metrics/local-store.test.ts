@@ -51,7 +51,7 @@ describe('Class LocalMetricStore', () => {
       ['api_request_rate', 12_000, undefined, 12_000],
       ['websocket_connections', 5000, 'Count', 5000],
     ])('stores %s %d %s as %d in base units', async (name, value, unit, stored) => {
-      store.put({ name, value, unit, service: 'trading-api', at: ago(30) });
+      store.put({ name, value, unit, ...(name.startsWith('api_') || name === 'websocket_connections' ? { service: 'trading-api' } : {}), at: ago(30) });
 
       const [point] = await store.series({ name, service: 'trading-api', ...HOUR });
 
@@ -81,11 +81,20 @@ describe('Class LocalMetricStore', () => {
       expect(await store.series({ name: 'api_latency_p99', ...HOUR })).toEqual([]);
     });
 
-    it('ignores the service for metrics without a service dimension, as CloudWatch would', async () => {
-      store.put({ name: 'matching_engine_latency_p99', value: 120, service: 'matching-engine', at: ago(30) });
+    it('keeps one series of a metric without a service dimension, which every service reads', async () => {
+      store.put({ name: 'matching_engine_latency_p99', value: 120, at: ago(30) });
 
       expect(await store.series({ name: 'matching_engine_latency_p99', ...HOUR })).toEqual([{ at: ago(30), value: 0.12 }]);
-      expect(await store.series({ name: 'matching_engine_latency_p99', service: 'other', ...HOUR })).toEqual([{ at: ago(30), value: 0.12 }]);
+      expect(await store.series({ name: 'matching_engine_latency_p99', service: 'matching-engine', ...HOUR })).toEqual([{ at: ago(30), value: 0.12 }]);
+    });
+
+    it('refuses a service for a metric measured per something else, naming its dimensions, and stores nothing of the batch', async () => {
+      // act
+      const put = () => store.put([{ name: 'api_latency_p99', value: 200, service: 'trading-api', at: ago(30) }, { name: 'redis_memory_usage', value: 92, service: 'redis-cache', at: ago(30) }]);
+      // assess
+      expect(put).toThrow('metric "redis_memory_usage": is measured per ReplicationGroupId (playbooks/metrics.yaml), not per service: the local store keeps one series of it, so leave out the service');
+      expect(await store.series({ name: 'redis_memory_usage', ...HOUR })).toEqual([]);
+      expect(await store.series({ name: 'api_latency_p99', service: 'trading-api', ...HOUR })).toEqual([]);
     });
 
     it('replaces the value of a point put again at the same timestamp', async () => {
