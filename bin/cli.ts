@@ -213,7 +213,7 @@ function program(io: Io): Command {
     .option('--url <url>', 'local engine URL')
     .action(async (name: string, opts: { service?: string; metric?: string; state: string; url?: string }) => {
       // The compiled manifest: what the engine runs (npm run compile refreshes it).
-      const { loadCompiledPlaybooks } = require('../lib/playbook/manifest') as typeof import('../lib/playbook/manifest');
+      const { loadCompiledPlaybooks } = require('../lib/compiled/manifest') as typeof import('../lib/compiled/manifest');
       const { buildAlarmEvent } = require('../lib/runtime/sample-event') as typeof import('../lib/runtime/sample-event');
       const machine = loadCompiledPlaybooks().get(name);
       if (!machine) throw new Error(`no playbook "${name}" in the compiled manifest (names: ${loadCompiledPlaybooks().all.map((m) => m.playbook).join(', ')})`);

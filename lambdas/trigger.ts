@@ -7,7 +7,7 @@ import { SFNClient } from '@aws-sdk/client-sfn';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempotency';
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
-import type { Manifest } from '../lib/playbook/manifest';
+import type { Manifest } from '../lib/compiled/manifest';
 import { coreFunctionEnvironmentSchema } from '../lib/infra/function-environment';
 import { awsBreakerConfig, awsCoreDeps, awsData } from '../lib/runtime/aws';
 import { recordBreakerChangesOf } from '../lib/runtime/core';

@@ -12,7 +12,7 @@
 import { z } from 'zod';
 import type { ApprovalRecord } from '../approval/store';
 import type { ClaimResult, IncidentWithSteps, StepOutcome, StepRecord } from '../incident/steps';
-import type { CompiledPlaybooks, CompiledStep } from '../playbook/manifest';
+import type { CompiledPlaybooks, CompiledStep } from '../compiled/manifest';
 import { PolicyViolationError } from '../policy/errors';
 import { approvalBinding, canonicalJson, checkFactor, guardStep, type StoredApproval } from '../policy/guard';
 import type { Policy } from '../policy/policy';

@@ -226,10 +226,8 @@ export interface HttpOps {
   request(method: string, url: string, body?: unknown): Promise<{ status: number; body: string }>;
 }
 
-/** Notification channels: `ctx.targets.notify`. */
-export interface NotifyOps {
-  send(channel: string, message: { severity: string; title: string; text: string; incidentId: string }): Promise<{ ok: boolean; detail?: string }>;
-}
+/** Notification channels: `ctx.targets.notify` (defined with the channels, in lib/approval/notify). */
+export type { NotifyOps } from '../approval/notify';
 
 /** A ticket to open. */
 export interface TicketRequest {

@@ -3,8 +3,8 @@
  * execution's variables. Parameters that use an action's own locals (`current_max`) are left for
  * the action, which resolves them through `ctx.resolve` once it has read the current value.
  */
-import { evaluate, formatValue, isTemplate, parseExpression, parseTemplate, renderTemplate, UNKNOWN, variablesOf, type Value } from '../playbook/expression';
-import { ExpressionError, UnknownVariableError } from '../playbook/errors';
+import { evaluate, formatValue, isTemplate, parseExpression, parseTemplate, renderTemplate, UNKNOWN, variablesOf, type Value } from '../compiled/expression';
+import { ExpressionError, UnknownVariableError } from '../compiled/errors';
 import type { TargetRef } from '../policy/step';
 import { InvalidParameterError } from './errors';
 

@@ -4,9 +4,13 @@
  * failing never stops the others, and every outcome comes back, including "not configured".
  */
 import { PublishCommand, type MessageAttributeValue, type SNSClient } from '@aws-sdk/client-sns';
-import type { NotifyOps } from '../actions/ports';
 import type { Person } from './oncall';
 import { describeSecret, readSecret, type Secret, type SecretReader } from './secrets';
+
+/** Notification channels, as actions see them (`ctx.targets.notify`). */
+export interface NotifyOps {
+  send(channel: string, message: { severity: string; title: string; text: string; incidentId: string }): Promise<{ ok: boolean; detail?: string }>;
+}
 
 export const CHANNELS = ['pagerduty', 'phone', 'slack', 'email', 'sns'] as const;
 export type Channel = (typeof CHANNELS)[number];

@@ -13,7 +13,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { CORE_FUNCTIONS, type CoreFunction } from '../playbook/manifest';
+import { CORE_FUNCTIONS, type CoreFunction } from '../compiled/manifest';
 import { AgentFunction, REPO_ROOT, type PermissionGrant } from './agent-function';
 import type { DataTables } from './data-tables';
 import { SECRET_NAME_PREFIX, type CoreFunctionEnvironment } from './function-environment';

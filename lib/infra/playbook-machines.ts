@@ -17,7 +17,7 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { z } from 'zod';
-import { actionFunctionKey, type Manifest } from '../playbook/manifest';
+import { actionFunctionKey, type Manifest } from '../compiled/manifest';
 import { REPO_ROOT } from './agent-function';
 
 /** Where `npm run compile` writes the manifest. */

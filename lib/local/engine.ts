@@ -18,7 +18,7 @@ import type { BreakerConfig } from '../breaker';
 import { LocalMetricStore } from '../metrics';
 import { defaultCatalogue, type MetricCatalogue } from '../playbook/catalogue';
 import { L4_STATES, type Asl } from '../playbook/compile';
-import { compiledPlaybooks, type CompiledPlaybooks, type Manifest, type MachineManifest } from '../playbook/manifest';
+import { compiledPlaybooks, type CompiledPlaybooks, type Manifest, type MachineManifest } from '../compiled/manifest';
 import { defaultPolicy, type Policy } from '../policy/policy';
 import { undoConfigChanges } from '../runtime/config-undo';
 import { reconcileAfterRestart, type ReconcileReport } from '../runtime/reconcile';

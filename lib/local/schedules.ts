@@ -4,7 +4,7 @@
  * input the stack's EventBridge schedule rule sends (`{context: {trigger, scheduled_at}}`), so
  * Start incident opens the incident as it does in AWS.
  */
-import type { MachineManifest } from '../playbook/manifest';
+import type { MachineManifest } from '../compiled/manifest';
 import type { ExecutionStarter, StartResult } from '../runtime/executions';
 
 /** A field of an EventBridge cron: `*`, `?`, a number, a list `1,15`, a range `1-5`, a step `0/15`. */

@@ -1,6 +1,6 @@
 /** The Evaluate Lambda's decision: is a step's condition true, false, unknown (no data) or pending (holds now, not yet for its whole window)? */
 import type { MetricCatalogue } from '../playbook/catalogue';
-import { type Condition, evaluateCondition, type Lookup, parseCondition, UNKNOWN, type Value, variablesOf } from '../playbook/expression';
+import { type Condition, evaluateCondition, type Lookup, parseCondition, UNKNOWN, type Value, variablesOf } from '../compiled/expression';
 import { parseDuration } from '../yaml';
 import { type MetricPoint, type MetricSource, resolveMetricName } from './source';
 

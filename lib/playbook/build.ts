@@ -11,7 +11,7 @@ import { compilePlaybook, type CompiledMachine } from './compile';
 import { PlaybookError, type PlaybookProblem } from './errors';
 import { loadPlaybook, type LoadOptions } from './loader';
 import { parseDuration, problemAt } from '../yaml';
-import type { Manifest } from './manifest';
+import type { Manifest } from '../compiled/manifest';
 import { playbookJsonSchema } from './schema';
 
 export const REPO_ROOT = path.resolve(__dirname, '../..');

@@ -9,9 +9,9 @@ import { TRANSIENT_ERROR_NAMES } from '../actions/errors';
 import { canonicalJson, sha256, type Policy } from '../policy';
 import { formatDuration, problemAt } from '../yaml';
 import { PlaybookError, type PlaybookProblem } from './errors';
-import { formatCondition } from './expression';
+import { formatCondition } from '../compiled/expression';
 import type { LoadedPlaybook, LoadedStep } from './loader';
-import { actionFunctionKey, CORE_FUNCTIONS, type CompiledStep, type CoreFunction, type MachineManifest } from './manifest';
+import { actionFunctionKey, CORE_FUNCTIONS, type CompiledStep, type CoreFunction, type MachineManifest } from '../compiled/manifest';
 import { countTransitions } from './graph';
 import { checkPlaybookSafety, deriveBounds } from './safety';
 

@@ -8,7 +8,7 @@ import type { Risk } from '../policy/types';
 import { defaultCatalogue, type MetricCatalogue } from './catalogue';
 import { parseDuration, parseYamlSource, problemAt, readYamlSource, type FieldPath, type YamlSource } from '../yaml';
 import { ExpressionError, PlaybookError, type PlaybookProblem } from './errors';
-import { isTemplate, parseCondition, parseExpression, parseTemplate, variableRefs, type Condition, type VariableRef } from './expression';
+import { isTemplate, parseCondition, parseExpression, parseTemplate, variableRefs, type Condition, type VariableRef } from '../compiled/expression';
 import { playbookSchema, type PlaybookSpec, type StepSpec } from './schema';
 
 /** Variables every execution has, from the incident and its alarm. */

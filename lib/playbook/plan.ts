@@ -6,7 +6,7 @@
  */
 import { runRules, type Policy } from '../policy';
 import { formatDuration } from '../yaml';
-import { formatCondition } from './expression';
+import { formatCondition } from '../compiled/expression';
 import type { LoadedPlaybook, LoadedStep } from './loader';
 import { stepFacts } from './safety';
 

@@ -6,7 +6,7 @@
  */
 import { runRules, type FactorBound, type Policy, type StepFacts } from '../policy';
 import { problemAt, type FieldPath, type PlaybookProblem } from '../yaml';
-import { affineIn, factorRange, isTemplate, parseExpression, parseTemplate, variablesOf, type Expr } from './expression';
+import { affineIn, factorRange, isTemplate, parseExpression, parseTemplate, variablesOf, type Expr } from '../compiled/expression';
 import { ExpressionError } from './errors';
 import type { LoadedPlaybook, LoadedStep } from './loader';
 

@@ -20,7 +20,7 @@ import { parseBreakerConfig, type BreakerConfig } from '../breaker';
 import { functionEnvironmentSchema } from '../infra/function-environment';
 import { CloudWatchMetricSource } from '../metrics';
 import { defaultCatalogue } from '../playbook/catalogue';
-import { loadCompiledPlaybooks } from '../playbook/manifest';
+import { loadCompiledPlaybooks } from '../compiled/manifest';
 import { defaultPolicy } from '../policy/policy';
 import type { CoreDeps, CoreTables, TaskReleaser } from './core';
 import { dispatchDepsOf } from './dispatch-deps';

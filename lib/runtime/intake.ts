@@ -10,7 +10,7 @@ import { PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/
 import { z } from 'zod';
 import { clearActiveAnomaly, recordActiveAnomaly, recordDataCollection, type BreakerChange, type BreakerConfig, type BreakerTables } from '../breaker';
 import { allAlarmsOk, appendEvent, recordAlarmOk, attachExecution, findOpenIncident, isLikelyRepeat, openOrJoinIncident, raiseSeverity, SEVERITIES, severityAtLeast, type IncidentTables, type Severity } from '../incident';
-import type { MachineManifest } from '../playbook/manifest';
+import type { MachineManifest } from '../compiled/manifest';
 import { breakerChangeEvent, severityFromRisk } from './core';
 import { executionName, type ExecutionStarter } from './executions';
 import type { IncidentRef } from './payload';

@@ -3,7 +3,7 @@
  * the AWS documentation's single-metric sample), for `sre-agent alarm`, drills and tests.
  */
 import { randomUUID } from 'node:crypto';
-import type { MachineManifest } from '../playbook/manifest';
+import type { MachineManifest } from '../compiled/manifest';
 
 export interface SampleAlarm {
   readonly playbook: string;

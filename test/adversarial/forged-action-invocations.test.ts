@@ -9,7 +9,7 @@ import { findApprovalForStep, requestApproval } from '../../lib/approval/store';
 import { resetBreaker, tripServiceBreaker } from '../../lib/breaker';
 import { claimStep, finishStep, getTimeline, pinPlaybookHash, readIncidentWithSteps, transitionIncident } from '../../lib/incident';
 import { createTables, startDynalite, type LocalDynamo } from '../../lib/local/dynalite';
-import { loadCompiledPlaybooks } from '../../lib/playbook/manifest';
+import { loadCompiledPlaybooks } from '../../lib/compiled/manifest';
 import { approvalBinding, defaultPolicy } from '../../lib/policy';
 import { closeAwsTargets } from '../../lib/runtime/aws';
 import { LAMBDA_TEST_TABLES, lambdaEnvironment } from '../helpers/lambda-env';

@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { compileFile } from '../../lib/playbook/build';
-import type { MachineManifest } from '../../lib/playbook/manifest';
+import type { MachineManifest } from '../../lib/compiled/manifest';
 
 export interface CompiledPlaybook {
   /** statemachines/index.json of the folder: LocalEngine's `manifestFile`. */

@@ -5,7 +5,7 @@
  */
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { attachExecution, openOrJoinIncident, pinPlaybookHash, transitionIfStatus, type Incident, type IncidentTables, type Severity } from '../../lib/incident';
-import { loadCompiledPlaybooks, type CompiledPlaybooks } from '../../lib/playbook/manifest';
+import { loadCompiledPlaybooks, type CompiledPlaybooks } from '../../lib/compiled/manifest';
 
 export interface StartedIncident {
   readonly incident: Incident;

@@ -6,7 +6,7 @@
 import { gate, getGlobalBreaker } from '../../lib/breaker';
 import { getIncident, getTimeline, listIncidents, type Incident } from '../../lib/incident';
 import { createTables, startDynalite, type LocalDynamo } from '../../lib/local/dynalite';
-import type { Manifest, MachineManifest } from '../../lib/playbook/manifest';
+import type { Manifest, MachineManifest } from '../../lib/compiled/manifest';
 import type { ExecutionStarter, StartRequest, StartResult } from '../../lib/runtime/executions';
 import { handleAlarmEvent, listDeadLetters, type IntakeDeps, type IntakeResult } from '../../lib/runtime/intake';
 import manifest from '../../statemachines/index.json';

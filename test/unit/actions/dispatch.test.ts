@@ -9,7 +9,7 @@ import { dispatchAction, type DispatchDeps } from '../../../lib/actions/dispatch
 import { TransientTargetError } from '../../../lib/actions/errors';
 import type { ApprovalRecord } from '../../../lib/approval/store';
 import type { Incident, IncidentWithSteps, StepRecord } from '../../../lib/incident';
-import { loadCompiledPlaybooks } from '../../../lib/playbook/manifest';
+import { loadCompiledPlaybooks } from '../../../lib/compiled/manifest';
 import { approvalBinding, defaultPolicy } from '../../../lib/policy';
 
 const playbooks = loadCompiledPlaybooks();

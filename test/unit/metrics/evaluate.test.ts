@@ -2,7 +2,7 @@
 import { evaluateStepCondition, LocalMetricStore, verifyRecovery, type EvaluationInput, type MetricInput } from '../../../lib/metrics';
 import { defaultCatalogue } from '../../../lib/playbook/catalogue';
 import { ExpressionError } from '../../../lib/playbook/errors';
-import { parseCondition } from '../../../lib/playbook/expression';
+import { parseCondition } from '../../../lib/compiled/expression';
 
 const NOW = new Date('2026-03-01T12:00:00.000Z');
 const ago = (seconds: number): Date => new Date(NOW.getTime() - seconds * 1000);

@@ -18,7 +18,7 @@ import {
   type Expr,
   type Lookup,
   type Value,
-} from '../../../lib/playbook/expression';
+} from '../../../lib/compiled/expression';
 
 /** Every condition string of the design document. */
 const SEED_CONDITIONS = [
@@ -681,7 +681,7 @@ describe('expression language', () => {
   describe('module source', () => {
     it('never runs text as JavaScript', () => {
       // Prepare
-      const source = readFileSync(join(__dirname, '../../../lib/playbook/expression.ts'), 'utf8');
+      const source = readFileSync(join(__dirname, '../../../lib/compiled/expression.ts'), 'utf8');
 
       // Assess
       expect(source).not.toMatch(/\beval\s*\(/);
