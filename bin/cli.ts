@@ -113,8 +113,9 @@ function program(io: Io): Command {
     .option('--kubeconfig <file>', 'cluster of the Kubernetes actions (kind, minikube, a staging EKS); default $KUBECONFIG, else the sandbox cluster')
     .option('--kube-context <context>', 'context of the kubeconfig (default: its current-context)')
     .option('--no-kube-sandbox', 'without a kubeconfig, start no sandbox cluster (the Kubernetes actions then fail "target not configured")')
+    .option('--no-outbox', 'record notifications of unconfigured channels as "not configured" instead of keeping them in the local outbox')
     .option('--once', 'start, print the status and stop (for checks)')
-    .action(async (opts: { port: string; dataDir: string; memory?: boolean; speedUp: string; redis?: string; mysql?: string; breakers?: string; once?: boolean; kafka?: string; kafkaGroup?: string; tlsDomains?: string; adminHttp?: boolean; kubeconfig?: string; kubeContext?: string; kubeSandbox?: boolean }) => {
+    .action(async (opts: { port: string; dataDir: string; memory?: boolean; speedUp: string; redis?: string; mysql?: string; breakers?: string; once?: boolean; kafka?: string; kafkaGroup?: string; tlsDomains?: string; adminHttp?: boolean; kubeconfig?: string; kubeContext?: string; kubeSandbox?: boolean; outbox?: boolean }) => {
       // Files the engine writes (DynamoDB data, keys, the API token) are the user's alone.
       process.umask(0o077);
       const { startLocal } = require('../lib/local/main') as typeof import('../lib/local/main');
@@ -131,6 +132,7 @@ function program(io: Io): Command {
         adminHttp: opts.adminHttp,
         kube: opts.kubeconfig ?? (opts.kubeSandbox === false && !process.env.KUBECONFIG ? false : undefined),
         kubeContext: opts.kubeContext,
+        outbox: opts.outbox,
         log: (line) => io.out(`${line}\n`),
       });
       if (opts.once) {
@@ -185,7 +187,9 @@ function program(io: Io): Command {
   };
   const call = async (method: string, target: string, body?: unknown): Promise<unknown> => {
     let res: Response | undefined;
-    const candidates = method === 'GET' ? [undefined] : tokens(target);
+    // Reads send a token too when one is found: a few return signed links and need it.
+    const found = tokens(target);
+    const candidates = method === 'GET' && found.length === 0 ? [undefined] : found;
     if (candidates.length === 0) throw new Error(`no API token for the local engine at ${new URL(target).origin}: start it with \`npm start\` (it writes one), or set SRE_AGENT_TOKEN`);
     for (const token of candidates) {
       try {
@@ -295,6 +299,39 @@ function program(io: Io): Command {
     .option('--as <person>', 'who undoes it (recorded)', process.env.USER ?? 'cli')
     .option('--url <url>', 'local engine URL')
     .action(async (id: string, opts: { as: string; url?: string }) => print(await call('POST', `${url(opts)}/api/incidents/${id}/config/undo`, { as: opts.as })));
+
+  cli
+    .command('outbox')
+    .description('what the local engine kept instead of sending (channels without configuration), newest first, with the signed links of each e-mail')
+    .option('--incident <id>', "only this incident's")
+    .option('--channel <channel>', 'pagerduty, phone, slack, email or sns')
+    .option('--limit <n>', 'at most this many', '20')
+    .option('--json', 'print the entries as JSON')
+    .option('--url <url>', 'local engine URL')
+    .action(async (opts: { incident?: string; channel?: string; limit: string; json?: boolean; url?: string }) => {
+      const q = new URLSearchParams({ limit: opts.limit, ...(opts.incident ? { incident: opts.incident } : {}), ...(opts.channel ? { channel: opts.channel } : {}) });
+      const entries = (await call('GET', `${url(opts)}/api/outbox?${q}`)) as { id: string; at: string; channel: string; title: string; text: string; to: string[] }[];
+      if (opts.json) return print(entries);
+      if (entries.length === 0) return io.out('the outbox is empty\n');
+      for (const e of entries) io.out(`── ${e.id}  ${e.at}  ${e.channel}${e.to.length ? ` → ${e.to.join(', ')}` : ''}\n${e.text}\n\n`);
+    });
+
+  cli
+    .command('approvals')
+    .description('pending approvals: the step, who may decide now, and each one\'s signed approve/reject links')
+    .option('--json', 'print them as JSON')
+    .option('--url <url>', 'local engine URL')
+    .action(async (opts: { json?: boolean; url?: string }) => {
+      const pending = (await call('GET', `${url(opts)}/api/approvals/pending`)) as import('../lib/local/server').PendingApproval[];
+      if (opts.json) return print(pending);
+      if (pending.length === 0) return io.out('no pending approvals\n');
+      for (const a of pending) {
+        io.out(`${a.approvalId}  ${a.incidentId}  step ${a.step}: ${a.minApprovals} of ${a.approvers.join(' + ')}, unanswered by ${a.expiresAt}\n`);
+        for (const d of a.mayDecide) io.out(`  ${d.person} (${d.role})\n    approve: ${d.approveUrl}\n    reject:  ${d.rejectUrl}\n`);
+        if (a.unheld.length) io.out(`  nobody holds ${a.unheld.join(', ')} now\n`);
+        io.out(`  or: npx sre-agent approve ${a.approvalId} --as <person> --role <role>\n`);
+      }
+    });
 
   cli.command('incidents').description('list incidents').option('--url <url>', 'local engine URL').action(async (opts: { url?: string }) => print(await call('GET', `${url(opts)}/api/incidents`)));
   cli

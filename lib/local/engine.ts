@@ -12,7 +12,8 @@ import pLimit from 'p-limit';
 import { ACTIONS, type ActionTargets } from '../actions';
 import { dispatchAction, type DispatchDeps } from '../actions/dispatch';
 import { inMemoryKey, localKeyFile, type SigningKey } from '../approval/links';
-import { createNotifier, notifierConfigFromEnv, notifyOpsFor, type Notifier } from '../approval/notify';
+import { createNotifier, notifierConfigFromEnv, notifyOpsFor, type Channel, type Notifier } from '../approval/notify';
+import { withOutbox, type Outbox } from './outbox';
 import { DEFAULT_ONCALL_FILE, PagerDutyOnCall, parsePagerDutyRoles, RotationFile, type OnCallLookup } from '../approval/oncall';
 import type { BreakerConfig } from '../breaker';
 import { LocalMetricStore } from '../metrics';
@@ -60,6 +61,12 @@ export interface LocalEngineOptions {
    * @default channels configured by environment (see notifierConfigFromEnv); the others answer "not configured"
    */
   readonly notifier?: Notifier | false;
+  /**
+   * Keeps what the channels without configuration would send (lib/local/outbox), instead of
+   * recording them "not configured". Wraps the notifier (ignored when `notifier` is false).
+   * @default - none
+   */
+  readonly outbox?: Outbox;
   /**
    * Who holds a role. `false` resolves nobody.
    * @default the rotation file ($SRE_AGENT_ONCALL_FILE, else playbooks/oncall.yaml), behind PagerDuty when
@@ -157,6 +164,10 @@ export class LocalEngine implements ExecutionStarter {
   private readonly catalogue: MetricCatalogue;
   private readonly now: () => Date;
   public readonly notifier?: Notifier;
+  /** Channels that really deliver (configured); with an outbox the others are kept in it. */
+  public readonly deliveringChannels: readonly Channel[];
+  /** What the unconfigured channels would have sent (see the `outbox` option). */
+  public readonly outbox?: Outbox;
   public readonly oncall?: OnCallLookup;
   /**
    * Links for approval requests; settable after start, because the links point at the HTTP
@@ -171,7 +182,10 @@ export class LocalEngine implements ExecutionStarter {
     this.metrics = options.metrics ?? new LocalMetricStore({ catalogue: this.catalogue });
     this.policy = options.policy ?? defaultPolicy();
     this.now = options.now ?? (() => new Date());
-    this.notifier = options.notifier === false ? undefined : (options.notifier ?? defaultNotifier(this.now));
+    const notifier = options.notifier === false ? undefined : (options.notifier ?? defaultNotifier(this.now));
+    this.outbox = notifier ? options.outbox : undefined;
+    this.deliveringChannels = notifier?.configured ?? [];
+    this.notifier = notifier && this.outbox ? withOutbox(notifier, this.outbox) : notifier;
     this.oncall = options.oncall === false ? undefined : (options.oncall ?? defaultOnCall());
     this.approvalLinks = options.approvalLinks;
     this.signingKey = options.dataDir ? localKeyFile(path.join(options.dataDir, 'approval-signing.key')) : inMemoryKey();

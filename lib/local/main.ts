@@ -16,7 +16,8 @@ import { parseBreakerConfig, type BreakerConfig } from '../breaker';
 import { loadPolicy } from '../policy/policy';
 import { startSchedules } from './schedules';
 import { LocalEngine } from './engine';
-import { startServer } from './server';
+import { Outbox } from './outbox';
+import { localApprovalLinks, startServer } from './server';
 import { dataDirTokenFile, makePrivate, newApiToken, runtimeTokenFile, writeApiToken } from './api-token';
 
 export interface StartOptions {
@@ -43,6 +44,11 @@ export interface StartOptions {
   readonly kube?: string | false;
   /** Context of the kubeconfig (`--kube-context`). @default its current-context */
   readonly kubeContext?: string;
+  /**
+   * Keep what unconfigured channels would send in the local outbox (`--no-outbox`: record them
+   * "not configured", as the stack does). @default true
+   */
+  readonly outbox?: boolean;
   log(line: string): void;
 }
 
@@ -141,7 +147,8 @@ export async function startLocal(o: StartOptions): Promise<RunningAgent> {
     makePrivate(o.dataDir);
   }
   const { targets, close, kubeBanner } = await connectTargets(o);
-  const engine = await new LocalEngine({ dataDir: o.dataDir, speedUp: o.speedUp, targets, breakerConfig }).start();
+  const outbox = o.outbox === false ? undefined : Outbox.forDataDir(o.dataDir);
+  const engine = await new LocalEngine({ dataDir: o.dataDir, speedUp: o.speedUp, targets, breakerConfig, outbox }).start();
   // Tickets are kept with the incident in the engine's own tables (no ticket system locally).
   (targets as Record<string, unknown>).tickets = new TicketDesk({ doc: engine.doc, table: engine.tables.incidents });
   const schedules = startSchedules(engine, { log: o.log });
@@ -150,6 +157,8 @@ export async function startLocal(o: StartOptions): Promise<RunningAgent> {
   let tokenFile: string | undefined;
   try {
     server = await startServer(engine, { port: o.port, token });
+    // Approval requests carry each approver's signed links to this server's approval pages.
+    engine.approvalLinks = (record, person, role) => localApprovalLinks(engine, record, person.name, role);
     tokenFile = o.dataDir ? dataDirTokenFile(o.dataDir) : runtimeTokenFile(Number(new URL(server.url).port));
     writeApiToken(tokenFile, token);
   } catch (err) {
@@ -167,8 +176,9 @@ export async function startLocal(o: StartOptions): Promise<RunningAgent> {
   }
   o.log(`  targets: ${configured.length ? configured.join(', ') : 'none'} configured; actions on other systems fail with "target not configured" (--redis, --mysql, --kubeconfig)`);
   o.log(`  ${kubeBanner ?? 'kubernetes: none (--no-kube-sandbox); the Kubernetes actions fail with "target not configured"'}`);
-  const channels = engine.notifier?.configured ?? [];
-  o.log(`  notifications: ${channels.length ? channels.join(', ') : 'no channel'} configured; the others are recorded as "not configured" (SRE_AGENT_PAGERDUTY_ROUTING_KEY, SRE_AGENT_SLACK_WEBHOOK_URL, SRE_AGENT_SNS_TOPIC_ARN); on-call from ${process.env.SRE_AGENT_ONCALL_FILE || 'playbooks/oncall.yaml'}`);
+  const channels = engine.deliveringChannels;
+  const others = engine.outbox ? 'the others are kept in the local outbox, signed approval links included (npx sre-agent outbox, the dashboard)' : 'the others are recorded as "not configured"';
+  o.log(`  notifications: ${channels.length ? channels.join(', ') : 'no channel'} configured; ${others} (SRE_AGENT_PAGERDUTY_ROUTING_KEY, SRE_AGENT_SLACK_WEBHOOK_URL, SRE_AGENT_SNS_TOPIC_ARN); on-call from ${process.env.SRE_AGENT_ONCALL_FILE || 'playbooks/oncall.yaml'}`);
   o.log(`  try: npx sre-agent alarm redis-memory-pressure   then   npx sre-agent incidents`);
   return {
     engine,

@@ -16,6 +16,7 @@ import type { AddressInfo } from 'node:net';
 import { approvalPage, decideAndRelease, escapeHtml, PAGE_HEADERS, type ApprovalPageDeps } from '../approval/callback';
 import { buildApprovalLinks } from '../approval/links';
 import { rosterPerson } from '../approval/oncall';
+import { CHANNELS, type Channel } from '../approval/notify';
 import { listApprovals, ApprovalError, type ApprovalRecord } from '../approval/store';
 import { listBreakers, resetBreaker } from '../breaker';
 import { appendEvent, getIncident, getTimeline, incidentMetrics, listIncidents } from '../incident';
@@ -219,6 +220,20 @@ const ROUTES: [string, RegExp, Handler][] = [
     },
   ],
   ['GET', /^\/api\/dead-letters$/, async (e) => [200, await listDeadLetters(e.doc, e.tables)]],
+  // Both carry signed approval links (credentials): token only (see SECRET_READS).
+  ['GET', /^\/api\/approvals\/pending$/, async (e) => [200, await pendingWithLinks(e)]],
+  [
+    'GET',
+    /^\/api\/outbox$/,
+    async (e, _m, _r, url) => {
+      if (!e.outbox) throw new HttpError(404, 'this engine keeps no outbox (started with --no-outbox)');
+      const channel = url.searchParams.get('channel') ?? undefined;
+      if (channel !== undefined && !(CHANNELS as readonly string[]).includes(channel)) throw new HttpError(400, `channel "${channel}" is not one of ${CHANNELS.join(', ')}`);
+      const limit = url.searchParams.has('limit') ? Number(url.searchParams.get('limit')) : undefined;
+      if (limit !== undefined && !(Number.isInteger(limit) && limit > 0)) throw new HttpError(400, `limit must be a positive integer, got "${url.searchParams.get('limit')}"`);
+      return [200, e.outbox.list({ incidentId: url.searchParams.get('incident') ?? undefined, channel: channel as Channel | undefined, limit })];
+    },
+  ],
   ['GET', /^\/approvals\/([^/]{1,200})$/, approvalPageRoute],
   ['POST', /^\/approvals\/([^/]{1,200})$/, approvalPageRoute],
 ];
@@ -244,6 +259,36 @@ export async function decide(
   return { status: record.status, step: record.step, incidentId: record.incidentId, released, ...(releaseError ? { releaseError } : {}) };
 }
 
+/** A pending approval, who may decide it now (the roster's holders of each approver role) and their signed links. */
+export interface PendingApproval {
+  readonly approvalId: string;
+  readonly incidentId: string;
+  readonly step: string;
+  readonly approvers: readonly string[];
+  readonly minApprovals: number;
+  readonly expiresAt: string;
+  readonly decisions: readonly unknown[];
+  readonly mayDecide: readonly { readonly role: string; readonly person: string; readonly approveUrl: string; readonly rejectUrl: string }[];
+  /** Approver roles nobody holds now (their decision can only come after an override). */
+  readonly unheld: readonly string[];
+}
+
+async function pendingWithLinks(engine: LocalEngine): Promise<PendingApproval[]> {
+  const now = new Date();
+  const out: PendingApproval[] = [];
+  for (const rec of await listApprovals(engine.doc, engine.tables, 'PENDING')) {
+    const mayDecide: PendingApproval['mayDecide'][number][] = [];
+    const unheld: string[] = [];
+    for (const role of rec.approvers) {
+      const holders = engine.oncall ? await engine.oncall.whoIs(role, now) : [];
+      if (holders.length === 0) unheld.push(role);
+      for (const p of holders) mayDecide.push({ role, person: p.name, ...(await localApprovalLinks(engine, rec, p.name, role)) });
+    }
+    out.push({ approvalId: rec.approvalId, incidentId: rec.incidentId, step: rec.step, approvers: rec.approvers, minApprovals: rec.minApprovals, expiresAt: rec.expiresAt, decisions: rec.decisions ?? [], mayDecide, unheld });
+  }
+  return out;
+}
+
 /** The URL of the server each engine is served by (set by startServer, cleared by close). */
 const serverUrls = new WeakMap<LocalEngine, string>();
 
@@ -267,9 +312,13 @@ export interface LocalServer {
   close(): Promise<void>;
 }
 
-/** Routes anyone on the machine may call without the token: reads, and the signed-link pages. */
+/** Reads that return signed approval links (whoever holds one can decide as its person), and everything under them. */
+const SECRET_READS = ['/api/outbox', '/api/approvals/pending'];
+
+/** Routes anyone on the machine may call without the token: reads (but SECRET_READS), and the signed-link pages. */
 function needsToken(method: string, pathname: string): boolean {
-  return method !== 'GET' && !pathname.startsWith('/approvals/');
+  if (method === 'GET') return SECRET_READS.some((p) => pathname === p || pathname.startsWith(`${p}/`));
+  return !pathname.startsWith('/approvals/');
 }
 
 /** Routes that take a JSON body. */

@@ -51,6 +51,11 @@ describe('the local API under attack', () => {
     ['POST', '/events', JSON.stringify(alarmEvent('sre-agent/traffic-surge/trading-api'))],
     ['POST', '/api/approvals/00000000-0000-4000-8000-000000000000/approve', '{"as":"x","role":"oncall_sre"}'],
     ['POST', '/api/incidents/INC-20260209-001/resolve', '{"as":"x","reason":"y"}'],
+    // Reads that hand out signed approval links: holding one is deciding as its person.
+    ['GET', '/api/outbox', undefined],
+    ['GET', '/api/outbox?channel=email', undefined],
+    ['GET', '/api/approvals/pending', undefined],
+    ['GET', '/api/approvals/pending/', undefined],
   ])('refuses %s %s without the token (401), and with a wrong one', async (method, pathname, body) => {
     expect((await raw(method, pathname, json(), body)).status).toBe(401);
     expect((await raw(method, pathname, json({ authorization: 'Bearer not-the-token' }), body)).status).toBe(401);
