@@ -11,7 +11,7 @@ module.exports = {
     // @kubernetes/client-node 1.x and its OIDC dependencies ship only ES modules.
     '/node_modules/.+\\.js$': '<rootDir>/test/esm-transform.js',
   },
-  transformIgnorePatterns: ['/node_modules/(?!(@kubernetes/client-node|openid-client|jose|oauth4webapi|jsonpath-plus|rfc4648)/)'],
+  transformIgnorePatterns: ['/node_modules/(?!(@kubernetes/client-node|openid-client|jose|oauth4webapi|jsonpath-plus|rfc4648|marked)/)'],
   reporters: ['default', '<rootDir>/test/summary-reporter.js'],
   testTimeout: 30000,
 };

@@ -14,14 +14,14 @@ const OUT = path.join(ROOT, '.build');
 const SOURCE_DIRS = ['bin', 'lib'];
 const LINKS = ['playbooks', 'statemachines'];
 
-/** Every .ts and .js file under the source folders (repository-relative paths). */
+/** Every .ts, .js and .css file under the source folders (repository-relative paths; .js and .css are copied). */
 function sources() {
   const files = [];
   const walk = (dir) => {
     for (const entry of readdirSync(path.join(ROOT, dir), { withFileTypes: true })) {
       const rel = path.join(dir, entry.name);
       if (entry.isDirectory()) walk(rel);
-      else if (/\.(ts|js)$/.test(entry.name) && !entry.name.endsWith('.d.ts')) files.push(rel);
+      else if (/\.(ts|js|css)$/.test(entry.name) && !entry.name.endsWith('.d.ts')) files.push(rel);
     }
   };
   for (const dir of SOURCE_DIRS) walk(dir);
@@ -59,7 +59,7 @@ function build(out = OUT) {
     target: 'node20',
     logLevel: 'warning',
   });
-  for (const f of files.filter((f) => f.endsWith('.js'))) {
+  for (const f of files.filter((f) => !f.endsWith('.ts'))) {
     mkdirSync(path.dirname(path.join(next, f)), { recursive: true });
     copyFileSync(path.join(ROOT, f), path.join(next, f));
   }

@@ -1,27 +1,164 @@
-/** The local dashboard: incidents with live timelines, pending approvals, breakers, executions. Server-rendered, refreshes itself. */
-import { listApprovals } from '../approval/store';
+/**
+ * The local dashboard (served by `npm start` at `/`): incidents, an incident's live timeline with
+ * its investigation, pending approvals with Approve / Reject, breakers with reset, the rendered
+ * report, the outbox, and each playbook's compiled state graph with the execution's position, as
+ * the Step Functions console shows it.
+ *
+ * The page itself holds no data and no secret: a script (`/assets/dashboard.js`) reads the JSON
+ * API. Deciding, resetting and reading signed links need the engine's API token, which the page
+ * takes from the address `npm start` prints (`/#token=...`: a fragment never reaches a server or
+ * a Referer) and keeps in the tab's sessionStorage. Without it the page is read-only. Mermaid
+ * renders the graphs from node_modules (no CDN: the machine may have no internet).
+ */
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { listApprovals, type ApprovalRecord } from '../approval/store';
 import { listBreakers } from '../breaker';
-import { getTimeline, listIncidents } from '../incident';
+import { listIncidents, type Incident } from '../incident';
+import { mermaidIds, renderMermaid } from '../playbook/graph';
+import type { Asl } from '../playbook/compile';
 import type { LocalEngine } from './engine';
 
-const esc = (s: unknown) => String(s ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+/** Content-Security-Policy of the dashboard: its own scripts only, no inline script, no framing. */
+export const DASHBOARD_HEADERS: Readonly<Record<string, string>> = {
+  'content-security-policy': "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; font-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+  'x-frame-options': 'DENY',
+};
+
+/** The static files the page loads, by URL path: where each comes from and its type. */
+const ASSETS: Readonly<Record<string, { readonly file: () => string; readonly type: string }>> = {
+  '/assets/dashboard.js': { file: () => path.join(__dirname, 'dashboard-client.js'), type: 'text/javascript' },
+  '/assets/dashboard.css': { file: () => path.join(__dirname, 'dashboard.css'), type: 'text/css' },
+  '/assets/mermaid.min.js': { file: () => require.resolve('mermaid/dist/mermaid.min.js'), type: 'text/javascript' },
+};
+
+const cache = new Map<string, string>();
+
+/** An asset's content and type, or undefined for a path that is not one. Read once per process. */
+export function dashboardAsset(urlPath: string): { readonly body: string; readonly type: string } | undefined {
+  const asset = ASSETS[urlPath];
+  if (!asset) return undefined;
+  let body = cache.get(urlPath);
+  if (body === undefined) {
+    body = readFileSync(asset.file(), 'utf8');
+    cache.set(urlPath, body);
+  }
+  return { body, type: asset.type };
+}
+
+/** The page: layout only; dashboard.js fills it. */
+export function dashboardPage(): string {
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>sre-agent — local engine</title>
+<link rel="stylesheet" href="/assets/dashboard.css">
+<script src="/assets/mermaid.min.js" defer></script>
+<script src="/assets/dashboard.js" defer></script>
+</head>
+<body>
+<header>
+  <h1>sre-agent <small>local engine</small></h1>
+  <span id="auth" class="badge">read-only</span>
+  <span id="clock"></span>
+</header>
+<main>
+  <section id="left">
+    <h2>Incidents</h2>
+    <table id="incidents"><thead><tr><th>id</th><th>playbook</th><th>service</th><th>severity</th><th>status</th><th>level</th></tr></thead><tbody></tbody></table>
+    <h2>Pending approvals</h2>
+    <div id="approvals"><p class="empty">none</p></div>
+    <h2>Breakers</h2>
+    <table id="breakers"><thead><tr><th>breaker</th><th>state</th><th>detail</th><th></th></tr></thead><tbody></tbody></table>
+    <h2>Outbox</h2>
+    <div id="outbox"><p class="empty">open the address npm start printed (with its token) to see what the agent would have sent</p></div>
+  </section>
+  <section id="right">
+    <h2 id="incident-title">No incident selected</h2>
+    <div id="incident-facts"></div>
+    <div id="investigation"></div>
+    <h3>State machine <small id="graph-note"></small></h3>
+    <div id="graph" class="graph"></div>
+    <h3>Timeline</h3>
+    <table id="timeline"><thead><tr><th>time (UTC)</th><th>event</th><th>step</th><th>summary</th></tr></thead><tbody></tbody></table>
+    <h3>Report <button id="report-button" type="button" disabled>show</button></h3>
+    <div id="report"></div>
+  </section>
+</main>
+<p id="error" role="alert"></p>
+</body>
+</html>
+`;
+}
+
+/** An incident as the dashboard lists it: with its escalation level (seed §4.1). */
+export interface DashboardIncident {
+  readonly id: string;
+  readonly playbook: string;
+  readonly service: string;
+  readonly severity: string;
+  readonly status: string;
+  readonly detectedAt: string;
+  /** 1 automatic, 2 on-call SRE, 3 team lead / senior SRE, 4 director + CTO. */
+  readonly level: number;
+  readonly executionArn?: string;
+}
 
 /**
- * The dashboard page. It carries the API token in a meta tag for its own requests: the page is
- * served only to requests for the engine's own Host, and another origin cannot read it.
+ * Levels from stored state: the highest level any of the incident's approvals reached; an
+ * incident handed to people is at least level 2; otherwise the agent works alone (level 1).
  */
-export async function renderDashboard(engine: LocalEngine, token = ''): Promise<string> {
-  const incidents = await listIncidents(engine.doc, engine.tables, { limit: 20 });
-  const approvals = await listApprovals(engine.doc, engine.tables, 'PENDING');
-  const breakers = await listBreakers(engine.doc, engine.tables, engine.breakerConfig, new Date());
-  const latest = incidents[0];
-  const timeline = latest ? await getTimeline(engine.doc, engine.tables, latest.id) : [];
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta http-equiv="refresh" content="5"><meta name="sre-agent-token" content="${esc(token)}"><meta name="referrer" content="no-referrer"><title>sre-agent (local)</title>
-<style>body{font:14px system-ui,sans-serif;margin:24px;color:#111}table{border-collapse:collapse;margin:8px 0 24px}td,th{border:1px solid #ccc;padding:4px 8px;text-align:left;vertical-align:top}th{background:#f3f3f3}.OPEN,.MITIGATING{color:#b45309}.AWAITING_APPROVAL{color:#7c3aed}.RESOLVED{color:#15803d}.ESCALATED,.FAILED{color:#b91c1c}code{background:#f3f3f3;padding:0 3px}</style></head><body>
-<h1>sre-agent — local engine</h1>
-<h2>Breakers</h2><table><tr><th>scope</th><th>state</th><th>reason</th></tr>${breakers.map((b) => `<tr><td>${esc(b.service ?? b.scope)}</td><td class="${b.state === 'OPEN' ? 'FAILED' : 'RESOLVED'}">${esc(b.state)}</td><td>${esc(b.reason)}</td></tr>`).join('') || '<tr><td colspan="3">all closed</td></tr>'}</table>
-<h2>Pending approvals</h2><table><tr><th>approval id</th><th>incident</th><th>step</th><th>approvers</th><th>level</th><th>expires</th><th>message</th></tr>${approvals.map((a) => `<tr><td><code>${esc(a.approvalId)}</code></td><td>${esc(a.incidentId)}</td><td>${esc(a.step)}</td><td>${esc(a.approvers.join(' + '))}</td><td>L${a.level}</td><td>${esc(a.expiresAt)}</td><td>${esc(a.message)}</td></tr>`).join('') || '<tr><td colspan="7">none</td></tr>'}</table>
-<h2>Incidents</h2><table><tr><th>id</th><th>playbook</th><th>service</th><th>severity</th><th>status</th><th>detected</th></tr>${incidents.map((i) => `<tr><td><a href="/api/incidents/${esc(i.id)}">${esc(i.id)}</a></td><td>${esc(i.playbook)}</td><td>${esc(i.service)}</td><td>${esc(i.severity)}</td><td class="${esc(i.status)}">${esc(i.status)}</td><td>${esc(i.timestamps.detectedAt)}</td></tr>`).join('') || '<tr><td colspan="6">none yet: <code>npx sre-agent alarm traffic-surge</code></td></tr>'}</table>
-${latest ? `<h2>Timeline of ${esc(latest.id)}</h2><table><tr><th>time (UTC)</th><th>event</th><th>step</th><th>summary</th></tr>${timeline.map((e) => `<tr><td>${esc(e.at.slice(11, 19))}</td><td>${esc(e.type)}</td><td>${esc(e.step)}</td><td>${esc(e.summary)}</td></tr>`).join('')}</table>` : ''}
-</body></html>`;
+export function escalationLevels(incidents: readonly Pick<Incident, 'id' | 'status'>[], approvals: readonly Pick<ApprovalRecord, 'incidentId' | 'level'>[]): Map<string, number> {
+  const levels = new Map<string, number>();
+  for (const a of approvals) levels.set(a.incidentId, Math.max(levels.get(a.incidentId) ?? 1, a.level));
+  for (const i of incidents) {
+    const fromApprovals = levels.get(i.id) ?? 1;
+    levels.set(i.id, i.status === 'ESCALATED' ? Math.max(2, fromApprovals) : fromApprovals);
+  }
+  return levels;
+}
+
+/** What one poll of the dashboard reads: incidents, pending approvals, breakers. */
+export async function dashboardState(engine: LocalEngine): Promise<{ incidents: DashboardIncident[]; breakers: unknown[] }> {
+  const [incidents, approvals, breakers] = await Promise.all([
+    listIncidents(engine.doc, engine.tables, { limit: 50 }),
+    listApprovals(engine.doc, engine.tables),
+    listBreakers(engine.doc, engine.tables, engine.breakerConfig, new Date()),
+  ]);
+  const levels = escalationLevels(incidents, approvals);
+  return {
+    incidents: incidents.map((i) => ({ id: i.id, playbook: i.playbook, service: i.service, severity: i.severity, status: i.status, detectedAt: i.timestamps.detectedAt, level: levels.get(i.id) ?? 1, ...(i.executionArn ? { executionArn: i.executionArn } : {}) })),
+    breakers,
+  };
+}
+
+/** A playbook's state graph for the page: Mermaid text and each state's node id in it. */
+export function playbookGraph(asl: Asl): { readonly mermaid: string; readonly nodes: Readonly<Record<string, string>> } {
+  return { mermaid: renderMermaid(asl), nodes: mermaidIds(asl) };
+}
+
+/**
+ * A report's Markdown as HTML for the page. Raw HTML in the Markdown is shown as text, and links
+ * that are not http(s) or relative lose their target: report text carries alarm descriptions and
+ * reasons people typed.
+ */
+export async function reportHtml(markdown: string): Promise<string> {
+  const { Marked } = (await import('marked')) as typeof import('marked');
+  const escape = (s: string) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+  const marked = new Marked({
+    gfm: true,
+    renderer: {
+      html: ({ text }) => escape(text),
+      link({ href, text }) {
+        const safe = /^(https?:\/\/|\/|#)/i.test(href) ? href : undefined;
+        return safe ? `<a href="${escape(safe)}" rel="noreferrer noopener">${escape(text)}</a>` : escape(text);
+      },
+      image: ({ text }) => escape(text),
+    },
+  });
+  return marked.parse(markdown, { async: false });
 }

@@ -191,6 +191,11 @@ export class LocalEngine implements ExecutionStarter {
     this.signingKey = options.dataDir ? localKeyFile(path.join(options.dataDir, 'approval-signing.key')) : inMemoryKey();
   }
 
+  /** The compiled state machine of a playbook as this engine runs it (unscaled), for the dashboard's graph. */
+  public aslOf(playbook: string): Asl | undefined {
+    return this.machines.get(playbook)?.asl;
+  }
+
   /** Starts dynalite, creates the tables, loads every compiled machine. */
   public async start(): Promise<this> {
     this.dynamo = await startDynalite({ path: this.options.dataDir });

@@ -167,7 +167,9 @@ export async function startLocal(o: StartOptions): Promise<RunningAgent> {
     throw new Error(`cannot listen on 127.0.0.1:${o.port}: ${(err as Error).message} (use --port)`);
   }
   const configured = Object.keys(targets);
-  o.log(`sre-agent local engine at ${server.url}  (dashboard: ${server.url}/)`);
+  o.log(`sre-agent local engine at ${server.url}`);
+  // The token rides in the fragment, which the browser never sends: the page keeps it for its tab.
+  o.log(`  dashboard: ${server.url}/#token=${token}  (this address decides approvals: keep it to yourself)`);
   o.log(`  data: ${o.dataDir ?? 'in memory'}; speed-up ×${o.speedUp}; breakers: cool-down ${breakerConfig.coolDownSeconds} s, service limit ${breakerConfig.serviceAttemptLimit} attempts / ${breakerConfig.serviceWindowSeconds} s (--breakers)`);
   o.log(`  playbooks: ${engine.playbooks.map((p) => p.playbook).join(', ')}`);
   const r = engine.reconciled;

@@ -22,7 +22,7 @@ import { listBreakers, resetBreaker } from '../breaker';
 import { appendEvent, getIncident, getTimeline, incidentMetrics, listIncidents } from '../incident';
 import { recordBreakerReset, resolveByHand } from '../runtime/core';
 import { handleAlarmEvent, jsonDepth, listDeadLetters, MAX_EVENT_DEPTH } from '../runtime/intake';
-import { renderDashboard } from './dashboard';
+import { DASHBOARD_HEADERS, dashboardAsset, dashboardPage, dashboardState, playbookGraph, reportHtml } from './dashboard';
 import type { LocalEngine } from './engine';
 import type { ConfigOps } from '../actions/ports';
 import type { TicketDesk } from '../actions/tickets/desk';
@@ -132,7 +132,28 @@ const approvalPageRoute: Handler = async (e, m, req, url, srv) => {
 };
 
 const ROUTES: [string, RegExp, Handler][] = [
-  ['GET', /^\/$/, async (e, _m, _r, _u, srv) => [200, await renderDashboard(e, srv.token), 'text/html']],
+  // The dashboard: a page without data or secrets, its assets, and the reads its script polls.
+  ['GET', /^\/$/, async () => [200, dashboardPage(), 'text/html', DASHBOARD_HEADERS]],
+  [
+    'GET',
+    /^\/assets\/[a-z.-]{1,40}$/,
+    async (_e, m) => {
+      const asset = dashboardAsset(m[0]);
+      if (!asset) throw new HttpError(404, `no asset ${m[0]}`);
+      return [200, asset.body, asset.type, { ...DASHBOARD_HEADERS, 'cache-control': 'max-age=300' }];
+    },
+  ],
+  ['GET', /^\/favicon\.ico$/, async () => [204, '', 'image/x-icon']],
+  ['GET', /^\/api\/dashboard$/, async (e) => [200, await dashboardState(e)]],
+  [
+    'GET',
+    /^\/api\/playbooks\/([a-z0-9-]{1,80})\/graph$/,
+    async (e, m) => {
+      const asl = e.aslOf(m[1] as string);
+      if (!asl) throw new HttpError(404, `no playbook "${m[1]}" on this engine`);
+      return [200, playbookGraph(asl)];
+    },
+  ],
   [
     'POST',
     /^\/events$/,
@@ -166,9 +187,10 @@ const ROUTES: [string, RegExp, Handler][] = [
   [
     'GET',
     /^\/api\/incidents\/(INC-\d{8}-\d{3,})\/report$/,
-    async (e, m) => {
+    async (e, m, _r, url) => {
       const report = e.reports.get(m[1]);
       if (!report) throw new HttpError(404, `no report yet for ${m[1]} (written when its playbook ends)`);
+      if (url.searchParams.get('format') === 'html') return [200, await reportHtml(report), 'text/html', DASHBOARD_HEADERS];
       return [200, report, 'text/markdown'];
     },
   ],
@@ -268,6 +290,9 @@ export interface PendingApproval {
   readonly minApprovals: number;
   readonly expiresAt: string;
   readonly decisions: readonly unknown[];
+  readonly level: number;
+  /** The approval request as the approvers read it. */
+  readonly message?: string;
   readonly mayDecide: readonly { readonly role: string; readonly person: string; readonly approveUrl: string; readonly rejectUrl: string }[];
   /** Approver roles nobody holds now (their decision can only come after an override). */
   readonly unheld: readonly string[];
@@ -284,7 +309,7 @@ async function pendingWithLinks(engine: LocalEngine): Promise<PendingApproval[]>
       if (holders.length === 0) unheld.push(role);
       for (const p of holders) mayDecide.push({ role, person: p.name, ...(await localApprovalLinks(engine, rec, p.name, role)) });
     }
-    out.push({ approvalId: rec.approvalId, incidentId: rec.incidentId, step: rec.step, approvers: rec.approvers, minApprovals: rec.minApprovals, expiresAt: rec.expiresAt, decisions: rec.decisions ?? [], mayDecide, unheld });
+    out.push({ approvalId: rec.approvalId, incidentId: rec.incidentId, step: rec.step, approvers: rec.approvers, minApprovals: rec.minApprovals, expiresAt: rec.expiresAt, decisions: rec.decisions ?? [], level: rec.level, ...(rec.message ? { message: rec.message } : {}), mayDecide, unheld });
   }
   return out;
 }

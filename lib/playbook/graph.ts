@@ -66,6 +66,13 @@ function mermaidId(name: string, ids: Map<string, string>): string {
   return ids.get(name)!;
 }
 
+/** The node id each top-level state has in renderMermaid's chart (for highlighting a position). */
+export function mermaidIds(asl: Asl): Record<string, string> {
+  const ids = new Map<string, string>();
+  for (const name of Object.keys(asl.States)) mermaidId(name, ids);
+  return Object.fromEntries(ids);
+}
+
 /** Mermaid flowchart (`flowchart TD`), paste into any Mermaid viewer. */
 export function renderMermaid(asl: Asl): string {
   const ids = new Map<string, string>();
