@@ -62,6 +62,14 @@ describe('the local API under attack', () => {
     expect((await raw(method, pathname, json({ 'x-sre-agent-token': `${agent.token}x` }), body)).status).toBe(401);
   });
 
+  it('never hands the token to a reader: the dashboard page and its assets carry none (any local process can GET them)', async () => {
+    for (const p of ['/', '/assets/dashboard.js', '/assets/dashboard.css', '/api/dashboard', '/api/incidents', '/api/approvals', '/api/executions']) {
+      const res = await raw('GET', p, own());
+      expect({ p, status: res.status }).toEqual({ p, status: 200 });
+      expect(res.body).not.toContain(agent.token);
+    }
+  });
+
   it('refuses a text/plain POST (what a cross-site form or beacon can send without a preflight) with 415', async () => {
     const res = await raw('POST', '/api/breakers/reset', { ...own(), ...bearer(), 'content-type': 'text/plain' }, '{}');
     expect(res.status).toBe(415);
