@@ -17,6 +17,10 @@ const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SHOTS = path.resolve(__dirname, '../../reports/screenshots');
 const DB = 12;
 
+// The page's own global, for the functions Playwright runs in the browser (tsconfig has no DOM lib:
+// the code under test runs in Node).
+declare const document: { querySelector(selector: string): { getAttribute(name: string): string | null } | null };
+
 let dir: string;
 let agent: RunningAgent;
 let browser: Browser;
