@@ -10,7 +10,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from '
 import { approvalPage, escapeHtml, PAGE_HEADERS, type ApprovalPageDeps } from '../lib/approval/callback';
 import { secretsManagerKey } from '../lib/approval/links';
 import { appendEvent } from '../lib/incident';
-import { approvalCallbackEnvironmentSchema } from '../lib/infra/function-environment';
+import { approvalCallbackEnvironmentSchema } from '../lib/runtime/environment';
 import { awsData } from '../lib/runtime/aws';
 
 const logger = new Logger({ serviceName: 'sre-agent', persistentKeys: { function: 'approval-callback' } });

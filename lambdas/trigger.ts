@@ -8,7 +8,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempotency';
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import type { Manifest } from '../lib/compiled/manifest';
-import { coreFunctionEnvironmentSchema } from '../lib/infra/function-environment';
+import { coreFunctionEnvironmentSchema } from '../lib/runtime/environment';
 import { awsBreakerConfig, awsCoreDeps, awsData } from '../lib/runtime/aws';
 import { recordBreakerChangesOf } from '../lib/runtime/core';
 import { StepFunctionsStarter } from '../lib/runtime/executions';

@@ -14,7 +14,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 import { ACTIONS, type ActionDefinition } from '../actions';
 import { AgentFunction, REPO_ROOT, accountArn, type PermissionGrant } from './agent-function';
-import { SECRET_NAME_PREFIX, type FunctionEnvironment } from './function-environment';
+import { SECRET_NAME_PREFIX, type FunctionEnvironment } from '../runtime/environment';
 import type { Notifications } from './notifications';
 
 type AnyAction = ActionDefinition<any>; // eslint-disable-line @typescript-eslint/no-explicit-any

@@ -12,7 +12,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import type { AgentFunction } from './agent-function';
-import type { ApprovalLinkEnvironment } from './function-environment';
+import type { ApprovalLinkEnvironment } from '../runtime/environment';
 
 /** Path of the approval page; `{id}` is the approval id (lib/approval/links.ts builds the links). */
 export const APPROVAL_ROUTE_PATH = '/approvals/{id}';

@@ -16,7 +16,7 @@ import { Construct } from 'constructs';
 import { CORE_FUNCTIONS, type CoreFunction } from '../compiled/manifest';
 import { AgentFunction, REPO_ROOT, type PermissionGrant } from './agent-function';
 import type { DataTables } from './data-tables';
-import { SECRET_NAME_PREFIX, type CoreFunctionEnvironment } from './function-environment';
+import { SECRET_NAME_PREFIX, type CoreFunctionEnvironment } from '../runtime/environment';
 import type { Notifications } from './notifications';
 
 /** Core functions: CORE_FUNCTIONS keys plus the two entry points that no machine calls. */

@@ -14,7 +14,7 @@ import { CONFIG_CONTEXT_KEY, parseAgentConfig, type AgentConfig } from './agent-
 import { ApprovalApi } from './approval-api';
 import { CoreFunctions } from './core-functions';
 import { DataTables } from './data-tables';
-import { SECRET_NAME_PREFIX, type FunctionEnvironment } from './function-environment';
+import { SECRET_NAME_PREFIX, type FunctionEnvironment } from '../runtime/environment';
 import { Notifications } from './notifications';
 import { PlaybookMachines } from './playbook-machines';
 

@@ -17,7 +17,7 @@ import { createNotifier, notifyOpsFor, type Notifier } from '../approval/notify'
 import { DEFAULT_ONCALL_FILE, lazyOnCall, PagerDutyOnCall, parsePagerDutyRoles, RotationFile, type OnCallLookup } from '../approval/oncall';
 import { readSecret, secretsManagerReader, type SecretReader } from '../approval/secrets';
 import { parseBreakerConfig, type BreakerConfig } from '../breaker';
-import { functionEnvironmentSchema } from '../infra/function-environment';
+import { functionEnvironmentSchema } from './environment';
 import { CloudWatchMetricSource } from '../metrics';
 import { defaultCatalogue } from '../playbook/catalogue';
 import { loadCompiledPlaybooks } from '../compiled/manifest';

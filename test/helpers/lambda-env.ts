@@ -1,5 +1,5 @@
 /**
- * The environment a deployed sre-agent Lambda gets (lib/infra/function-environment.ts), pointed
+ * The environment a deployed sre-agent Lambda gets (lib/runtime/environment.ts), pointed
  * at a local dynalite: AWS SDK clients reach it through AWS_ENDPOINT_URL_DYNAMODB, so the handler
  * modules run unchanged.
  */
