@@ -114,8 +114,9 @@ function program(io: Io): Command {
     .option('--kube-context <context>', 'context of the kubeconfig (default: its current-context)')
     .option('--no-kube-sandbox', 'without a kubeconfig, start no sandbox cluster (the Kubernetes actions then fail "target not configured")')
     .option('--no-outbox', 'record notifications of unconfigured channels as "not configured" instead of keeping them in the local outbox')
+    .option('--iam-check [template]', 'run every handler under its role of the synthesized stack (a cdk.out template, or synthesized in process): calls the role does not allow fail as AccessDeniedException')
     .option('--once', 'start, print the status and stop (for checks)')
-    .action(async (opts: { port: string; dataDir: string; memory?: boolean; speedUp: string; redis?: string; mysql?: string; breakers?: string; once?: boolean; kafka?: string; kafkaGroup?: string; tlsDomains?: string; adminHttp?: boolean; kubeconfig?: string; kubeContext?: string; kubeSandbox?: boolean; outbox?: boolean }) => {
+    .action(async (opts: { port: string; dataDir: string; memory?: boolean; speedUp: string; redis?: string; mysql?: string; breakers?: string; once?: boolean; kafka?: string; kafkaGroup?: string; tlsDomains?: string; adminHttp?: boolean; kubeconfig?: string; kubeContext?: string; kubeSandbox?: boolean; outbox?: boolean; iamCheck?: boolean | string }) => {
       // Files the engine writes (DynamoDB data, keys, the API token) are the user's alone.
       process.umask(0o077);
       const { startLocal } = require('../lib/local/main') as typeof import('../lib/local/main');
@@ -133,6 +134,7 @@ function program(io: Io): Command {
         kube: opts.kubeconfig ?? (opts.kubeSandbox === false && !process.env.KUBECONFIG ? false : undefined),
         kubeContext: opts.kubeContext,
         outbox: opts.outbox,
+        iamCheck: opts.iamCheck,
         log: (line) => io.out(`${line}\n`),
       });
       if (opts.once) {

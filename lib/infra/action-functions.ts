@@ -15,6 +15,7 @@ import { Construct } from 'constructs';
 import { ACTIONS, type ActionDefinition } from '../actions';
 import { AgentFunction, REPO_ROOT, accountArn, type PermissionGrant } from './agent-function';
 import { SECRET_NAME_PREFIX, type FunctionEnvironment } from '../runtime/environment';
+import type { DataTables } from './data-tables';
 import type { Notifications } from './notifications';
 
 type AnyAction = ActionDefinition<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -127,9 +128,30 @@ export function scopeIamActions(iamActions: readonly string[], context: ScopeCon
   return [...merged.values()];
 }
 
+/**
+ * The items every action's function reads and writes, as the dispatcher does (lib/actions/dispatch.ts
+ * through lib/runtime/dispatch-deps.ts), each table scoped to the partition keys it touches
+ * (`dynamodb:LeadingKeys`): the incident's own items (the incident, its step records and timeline,
+ * `INC-…`), its approval (`STEP#<incident>#<step>`: read before a mutation, marked used after any
+ * step), and for a mutating action the breakers it gates on and counts (`GLOBAL`, `SERVICE#…`).
+ * A ticket is also claimed under `TICKET#…`. Nothing else: no Scan, no DeleteItem, no other key.
+ */
+export function actionDataGrants(action: Pick<ActionDefinition, 'mutates' | 'kind'>, tables: Pick<DataTables, 'incidents' | 'approvals' | 'breakers'>): PermissionGrant[] {
+  const keys = (...patterns: string[]) => ({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': patterns } });
+  const grants: PermissionGrant[] = [
+    { actions: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], resources: [tables.incidents.tableArn], conditions: keys('INC-*') },
+    { actions: action.mutates ? ['dynamodb:GetItem', 'dynamodb:UpdateItem'] : ['dynamodb:UpdateItem'], resources: [tables.approvals.tableArn], conditions: keys('STEP#*') },
+  ];
+  if (action.mutates) grants.push({ actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], resources: [tables.breakers.tableArn], conditions: keys('GLOBAL', 'SERVICE#*') });
+  if (action.kind === 'ticket') grants.push({ actions: ['dynamodb:GetItem', 'dynamodb:PutItem'], resources: [tables.incidents.tableArn], conditions: keys('TICKET#*') });
+  return grants;
+}
+
 export interface ActionFunctionsProps {
   /** Environment of every action function. */
   readonly environment: FunctionEnvironment;
+  /** The tables every action's dispatcher reads and writes (see actionDataGrants). */
+  readonly tables: DataTables;
   /** The topic `sns:Publish` is scoped to. */
   readonly notifications: Notifications;
   /**
@@ -170,6 +192,7 @@ export class ActionFunctions extends Construct {
         continue;
       }
       const fn = new AgentFunction(this, action.name, {
+        functionId: `action:${action.name}`,
         entry: path.join(dir, `${action.name}.ts`),
         description: `sre-agent action ${action.name}: ${action.description}`.slice(0, 256),
         // Equal to the Task's TimeoutSeconds: the function stops when the step gives up on it.
@@ -179,7 +202,7 @@ export class ActionFunctions extends Construct {
       });
       // A mutating action may trip its service's breaker, whose owner the runtime notifies (SNS, chat secrets).
       const iamActions = action.mutates ? [...new Set([...action.iamActions, 'sns:Publish', 'secretsmanager:GetSecretValue'])] : action.iamActions;
-      fn.addPermissions(scopeIamActions(iamActions, { eksClusterName: props.eksClusterName, notifications: props.notifications }));
+      fn.addPermissions([...actionDataGrants(action, props.tables), ...scopeIamActions(iamActions, { eksClusterName: props.eksClusterName, notifications: props.notifications })]);
       this.byName.set(action.name, fn);
     }
     this.skipped = skipped;

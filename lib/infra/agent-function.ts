@@ -4,7 +4,7 @@
  * bundling with the AWS SDK left to the runtime.
  */
 import * as path from 'node:path';
-import { Annotations, Aws, Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
+import { Annotations, Aws, type CfnResource, Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -12,6 +12,9 @@ import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+
+/** Metadata key naming the function on its resource (read by lib/local/iam/template.ts, which must agree). */
+export const FUNCTION_METADATA_KEY = 'sre-agent:function';
 
 /** Repository root: entries, the lock file and `statemachines/` are found from here. */
 export const REPO_ROOT = path.resolve(__dirname, '../..');
@@ -29,9 +32,20 @@ export interface PermissionGrant {
    * @default - no wildcard expected
    */
   readonly wildcardReason?: string;
+  /**
+   * IAM conditions of the statement, e.g. `{ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['INC-*'] } }`.
+   * @default - none
+   */
+  readonly conditions?: Readonly<Record<string, Readonly<Record<string, string | readonly string[]>>>>;
 }
 
 export interface AgentFunctionProps {
+  /**
+   * Which function this is: `trigger`, `evaluate`, ..., `action:<name>`. Written as the function
+   * resource's `sre-agent:function` metadata, so the local IAM check (lib/local/iam) can run each
+   * in-process handler under this function's role.
+   */
+  readonly functionId: string;
   /** Absolute path of the TypeScript entry file; its `handler` export is the handler. */
   readonly entry: string;
   readonly description: string;
@@ -119,6 +133,8 @@ export class AgentFunction extends Construct {
       },
     });
 
+    (this.function.node.defaultChild as CfnResource).addMetadata(FUNCTION_METADATA_KEY, props.functionId);
+
     Validations.of(this.function).acknowledge({
       id: 'AwsSolutions-L1',
       reason: 'Pinned to nodejs22.x on purpose: the code is built and tested for Node 22 (local runs on Node 20); moving to nodejs24.x is a deliberate, tested upgrade, not drift at synth.',
@@ -139,7 +155,7 @@ export class AgentFunction extends Construct {
     const policy = (this.permissions ??= new iam.Policy(this, 'Permissions', { roles: [this.role] }));
     const reasonsByFinding = new Map<string, string[]>();
     for (const grant of grants) {
-      policy.addStatements(new iam.PolicyStatement({ actions: [...grant.actions], resources: [...grant.resources] }));
+      policy.addStatements(new iam.PolicyStatement({ actions: [...grant.actions], resources: [...grant.resources], ...(grant.conditions ? { conditions: grant.conditions as Record<string, Record<string, unknown>> } : {}) }));
       for (const finding of grant.resources.map((r) => nagResourceFinding(Stack.of(this), r)).filter((f) => f.includes('*'))) {
         if (!grant.wildcardReason) {
           Annotations.of(this).addWarningV2(

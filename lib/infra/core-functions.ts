@@ -51,7 +51,7 @@ export const CORE_FUNCTION_SPECS: Readonly<Record<CoreFunctionName, CoreFunction
   breaker: { description: 'breaker gate: auto, diagnose-only or stopped', tables: ['breakers', 'incidents'], publishes: true, readsSecrets: true, timeoutSeconds: 15 },
   approvalRequest: { description: 'record an approval and notify the approvers', tables: ['approvals', 'incidents'], publishes: true, readsSecrets: true, timeoutSeconds: 30 },
   escalate: { description: 'escalate a pending approval one level', tables: ['approvals', 'incidents', 'breakers'], publishes: true, readsSecrets: true, timeoutSeconds: 30 },
-  incident: { description: 'record timeline events and incident status', tables: ['incidents', 'breakers'], publishes: true, readsSecrets: true, timeoutSeconds: 30 },
+  incident: { description: 'record timeline events and incident status', tables: ['incidents', 'breakers', 'approvals'], publishes: true, readsMetrics: true, readsSecrets: true, timeoutSeconds: 30 },
   report: { description: 'timeline report, MTTD/MTTI/MTTR and knowledge-base entry', tables: ['incidents'], publishes: true, timeoutSeconds: 120 },
   approvalCallback: { description: 'approval decision → SendTaskSuccess/SendTaskFailure', tables: ['approvals', 'incidents'], publishes: false, timeoutSeconds: 15 },
   reconcile: {
@@ -64,7 +64,7 @@ export const CORE_FUNCTION_SPECS: Readonly<Record<CoreFunctionName, CoreFunction
   },
   executionEnded: {
     description: 'playbook execution FAILED, TIMED_OUT or ABORTED → its incident FAILED or ESCALATED, on-call SRE paged',
-    tables: ['incidents', 'breakers'],
+    tables: ['incidents', 'breakers', 'approvals'],
     publishes: true,
     readsSecrets: true,
     timeoutSeconds: 30,
@@ -77,6 +77,7 @@ const TABLE_ACTIONS = [
   'dynamodb:BatchGetItem',
   'dynamodb:Query',
   'dynamodb:PutItem',
+  'dynamodb:BatchWriteItem',
   'dynamodb:UpdateItem',
   'dynamodb:DeleteItem',
   'dynamodb:ConditionCheckItem',
@@ -117,6 +118,7 @@ export class CoreFunctions extends Construct {
     const dir = props.lambdasDir ?? path.join(REPO_ROOT, 'lambdas');
     for (const [name, spec] of Object.entries(CORE_FUNCTION_SPECS) as [CoreFunctionName, CoreFunctionSpec][]) {
       const fn = new AgentFunction(this, name, {
+        functionId: name,
         entry: path.join(dir, `${kebab(name)}.ts`),
         description: `sre-agent ${kebab(name)}: ${spec.description}`,
         timeout: Duration.seconds(spec.timeoutSeconds),
@@ -171,10 +173,17 @@ export class CoreFunctions extends Construct {
     if (machines.size === 0) return;
     const arns = [...machines.values()].map((m) => m.stateMachineArn);
     trigger.addPermissions([{ actions: ['states:StartExecution'], resources: arns }]);
-    // Step Functions authorizes task-token calls against the state machine of the token's execution.
-    this.agent('approvalCallback').addPermissions([{ actions: ['states:SendTaskSuccess', 'states:SendTaskFailure'], resources: arns }]);
+    // The Service Authorization Reference gives SendTaskSuccess/SendTaskFailure no resource type, so
+    // a statement scoped to the machines never matches them (the IAM check denied it): "*". The task
+    // token is the capability: only the holder of a live token can answer its task.
+    const taskToken: PermissionGrant = {
+      actions: ['states:SendTaskSuccess', 'states:SendTaskFailure'],
+      resources: ['*'],
+      wildcardReason: 'states:SendTaskSuccess and SendTaskFailure support no resource-level permissions (AWS Service Authorization Reference: no resource type), so Resource must be "*"; each call needs a live task token, which only the approval record holds.',
+    };
+    this.agent('approvalCallback').addPermissions([taskToken]);
     // A level that finds its approval decided (while it escalated) releases its own task at once.
-    this.agent('approvalRequest').addPermissions([{ actions: ['states:SendTaskSuccess', 'states:SendTaskFailure'], resources: arns }]);
+    this.agent('approvalRequest').addPermissions([taskToken]);
     // The reconcile function asks Step Functions about the executions of these machines only.
     const stack = Stack.of(this);
     const executions = [...machines.values()].map((m) =>

@@ -29,6 +29,11 @@ export interface SreAgentStackProps extends StackProps {
    * @default <repo>/statemachines/index.json (the stack has no machines, with a warning, when it is missing)
    */
   readonly manifestFile?: string;
+  /**
+   * Folder the manifest's ASL `file` paths are relative to.
+   * @default the repository root
+   */
+  readonly manifestRootDir?: string;
 }
 
 export class SreAgentStack extends Stack {
@@ -86,6 +91,7 @@ export class SreAgentStack extends Stack {
     };
     this.actions = new ActionFunctions(this, 'Actions', {
       environment,
+      tables: this.tables,
       notifications: this.notifications,
       eksClusterName: this.config.eksClusterName,
       logKey: this.key,
@@ -104,6 +110,7 @@ export class SreAgentStack extends Stack {
     new CfnOutput(this, 'ApprovalPagesUrl', { description: 'Base URL of the signed approve/reject links', value: this.approvals.url });
     this.playbooks = new PlaybookMachines(this, 'Playbooks', {
       manifestFile: props.manifestFile,
+      rootDir: props.manifestRootDir,
       coreFunction: (key) => this.core.bySubstitutionKey(key),
       actionFunction: (action) => this.actions.functionFor(action),
       triggerFunction: this.core.functionFor('trigger'),

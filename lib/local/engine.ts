@@ -30,6 +30,9 @@ import { RecentAlarmEvents, type IntakeDeps } from '../runtime/intake';
 import { recordOutcomes } from '../runtime/notifications';
 import type { ExecutionStarter, StartRequest, StartResult } from '../runtime/executions';
 import { createTables, startDynalite, type LocalDynamo } from './dynalite';
+import { authorizeLocal, IamCheck, installSdkHook } from './iam/check';
+import { authorizeSigningKey, guardedConfig, guardedNotifier, localIamCheck, type LocalIamOptions } from './iam/local';
+import { CORE_FUNCTIONS } from '../compiled/manifest';
 import { TaskTokens } from './task-tokens';
 
 export const LOCAL_CORE_TABLES: CoreTables = {
@@ -78,6 +81,20 @@ export interface LocalEngineOptions {
   now?(): Date;
   /** Called with every report the machines write. */
   onReport?(incidentId: string, markdown: string): void;
+  /**
+   * Runs every in-process handler under its function's role of the synthesized stack
+   * (lib/local/iam): each AWS call it makes is evaluated against that role and denied as AWS
+   * denies it. `true` synthesizes the stack from this engine's manifest; an IamCheck is used as it is.
+   * @default false
+   */
+  readonly iam?: boolean | LocalIamOptions | IamCheck;
+}
+
+/** The function of the stack behind a `${...}` key of the ASL: `Fn_evaluate` → `evaluate`, `Action_x` → `action:x`. */
+export function functionIdOf(key: string): string {
+  if (key.startsWith('Action_')) return `action:${key.slice('Action_'.length)}`;
+  const core = (Object.entries(CORE_FUNCTIONS) as [string, string][]).find(([, k]) => k === key)?.[0];
+  return core ?? key;
 }
 
 export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
@@ -154,6 +171,8 @@ export class LocalEngine implements ExecutionStarter {
   private readonly machines = new Map<string, { manifest: MachineManifest; machine: StateMachine; asl: Asl; waits: Record<string, number>; retries: Record<string, number> }>();
   private dynamo?: LocalDynamo;
   private compiledPlaybooks?: CompiledPlaybooks;
+  /** The IAM check every handler runs under (the `iam` option), once started. */
+  public iam?: IamCheck;
   /** Task handlers still running: one whose state timed out keeps writing until it ends (stop waits). */
   private readonly inFlight = new Set<Promise<unknown>>();
   /** How to abort each running execution (aws-local-stepfunctions' handle); removed when it ends. */
@@ -201,6 +220,11 @@ export class LocalEngine implements ExecutionStarter {
     this.dynamo = await startDynalite({ path: this.options.dataDir });
     await createTables(this.dynamo.client, this.tables);
     const manifestFile = this.options.manifestFile ?? DEFAULT_MANIFEST;
+    const iam = this.options.iam;
+    if (iam) {
+      this.iam = iam instanceof IamCheck ? iam : localIamCheck({ ...(iam === true ? {} : iam), manifestFile, tables: this.tables });
+      installSdkHook();
+    }
     const manifest = JSON.parse(readFileSync(manifestFile, 'utf8')) as Manifest;
     this.compiledPlaybooks = compiledPlaybooks(manifest);
     const root = path.resolve(path.dirname(manifestFile), '..');
@@ -217,7 +241,7 @@ export class LocalEngine implements ExecutionStarter {
       });
     }
     // A data folder from an earlier run: nothing of its executions runs in this process.
-    if (this.options.dataDir) this.reconciled = await reconcileAfterRestart(this.coreDeps());
+    if (this.options.dataDir) this.reconciled = await this.asFunction('reconcile', () => reconcileAfterRestart(this.coreDeps()));
     return this;
   }
 
@@ -286,33 +310,69 @@ export class LocalEngine implements ExecutionStarter {
     return [...this.machines.values()].map((m) => m.manifest);
   }
 
+  /**
+   * Runs `work` as the stack's function `fn` (`trigger`, `approvalCallback`, `action:x`...): with
+   * the IAM check on, its AWS calls are checked against that function's role.
+   */
+  public asFunction<T>(fn: string, work: () => T): T {
+    return this.iam ? this.iam.runAs(fn, work) : work();
+  }
+
   public coreDeps(): CoreDeps {
+    const approvalLinks = this.approvalLinks;
+    const guard = !!this.iam;
     return {
       doc: this.doc,
       tables: this.tables,
       playbooks: this.compiled,
       policy: this.policy,
-      tasks: { succeed: (token, output) => this.tokens.succeed(token, output), fail: (token, error, cause) => this.tokens.fail(token, error, cause) },
+      tasks: guard
+        ? {
+            succeed: async (token, output) => {
+              await authorizeLocal([{ action: 'states:SendTaskSuccess', resource: '*' }], 'SendTaskSuccess');
+              this.tokens.succeed(token, output);
+            },
+            fail: async (token, error, cause) => {
+              await authorizeLocal([{ action: 'states:SendTaskFailure', resource: '*' }], 'SendTaskFailure');
+              this.tokens.fail(token, error, cause);
+            },
+          }
+        : { succeed: (token, output) => this.tokens.succeed(token, output), fail: (token, error, cause) => this.tokens.fail(token, error, cause) },
       undoConfig: this.options.targets?.config ? (id, actor) => undoConfigChanges(id, { doc: this.doc, tables: this.tables, config: this.options.targets?.config as ConfigOps, now: this.now }, actor) : undefined,
       breakerConfig: this.options.breakerConfig ?? {},
-      metrics: this.metrics,
+      metrics: guard
+        ? {
+            series: async (q) => {
+              await authorizeLocal([{ action: 'cloudwatch:GetMetricData', resource: '*' }], 'GetMetricData');
+              return this.metrics.series(q);
+            },
+          }
+        : this.metrics,
       catalogue: this.catalogue,
       now: this.now,
       saveReport: async (id, markdown) => {
         this.reports.set(id, markdown);
         this.options.onReport?.(id, markdown);
       },
-      notifier: this.notifier,
+      notifier: guard && this.notifier ? guardedNotifier(this.notifier) : this.notifier,
       oncall: this.oncall,
-      approvalLinks: this.approvalLinks,
+      approvalLinks:
+        guard && approvalLinks
+          ? async (record, person, role) => {
+              await authorizeSigningKey();
+              return approvalLinks(record, person, role);
+            }
+          : approvalLinks,
     };
   }
 
   /** The configured targets, plus the notifier as send_alert's `notify` target unless one is given. */
   private targets(): ActionTargets {
-    const targets = this.options.targets ?? {};
+    const given = this.options.targets ?? {};
+    const targets = this.iam && given.config ? { ...given, config: guardedConfig(given.config as ConfigOps) } : given;
     if (!this.notifier || targets.notify) return targets;
-    return { ...targets, notify: notifyOpsFor(this.notifier, { now: this.now, onOutcomes: (n, outcomes) => recordOutcomes(this.coreDeps(), n, outcomes) }) };
+    const notifier = this.iam ? guardedNotifier(this.notifier) : this.notifier;
+    return { ...targets, notify: notifyOpsFor(notifier, { now: this.now, onOutcomes: (n, outcomes) => recordOutcomes(this.coreDeps(), n, outcomes) }) };
   }
 
   public dispatchDeps(): DispatchDeps {
@@ -323,6 +383,7 @@ export class LocalEngine implements ExecutionStarter {
   public async startExecution(req: StartRequest): Promise<StartResult> {
     const entry = this.machines.get(req.playbook);
     if (!entry) throw new Error(`no compiled state machine for playbook "${req.playbook}" (run npm run compile)`);
+    await authorizeLocal(() => [{ action: 'states:StartExecution', resource: this.iam?.facts.stateMachines.get(req.playbook) ?? `arn:aws:states:local:000000000000:stateMachine:${req.playbook}` }], 'StartExecution');
     const input = JSON.stringify(req.input);
     const existing = this.executions.get(req.name);
     if (existing) return { executionArn: existing.executionArn, alreadyStarted: true };
@@ -362,7 +423,7 @@ export class LocalEngine implements ExecutionStarter {
         // What the execution-ended Lambda does in AWS. Only stop() aborts here: the host went
         // away under the playbook, which is a failure to finish, not someone taking over.
         const end: ExecutionEnd = aborted && this.stopping ? { executionName: req.name, status: 'FAILED', error: 'LocalEngineStopped', cause: 'the local engine stopped while the playbook ran' } : { executionName: req.name, status, error: err.name, cause: err.message };
-        void this.track(recordExecutionEnded(end, this.coreDeps())).catch((e: Error) => process.stderr.write(`sre-agent: could not record the end of execution ${req.name}: ${e.message}\n`));
+        void this.track(this.asFunction('executionEnded', () => recordExecutionEnded(end, this.coreDeps()))).catch((e: Error) => process.stderr.write(`sre-agent: could not record the end of execution ${req.name}: ${e.message}\n`));
       })
       .finally(() => {
         this.aborts.delete(req.name);
@@ -391,7 +452,7 @@ export class LocalEngine implements ExecutionStarter {
         if (waits) {
           const { token, result } = this.tokens.issue(timeoutMs, exec.name);
           // The approval record expires with the (sped-up) task timeout, as it does in AWS.
-          await this.track(runCore(key, { ...Payload, taskToken: token, timeout_seconds: timeoutMs / 1000 }, this.coreDeps()));
+          await this.track(this.asFunction(functionIdOf(key), () => runCore(key, { ...Payload, taskToken: token, timeout_seconds: timeoutMs / 1000 }, this.coreDeps())));
           return result;
         }
         const result = { Payload: await this.track(this.invoke(key, Payload, exec)) };
@@ -410,13 +471,15 @@ export class LocalEngine implements ExecutionStarter {
 
   /** Invokes one function by its substitution key, as the Lambda of that name would. */
   public async invoke(key: string, payload: unknown, exec?: LocalExecution): Promise<unknown> {
-    if (key.startsWith('Action_')) {
-      const def = ACTIONS[key.slice('Action_'.length)];
-      if (!def) throw new Error(`no action ${key}`);
-      if (exec && exec.firstActionAt === undefined) exec.firstActionAt = performance.now();
-      return dispatchAction(def, payload, this.dispatchDeps());
-    }
-    return runCore(key, payload, this.coreDeps());
+    return this.asFunction(functionIdOf(key), () => {
+      if (key.startsWith('Action_')) {
+        const def = ACTIONS[key.slice('Action_'.length)];
+        if (!def) throw new Error(`no action ${key}`);
+        if (exec && exec.firstActionAt === undefined) exec.firstActionAt = performance.now();
+        return dispatchAction(def, payload, this.dispatchDeps());
+      }
+      return runCore(key, payload, this.coreDeps());
+    });
   }
 
   /**

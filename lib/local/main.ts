@@ -49,6 +49,13 @@ export interface StartOptions {
    * "not configured", as the stack does). @default true
    */
   readonly outbox?: boolean;
+  /**
+   * Run every handler under its function's role of the synthesized stack (`--iam-check`): AWS calls
+   * a role does not allow fail as AccessDeniedException (lib/local/iam). A path is a synthesized
+   * template (`cdk.out/SreAgent.template.json`); true synthesizes the stack in process.
+   * @default false
+   */
+  readonly iamCheck?: boolean | string;
   log(line: string): void;
 }
 
@@ -148,7 +155,8 @@ export async function startLocal(o: StartOptions): Promise<RunningAgent> {
   }
   const { targets, close, kubeBanner } = await connectTargets(o);
   const outbox = o.outbox === false ? undefined : Outbox.forDataDir(o.dataDir);
-  const engine = await new LocalEngine({ dataDir: o.dataDir, speedUp: o.speedUp, targets, breakerConfig, outbox }).start();
+  const iam = o.iamCheck ? (typeof o.iamCheck === 'string' ? { template: o.iamCheck } : true) : undefined;
+  const engine = await new LocalEngine({ dataDir: o.dataDir, speedUp: o.speedUp, targets, breakerConfig, outbox, iam }).start();
   // Tickets are kept with the incident in the engine's own tables (no ticket system locally).
   (targets as Record<string, unknown>).tickets = new TicketDesk({ doc: engine.doc, table: engine.tables.incidents });
   const schedules = startSchedules(engine, { log: o.log });
@@ -172,6 +180,7 @@ export async function startLocal(o: StartOptions): Promise<RunningAgent> {
   o.log(`  dashboard: ${server.url}/#token=${token}  (this address decides approvals: keep it to yourself)`);
   o.log(`  data: ${o.dataDir ?? 'in memory'}; speed-up ×${o.speedUp}; breakers: cool-down ${breakerConfig.coolDownSeconds} s, service limit ${breakerConfig.serviceAttemptLimit} attempts / ${breakerConfig.serviceWindowSeconds} s (--breakers)`);
   o.log(`  playbooks: ${engine.playbooks.map((p) => p.playbook).join(', ')}`);
+  if (engine.iam) o.log(`  IAM check: every handler runs under its role of the synthesized stack (${typeof o.iamCheck === 'string' ? o.iamCheck : 'synthesized in process'}); denied calls fail as AWS fails them`);
   const r = engine.reconciled;
   if (r && (r.escalated.length > 0 || r.approvalsClosed.length > 0)) {
     o.log(`  restarted on ${o.dataDir}: ${r.escalated.length} incident(s) whose execution ran in the last process handed to people (ESCALATED, LocalEngineRestarted: ${r.escalated.join(', ') || 'none'}); ${r.approvalsClosed.length} approval(s) expired`);

@@ -27,6 +27,8 @@ import type { LocalEngine } from './engine';
 import type { ConfigOps } from '../actions/ports';
 import type { TicketDesk } from '../actions/tickets/desk';
 import { undoConfigChanges } from '../runtime/config-undo';
+import { authorizeLocal } from './iam/check';
+import { authorizeSigningKey } from './iam/local';
 import { runPlaybookNow } from './schedules';
 
 function ticketDesk(e: LocalEngine): TicketDesk {
@@ -97,8 +99,15 @@ function approvalDeps(engine: LocalEngine, req?: IncomingMessage): ApprovalPageD
     tables: engine.tables,
     key: engine.signingKey,
     now: () => new Date(),
-    sendTaskSuccess: (token, output) => engine.sendTaskSuccess(token, output),
-    sendTaskFailure: (token, error, cause) => engine.sendTaskFailure(token, error, cause),
+    // Checked as SendTaskSuccess / SendTaskFailure when the engine runs under the IAM check.
+    sendTaskSuccess: async (token, output) => {
+      await authorizeLocal([{ action: 'states:SendTaskSuccess', resource: '*' }], 'SendTaskSuccess');
+      engine.sendTaskSuccess(token, output);
+    },
+    sendTaskFailure: async (token, error, cause) => {
+      await authorizeLocal([{ action: 'states:SendTaskFailure', resource: '*' }], 'SendTaskFailure');
+      engine.sendTaskFailure(token, error, cause);
+    },
     record: (incidentId, event) => appendEvent(engine.doc, engine.tables, incidentId, event),
     from: { ...(req?.socket.remoteAddress ? { sourceIp: req.socket.remoteAddress } : {}), ...(userAgent ? { userAgent } : {}) },
   };
@@ -127,7 +136,11 @@ const approvalPageRoute: Handler = async (e, m, req, url, srv) => {
     }
     body = await readText(req);
   }
-  const page = await approvalPage(req.method ?? 'GET', { ...Object.fromEntries(url.searchParams), id }, body, approvalDeps(e, req));
+  // What the approval-callback Lambda does in AWS, under its role when the IAM check is on.
+  const page = await e.asFunction('approvalCallback', async () => {
+    await authorizeSigningKey();
+    return approvalPage(req.method ?? 'GET', { ...Object.fromEntries(url.searchParams), id }, body, approvalDeps(e, req));
+  });
   return [page.status, page.html, 'text/html', page.headers];
 };
 
@@ -161,7 +174,8 @@ const ROUTES: [string, RegExp, Handler][] = [
       const body = await readJson(req, { deep: true });
       const events = Array.isArray(body) ? body : [body];
       const deps = e.intakeDeps();
-      const results = await Promise.all(events.map((ev) => handleAlarmEvent(ev, deps)));
+      // What the trigger Lambda does in AWS, under its role when the IAM check is on.
+      const results = await Promise.all(events.map((ev) => e.asFunction('trigger', () => handleAlarmEvent(ev, deps))));
       return [results.every((r) => r.outcome === 'dead_letter') ? 400 : 202, { results }];
     },
   ],

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { Redis } from 'ioredis';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { expectNoDenials } from '../helpers/iam';
 import { startLocal, type RunningAgent } from '../../lib/local/main';
 import { alarmEvent } from '../helpers/events';
 
@@ -33,13 +34,14 @@ beforeAll(async () => {
   redis = new Redis({ db: DB, lazyConnect: true });
   await redis.connect();
   await redis.flushdb();
-  agent = await startLocal({ port: 0, dataDir: path.join(dir, 'data'), speedUp: 20, redisUrl: `redis://127.0.0.1:6379/${DB}`, log: () => undefined });
+  agent = await startLocal({ port: 0, dataDir: path.join(dir, 'data'), speedUp: 20, redisUrl: `redis://127.0.0.1:6379/${DB}`, iamCheck: true, log: () => undefined });
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
 }, 60_000);
 
 afterAll(async () => {
   await browser?.close();
   await agent?.stop();
+  if (agent) expectNoDenials(agent.engine);
   await redis?.quit();
   rmSync(dir, { recursive: true, force: true });
 });

@@ -11,6 +11,7 @@ import { LocalEngine } from '../../lib/local/engine';
 import { handleAlarmEvent } from '../../lib/runtime/intake';
 import { TYPES } from '../../lib/sandbox/kube';
 import { alarmEvent } from '../helpers/events';
+import { expectNoDenials } from '../helpers/iam';
 import { startTestSandbox, type TestSandbox } from '../helpers/kube-sandbox';
 
 let t: TestSandbox;
@@ -20,7 +21,7 @@ let tickets: TicketDesk;
 jest.setTimeout(60000);
 
 async function alarm(playbook: string, service: string, metric: string) {
-  const r = await handleAlarmEvent(alarmEvent(`sre-agent/${playbook}/${service}/${metric}`, { at: new Date() }), { doc: engine.doc, tables: engine.tables, breakerConfig: {}, starter: engine, machines: engine.playbooks, now: () => new Date() });
+  const r = await engine.asFunction('trigger', () => handleAlarmEvent(alarmEvent(`sre-agent/${playbook}/${service}/${metric}`, { at: new Date() }), { doc: engine.doc, tables: engine.tables, breakerConfig: {}, starter: engine, machines: engine.playbooks, now: () => new Date() }));
   expect(r.outcome).toBe('started');
   return r.incidentId as string;
 }
@@ -40,7 +41,7 @@ const of = (events: readonly TimelineEvent[], step: string, type: string) => eve
 beforeEach(async () => {
   t = await startTestSandbox();
   const targets: Record<string, unknown> = { kube: t.kube };
-  engine = await new LocalEngine({ speedUp: 600, targets, notifier: false }).start();
+  engine = await new LocalEngine({ speedUp: 600, targets, notifier: false, iam: true }).start();
   tickets = new TicketDesk({ doc: engine.doc, table: engine.tables.incidents });
   targets.tickets = tickets;
 });
@@ -48,6 +49,7 @@ beforeEach(async () => {
 afterEach(async () => {
   // The executions climb the escalation levels for as long as max_duration allows: stop them.
   await engine.stop();
+  expectNoDenials(engine);
   expect(t.sandbox.cluster.errors).toEqual([]);
   await t.close();
 });

@@ -12,6 +12,7 @@ import { getIncident, getTimeline, type Incident, type TimelineEvent } from '../
 import { LocalEngine } from '../../lib/local/engine';
 import { handleAlarmEvent, type IntakeResult } from '../../lib/runtime/intake';
 import { alarmEvent } from '../helpers/events';
+import { expectNoDenials } from '../helpers/iam';
 import { keysMatching as keysOf } from '../helpers/redis';
 
 const RUN = `e2e-${process.pid}-${Date.now()}`;
@@ -42,7 +43,8 @@ function putMetrics(memoryPercent: number, at: Date): void {
 }
 
 function postAlarm(at = new Date()): Promise<IntakeResult> {
-  return handleAlarmEvent(alarmEvent(ALARM, { at }), { doc: engine.doc, tables: engine.tables, breakerConfig: {}, starter: engine, machines: engine.playbooks, now: () => new Date() });
+  // As the trigger Lambda, under its role.
+  return engine.asFunction('trigger', () => handleAlarmEvent(alarmEvent(ALARM, { at }), { doc: engine.doc, tables: engine.tables, breakerConfig: {}, starter: engine, machines: engine.playbooks, now: () => new Date() }));
 }
 
 async function timeline(id: string): Promise<TimelineEvent[]> {
@@ -79,13 +81,14 @@ beforeAll(() => {
 });
 
 beforeEach(async () => {
-  engine = await new LocalEngine({ speedUp: 600, targets: { redis } }).start();
+  engine = await new LocalEngine({ speedUp: 600, targets: { redis }, iam: true }).start();
   await seedKeys();
 });
 
 afterEach(async () => {
   await engine.quiet();
   await engine.stop();
+  expectNoDenials(engine);
   const keys = await keysMatching(`*${RUN}*`);
   if (keys.length > 0) await redis.unlink(...keys);
 });
@@ -288,13 +291,13 @@ describe('LocalEngine stop', () => {
       destroy: (id) => void longTimers.delete(id),
     }).enable();
     // A real-time engine: the approval window of the scale-up is 10 minutes.
-    const slow = await new LocalEngine({ targets: { redis } }).start();
+    const slow = await new LocalEngine({ targets: { redis }, iam: true }).start();
     try {
       slow.metrics.put([
         { name: 'redis_memory_usage', value: 95, unit: 'Percent', at: new Date() },
         { name: 'redis_evicted_keys', value: 0, unit: 'Count', at: new Date() },
       ]);
-      const started = await handleAlarmEvent(alarmEvent(ALARM, { at: new Date() }), { ...slow.intakeDeps(), recent: undefined });
+      const started = await slow.asFunction('trigger', () => handleAlarmEvent(alarmEvent(ALARM, { at: new Date() }), { ...slow.intakeDeps(), recent: undefined }));
       await waitFor(async () => {
         const rec = await findApprovalForStep(slow.doc, slow.tables, started.incidentId!, SCALE);
         return rec?.status === 'PENDING' ? rec : undefined;

@@ -8,6 +8,7 @@
 import { getServiceBreaker } from '../../lib/breaker';
 import { getTimeline, openOrJoinIncident } from '../../lib/incident';
 import { LocalEngine } from '../../lib/local/engine';
+import { expectNoDenials } from '../helpers/iam';
 import { executionName } from '../../lib/runtime/executions';
 import { compiledPlaybooks, type CompiledPlaybook } from '../helpers/compiled-playbook';
 
@@ -32,11 +33,12 @@ let engine: LocalEngine;
 
 beforeAll(async () => {
   playbook = compiledPlaybooks(Array.from({ length: 20 }, (_, i) => ({ name: `parallel-flush-${i}`, yaml: playbookYaml(i) })));
-  engine = await new LocalEngine({ manifestFile: playbook.manifestFile, speedUp: 600, notifier: false, oncall: false }).start();
+  engine = await new LocalEngine({ manifestFile: playbook.manifestFile, speedUp: 600, notifier: false, oncall: false, iam: true }).start();
 });
 
 afterAll(async () => {
   await engine.stop();
+  expectNoDenials(engine);
   playbook.remove();
 });
 

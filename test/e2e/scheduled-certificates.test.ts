@@ -6,6 +6,7 @@
 import * as tls from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import { generate } from 'selfsigned';
+import { expectNoDenials } from '../helpers/iam';
 import { startLocal, type RunningAgent } from '../../lib/local/main';
 import { nextRun, runPlaybookNow } from '../../lib/local/schedules';
 import type { TicketDesk } from '../../lib/actions/tickets/desk';
@@ -19,10 +20,11 @@ beforeAll(async () => {
   server = tls.createServer({ cert: pems.cert, key: pems.private }, (s) => s.end());
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   domain = `127.0.0.1:${(server.address() as AddressInfo).port}`;
-  agent = await startLocal({ port: 0, speedUp: 60, tlsDomains: domain, kube: false, log: () => undefined });
+  agent = await startLocal({ port: 0, speedUp: 60, tlsDomains: domain, kube: false, iamCheck: true, log: () => undefined });
 }, 60_000);
 afterAll(async () => {
   await agent?.stop();
+  if (agent) expectNoDenials(agent.engine);
   await new Promise((r) => server.close(r));
 });
 

@@ -7,6 +7,7 @@
 import { Redis } from 'ioredis';
 import { getTimeline } from '../../lib/incident';
 import { LocalEngine } from '../../lib/local/engine';
+import { expectNoDenials } from '../helpers/iam';
 import { executionName } from '../../lib/runtime/executions';
 import { handleAlarmEvent } from '../../lib/runtime/intake';
 import { compiledPlaybook, type CompiledPlaybook } from '../helpers/compiled-playbook';
@@ -40,11 +41,12 @@ beforeAll(async () => {
   playbook = compiledPlaybook('outputs-flow', PLAYBOOK);
   redis = new Redis({ host: '127.0.0.1', port: 6379, db: 7 });
   for (let i = 0; i < 5; i += 1) await redis.set(`${RUN}:${i}`, 'x');
-  engine = await new LocalEngine({ manifestFile: playbook.manifestFile, speedUp: 600, targets: { redis }, notifier: recording, oncall: false }).start();
+  engine = await new LocalEngine({ manifestFile: playbook.manifestFile, speedUp: 600, targets: { redis }, notifier: recording, oncall: false, iam: true }).start();
 });
 
 afterAll(async () => {
   await engine.stop();
+  expectNoDenials(engine);
   await redis.del(...Array.from({ length: 5 }, (_, i) => `${RUN}:${i}`));
   redis.disconnect();
   playbook.remove();
@@ -53,7 +55,7 @@ afterAll(async () => {
 describe('step outputs', () => {
   it("feed a later step's condition and message with what an earlier step read", async () => {
     // act
-    const started = await handleAlarmEvent(alarmEvent('sre-agent/outputs-flow/redis-cache/redis_memory_usage'), engine.intakeDeps());
+    const started = await engine.asFunction('trigger', () => handleAlarmEvent(alarmEvent('sre-agent/outputs-flow/redis-cache/redis_memory_usage'), engine.intakeDeps()));
     const exec = engine.executions.get(executionName(started.incidentId!))!;
     await exec.done;
     // assess: what analyze read...

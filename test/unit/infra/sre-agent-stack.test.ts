@@ -102,7 +102,7 @@ describe('SreAgentStack', () => {
       ['elasticache_modify', ['elasticache:DescribeReplicationGroups', 'elasticache:ModifyReplicationGroup']],
       ['check_certificates', ['acm:DescribeCertificate', 'acm:ListCertificates', 'eks:DescribeCluster', 'iam:GetAccessKeyLastUsed', 'iam:ListAccessKeys', 'iam:ListUsers']],
       ['api_call', []],
-    ])('gives %s exactly the IAM actions of its definition, beyond its log group and X-Ray (and, when it mutates, breaker notifications)', (name, expected) => {
+    ])('gives %s exactly the IAM actions of its definition, beyond its log group, X-Ray, its dispatcher\'s items (and, when it mutates, breakers and their notifications)', (name, expected) => {
       // GIVEN the registry definition
       expect([...(ACTIONS[name]?.iamActions ?? [])].sort()).toEqual(expected);
       // WHEN
@@ -111,8 +111,11 @@ describe('SreAgentStack', () => {
       const role = stack.actions.agentFunctionFor(name)?.role;
       expect(role).toBeDefined();
       // A mutating action may trip its service breaker: the runtime notifies the owner (SNS on a KMS-encrypted topic, chat secrets).
-      const notify = ACTIONS[name]!.mutates ? ['kms:Decrypt', 'kms:GenerateDataKey', 'secretsmanager:GetSecretValue', 'sns:Publish'] : [];
-      expect(roleActions(template, logicalId(stack, role!))).toEqual([...BASELINE_ACTIONS, ...expected, ...notify].sort());
+      const mutates = ACTIONS[name]!.mutates;
+      const notify = mutates ? ['kms:Decrypt', 'kms:GenerateDataKey', 'secretsmanager:GetSecretValue', 'sns:Publish'] : [];
+      // The dispatcher's items (actionDataGrants): the incident's, its approval's, and for a mutation the breakers'.
+      const data = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem', 'dynamodb:UpdateItem', ...(mutates ? ['dynamodb:GetItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem'] : [])];
+      expect(roleActions(template, logicalId(stack, role!))).toEqual([...BASELINE_ACTIONS, ...data, ...expected, ...notify].sort());
     });
 
     it('runs each action on nodejs22.x/ARM64 with tracing, JSON logs and the timeout of its definition', () => {
@@ -132,6 +135,30 @@ describe('SreAgentStack', () => {
         Environment: { Variables: Match.objectLike({ INCIDENTS_TABLE: Match.anyValue(), APPROVALS_TABLE: Match.anyValue(), TOPIC_ARN: Match.anyValue() }) },
       });
       template.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: 365, KmsKeyId: Match.anyValue() });
+    });
+
+    it.each([
+      ['redis_analysis', false],
+      ['redis_command', true],
+    ])('scopes the dispatcher\'s DynamoDB access of %s to the partition keys it touches (mutates: %s)', (name, mutates) => {
+      // GIVEN / WHEN
+      const { stack, template } = synth();
+      const role = stack.actions.agentFunctionFor(name)!.role;
+      const arn = (t: 'incidents' | 'approvals' | 'breakers') => ({ 'Fn::GetAtt': [logicalId(stack, stack.tables[t]), 'Arn'] });
+      const keys = (...k: string[]) => ({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': k } });
+      // THEN
+      const statements = Object.values(template.findResources('AWS::IAM::Policy'))
+        .filter((p) => JSON.stringify(p.Properties.Roles) === JSON.stringify([{ Ref: logicalId(stack, role) }]))
+        .flatMap((p) => p.Properties.PolicyDocument.Statement as Record<string, unknown>[])
+        .filter((st) => JSON.stringify(st.Action).includes('dynamodb:'));
+      expect(statements).toEqual(
+        expect.arrayContaining([
+          { Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'], Effect: 'Allow', Resource: arn('incidents'), Condition: keys('INC-*') },
+          { Action: mutates ? ['dynamodb:GetItem', 'dynamodb:UpdateItem'] : 'dynamodb:UpdateItem', Effect: 'Allow', Resource: arn('approvals'), Condition: keys('STEP#*') },
+        ]),
+      );
+      expect(statements.some((st) => JSON.stringify(st.Resource) === JSON.stringify(arn('breakers')))).toBe(mutates);
+      expect(statements.every((st) => st.Condition !== undefined)).toBe(true);
     });
 
     it('scopes eks:DescribeCluster to the cluster named in the configuration', () => {
@@ -314,10 +341,11 @@ describe('SreAgentStack', () => {
         Effect: 'Allow',
         Resource: sortedRefs(machineRefs),
       });
+      // The task-token calls have no resource type (Service Authorization Reference): "*" is the only Resource that matches them.
       expect(roleStatements(template, logicalId(stack, stack.core.agentFunctionFor('approvalCallback').role))).toContainEqual({
         Action: ['states:SendTaskFailure', 'states:SendTaskSuccess'],
         Effect: 'Allow',
-        Resource: sortedRefs(machineRefs),
+        Resource: ['*'],
       });
       template.hasResourceProperties('AWS::Lambda::Function', {
         Description: Match.stringLikeRegexp('^sre-agent trigger:'),
@@ -448,6 +476,7 @@ describe('SreAgentStack', () => {
       const fns = new ActionFunctions(stack, 'Actions', {
         environment: { INCIDENTS_TABLE: 'i', BREAKERS_TABLE: 'b', APPROVALS_TABLE: 'a', DEDUPE_TABLE: 'd', TOPIC_ARN: 'arn:aws:sns:eu-west-1:111111111111:t', SECRETS_PREFIX: 'sre-agent/', POWERTOOLS_SERVICE_NAME: 'sre-agent' },
         notifications: new Notifications(stack, 'Notifications', { key }),
+        tables: new DataTables(stack, 'Data'),
         actions: { api_call: unscoped },
       });
       // THEN
