@@ -30,6 +30,21 @@ const agentConfigSchema = z.strictObject({
   breakers: breakerConfigSchema.default({}),
   /** VPC of the data-plane targets (Redis, MySQL). Recorded only: no lookup at synth. */
   vpcId: z.string().regex(/^vpc-[0-9a-f]+$/).optional(),
+  /**
+   * What the detection alarms (one per playbook rule and service, lib/metrics/detection.ts) need
+   * from this deployment. A rule whose metric has a dimension without a value here gets no alarm,
+   * and the synth warns naming it.
+   */
+  detection: z
+    .strictObject({
+      /** Values of the metric catalogue's dimensions other than `service`: `{ "DBInstanceIdentifier": "orders-db", "ReplicationGroupId": "redis-prod", "Cluster Name": "exchange", "Consumer Group": "order-events", "Topic": "orders" }`. */
+      dimensions: z.record(z.string().min(1), z.string().min(1).max(1024)).default({}),
+      /** Application log group the `log_pattern` rules filter (e.g. `/aws/containerinsights/<cluster>/application`). */
+      logGroup: z.string().regex(/^[.\-_/#A-Za-z0-9]{1,512}$/).optional(),
+      /** Services to alarm for, per playbook (default: the playbook's `service`). */
+      services: z.record(z.string().regex(/^[a-z0-9][a-z0-9_-]*$/), z.array(z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/)).min(1)).default({}),
+    })
+    .default({ dimensions: {}, services: {} }),
 });
 
 export type AgentConfig = z.infer<typeof agentConfigSchema>;

@@ -16,7 +16,8 @@ import { CoreFunctions } from './core-functions';
 import { DataTables } from './data-tables';
 import { SECRET_NAME_PREFIX, type FunctionEnvironment } from '../runtime/environment';
 import { Notifications } from './notifications';
-import { PlaybookMachines } from './playbook-machines';
+import { DEFAULT_MANIFEST_FILE, PlaybookMachines } from './playbook-machines';
+import { DetectionAlarms } from './detection-alarms';
 
 export interface SreAgentStackProps extends StackProps {
   /**
@@ -47,6 +48,8 @@ export class SreAgentStack extends Stack {
   /** The signed-link approval pages (HTTP API) and their signing key. */
   readonly approvals: ApprovalApi;
   readonly playbooks: PlaybookMachines;
+  /** One CloudWatch alarm per detection rule and service, and the baseline function they need. */
+  readonly detection: DetectionAlarms;
 
   constructor(scope: Construct, id: string, props: SreAgentStackProps = {}) {
     super(scope, id, props);
@@ -118,6 +121,12 @@ export class SreAgentStack extends Stack {
       logKey: this.key,
     });
     this.core.connectPlaybooks(this.playbooks.machines);
+    this.detection = new DetectionAlarms(this, 'Detection', {
+      manifestFile: props.manifestFile ?? DEFAULT_MANIFEST_FILE,
+      config: this.config.detection,
+      logKey: this.key,
+      deadLetterQueue: this.core.deadLetterQueue,
+    });
 
     // A dead letter is an alarm nobody acted on: say so on the topic.
     new cloudwatch.Alarm(this, 'DeadLettersAlarm', {

@@ -4,6 +4,7 @@
  * cold start. No CDK import here, so handlers can import it without pulling aws-cdk-lib in.
  */
 import { z } from 'zod';
+import { baselineTargetSchema } from '../metrics/baseline-target';
 
 /** Secrets the actions may read (ticketing and chat credentials) live under this name prefix. */
 export const SECRET_NAME_PREFIX = 'sre-agent/';
@@ -56,6 +57,24 @@ export const approvalRequestEnvironmentSchema = coreFunctionEnvironmentSchema.ex
   /** Base URL of the approval pages (the HTTP API's URL); links are `<base>/approvals/<id>?...`. */
   APPROVAL_BASE_URL: z.url(),
 });
+
+/** The baseline function (lib/infra/detection-alarms.ts): which baselines to publish. */
+export const baselineEnvironmentSchema = z.object({
+  /** JSON: the BaselineTarget list (lib/metrics/baseline.ts). */
+  BASELINES: z
+    .string()
+    .transform((text, ctx) => {
+      try {
+        return JSON.parse(text) as unknown;
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'is not JSON' });
+        return z.NEVER;
+      }
+    })
+    .pipe(z.array(baselineTargetSchema)),
+  POWERTOOLS_SERVICE_NAME: z.string().min(1),
+});
+export type BaselineFunctionEnvironment = z.input<typeof baselineEnvironmentSchema>;
 
 /** What the constructs write (raw strings, before parsing). */
 export type FunctionEnvironment = z.input<typeof functionEnvironmentSchema>;
