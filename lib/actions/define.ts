@@ -13,7 +13,8 @@ export type { ActionKind, TargetRef } from '../policy/step';
 
 /** Clients for real systems. A missing one means "target not configured" (a failed step). */
 export interface ActionTargets {
-  readonly redis?: import('ioredis').Redis;
+  /** One Redis server, or a cluster (every master is acted on): lib/actions/redis/nodes.ts. */
+  readonly redis?: import('./redis/nodes').RedisTarget;
   readonly mysql?: import('mysql2/promise').Pool;
   /** Further clients (Kubernetes, ElastiCache, RDS, notifiers...) join here as they land. */
   readonly [other: string]: unknown;

@@ -176,8 +176,9 @@ async function awsTargets(env: NodeJS.ProcessEnv, own: Readonly<Record<string, u
   // send_alert's channels; every outcome also lands on the incident's timeline.
   targets.notify = notifyOpsFor(awsNotifying(env).notifier, { onOutcomes: (n, outcomes) => recordOutcomes(awsCoreDeps(env), n, outcomes) });
   if (env.REDIS_URL) {
-    const { default: Redis } = await import('ioredis');
-    targets.redis = new Redis(env.REDIS_URL, { maxRetriesPerRequest: 2, tls: env.REDIS_URL.startsWith('rediss:') ? {} : undefined });
+    // REDIS_CLUSTER=true: REDIS_URL is the configuration endpoint of a cluster-mode group.
+    const { connectRedis } = await import('../actions/redis/nodes');
+    targets.redis = await connectRedis(env.REDIS_URL, { cluster: env.REDIS_CLUSTER === 'true' });
   }
   if (env.MYSQL_URL) {
     const mysql = await import('mysql2/promise');
