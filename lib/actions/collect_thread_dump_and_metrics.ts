@@ -8,7 +8,7 @@ import { durationText, requireTarget, serviceTargets } from './common';
 import { defineAction, type ActionContext } from './define';
 import { actionHandler } from './handler';
 import { ActionError, CommandFailedError } from './errors';
-import { deployConfidence, deploymentTarget, readPerfCounters, summariseThreadDump, targetText, type ThreadDumpSummary } from './kubernetes';
+import { deployConfidence, deploymentTarget, readPerfCounters, stepWaitSeconds, summariseThreadDump, targetText, type ThreadDumpSummary } from './kubernetes';
 import type { DeployRecord, KubeOps, PodUsage } from './ports';
 import { parseDuration } from '../yaml';
 
@@ -59,7 +59,7 @@ export const action = defineAction({
       if (!(err instanceof ActionError)) throw err;
       notes.push(`no pod metrics (${err.name})`);
     }
-    const execOptions = { ...(container ? { container } : {}), ...(usage ? { pod: usage.pod } : {}), timeoutSeconds: 60 };
+    const execOptions = { ...(container ? { container } : {}), ...(usage ? { pod: usage.pod } : {}), timeoutSeconds: Math.min(60, stepWaitSeconds(ctx)) };
 
     // One thread dump (a safepoint): written to a file in the pod, read back for the summary.
     let dumpPath: string | null = null;

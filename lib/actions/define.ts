@@ -42,6 +42,12 @@ export interface ActionContext {
    */
   remember<T>(key: string, compute: () => Promise<T>): Promise<T>;
   now(): Date;
+  /**
+   * The time this step may take, in seconds: the compiled step's `timeout` (its Task's
+   * TimeoutSeconds), never more than the action's own (its Lambda's). Waits inside the action
+   * (rollouts, exec) end before it, so the step reports what happened instead of States.Timeout.
+   */
+  readonly timeoutSeconds: number;
 }
 
 /** What an action returns: recorded in the timeline and merged into the execution context. */

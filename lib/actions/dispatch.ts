@@ -190,6 +190,7 @@ export async function dispatchAction(def: ActionDefinition<Record<string, unknow
       targets: deps.targets,
       policy: deps.policy,
       now: () => deps.now(),
+      timeoutSeconds: Math.min(compiled.timeoutSeconds, def.timeoutSeconds),
       resolve: (value, locals = {}, param) => {
         const out = resolveForAction(value, { ...vars, ...locals });
         const spec = param === undefined ? undefined : def.bounds?.[param];
