@@ -290,7 +290,8 @@ function program(io: Io): Command {
     .description('mark a ticket closed (a later run may open a new one for its subject)')
     .argument('<ticket-id>', 'TKT-...')
     .option('--url <url>', 'local engine URL')
-    .action(async (id: string, opts: { url?: string }) => print(await call('POST', `${url(opts)}/api/tickets/${encodeURIComponent(id)}/close`)));
+    // `--url` after `close` is taken by the parent `tickets` command (it has one too): read both.
+    .action(async (id: string, _opts: { url?: string }, command: Command) => print(await call('POST', `${url(command.optsWithGlobals())}/api/tickets/${encodeURIComponent(id)}/close`)));
 
   cli
     .command('config')
