@@ -24,6 +24,9 @@ export function actionFunctionKey(action: string): string {
   return `Action_${action}`;
 }
 
+/** A detection rule as the playbook writes it: an expression, or a one-key map (`log_pattern: "..."`). */
+export type DetectionRuleAsWritten = string | Readonly<Record<string, string | number>>;
+
 export type MachineTrigger =
   | {
       readonly type: 'alarm';
@@ -36,6 +39,10 @@ export type MachineTrigger =
       readonly defaultService?: string;
       /** Detection metrics that get a CloudWatch alarm in the stack. */
       readonly metrics: readonly { readonly metric: string; readonly threshold: string; readonly source: string }[];
+      /** The playbook's detection rules as written: the stack makes one alarm per rule and service (lib/metrics/detection.ts). */
+      readonly detection?: { readonly primary: readonly DetectionRuleAsWritten[]; readonly secondary?: readonly DetectionRuleAsWritten[] };
+      /** The playbook's `variables:` (name → catalogue metric) the rules may use. */
+      readonly variables?: Readonly<Record<string, string>>;
     }
   | { readonly type: 'schedule'; readonly expression: string };
 

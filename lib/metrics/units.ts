@@ -44,3 +44,21 @@ export function toBaseUnits(value: number, unit: string): number {
   if (Object.hasOwn(TIME_DIVISOR, unit)) return value / TIME_DIVISOR[unit];
   return unit === 'Percent' ? value / 100 : value;
 }
+
+/**
+ * Converts a value in base units to `unit` (the inverse of {@link toBaseUnits}), rounded to 12
+ * significant digits so that `85%` (0.85) becomes exactly 85 Percent and `10ms` exactly 10
+ * Milliseconds, as a CloudWatch threshold must be written.
+ *
+ * @example fromBaseUnits(0.85, 'Percent') // 85
+ * @example fromBaseUnits(0.01, 'Milliseconds') // 10
+ */
+export function fromBaseUnits(value: number, unit: string): number {
+  const factor = Object.hasOwn(TIME_DIVISOR, unit) ? TIME_DIVISOR[unit] : unit === 'Percent' ? 100 : 1;
+  return factor === 1 ? value : Number((value * factor).toPrecision(12));
+}
+
+/** What one `unit` is in base units (Milliseconds → 0.001, Percent → 0.01, Count → 1). */
+export function baseUnitsPerUnit(unit: string): number {
+  return toBaseUnits(1, unit);
+}

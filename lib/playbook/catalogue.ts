@@ -14,6 +14,11 @@ const metricSchema = z.strictObject({
   period: z.number().int().positive(),
   unit: z.string().min(1),
   dimensions: z.array(z.string()).optional(),
+  /**
+   * Published with 1-second storage resolution (PutMetricData `StorageResolution: 1`): its
+   * detection alarms evaluate every 10 s, the floor of CloudWatch alarm latency. @default false
+   */
+  high_resolution: z.boolean().optional(),
 });
 const name = z.string().regex(/^[a-z][a-z0-9_]*$/, 'snake_case metric name');
 /**
@@ -27,8 +32,21 @@ const baselineSchema = z.strictObject({
   window: z.string().regex(/^\d+(\.\d+)?\s*(s|min|h|d)$/, 'a duration such as 1h'),
 });
 
+/**
+ * What `increasing` / `decreasing` mean in a detection rule (`api_error_rate increasing`,
+ * `matching_engine_latency_p99_trend: increasing`): the metric rose (fell) from one period to the
+ * next in at least `moving` of the last `periods` periods (CloudWatch metric math `DIFF`).
+ */
+const trendSchema = z
+  .strictObject({
+    description: z.string().optional(),
+    periods: z.number().int().min(1).max(30),
+    moving: z.number().int().min(1),
+  })
+  .refine((t) => t.moving <= t.periods, { message: 'moving must be at most periods', path: ['moving'] });
+
 const catalogueSchema = z
-  .strictObject({ metrics: z.record(name, metricSchema), aliases: z.record(name, name).default({}), baseline: baselineSchema.optional() })
+  .strictObject({ metrics: z.record(name, metricSchema), aliases: z.record(name, name).default({}), baseline: baselineSchema.optional(), trend: trendSchema.optional() })
   .superRefine((c, ctx) => {
     for (const [alias, metric] of Object.entries(c.aliases)) {
       if (!(metric in c.metrics)) ctx.addIssue({ code: 'custom', path: ['aliases', alias], message: `alias of "${metric}", which is not a metric in this catalogue` });
@@ -43,6 +61,8 @@ export interface MetricCatalogue {
   readonly aliases: Readonly<Record<string, string>>;
   /** What `baseline` means in a rule; without it `baseline` is not a variable. */
   readonly baseline?: { readonly description?: string; readonly offset: string; readonly window: string };
+  /** What `increasing` / `decreasing` mean in a detection rule; without it trend rules get no alarm. */
+  readonly trend?: { readonly description?: string; readonly periods: number; readonly moving: number };
 }
 
 export function loadCatalogue(file: string = DEFAULT_CATALOGUE_FILE): MetricCatalogue {

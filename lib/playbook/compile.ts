@@ -424,6 +424,8 @@ export function compilePlaybook(pb: LoadedPlaybook, policy: Policy, options: Com
             alarmNamePrefix: `sre-agent/${pb.name}/`,
             ...(pb.spec.service ? { defaultService: pb.spec.service } : {}),
             metrics: (pb.spec.detection?.primary ?? []).map((rule) => detectionMetric(rule)).filter((m): m is NonNullable<typeof m> => !!m),
+            ...(pb.spec.detection ? { detection: pb.spec.detection } : {}),
+            ...(pb.spec.variables ? { variables: pb.spec.variables } : {}),
           },
     actions: [...new Set(pb.steps.map((s) => s.action.name))].sort(),
     substitutions,
