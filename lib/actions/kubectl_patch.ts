@@ -2,7 +2,6 @@
 import { z } from 'zod';
 import { requireTarget, serviceTargets } from './common';
 import { defineAction } from './define';
-import { actionHandler } from './handler';
 import { InvalidParameterError, RolloutTimeoutError } from './errors';
 import { deploymentTarget, targetText } from './kubernetes';
 import type { KubeOps } from './ports';
@@ -36,6 +35,7 @@ export const action = defineAction({
   locals: { patch: ['current_limit'] },
   bounds: { patch: { local: 'current_limit', floor: 'min_memory_factor', ceiling: 'max_memory_factor' } },
   outputs: ['previous_memory_limit', 'memory_limit'],
+  uses: ['kube'],
   iamActions: ['eks:DescribeCluster'],
   timeoutSeconds: 300,
   targets: (p) => serviceTargets(deploymentOf(p.resource)),
@@ -71,6 +71,3 @@ export const action = defineAction({
     };
   },
 });
-
-/** The Lambda entry point of this action; its `kube` target (and the Kubernetes client) is loaded only in this function. */
-export const handler = actionHandler(action, { kube: async () => (await import('../runtime/kube-target')).kubeTargetFromEnv() });

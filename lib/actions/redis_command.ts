@@ -3,7 +3,6 @@ import { z } from 'zod';
 import type { Policy } from '../policy/policy';
 import { PolicyViolationError } from '../policy/errors';
 import { defineAction } from './define';
-import { actionHandler } from './handler';
 import { InvalidParameterError } from './errors';
 import { readMemoryState, requireRedis, toRedisError } from './redis_analysis';
 
@@ -64,6 +63,7 @@ export const action = defineAction<RedisCommandParams>({
   params,
   outputs: ['unlinked'],
   // None: it speaks the Redis protocol to the cluster endpoint over the network.
+  uses: ['redis'],
   iamActions: [],
   timeoutSeconds: 60,
   checkCaps,
@@ -108,6 +108,3 @@ export const action = defineAction<RedisCommandParams>({
     }
   },
 });
-
-/** The Lambda entry point of this action (lib/infra points its function here). */
-export const handler = actionHandler(action);
