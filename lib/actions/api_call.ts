@@ -2,7 +2,6 @@
 import { z } from 'zod';
 import { endpointHost, requireTarget } from './common';
 import { defineAction } from './define';
-import { actionHandler } from './handler';
 import { TransientTargetError, ActionError } from './errors';
 import type { HttpOps } from './ports';
 import { PolicyViolationError } from '../policy/errors';
@@ -19,6 +18,7 @@ export const action = defineAction({
     body: z.unknown().optional(),
   }),
   outputs: ['response_status'],
+  uses: ['http'],
   iamActions: [],
   roles: { endpoints: ['endpoint'] },
   targets: (p) => [{ kind: 'service', name: endpointHost(p.endpoint) }, { kind: 'endpoint', name: p.endpoint }],
@@ -34,6 +34,3 @@ export const action = defineAction({
     return { summary: `${p.method} ${url} → ${res.status}`, after: { status: res.status }, outputs: { response_status: res.status } };
   },
 });
-
-/** The Lambda entry point of this action (lib/infra points its function here). */
-export const handler = actionHandler(action);

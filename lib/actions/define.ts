@@ -11,6 +11,14 @@ import type { Policy } from '../policy/policy';
 
 export type { ActionKind, TargetRef } from '../policy/step';
 
+/**
+ * The systems an action may reach, one name each: its definition's `uses` lists the ones it
+ * needs, the thin Lambda entry (lambdas/actions/<name>.ts) wires exactly those, and the
+ * dispatcher hands the action no other.
+ */
+export const TARGET_NAMES = ['redis', 'mysql', 'rds', 'elasticache', 'kafka', 'kube', 'config', 'http', 'certificates', 'tickets', 'notify'] as const;
+export type TargetName = (typeof TARGET_NAMES)[number];
+
 /** Clients for real systems. A missing one means "target not configured" (a failed step). */
 export interface ActionTargets {
   /** One Redis server, or a cluster (every master is acted on): lib/actions/redis/nodes.ts. */
@@ -85,6 +93,11 @@ export interface ActionSpec<P> {
   readonly outputs: readonly string[];
   /** IAM actions the action's Lambda role needs (least privilege). */
   readonly iamActions: readonly string[];
+  /**
+   * The targets `run` reaches (`ctx.targets.<name>`). The action's Lambda entry wires these and
+   * no others, so its bundle carries only their clients; the dispatcher hides every other target.
+   */
+  readonly uses: readonly TargetName[];
   /**
    * Upper bound of one invocation; becomes the Task's TimeoutSeconds.
    * @default 60

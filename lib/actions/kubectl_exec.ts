@@ -2,7 +2,6 @@
 import { z } from 'zod';
 import { deploymentName, requireTarget, serviceTargets } from './common';
 import { defineAction } from './define';
-import { actionHandler } from './handler';
 import { CommandFailedError, InvalidParameterError } from './errors';
 import { deploymentTarget, stepWaitSeconds, targetText } from './kubernetes';
 import type { KubeOps } from './ports';
@@ -32,6 +31,7 @@ export const action = defineAction({
     deployment: deploymentName.default('{{deployment}}'),
   }),
   outputs: ['heap_dump_path', 'exec_pod'],
+  uses: ['kube'],
   iamActions: ['eks:DescribeCluster'],
   timeoutSeconds: 300,
   targets: (p) => serviceTargets(p.deployment),
@@ -64,6 +64,3 @@ export const action = defineAction({
     };
   },
 });
-
-/** The Lambda entry point of this action; its `kube` target (and the Kubernetes client) is loaded only in this function. */
-export const handler = actionHandler(action, { kube: async () => (await import('../runtime/kube-target')).kubeTargetFromEnv() });

@@ -2,7 +2,6 @@
 import { z } from 'zod';
 import { requireTarget, serviceTargets } from './common';
 import { defineAction } from './define';
-import { actionHandler } from './handler';
 import { InvalidParameterError, RolloutTimeoutError } from './errors';
 import { deploymentTarget, stepWaitSeconds, targetText } from './kubernetes';
 import type { KubeOps } from './ports';
@@ -35,6 +34,7 @@ export const action = defineAction({
   locals: { patch: ['current_limit'] },
   bounds: { patch: { local: 'current_limit', floor: 'min_memory_factor', ceiling: 'max_memory_factor' } },
   outputs: ['previous_memory_limit', 'memory_limit'],
+  uses: ['kube'],
   iamActions: ['eks:DescribeCluster'],
   timeoutSeconds: 300,
   targets: (p) => serviceTargets(deploymentOf(p.resource)),
@@ -70,6 +70,3 @@ export const action = defineAction({
     };
   },
 });
-
-/** The Lambda entry point of this action; its `kube` target (and the Kubernetes client) is loaded only in this function. */
-export const handler = actionHandler(action, { kube: async () => (await import('../runtime/kube-target')).kubeTargetFromEnv() });

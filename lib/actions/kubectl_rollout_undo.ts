@@ -2,7 +2,6 @@
 import { z } from 'zod';
 import { deploymentName, requireTarget, serviceTargets } from './common';
 import { defineAction } from './define';
-import { actionHandler } from './handler';
 import { RolloutTimeoutError } from './errors';
 import { deploymentTarget, stepWaitSeconds, targetText } from './kubernetes';
 import type { KubeOps } from './ports';
@@ -16,6 +15,7 @@ export const action = defineAction({
   defaultRisk: 'HIGH',
   params: z.strictObject({ deployment: deploymentName, to_revision: z.number().int().positive().optional() }),
   outputs: ['rolled_back_from', 'rolled_back_to'],
+  uses: ['kube'],
   iamActions: ['eks:DescribeCluster'],
   timeoutSeconds: 600,
   targets: (p) => serviceTargets(p.deployment),
@@ -40,6 +40,3 @@ export const action = defineAction({
     };
   },
 });
-
-/** The Lambda entry point of this action; its `kube` target (and the Kubernetes client) is loaded only in this function. */
-export const handler = actionHandler(action, { kube: async () => (await import('../runtime/kube-target')).kubeTargetFromEnv() });

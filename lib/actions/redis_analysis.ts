@@ -7,7 +7,6 @@ import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import type { ActionContext } from './define';
 import { defineAction } from './define';
-import { actionHandler } from './handler';
 import { ActionError, InvalidParameterError, TargetNotConfiguredError, TransientTargetError } from './errors';
 import { ClusterNotReadyError, isClusterTarget, masterNodes, nodeName, type RedisTarget } from './redis/nodes';
 
@@ -213,6 +212,7 @@ export const action = defineAction<RedisAnalysisParams>({
   params,
   outputs: ['used_memory', 'maxmemory', 'redis_memory_usage', 'dbsize', 'evicted_keys', 'big_keys'],
   // None: it speaks the Redis protocol to the cluster endpoint over the network.
+  uses: ['redis'],
   iamActions: [],
   timeoutSeconds: 60,
   checkCaps,
@@ -249,6 +249,3 @@ export const action = defineAction<RedisAnalysisParams>({
     }
   },
 });
-
-/** The Lambda entry point of this action (lib/infra points its function here). */
-export const handler = actionHandler(action);

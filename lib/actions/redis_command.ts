@@ -3,7 +3,6 @@ import { z } from 'zod';
 import type { Policy } from '../policy/policy';
 import { PolicyViolationError } from '../policy/errors';
 import { defineAction } from './define';
-import { actionHandler } from './handler';
 import { InvalidParameterError } from './errors';
 import type { Redis } from 'ioredis';
 import { readMemoryState, requireRedis, toRedisError } from './redis_analysis';
@@ -66,6 +65,7 @@ export const action = defineAction<RedisCommandParams>({
   params,
   outputs: ['unlinked'],
   // None: it speaks the Redis protocol to the cluster endpoint over the network.
+  uses: ['redis'],
   iamActions: [],
   timeoutSeconds: 60,
   checkCaps,
@@ -147,5 +147,3 @@ async function unlinkEach(node: Redis, keys: readonly string[]): Promise<number>
   return replies.reduce((n, [, count]) => n + Number(count ?? 0), 0);
 }
 
-/** The Lambda entry point of this action (lib/infra points its function here). */
-export const handler = actionHandler(action);

@@ -2,7 +2,6 @@
 import { z } from 'zod';
 import { deploymentName, requireTarget, serviceTargets } from './common';
 import { defineAction } from './define';
-import { actionHandler } from './handler';
 import { TargetPausedError } from './errors';
 import { deploymentTarget, stepWaitSeconds, targetText } from './kubernetes';
 import type { KubeOps } from './ports';
@@ -16,6 +15,7 @@ export const action = defineAction({
   defaultRisk: 'MEDIUM',
   params: z.strictObject({ deployment: deploymentName, strategy: z.enum(['one_at_a_time', 'rolling']).default('one_at_a_time') }),
   outputs: ['restarted_deployment'],
+  uses: ['kube'],
   iamActions: ['eks:DescribeCluster'],
   timeoutSeconds: 600,
   targets: (p) => serviceTargets(p.deployment),
@@ -38,6 +38,3 @@ export const action = defineAction({
     };
   },
 });
-
-/** The Lambda entry point of this action; its `kube` target (and the Kubernetes client) is loaded only in this function. */
-export const handler = actionHandler(action, { kube: async () => (await import('../runtime/kube-target')).kubeTargetFromEnv() });

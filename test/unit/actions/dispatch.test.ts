@@ -235,6 +235,22 @@ describe('dispatchAction', () => {
       expect(r.outputs).toEqual({ current_max: 4, new_max: null });
       expect(w.steps.scale_up_trading_api?.outputs).toEqual({ current_max: 4, new_max: null });
     });
+
+    it('hands the action only the targets its definition declares in uses', async () => {
+      // prepare: every system wired, as the local engine does
+      const w = world();
+      let seen: string[] = [];
+      const def = recording('patch_hpa_max', w, async (_p, ctx) => {
+        seen = Object.keys(ctx.targets);
+        return { summary: 's' };
+      });
+      const all: DispatchDeps = { ...deps(w), targets: { kube: {}, redis: {}, mysql: {}, notify: {}, tickets: {} } as unknown as DispatchDeps['targets'] };
+      // act
+      await dispatchAction(def, payload(w, 'scale_up_trading_api'), all);
+      // assess
+      expect(def.uses).toEqual(['kube']);
+      expect(seen).toEqual(['kube']);
+    });
   });
 
   describe('parameters from stored state', () => {
