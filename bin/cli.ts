@@ -104,6 +104,7 @@ function program(io: Io): Command {
     .option('--memory', 'keep nothing on disk')
     .option('--speed-up <factor>', 'divide every wait and timeout (drills)', '1')
     .option('--redis <url>', 'Redis/ElastiCache target (e.g. redis://127.0.0.1:6379/0)', process.env.REDIS_URL)
+    .option('--redis-cluster', 'the --redis URL is a cluster endpoint (cluster mode): act on every master', process.env.REDIS_CLUSTER === 'true')
     .option('--mysql <url>', 'MySQL/RDS target (e.g. mysql://root@127.0.0.1:3306)', process.env.MYSQL_URL)
     .option('--breakers <json>', 'circuit-breaker thresholds, e.g. \'{"coolDownSeconds":600}\' (see lib/breaker)', process.env.SRE_AGENT_BREAKERS)
     .option('--kafka <brokers>', 'Kafka bootstrap brokers for kafka_admin (host:port,...)', process.env.KAFKA_BROKERS)
@@ -116,7 +117,7 @@ function program(io: Io): Command {
     .option('--no-outbox', 'record notifications of unconfigured channels as "not configured" instead of keeping them in the local outbox')
     .option('--iam-check [template]', 'run every handler under its role of the synthesized stack (a cdk.out template, or synthesized in process): calls the role does not allow fail as AccessDeniedException')
     .option('--once', 'start, print the status and stop (for checks)')
-    .action(async (opts: { port: string; dataDir: string; memory?: boolean; speedUp: string; redis?: string; mysql?: string; breakers?: string; once?: boolean; kafka?: string; kafkaGroup?: string; tlsDomains?: string; adminHttp?: boolean; kubeconfig?: string; kubeContext?: string; kubeSandbox?: boolean; outbox?: boolean; iamCheck?: boolean | string }) => {
+    .action(async (opts: { port: string; dataDir: string; memory?: boolean; speedUp: string; redis?: string; redisCluster?: boolean; mysql?: string; breakers?: string; once?: boolean; kafka?: string; kafkaGroup?: string; tlsDomains?: string; adminHttp?: boolean; kubeconfig?: string; kubeContext?: string; kubeSandbox?: boolean; outbox?: boolean; iamCheck?: boolean | string }) => {
       // Files the engine writes (DynamoDB data, keys, the API token) are the user's alone.
       process.umask(0o077);
       const { startLocal } = require('../lib/local/main') as typeof import('../lib/local/main');
@@ -125,6 +126,7 @@ function program(io: Io): Command {
         dataDir: opts.memory ? undefined : opts.dataDir,
         speedUp: Number(opts.speedUp),
         redisUrl: opts.redis,
+        redisCluster: opts.redisCluster,
         mysqlUrl: opts.mysql,
         breakers: opts.breakers,
         kafkaBrokers: opts.kafka,
@@ -290,7 +292,8 @@ function program(io: Io): Command {
     .description('mark a ticket closed (a later run may open a new one for its subject)')
     .argument('<ticket-id>', 'TKT-...')
     .option('--url <url>', 'local engine URL')
-    .action(async (id: string, opts: { url?: string }) => print(await call('POST', `${url(opts)}/api/tickets/${encodeURIComponent(id)}/close`)));
+    // `--url` after `close` is taken by the parent `tickets` command (it has one too): read both.
+    .action(async (id: string, _opts: { url?: string }, command: Command) => print(await call('POST', `${url(command.optsWithGlobals())}/api/tickets/${encodeURIComponent(id)}/close`)));
 
   cli
     .command('config')

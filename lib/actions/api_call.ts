@@ -2,10 +2,10 @@
 import { z } from 'zod';
 import { endpointHost, requireTarget } from './common';
 import { defineAction } from './define';
-import { actionHandler } from './handler';
 import { TransientTargetError, ActionError } from './errors';
 import type { HttpOps } from './ports';
 import { PolicyViolationError } from '../policy/errors';
+import { requestTexts } from '../policy/endpoints';
 
 export const action = defineAction({
   name: 'api_call',
@@ -19,13 +19,17 @@ export const action = defineAction({
     body: z.unknown().optional(),
   }),
   outputs: ['response_status'],
+  uses: ['http'],
   iamActions: [],
-  roles: { endpoints: ['endpoint'] },
+  roles: { endpoints: ['endpoint'], bodies: ['body'] },
   targets: (p) => [{ kind: 'service', name: endpointHost(p.endpoint) }, { kind: 'endpoint', name: p.endpoint }],
   async run(p, ctx) {
     // What the policy checked is what is called: the normal form (decoded, `..`-resolved path).
     const normal = ctx.policy.normaliseEndpoint(p.endpoint);
     if (!ctx.policy.isEndpointAllowed(normal)) throw new PolicyViolationError(`api_call: endpoint ${normal.key} is not on the allow-list (api_endpoints in playbooks/policy.yaml)`, { rule: 'endpoint-allow-list', step: ctx.step });
+    // The query and body say what the call does (`?op=halt`): held against the blacklist again here.
+    const hit = requestTexts(normal, p.body).flatMap((text) => ctx.policy.classify('endpoints', text))[0];
+    if (hit) throw new PolicyViolationError(`api_call: ${normal.key}: blacklisted operation, category ${hit.category}: ${hit.reason} (in its query or body)`, { rule: 'blacklisted-parameters', category: hit.category, step: ctx.step });
     const http = requireTarget<HttpOps>(ctx, 'http', 'api_call');
     const url = normal.url;
     const res = await http.request(p.method, url, p.body);
@@ -34,6 +38,3 @@ export const action = defineAction({
     return { summary: `${p.method} ${url} → ${res.status}`, after: { status: res.status }, outputs: { response_status: res.status } };
   },
 });
-
-/** The Lambda entry point of this action (lib/infra points its function here). */
-export const handler = actionHandler(action);

@@ -2,7 +2,6 @@
 import { z } from 'zod';
 import { durationText, requireTarget } from './common';
 import { defineAction } from './define';
-import { actionHandler } from './handler';
 import { TargetNotConfiguredError } from './errors';
 import type { CertificateOps } from './ports';
 
@@ -28,6 +27,7 @@ export const action = defineAction({
     critical_threshold: durationText.default('7d'),
   }),
   outputs: ['expiring_certs', 'cert_name', 'days_remaining', 'days', 'stale_access_keys', 'unchecked_sources'],
+  uses: ['certificates'],
   iamActions: ['acm:ListCertificates', 'acm:DescribeCertificate', 'eks:DescribeCluster', 'iam:ListUsers', 'iam:ListAccessKeys', 'iam:GetAccessKeyLastUsed'],
   checkCaps: (p) => (days(p.critical_threshold) < days(p.warning_threshold) ? [] : ['critical_threshold must be shorter than warning_threshold']),
   async run(p, ctx) {
@@ -57,6 +57,3 @@ export const action = defineAction({
     };
   },
 });
-
-/** The Lambda entry point of this action; the cluster (EKS_CLUSTER_NAME or KUBECONFIG) backs its kubernetes_secrets source. */
-export const handler = actionHandler(action, { kube: async () => (await import('../runtime/kube-target')).kubeTargetFromEnv() });

@@ -6,9 +6,8 @@
 import { z } from 'zod';
 import { durationText, requireTarget, serviceTargets } from './common';
 import { defineAction, type ActionContext } from './define';
-import { actionHandler } from './handler';
 import { ActionError, CommandFailedError } from './errors';
-import { deployConfidence, deploymentTarget, readPerfCounters, summariseThreadDump, targetText, type ThreadDumpSummary } from './kubernetes';
+import { deployConfidence, deploymentTarget, readPerfCounters, stepWaitSeconds, summariseThreadDump, targetText, type ThreadDumpSummary } from './kubernetes';
 import type { DeployRecord, KubeOps, PodUsage } from './ports';
 import { parseDuration } from '../yaml';
 
@@ -41,6 +40,7 @@ export const action = defineAction({
     })
     .default({ service: '{{service}}', deploy_window: '30m' }),
   outputs: ['thread_dump_path', 'gc_pause_duration', 'cpu_usage', 'memory_usage', 'thread_count', 'recent_deploy', 'confidence', 'deploy_revision'],
+  uses: ['kube'],
   iamActions: ['eks:DescribeCluster'],
   timeoutSeconds: 180,
   targets: (p) => serviceTargets(p.service),
@@ -59,7 +59,7 @@ export const action = defineAction({
       if (!(err instanceof ActionError)) throw err;
       notes.push(`no pod metrics (${err.name})`);
     }
-    const execOptions = { ...(container ? { container } : {}), ...(usage ? { pod: usage.pod } : {}), timeoutSeconds: 60 };
+    const execOptions = { ...(container ? { container } : {}), ...(usage ? { pod: usage.pod } : {}), timeoutSeconds: Math.min(60, stepWaitSeconds(ctx)) };
 
     // One thread dump (a safepoint): written to a file in the pod, read back for the summary.
     let dumpPath: string | null = null;
@@ -128,6 +128,3 @@ export const action = defineAction({
     };
   },
 });
-
-/** The Lambda entry point of this action; its `kube` target (and the Kubernetes client) is loaded only in this function. */
-export const handler = actionHandler(action, { kube: async () => (await import('../runtime/kube-target')).kubeTargetFromEnv() });

@@ -33,4 +33,3 @@ export function requireTarget<T>(ctx: ActionContext, kind: string, action: strin
   }
   return client as T;
 }
-

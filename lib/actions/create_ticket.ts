@@ -8,7 +8,6 @@ import { z } from 'zod';
 import { requireTarget } from './common';
 import type { ActionContext } from './define';
 import { defineAction } from './define';
-import { actionHandler } from './handler';
 import { InvalidParameterError } from './errors';
 import type { TicketOps } from './ports';
 import { UNAVAILABLE } from './resolve';
@@ -75,6 +74,7 @@ export const action = defineAction<Params>({
   params,
   locals: { title: ITEM_VARIABLES, priority: ITEM_VARIABLES, description: ITEM_VARIABLES },
   outputs: ['ticket_id', 'ticket_url', 'ticket_ids'],
+  uses: ['tickets'],
   iamActions: ['secretsmanager:GetSecretValue'],
   checkCaps(p) {
     return p.priority.includes('{{') || PRIORITIES.includes(p.priority) ? [] : [`priority "${p.priority}" is not one of ${PRIORITIES.join(', ')}`];
@@ -111,6 +111,3 @@ export const action = defineAction<Params>({
     };
   },
 });
-
-/** The Lambda entry point of this action (lib/infra points its function here). */
-export const handler = actionHandler(action);

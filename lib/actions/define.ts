@@ -11,9 +11,18 @@ import type { Policy } from '../policy/policy';
 
 export type { ActionKind, TargetRef } from '../policy/step';
 
+/**
+ * The systems an action may reach, one name each: its definition's `uses` lists the ones it
+ * needs, the thin Lambda entry (lambdas/actions/<name>.ts) wires exactly those, and the
+ * dispatcher hands the action no other.
+ */
+export const TARGET_NAMES = ['redis', 'mysql', 'rds', 'elasticache', 'kafka', 'kube', 'config', 'http', 'certificates', 'tickets', 'notify'] as const;
+export type TargetName = (typeof TARGET_NAMES)[number];
+
 /** Clients for real systems. A missing one means "target not configured" (a failed step). */
 export interface ActionTargets {
-  readonly redis?: import('ioredis').Redis;
+  /** One Redis server, or a cluster (every master is acted on): lib/actions/redis/nodes.ts. */
+  readonly redis?: import('./redis/nodes').RedisTarget;
   readonly mysql?: import('mysql2/promise').Pool;
   /** Further clients (Kubernetes, ElastiCache, RDS, notifiers...) join here as they land. */
   readonly [other: string]: unknown;
@@ -41,6 +50,12 @@ export interface ActionContext {
    */
   remember<T>(key: string, compute: () => Promise<T>): Promise<T>;
   now(): Date;
+  /**
+   * The time this step may take, in seconds: the compiled step's `timeout` (its Task's
+   * TimeoutSeconds), never more than the action's own (its Lambda's). Waits inside the action
+   * (rollouts, exec) end before it, so the step reports what happened instead of States.Timeout.
+   */
+  readonly timeoutSeconds: number;
 }
 
 /** What an action returns: recorded in the timeline and merged into the execution context. */
@@ -78,6 +93,11 @@ export interface ActionSpec<P> {
   readonly outputs: readonly string[];
   /** IAM actions the action's Lambda role needs (least privilege). */
   readonly iamActions: readonly string[];
+  /**
+   * The targets `run` reaches (`ctx.targets.<name>`). The action's Lambda entry wires these and
+   * no others, so its bundle carries only their clients; the dispatcher hides every other target.
+   */
+  readonly uses: readonly TargetName[];
   /**
    * Upper bound of one invocation; becomes the Task's TimeoutSeconds.
    * @default 60

@@ -60,6 +60,14 @@ export interface DispatchResult {
   readonly outputs: Record<string, unknown>;
 }
 
+/**
+ * Only the targets the definition declares in `uses`: the local engine wires every configured
+ * system, a Lambda only its action's, and an action that reaches further fails the same way in both.
+ */
+function declaredTargets(def: ActionDefinition<Record<string, unknown>>, targets: ActionTargets): ActionTargets {
+  return Object.fromEntries(def.uses.filter((name) => targets[name] !== undefined).map((name) => [name, targets[name]]));
+}
+
 /** Statuses in which the agent still works on an incident; escalated ones belong to people. */
 const ACTIVE = new Set(['OPEN', 'MITIGATING', 'AWAITING_APPROVAL']);
 
@@ -187,9 +195,10 @@ export async function dispatchAction(def: ActionDefinition<Record<string, unknow
       incidentId,
       step: inv.step,
       service: stored.incident.service,
-      targets: deps.targets,
+      targets: declaredTargets(def, deps.targets),
       policy: deps.policy,
       now: () => deps.now(),
+      timeoutSeconds: Math.min(compiled.timeoutSeconds, def.timeoutSeconds),
       resolve: (value, locals = {}, param) => {
         const out = resolveForAction(value, { ...vars, ...locals });
         const spec = param === undefined ? undefined : def.bounds?.[param];

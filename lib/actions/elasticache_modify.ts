@@ -2,7 +2,6 @@
 import { z } from 'zod';
 import { requireTarget } from './common';
 import { defineAction } from './define';
-import { actionHandler } from './handler';
 import { InvalidParameterError } from './errors';
 import type { ElastiCacheOps } from './ports';
 
@@ -42,6 +41,7 @@ export const action = defineAction({
     replication_group: z.string().optional(),
   }),
   outputs: ['previous_node_type', 'node_type'],
+  uses: ['elasticache'],
   iamActions: ['elasticache:DescribeReplicationGroups', 'elasticache:ModifyReplicationGroup'],
   timeoutSeconds: 120,
   targets: (p) => [{ kind: 'cache', name: p.replication_group ?? 'redis' }],
@@ -58,6 +58,3 @@ export const action = defineAction({
     return { summary: `${cur.id} ${cur.nodeType} → ${target} (ApplyImmediately); ${FAILOVER_NOTE}`, before: { replicationGroup: cur.id, nodeType: cur.nodeType, status: cur.status }, after: { replicationGroup: cur.id, nodeType: target, note: FAILOVER_NOTE }, outputs: { previous_node_type: cur.nodeType, node_type: target } };
   },
 });
-
-/** The Lambda entry point of this action (lib/infra points its function here). */
-export const handler = actionHandler(action);

@@ -2,7 +2,6 @@
 import { z } from 'zod';
 import { requireTarget, serviceTargets } from './common';
 import { defineAction } from './define';
-import { actionHandler } from './handler';
 import type { ConfigOps } from './ports';
 
 const flagList = z.array(z.string().regex(/^[a-z0-9_.-]+$/i, 'a feature flag name')).default([]);
@@ -17,6 +16,7 @@ export const action = defineAction({
     .strictObject({ disable: flagList, enable: flagList, service: z.string().optional() })
     .refine((p) => p.disable.length + p.enable.length > 0, 'name at least one flag under disable or enable'),
   outputs: ['previous_flags'],
+  uses: ['config'],
   iamActions: [],
   roles: { flagsOff: ['disable'], flagsOn: ['enable'] },
   targets: (p) => serviceTargets(p.service),
@@ -32,6 +32,3 @@ export const action = defineAction({
     return { summary: `${p.disable.length ? `disabled ${p.disable.join(', ')}` : ''}${p.enable.length ? ` enabled ${p.enable.join(', ')}` : ''} in ${cfg.name}`.trim(), before: { ...scope, flags: before }, after: { ...scope, flags: after }, outputs: { previous_flags: before } };
   },
 });
-
-/** The Lambda entry point of this action (lib/infra points its function here). */
-export const handler = actionHandler(action);

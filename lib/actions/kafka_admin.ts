@@ -2,7 +2,6 @@
 import { z } from 'zod';
 import { requireTarget } from './common';
 import { defineAction, type ActionContext } from './define';
-import { actionHandler } from './handler';
 import { ActionError } from './errors';
 import { deploymentTarget } from './kubernetes';
 import type { KafkaOps, KubeOps, PodHealth } from './ports';
@@ -18,6 +17,7 @@ export const action = defineAction({
     group: z.string().optional(),
   }),
   outputs: ['consumer_group', 'consumer_lag', 'consumers_healthy', 'lag_increasing', 'consumer_has_errors', 'unassigned_partitions', 'consumer_deployment'],
+  uses: ['kafka', 'kube'],
   iamActions: ['kafka-cluster:Connect', 'kafka-cluster:DescribeGroup', 'kafka-cluster:DescribeTopic'],
   async run(p, ctx) {
     const kafka = requireTarget<KafkaOps>(ctx, 'kafka', 'kafka_admin');
@@ -60,6 +60,3 @@ async function consumerPods(ctx: ActionContext, deployment: string | undefined):
     throw err;
   }
 }
-
-/** The Lambda entry point of this action; the cluster (EKS_CLUSTER_NAME or KUBECONFIG) adds the consumer pods' health. */
-export const handler = actionHandler(action, { kube: async () => (await import('../runtime/kube-target')).kubeTargetFromEnv() });

@@ -2,9 +2,8 @@
 import { z } from 'zod';
 import { deploymentName, requireTarget, serviceTargets } from './common';
 import { defineAction } from './define';
-import { actionHandler } from './handler';
 import { CommandFailedError, InvalidParameterError } from './errors';
-import { deploymentTarget, targetText } from './kubernetes';
+import { deploymentTarget, stepWaitSeconds, targetText } from './kubernetes';
 import type { KubeOps } from './ports';
 
 /** Programs the agent may run inside a pod: diagnostics only, nothing that changes state. */
@@ -32,6 +31,7 @@ export const action = defineAction({
     deployment: deploymentName.default('{{deployment}}'),
   }),
   outputs: ['heap_dump_path', 'exec_pod'],
+  uses: ['kube'],
   iamActions: ['eks:DescribeCluster'],
   timeoutSeconds: 300,
   targets: (p) => serviceTargets(p.deployment),
@@ -48,7 +48,7 @@ export const action = defineAction({
     const argv = p.command.trim().split(/\s+/);
     // Run once per step: a retry reads the first run's result (a second heap dump onto the same file fails "File exists").
     const out = await ctx.remember('exec', async () => {
-      const r = await kube.exec(target, argv, { ...(target.containers[0] ? { container: target.containers[0] } : {}), timeoutSeconds: action.timeoutSeconds - 30 });
+      const r = await kube.exec(target, argv, { ...(target.containers[0] ? { container: target.containers[0] } : {}), timeoutSeconds: stepWaitSeconds(ctx) });
       return { ...r, stdout: tail(r.stdout), stderr: tail(r.stderr) };
     });
     const where = `${target.namespace}/${out.pod}`;
@@ -64,6 +64,3 @@ export const action = defineAction({
     };
   },
 });
-
-/** The Lambda entry point of this action; its `kube` target (and the Kubernetes client) is loaded only in this function. */
-export const handler = actionHandler(action, { kube: async () => (await import('../runtime/kube-target')).kubeTargetFromEnv() });

@@ -2,15 +2,13 @@
 import { z } from 'zod';
 import { requireTarget, serviceTargets } from './common';
 import { defineAction } from './define';
-import { actionHandler } from './handler';
 import { InvalidParameterError, RolloutTimeoutError } from './errors';
-import { deploymentTarget, targetText } from './kubernetes';
+import { deploymentTarget, stepWaitSeconds, targetText } from './kubernetes';
 import type { KubeOps } from './ports';
 import { formatMemory, parseQuantity, roundUpToMebibyte } from './quantity';
 import { PolicyViolationError } from '../policy/errors';
 
 const PATCH_LINE = /^spec\.template\.spec\.containers\[(\d+)\]\.resources\.limits\.memory:\s*(.+)$/;
-const MARGIN_SECONDS = 30;
 
 /** Kubernetes memory quantity (`512Mi`, `2Gi`, `1500000000`) → bytes. */
 export function parseMemory(q: string | number): number {
@@ -36,6 +34,7 @@ export const action = defineAction({
   locals: { patch: ['current_limit'] },
   bounds: { patch: { local: 'current_limit', floor: 'min_memory_factor', ceiling: 'max_memory_factor' } },
   outputs: ['previous_memory_limit', 'memory_limit'],
+  uses: ['kube'],
   iamActions: ['eks:DescribeCluster'],
   timeoutSeconds: 300,
   targets: (p) => serviceTargets(deploymentOf(p.resource)),
@@ -61,7 +60,7 @@ export const action = defineAction({
     if (bytes > cap) throw new PolicyViolationError(`kubectl_patch: memory limit ${formatMemory(bytes)} for ${container.name} of ${at} is over ${ctx.policy.caps.max_memory_factor} × the current ${formatMemory(current)}`);
     if (bytes <= current) throw new InvalidParameterError(`kubectl_patch: new memory limit ${formatMemory(bytes)} for ${container.name} of ${at} is not above the current ${formatMemory(current)}`, { target: at });
     const change = await kube.setMemoryLimit(target, parsed.container, formatMemory(bytes));
-    const rollout = await kube.waitForRollout(target, action.timeoutSeconds - MARGIN_SECONDS);
+    const rollout = await kube.waitForRollout(target, stepWaitSeconds(ctx));
     if (!rollout.complete) throw new RolloutTimeoutError(`kubectl_patch: set ${container.name} of ${at} to ${formatMemory(bytes)}, but its rollout did not finish in ${Math.round(rollout.seconds)} s: ${rollout.readyReplicas}/${rollout.desiredReplicas} ready`, { target: at });
     return {
       summary: `${at} container ${container.name} memory limit ${formatMemory(current)} → ${formatMemory(bytes)} (server dry run accepted; rolled out, ${rollout.readyReplicas}/${rollout.desiredReplicas} ready)`,
@@ -71,6 +70,3 @@ export const action = defineAction({
     };
   },
 });
-
-/** The Lambda entry point of this action; its `kube` target (and the Kubernetes client) is loaded only in this function. */
-export const handler = actionHandler(action, { kube: async () => (await import('../runtime/kube-target')).kubeTargetFromEnv() });

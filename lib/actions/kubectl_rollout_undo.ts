@@ -2,12 +2,10 @@
 import { z } from 'zod';
 import { deploymentName, requireTarget, serviceTargets } from './common';
 import { defineAction } from './define';
-import { actionHandler } from './handler';
 import { RolloutTimeoutError } from './errors';
-import { deploymentTarget, targetText } from './kubernetes';
+import { deploymentTarget, stepWaitSeconds, targetText } from './kubernetes';
 import type { KubeOps } from './ports';
 
-const MARGIN_SECONDS = 30;
 
 export const action = defineAction({
   name: 'kubectl_rollout_undo',
@@ -17,6 +15,7 @@ export const action = defineAction({
   defaultRisk: 'HIGH',
   params: z.strictObject({ deployment: deploymentName, to_revision: z.number().int().positive().optional() }),
   outputs: ['rolled_back_from', 'rolled_back_to'],
+  uses: ['kube'],
   iamActions: ['eks:DescribeCluster'],
   timeoutSeconds: 600,
   targets: (p) => serviceTargets(p.deployment),
@@ -28,7 +27,7 @@ export const action = defineAction({
     // undo" (the previous revision is then the bad one again).
     const plan = await ctx.remember('undo', () => kube.planUndo(target, p.to_revision));
     const result = await kube.undoDeployment(target, plan);
-    const rollout = await kube.waitForRollout(target, action.timeoutSeconds - MARGIN_SECONDS);
+    const rollout = await kube.waitForRollout(target, stepWaitSeconds(ctx));
     const change = `revision ${plan.fromRevision} → ${plan.toRevision} (ReplicaSet ${plan.replicaSet}${plan.image ? `, ${result.before.image} → ${plan.image}` : ''})`;
     if (!rollout.complete) {
       throw new RolloutTimeoutError(`kubectl_rollout_undo: rolled ${at} back ${change}, but the rollout did not finish in ${Math.round(rollout.seconds)} s: ${rollout.readyReplicas}/${rollout.desiredReplicas} ready, ${rollout.updatedReplicas} updated`, { target: at });
@@ -41,6 +40,3 @@ export const action = defineAction({
     };
   },
 });
-
-/** The Lambda entry point of this action; its `kube` target (and the Kubernetes client) is loaded only in this function. */
-export const handler = actionHandler(action, { kube: async () => (await import('../runtime/kube-target')).kubeTargetFromEnv() });

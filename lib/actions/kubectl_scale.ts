@@ -2,7 +2,6 @@
 import { z } from 'zod';
 import { deploymentName, numberOrExpression, requireTarget, serviceTargets } from './common';
 import { defineAction } from './define';
-import { actionHandler } from './handler';
 import { InvalidParameterError } from './errors';
 import { deploymentTarget, targetText } from './kubernetes';
 import type { KubeOps } from './ports';
@@ -19,6 +18,7 @@ export const action = defineAction({
   bounds: { replicas: { local: 'current', floor: 'min_scale_factor', ceiling: 'max_scale_factor' } },
   locals: { replicas: ['current'] },
   outputs: ['current_replicas', 'replicas'],
+  uses: ['kube'],
   iamActions: ['eks:DescribeCluster'],
   targets: (p) => serviceTargets(p.deployment),
   checkCaps(p, policy) {
@@ -47,6 +47,3 @@ export const action = defineAction({
     };
   },
 });
-
-/** The Lambda entry point of this action; its `kube` target (and the Kubernetes client) is loaded only in this function. */
-export const handler = actionHandler(action, { kube: async () => (await import('../runtime/kube-target')).kubeTargetFromEnv() });

@@ -35,6 +35,18 @@ export function deploymentTarget(ctx: ActionContext, ref: string, action: string
   return { namespace: entry.namespace, name: entry.deployment, service: id.service, containers: entry.containers };
 }
 
+/** Left of the step's time for the last writes and the timeline after a wait (rollout, exec), in seconds. */
+export const STEP_WAIT_MARGIN_SECONDS = 30;
+
+/**
+ * How long an action may wait (a rollout, an exec): the step's time less the margin (a quarter of a
+ * short step), at least one second. A short step still looks once, and reports the rollout as not
+ * complete rather than being cut by States.Timeout.
+ */
+export function stepWaitSeconds(ctx: Pick<ActionContext, 'timeoutSeconds'>): number {
+  return Math.max(1, ctx.timeoutSeconds - Math.min(STEP_WAIT_MARGIN_SECONDS, ctx.timeoutSeconds / 4));
+}
+
 /** `namespace/name`, the way every Kubernetes target is named in summaries and errors. */
 export function targetText(t: { namespace: string; name: string }): string {
   return `${t.namespace}/${t.name}`;

@@ -2,7 +2,6 @@
 import { z } from 'zod';
 import { deploymentName, numberOrExpression, requireTarget, serviceTargets } from './common';
 import { defineAction } from './define';
-import { actionHandler } from './handler';
 import { InvalidParameterError } from './errors';
 import { deploymentTarget, targetText } from './kubernetes';
 import type { KubeOps } from './ports';
@@ -19,6 +18,7 @@ export const action = defineAction({
   bounds: { new_max: { local: 'current_max', floor: 'min_scale_factor', ceiling: 'max_scale_factor' } },
   locals: { new_max: ['current_max'] },
   outputs: ['current_max', 'new_max'],
+  uses: ['kube'],
   iamActions: ['eks:DescribeCluster'],
   targets: (p) => serviceTargets(p.deployment),
   checkCaps(p, policy) {
@@ -54,6 +54,3 @@ export const action = defineAction({
     };
   },
 });
-
-/** The Lambda entry point of this action; its `kube` target (and the Kubernetes client) is loaded only in this function. */
-export const handler = actionHandler(action, { kube: async () => (await import('../runtime/kube-target')).kubeTargetFromEnv() });

@@ -2,7 +2,6 @@
 import { z } from 'zod';
 import { numberOrExpression, requireTarget } from './common';
 import { defineAction } from './define';
-import { actionHandler } from './handler';
 import { InvalidParameterError } from './errors';
 import type { RdsOps } from './ports';
 import { PolicyViolationError } from '../policy/errors';
@@ -24,6 +23,7 @@ export const action = defineAction({
   bounds: { new_value: { local: 'current', floor: 'min_parameter_factor', ceiling: 'max_parameter_factor' } },
   locals: { new_value: ['current'] },
   outputs: ['previous_value', 'new_value'],
+  uses: ['rds'],
   iamActions: ['rds:DescribeDBParameters', 'rds:ModifyDBParameterGroup', 'rds:DescribeDBInstances'],
   targets: () => [{ kind: 'database', name: 'rds' }],
   checkCaps(p) {
@@ -65,6 +65,3 @@ export const action = defineAction({
     };
   },
 });
-
-/** The Lambda entry point of this action (lib/infra points its function here). */
-export const handler = actionHandler(action);

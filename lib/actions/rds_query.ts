@@ -5,7 +5,6 @@ import type { Policy } from '../policy/policy';
 import { PolicyViolationError } from '../policy/errors';
 import { analyseSql, idleFilterOf, KILL_FOLLOW_UP } from '../policy/sql';
 import { defineAction } from './define';
-import { actionHandler } from './handler';
 import { ActionError, InvalidParameterError, TargetNotConfiguredError, TransientTargetError } from './errors';
 import { ANALYSIS_OUTPUTS, connectionAnalysisOutputs, SYSTEM_USERS } from './rds/analysis';
 
@@ -150,6 +149,7 @@ export const action = defineAction<RdsQueryParams>({
   roles: { sql: ['query'], killFollowUp: { param: 'follow_up', query: 'query' } },
   outputs: ['killed', 'idle_connections', 'connections_by_user', ...ANALYSIS_OUTPUTS],
   // None: it talks the MySQL protocol to the database endpoint over the network, with database credentials.
+  uses: ['mysql'],
   iamActions: [],
   timeoutSeconds: 60,
   checkCaps,
@@ -202,6 +202,3 @@ export const action = defineAction<RdsQueryParams>({
     }
   },
 });
-
-/** The Lambda entry point of this action (lib/infra points its function here). */
-export const handler = actionHandler(action);

@@ -1,10 +1,14 @@
-/** redis_analysis: read-only Redis diagnostics (INFO, DBSIZE, MEMORY STATS, a bounded big-key scan). */
+/**
+ * redis_analysis: read-only Redis diagnostics (INFO, DBSIZE, MEMORY STATS, a bounded big-key scan),
+ * on one server or on every master of a cluster. No CONFIG command: ElastiCache refuses it, and
+ * INFO carries maxmemory.
+ */
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import type { ActionContext } from './define';
 import { defineAction } from './define';
-import { actionHandler } from './handler';
 import { ActionError, InvalidParameterError, TargetNotConfiguredError, TransientTargetError } from './errors';
+import { ClusterNotReadyError, isClusterTarget, masterNodes, nodeName, type RedisTarget } from './redis/nodes';
 
 const params = z.strictObject({
   /** Read-only commands: `INFO [section]`, `DBSIZE`, `MEMORY STATS`, `redis-cli --bigkeys --memkeys`. */
@@ -25,16 +29,27 @@ export interface BigKey {
   readonly key: string;
   readonly type: string;
   readonly bytes: number;
+  /** `host:port` of the master holding it, in a cluster. */
+  readonly node?: string;
 }
 
-/** Memory figures published by both Redis actions. */
+/** Memory figures published by both Redis actions. In a cluster: sums over the masters, except the usage. */
 export interface RedisMemoryState {
   readonly used_memory: number;
   readonly maxmemory: number;
-  /** used_memory / maxmemory; null when maxmemory is 0 (no limit). */
+  /**
+   * used_memory / maxmemory; in a cluster, that of the fullest master (each master evicts on its
+   * own maxmemory, so the fullest one is what the seed's `redis_memory_usage > 85%` is about).
+   * null when no master has a maxmemory (no limit).
+   */
   readonly redis_memory_usage: number | null;
   readonly dbsize: number;
   readonly evicted_keys: number;
+}
+
+/** One master's figures, kept in the step's `before` for a cluster. */
+export interface NodeMemoryState extends RedisMemoryState {
+  readonly node: string;
 }
 
 type ParsedCommand = { kind: 'info'; section?: string } | { kind: 'dbsize' } | { kind: 'memory_stats' } | { kind: 'big_keys' };
@@ -67,7 +82,7 @@ export function parseInfo(text: string): Record<string, string> {
 }
 
 /** The Redis client of the context, or TargetNotConfiguredError naming the action. */
-export function requireRedis(ctx: ActionContext, action: string): Redis {
+export function requireRedis(ctx: ActionContext, action: string): RedisTarget {
   const redis = ctx.targets.redis;
   if (!redis) throw new TargetNotConfiguredError(`${action}: no Redis target configured`);
   return redis;
@@ -79,17 +94,19 @@ export function toRedisError(err: unknown, action: string): ActionError {
   const e = err as { code?: string; name?: string; message?: string };
   const message = `${action}: Redis call failed: ${e.message ?? String(err)}`;
   const transient = ['ECONNREFUSED', 'ETIMEDOUT', 'ECONNRESET', 'EPIPE'].includes(e.code ?? '')
-    || e.name === 'MaxRetriesPerRequestError' || /Connection is closed|LOADING|BUSY/.test(e.message ?? '');
+    || err instanceof ClusterNotReadyError || e.name === 'MaxRetriesPerRequestError' || e.name === 'ClusterAllFailedError'
+    || /Connection is closed|LOADING|BUSY|CLUSTERDOWN|TRYAGAIN/.test(e.message ?? '');
   return transient ? new TransientTargetError(message, { cause: err }) : new ActionError(message, { cause: err });
 }
 
-/** used_memory, maxmemory, their ratio, DBSIZE and evicted_keys, read with INFO and DBSIZE. */
-export async function readMemoryState(redis: Redis): Promise<RedisMemoryState> {
+/** used_memory, maxmemory, their ratio, DBSIZE and evicted_keys of one server, read with INFO and DBSIZE. */
+export async function readNodeMemoryState(redis: Redis): Promise<NodeMemoryState> {
   const [memory, stats, dbsize] = await Promise.all([redis.info('memory'), redis.info('stats'), redis.dbsize()]);
   const mem = parseInfo(memory);
   const used = Number(mem.used_memory ?? 0);
   const max = Number(mem.maxmemory ?? 0);
   return {
+    node: nodeName(redis),
     used_memory: used,
     maxmemory: max,
     redis_memory_usage: max > 0 ? used / max : null,
@@ -98,15 +115,49 @@ export async function readMemoryState(redis: Redis): Promise<RedisMemoryState> {
   };
 }
 
-/** SCAN + TYPE + MEMORY USAGE over at most BIG_KEY_SCAN_LIMIT keys; the BIG_KEY_TOP largest. */
-async function findBigKeys(redis: Redis): Promise<{ scanned: number; complete: boolean; keys: BigKey[] }> {
+/** The memory state of a target: one server's, or the masters' summed, with the fullest master's usage. */
+export async function readMemoryState(target: RedisTarget): Promise<RedisMemoryState & { readonly nodes: readonly NodeMemoryState[] }> {
+  const nodes = await Promise.all((await masterNodes(target)).map(readNodeMemoryState));
+  const usages = nodes.map((n) => n.redis_memory_usage).filter((u): u is number => u !== null);
+  return {
+    used_memory: sum(nodes.map((n) => n.used_memory)),
+    maxmemory: sum(nodes.map((n) => n.maxmemory)),
+    redis_memory_usage: usages.length > 0 ? Math.max(...usages) : null,
+    dbsize: sum(nodes.map((n) => n.dbsize)),
+    evicted_keys: sum(nodes.map((n) => n.evicted_keys)),
+    nodes,
+  };
+}
+
+const sum = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0);
+
+/** SCAN + TYPE + MEMORY USAGE over at most BIG_KEY_SCAN_LIMIT keys of every master; the BIG_KEY_TOP largest. */
+async function findBigKeys(masters: readonly Redis[]): Promise<{ scanned: number; complete: boolean; keys: BigKey[] }> {
+  let top: BigKey[] = [];
+  let scanned = 0;
+  let complete = true;
+  // One budget for the whole target: a cluster of many masters costs no more than one server.
+  for (const redis of masters) {
+    if (scanned >= BIG_KEY_SCAN_LIMIT) {
+      complete = false;
+      break;
+    }
+    const found = await findNodeBigKeys(redis, BIG_KEY_SCAN_LIMIT - scanned, masters.length > 1 ? nodeName(redis) : undefined);
+    scanned += found.scanned;
+    complete &&= found.complete;
+    top = [...top, ...found.keys].sort((a, b) => b.bytes - a.bytes).slice(0, BIG_KEY_TOP);
+  }
+  return { scanned, complete, keys: top };
+}
+
+async function findNodeBigKeys(redis: Redis, limit: number, node: string | undefined): Promise<{ scanned: number; complete: boolean; keys: BigKey[] }> {
   let top: BigKey[] = [];
   let scanned = 0;
   let cursor = '0';
   do {
     const [next, found] = await redis.scan(cursor, 'COUNT', 1000);
     cursor = next;
-    const keys = found.slice(0, BIG_KEY_SCAN_LIMIT - scanned);
+    const keys = found.slice(0, limit - scanned);
     scanned += keys.length;
     const pipe = redis.pipeline();
     for (const key of keys) pipe.type(key).memory('USAGE', key);
@@ -115,10 +166,10 @@ async function findBigKeys(redis: Redis): Promise<{ scanned: number; complete: b
       const [typeErr, type] = replies[2 * i] ?? [];
       const [usageErr, bytes] = replies[2 * i + 1] ?? [];
       // A key deleted between SCAN and MEMORY USAGE has no size: skip it.
-      if (!typeErr && !usageErr && typeof bytes === 'number') top.push({ key, type: String(type), bytes });
+      if (!typeErr && !usageErr && typeof bytes === 'number') top.push({ key, type: String(type), bytes, ...(node ? { node } : {}) });
     });
     top = top.sort((a, b) => b.bytes - a.bytes).slice(0, BIG_KEY_TOP);
-  } while (cursor !== '0' && scanned < BIG_KEY_SCAN_LIMIT);
+  } while (cursor !== '0' && scanned < limit);
   return { scanned, complete: cursor === '0', keys: top };
 }
 
@@ -131,13 +182,20 @@ async function memoryStats(redis: Redis): Promise<Record<string, unknown>> {
   return out;
 }
 
-async function runCommand(redis: Redis, cmd: ParsedCommand): Promise<unknown> {
+async function runNodeCommand(redis: Redis, cmd: Exclude<ParsedCommand, { kind: 'big_keys' }>): Promise<unknown> {
   switch (cmd.kind) {
     case 'info': return parseInfo(cmd.section ? await redis.info(cmd.section) : await redis.info());
     case 'dbsize': return redis.dbsize();
     case 'memory_stats': return memoryStats(redis);
-    case 'big_keys': return findBigKeys(redis);
   }
+}
+
+/** A command's reply: one server's as is; in a cluster, the big-key scan over all masters and the other replies per master. */
+async function runCommand(masters: readonly Redis[], cluster: boolean, cmd: ParsedCommand): Promise<unknown> {
+  if (cmd.kind === 'big_keys') return findBigKeys(masters);
+  if (!cluster) return runNodeCommand(masters[0], cmd);
+  const replies = await Promise.all(masters.map((m) => runNodeCommand(m, cmd)));
+  return Object.fromEntries(masters.map((m, i) => [nodeName(m), replies[i]]));
 }
 
 /**
@@ -154,6 +212,7 @@ export const action = defineAction<RedisAnalysisParams>({
   params,
   outputs: ['used_memory', 'maxmemory', 'redis_memory_usage', 'dbsize', 'evicted_keys', 'big_keys'],
   // None: it speaks the Redis protocol to the cluster endpoint over the network.
+  uses: ['redis'],
   iamActions: [],
   timeoutSeconds: 60,
   checkCaps,
@@ -164,20 +223,25 @@ export const action = defineAction<RedisAnalysisParams>({
     if (refused.length > 0) throw new InvalidParameterError(`redis_analysis: ${refused.join('; ')}`);
     const redis = requireRedis(ctx, 'redis_analysis');
     try {
+      const cluster = isClusterTarget(redis);
+      const masters = await masterNodes(redis);
       const replies: Record<string, unknown> = {};
       let bigKeys: BigKey[] | null = null;
       for (const text of parsed.data.commands) {
         const cmd = parseCommand(text) as ParsedCommand;
-        const reply = await runCommand(redis, cmd);
+        const reply = await runCommand(masters, cluster, cmd);
         replies[text] = reply;
         if (cmd.kind === 'big_keys') bigKeys = (reply as { keys: BigKey[] }).keys;
       }
-      const state = await readMemoryState(redis);
-      const usage = state.redis_memory_usage === null ? 'no maxmemory' : `${(state.redis_memory_usage * 100).toFixed(1)}% of maxmemory`;
+      const { nodes, ...state } = await readMemoryState(redis);
+      const usage = state.redis_memory_usage === null
+        ? 'no maxmemory'
+        : `${(state.redis_memory_usage * 100).toFixed(1)}% of maxmemory${cluster ? ' on the fullest master' : ''}`;
       const biggest = bigKeys?.[0] ? `; biggest key ${bigKeys[0].key} (${bigKeys[0].bytes} B)` : '';
+      const shape = cluster ? ` across ${nodes.length} masters` : '';
       return {
-        summary: `used_memory ${state.used_memory} B (${usage}), ${state.dbsize} keys, ${state.evicted_keys} evicted${biggest}`,
-        before: replies,
+        summary: `used_memory ${state.used_memory} B${shape} (${usage}), ${state.dbsize} keys, ${state.evicted_keys} evicted${biggest}`,
+        before: cluster ? { ...replies, masters: nodes } : replies,
         outputs: { ...state, big_keys: bigKeys },
       };
     } catch (err) {
@@ -185,6 +249,3 @@ export const action = defineAction<RedisAnalysisParams>({
     }
   },
 });
-
-/** The Lambda entry point of this action (lib/infra points its function here). */
-export const handler = actionHandler(action);

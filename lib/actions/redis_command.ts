@@ -3,9 +3,10 @@ import { z } from 'zod';
 import type { Policy } from '../policy/policy';
 import { PolicyViolationError } from '../policy/errors';
 import { defineAction } from './define';
-import { actionHandler } from './handler';
 import { InvalidParameterError } from './errors';
+import type { Redis } from 'ioredis';
 import { readMemoryState, requireRedis, toRedisError } from './redis_analysis';
+import { isClusterTarget, masterNodes } from './redis/nodes';
 
 const params = z.strictObject({
   /** `redis-cli --scan --pattern '<pattern>' | xargs redis-cli UNLINK`, the only accepted form. */
@@ -64,6 +65,7 @@ export const action = defineAction<RedisCommandParams>({
   params,
   outputs: ['unlinked'],
   // None: it speaks the Redis protocol to the cluster endpoint over the network.
+  uses: ['redis'],
   iamActions: [],
   timeoutSeconds: 60,
   checkCaps,
@@ -77,24 +79,22 @@ export const action = defineAction<RedisCommandParams>({
     const cap = ctx.policy.caps.redis_max_unlinks;
     try {
       const before = await readMemoryState(redis);
+      // In a cluster every master holds a share of the keys: SCAN each one, and UNLINK key by key
+      // there (one multi-key UNLINK across hash slots fails with CROSSSLOT). The cap is for all.
+      const cluster = isClusterTarget(redis);
       let unlinked = 0;
       let sent = 0;
-      let cursor = '0';
       let stopped = false;
-      do {
-        const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-        cursor = next;
-        // Defence in depth: SCAN's pattern was checked, and every key is checked again.
-        const candidates = keys.filter((k) => ctx.policy.isUnlinkAllowed(k));
-        const allowed = candidates.slice(0, cap - sent);
-        stopped ||= allowed.length < candidates.length;
-        for (let i = 0; i < allowed.length; i += UNLINK_BATCH) {
-          const batch = allowed.slice(i, i + UNLINK_BATCH);
-          unlinked += await redis.unlink(...batch);
-          sent += batch.length;
+      for (const node of await masterNodes(redis)) {
+        if (sent >= cap) {
+          stopped = true;
+          break;
         }
-      } while (cursor !== '0' && sent < cap);
-      stopped ||= cursor !== '0';
+        const done = await unlinkOnNode(node, pattern, cap - sent, cluster, (k) => ctx.policy.isUnlinkAllowed(k));
+        unlinked += done.unlinked;
+        sent += done.sent;
+        stopped ||= done.stopped;
+      }
       const after = await readMemoryState(redis);
       const capped = stopped ? `, stopped at the cap of ${cap}` : '';
       return {
@@ -109,5 +109,41 @@ export const action = defineAction<RedisCommandParams>({
   },
 });
 
-/** The Lambda entry point of this action (lib/infra points its function here). */
-export const handler = actionHandler(action);
+/** SCAN MATCH on one server, re-check each key, UNLINK at most `budget` of them in batches. */
+async function unlinkOnNode(
+  node: Redis,
+  pattern: string,
+  budget: number,
+  keyByKey: boolean,
+  allowed: (key: string) => boolean,
+): Promise<{ unlinked: number; sent: number; stopped: boolean }> {
+  let unlinked = 0;
+  let sent = 0;
+  let stopped = false;
+  let cursor = '0';
+  do {
+    const [next, keys] = await node.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+    cursor = next;
+    const candidates = keys.filter(allowed);
+    const chosen = candidates.slice(0, budget - sent);
+    stopped ||= chosen.length < candidates.length;
+    for (let i = 0; i < chosen.length; i += UNLINK_BATCH) {
+      const batch = chosen.slice(i, i + UNLINK_BATCH);
+      unlinked += keyByKey ? await unlinkEach(node, batch) : await node.unlink(...batch);
+      sent += batch.length;
+    }
+  } while (cursor !== '0' && sent < budget);
+  stopped ||= cursor !== '0';
+  return { unlinked, sent, stopped };
+}
+
+/** One UNLINK per key, pipelined: the keys of one batch may lie in different hash slots. */
+async function unlinkEach(node: Redis, keys: readonly string[]): Promise<number> {
+  const pipe = node.pipeline();
+  for (const key of keys) pipe.unlink(key);
+  const replies = (await pipe.exec()) ?? [];
+  const failed = replies.find(([err]) => err);
+  if (failed) throw failed[0];
+  return replies.reduce((n, [, count]) => n + Number(count ?? 0), 0);
+}
+

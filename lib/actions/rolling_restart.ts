@@ -2,13 +2,10 @@
 import { z } from 'zod';
 import { deploymentName, requireTarget, serviceTargets } from './common';
 import { defineAction } from './define';
-import { actionHandler } from './handler';
 import { TargetPausedError } from './errors';
-import { deploymentTarget, targetText } from './kubernetes';
+import { deploymentTarget, stepWaitSeconds, targetText } from './kubernetes';
 import type { KubeOps } from './ports';
 
-/** Left of the step's time for the last writes and the timeline after the rollout wait. */
-const MARGIN_SECONDS = 30;
 
 export const action = defineAction({
   name: 'rolling_restart',
@@ -18,6 +15,7 @@ export const action = defineAction({
   defaultRisk: 'MEDIUM',
   params: z.strictObject({ deployment: deploymentName, strategy: z.enum(['one_at_a_time', 'rolling']).default('one_at_a_time') }),
   outputs: ['restarted_deployment'],
+  uses: ['kube'],
   iamActions: ['eks:DescribeCluster'],
   timeoutSeconds: 600,
   targets: (p) => serviceTargets(p.deployment),
@@ -30,7 +28,7 @@ export const action = defineAction({
     // One stamp per step, as `kubectl rollout restart` writes it (RFC 3339, seconds): a retry re-applies
     // the same template and starts no second rollout.
     const restartedAt = await ctx.remember('restartedAt', async () => ctx.now().toISOString().replace(/\.\d{3}Z$/, 'Z'));
-    const result = await kube.restartDeployment(target, { restartedAt, strategy: p.strategy, timeoutSeconds: action.timeoutSeconds - MARGIN_SECONDS, originalStrategy: first.strategy });
+    const result = await kube.restartDeployment(target, { restartedAt, strategy: p.strategy, timeoutSeconds: stepWaitSeconds(ctx), originalStrategy: first.strategy });
     const r = result.rollout;
     return {
       summary: `restarted ${at} (${p.strategy}): ${r.podsReady.length} new pod(s) Ready in ${Math.round(r.seconds)} s, ${r.readyReplicas}/${r.desiredReplicas} ready; restartedAt ${restartedAt}`,
@@ -40,6 +38,3 @@ export const action = defineAction({
     };
   },
 });
-
-/** The Lambda entry point of this action; its `kube` target (and the Kubernetes client) is loaded only in this function. */
-export const handler = actionHandler(action, { kube: async () => (await import('../runtime/kube-target')).kubeTargetFromEnv() });

@@ -2,7 +2,6 @@
 import { z } from 'zod';
 import { requireTarget } from './common';
 import { defineAction } from './define';
-import { actionHandler } from './handler';
 import { ActionError } from './errors';
 import type { NotifyOps } from './ports';
 
@@ -21,6 +20,7 @@ export const action = defineAction({
     title: z.string().optional(),
   }),
   outputs: ['alert_channels_ok', 'alert_channels_failed'],
+  uses: ['notify'],
   iamActions: ['sns:Publish', 'secretsmanager:GetSecretValue'],
   async run(p, ctx) {
     const notify = requireTarget<NotifyOps>(ctx, 'notify', 'send_alert');
@@ -34,6 +34,3 @@ export const action = defineAction({
     return { summary: `alert sent on ${ok.join(', ')}${failed.length ? `; failed on ${failed.join(', ')}` : ''}`, outputs: { alert_channels_ok: ok, alert_channels_failed: failed } };
   },
 });
-
-/** The Lambda entry point of this action (lib/infra points its function here). */
-export const handler = actionHandler(action);

@@ -2,7 +2,6 @@
 import { z } from 'zod';
 import { requireTarget, serviceTargets } from './common';
 import { defineAction } from './define';
-import { actionHandler } from './handler';
 import { InvalidParameterError } from './errors';
 import type { ConfigOps } from './ports';
 import { parseRateLimit } from './config/rate-limit';
@@ -32,6 +31,7 @@ export const action = defineAction({
     description: z.string().optional(),
   }),
   outputs: ['previous_config'],
+  uses: ['config'],
   iamActions: [],
   targets: (p) => serviceTargets(p.service),
   roles: {
@@ -66,6 +66,3 @@ export const action = defineAction({
     };
   },
 });
-
-/** The Lambda entry point of this action (lib/infra points its function here). */
-export const handler = actionHandler(action);

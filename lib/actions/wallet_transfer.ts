@@ -1,7 +1,6 @@
 /** wallet_transfer: a seed §3.1 blacklisted operation (wallet_operations). Declared so playbooks naming it get a policy error; never executed. */
 import { z } from 'zod';
 import { defineAction } from './define';
-import { actionHandler } from './handler';
 import { PolicyViolationError } from '../policy/errors';
 
 export const action = defineAction({
@@ -13,11 +12,9 @@ export const action = defineAction({
   defaultRisk: 'CRITICAL',
   params: z.record(z.string(), z.unknown()),
   outputs: [],
+  uses: [],
   iamActions: [],
   async run() {
     throw new PolicyViolationError('wallet_transfer is a blacklisted operation (wallet_operations): the agent may only diagnose, ticket, notify and suggest', { category: 'wallet_operations' });
   },
 });
-
-/** The Lambda entry point of this action (lib/infra points its function here). */
-export const handler = actionHandler(action);

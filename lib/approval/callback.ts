@@ -8,6 +8,7 @@
  */
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { NewTimelineEvent } from '../incident/model';
+import { personKey } from '../policy/guard';
 import { ApprovalLinkError, verifyApprovalLink, type ApprovalLinkQuery, type SigningKey, type VerifiedApprovalLink } from './links';
 import { ApprovalError, decideApproval, locateApproval, type ApprovalDecision, type ApprovalRecord, type ApprovalTables } from './store';
 
@@ -59,12 +60,13 @@ export interface ApprovalPage {
 }
 
 /** Why a link was refused after (or instead of) verifying it. */
-export type RefusalReason = 'malformed' | 'tampered' | 'expired' | 'unknown' | 'wrong_approver' | 'replayed' | 'already_decided' | 'conflict';
+export type RefusalReason = 'malformed' | 'tampered' | 'expired' | 'unknown' | 'wrong_approver' | 'same_person' | 'replayed' | 'already_decided' | 'conflict';
 
 const REFUSAL_STATUS: Readonly<Record<RefusalReason, number>> = {
   malformed: 400,
   tampered: 403,
   wrong_approver: 403,
+  same_person: 403,
   unknown: 404,
   expired: 410,
   replayed: 409,
@@ -76,6 +78,7 @@ const REFUSAL_TITLE: Readonly<Record<RefusalReason, string>> = {
   malformed: 'This approval link is incomplete',
   tampered: 'This approval link was altered',
   wrong_approver: 'This link is not for an approver of this step',
+  same_person: 'A second approval must come from someone else',
   unknown: 'No such approval',
   expired: 'This approval link has expired',
   replayed: 'This decision was already made',
@@ -213,6 +216,9 @@ function refusalFor(rec: ApprovalRecord, link: VerifiedApprovalLink, now: Date):
   if (!rec.approvers.includes(link.role)) return ['wrong_approver', `role "${link.role}" is not an approver of step "${rec.step}" (approvers: ${rec.approvers.join(', ')})`];
   const mine = rec.decisions.find((d) => d.role === link.role);
   if (mine) return ['replayed', `role "${link.role}" already ${mine.decision === 'approve' ? 'approved' : 'rejected'} step "${rec.step}" (${mine.person}, ${mine.at}); a link works once`];
+  // One person, one approval: someone holding two approver roles gets a link for each.
+  const same = link.decision === 'approve' ? rec.decisions.find((d) => d.decision === 'approve' && personKey(d.person) === personKey(link.person)) : undefined;
+  if (same) return ['same_person', `${same.person} already approved step "${rec.step}" as ${same.role}; its approvals must come from two different people`];
   if (rec.status !== 'PENDING') return ['already_decided', `step "${rec.step}" of ${rec.incidentId} is already ${rec.status}`];
   if (Date.parse(rec.expiresAt) <= now.getTime()) return ['expired', `the approval window of step "${rec.step}" closed at ${rec.expiresAt}`];
   return undefined;

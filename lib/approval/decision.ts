@@ -4,7 +4,7 @@
  * no longer be used once their execution is gone. lib/approval/store.ts applies them with
  * conditional writes; `npm run mutate` tests them directly.
  */
-import { bindingMismatch, type ApprovalBinding } from '../policy/guard';
+import { bindingMismatch, personKey, type ApprovalBinding } from '../policy/guard';
 
 /** The record fields the decisions read. */
 export interface DecidableRecord {
@@ -13,7 +13,7 @@ export interface DecidableRecord {
   readonly status: 'PENDING' | 'APPROVED' | 'REJECTED' | 'EXPIRED' | 'CANCELLED';
   readonly approvers: readonly string[];
   readonly minApprovals: number;
-  readonly decisions: readonly { readonly role: string; readonly decision: 'approve' | 'reject' }[];
+  readonly decisions: readonly { readonly role: string; readonly person: string; readonly decision: 'approve' | 'reject' }[];
   readonly expiresAt: string;
   readonly level: number;
   readonly taskToken: string;
@@ -22,20 +22,39 @@ export interface DecidableRecord {
   readonly closedReason?: string;
 }
 
-/** Why `role` may not decide this record at `now`, or undefined when it may. */
-export function decisionRefusal(rec: DecidableRecord, role: string, now: Date): string | undefined {
+/** One decision as it is about to be made: who, for which role, which way. */
+export interface DecisionAttempt {
+  readonly role: string;
+  readonly person: string;
+  readonly decision: 'approve' | 'reject';
+}
+
+/**
+ * Why this decision may not be made on this record at `now`, or undefined when it may: the record
+ * is PENDING and unexpired, the role is an approver that has not decided, and an approval comes
+ * from someone who has not approved it already in another role (one person, one approval: the
+ * two-person rule). A rejection is taken from any approver role still open: it only stops the step.
+ */
+export function decisionRefusal(rec: DecidableRecord, attempt: DecisionAttempt, now: Date): string | undefined {
   if (rec.status !== 'PENDING') return `approval ${rec.approvalId} is already ${rec.status}`;
   if (Date.parse(rec.expiresAt) <= now.getTime()) return `approval ${rec.approvalId} expired at ${rec.expiresAt}`;
-  if (!rec.approvers.includes(role)) return `role "${role}" is not an approver of step "${rec.step}" (approvers: ${rec.approvers.join(', ')})`;
-  if (rec.decisions.some((d) => d.role === role)) return `role "${role}" already decided approval ${rec.approvalId}`;
+  if (!rec.approvers.includes(attempt.role)) return `role "${attempt.role}" is not an approver of step "${rec.step}" (approvers: ${rec.approvers.join(', ')})`;
+  if (rec.decisions.some((d) => d.role === attempt.role)) return `role "${attempt.role}" already decided approval ${rec.approvalId}`;
+  const mine = attempt.decision === 'approve' ? rec.decisions.find((d) => d.decision === 'approve' && personKey(d.person) === personKey(attempt.person)) : undefined;
+  if (mine) return `${mine.person} already approved approval ${rec.approvalId} as ${mine.role}; the approvals of step "${rec.step}" must come from two different people`;
   return undefined;
 }
 
-/** The status once these decisions are in: any rejection rejects; `minApprovals` distinct approving roles approve. */
+/**
+ * The status once these decisions are in: any rejection rejects; the step is approved once
+ * `minApprovals` approvals come from distinct roles and distinct people.
+ */
 export function statusAfter(rec: Pick<DecidableRecord, 'minApprovals'>, decisions: DecidableRecord['decisions']): 'PENDING' | 'APPROVED' | 'REJECTED' {
   if (decisions.some((d) => d.decision === 'reject')) return 'REJECTED';
-  const approvedRoles = new Set(decisions.filter((d) => d.decision === 'approve').map((d) => d.role));
-  return approvedRoles.size >= rec.minApprovals ? 'APPROVED' : 'PENDING';
+  const approving = decisions.filter((d) => d.decision === 'approve');
+  const roles = new Set(approving.map((d) => d.role)).size;
+  const people = new Set(approving.map((d) => personKey(d.person))).size;
+  return Math.min(roles, people) >= rec.minApprovals ? 'APPROVED' : 'PENDING';
 }
 
 /** What a level's request does to the record already there (none: create one). */

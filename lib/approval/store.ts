@@ -210,10 +210,11 @@ export async function isStepApproved(doc: DynamoDBDocumentClient, tables: Approv
 
 /**
  * Records one person's decision for one of the listed roles. Conditional on the record still
- * being PENDING with the same id, the same decisions and the same task token, unexpired, and the
- * role not yet decided: a replay changes nothing, and a decision racing an escalation is written
- * against the token that is current (it reads again when a level stored a new one). Any
- * rejection rejects the step; the step is approved once `minApprovals` distinct roles approved.
+ * being PENDING with the same id, the same decisions and the same task token, unexpired, the
+ * role not yet decided and, for an approval, the person not having approved in another role: a
+ * replay changes nothing, and a decision racing an escalation is written against the token that
+ * is current (it reads again when a level stored a new one). Any rejection rejects the step; the
+ * step is approved once `minApprovals` distinct roles, held by distinct people, approved.
  */
 export async function decideApproval(
   doc: DynamoDBDocumentClient,
@@ -224,7 +225,7 @@ export async function decideApproval(
 ): Promise<ApprovalRecord> {
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt += 1) {
     const rec = await getApproval(doc, tables, approvalId);
-    const refusal = decisionRefusal(rec, decision.role, now);
+    const refusal = decisionRefusal(rec, decision, now);
     if (refusal) throw new ApprovalError(refusal);
     const decisions = [...rec.decisions, { ...decision, at: now.toISOString() }];
     const status: ApprovalStatus = statusAfter(rec, decisions);

@@ -1,5 +1,6 @@
 /**
- * One Lambda per registry action (lib/actions/<name>.ts), each with its own role holding exactly
+ * One Lambda per registry action, its entry the thin lambdas/actions/<name>.ts that wires the
+ * targets the definition declares (so each bundle carries only its own clients), each with its own role holding exactly
  * the IAM actions its definition declares, scoped to a resource wherever one is knowable.
  *
  * Blacklisted actions (§3.1: DNS failover, wallet transfers, RDS failover, pausing trading
@@ -170,8 +171,8 @@ export interface ActionFunctionsProps {
    */
   readonly actions?: Readonly<Record<string, AnyAction>>;
   /**
-   * Folder holding `<name>.ts` for each action.
-   * @default <repo>/lib/actions
+   * Folder holding each action's Lambda entry `<name>.ts`.
+   * @default <repo>/lambdas/actions
    */
   readonly actionsDir?: string;
 }
@@ -184,7 +185,7 @@ export class ActionFunctions extends Construct {
   constructor(scope: Construct, id: string, props: ActionFunctionsProps) {
     super(scope, id);
     const registry = props.actions ?? ACTIONS;
-    const dir = props.actionsDir ?? path.join(REPO_ROOT, 'lib', 'actions');
+    const dir = props.actionsDir ?? path.join(REPO_ROOT, 'lambdas', 'actions');
     const skipped: string[] = [];
     for (const action of Object.values(registry).sort((a, b) => a.name.localeCompare(b.name))) {
       if (action.blacklist) {

@@ -1,5 +1,5 @@
 /** `npm start`: the local engine, its targets and the HTTP server, wired together. */
-import Redis from 'ioredis';
+import { connectRedis } from '../actions/redis/nodes';
 import * as mysql from 'mysql2/promise';
 import type { ActionTargets } from '../actions';
 import type { KubeOps } from '../actions/ports';
@@ -26,6 +26,8 @@ export interface StartOptions {
   readonly dataDir?: string;
   readonly speedUp: number;
   readonly redisUrl?: string;
+  /** `redisUrl` is a cluster's endpoint: the Redis actions act on every master (`--redis-cluster`). @default false */
+  readonly redisCluster?: boolean;
   readonly mysqlUrl?: string;
   /** Breaker thresholds as JSON (`--breakers`, e.g. `{"coolDownSeconds":60}`); unset: the defaults. */
   readonly breakers?: string;
@@ -73,8 +75,7 @@ async function connectTargets(o: StartOptions): Promise<{ targets: ActionTargets
   const targets: Record<string, unknown> = {};
   const closers: (() => Promise<unknown>)[] = [];
   if (o.redisUrl) {
-    const redis = new Redis(o.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 2 });
-    await redis.connect();
+    const redis = await connectRedis(o.redisUrl, { cluster: o.redisCluster, connectNow: true });
     targets.redis = redis;
     closers.push(() => redis.quit());
   }

@@ -41,10 +41,15 @@ export function nextRun(expression: string, from: Date): Date {
 
 /** Starts a playbook now, as the schedule rule does: no incident yet, Start incident opens one. */
 export function runPlaybookNow(engine: ExecutionStarter & { readonly playbooks: MachineManifest[] }, playbook: string, now: Date, trigger: 'schedule' | 'manual' = 'manual'): Promise<StartResult & { name: string }> {
-  if (!engine.playbooks.some((m) => m.playbook === playbook)) throw new Error(`no compiled playbook "${playbook}" (known: ${engine.playbooks.map((m) => m.playbook).join(', ')})`);
+  if (!engine.playbooks.some((m) => m.playbook === playbook)) throw new PlaybookNotFoundError(`no compiled playbook "${playbook}" (known: ${engine.playbooks.map((m) => m.playbook).join(', ')})`);
   // Execution names: 1-80 characters, no whitespace or brackets.
   const name = `${playbook}-${trigger}-${now.toISOString().replace(/[:.]/g, '-')}`.slice(0, 80);
   return engine.startExecution({ playbook, name, input: { context: { trigger, scheduled_at: now.toISOString() } } }).then((r) => ({ ...r, name }));
+}
+
+/** A playbook name that is not in the compiled manifest. */
+export class PlaybookNotFoundError extends Error {
+  override readonly name = 'PlaybookNotFoundError';
 }
 
 /** Timers for every scheduled machine; `stop()` clears them. */

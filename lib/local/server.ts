@@ -425,8 +425,11 @@ export async function startServer(engine: LocalEngine, options: ServerOptions = 
     route[2](engine, route[1].exec(url.pathname)!, req, url, ctx)
       .then(([status, body, type, headers]) => send(res, status, body, type, headers))
       .catch((err: Error) => {
-        const status = err instanceof HttpError ? err.status : err instanceof ApprovalError || err.name.endsWith('NotFoundError') ? 409 : err.name === 'InvalidMetricDataError' || err.name === 'UnknownMetricError' ? 400 : 500;
-        send(res, err.name === 'IncidentNotFoundError' || err.name === 'BreakerNotFoundError' ? 404 : status, { error: err.message, name: err.name });
+        const status = err instanceof HttpError ? err.status
+          : err.name.endsWith('NotFoundError') ? 404
+          : err instanceof ApprovalError ? 409
+          : err.name === 'InvalidMetricDataError' || err.name === 'UnknownMetricError' ? 400 : 500;
+        send(res, status, { error: err.message, name: err.name });
       });
   });
   const host = options.host ?? '127.0.0.1';

@@ -6,7 +6,7 @@
 import { findAction, type ActionDefinition } from '../actions';
 import type { Risk } from '../policy/types';
 import { defaultCatalogue, type MetricCatalogue } from './catalogue';
-import { parseDuration, parseYamlSource, problemAt, readYamlSource, type FieldPath, type YamlSource } from '../yaml';
+import { formatDuration, parseDuration, parseYamlSource, problemAt, readYamlSource, type FieldPath, type YamlSource } from '../yaml';
 import { ExpressionError, PlaybookError, type PlaybookProblem } from './errors';
 import { isTemplate, parseCondition, parseExpression, parseTemplate, variableRefs, type Condition, type VariableRef } from '../compiled/expression';
 import { playbookSchema, type PlaybookSpec, type StepSpec } from './schema';
@@ -154,6 +154,8 @@ function buildPlaybook(src: YamlSource, options: LoadOptions): LoadedPlaybook {
     const { mode, reason } = decideMode(step, action);
     const timeoutSeconds = step.timeout ? parseDuration(step.timeout)! : action.timeoutSeconds;
     if (step.timeout && !isTaskTimeout(timeoutSeconds)) at([...path, 'timeout'], `${here}: timeout ${step.timeout} is not a whole number of seconds of at least 1s (Step Functions TimeoutSeconds)`);
+    // The action's Lambda stops at its own timeout: a longer step would report a timeout the Task never sees.
+    else if (timeoutSeconds > action.timeoutSeconds) at([...path, 'timeout'], `${here}: timeout ${step.timeout} is longer than ${action.name}'s ${formatDuration(action.timeoutSeconds)} (its Lambda's timeout); use at most ${formatDuration(action.timeoutSeconds)}`);
     const approvers = step.approvers ?? [...DEFAULT_APPROVERS];
     if (step.min_approvals !== undefined && step.min_approvals > approvers.length) {
       at([...path, 'min_approvals'], `${here}: min_approvals ${step.min_approvals} is more than the ${approvers.length} approver role(s) listed`);

@@ -1,15 +1,22 @@
 /**
  * Admin endpoints as the policy reads them: one normal form for checking and for calling. The
- * host is recognised by identity (the service map), the path is percent-decoded once, its `.`
- * and `..` segments resolved and its duplicate slashes folded, before the allow-list and the
- * blacklist patterns look at it; the URL the agent calls is built from that same normal form,
- * so what was checked is what is called.
+ * host must be a service of this cluster, recognised by identity (the service map): a bare
+ * service name, or `<service>.<namespace>[.svc[.cluster.local]]` in the namespace the map gives it;
+ * any other host (a foreign domain whose first label spells a service, another namespace, an IP
+ * address) is refused, naming it. The path is percent-decoded once, its `.` and `..` segments
+ * resolved and its duplicate slashes folded; the query is decoded once. The allow-list and the
+ * blacklist patterns look at that form, and the URL the agent calls is built from it (a mapped
+ * service by its cluster DNS name), so what was checked is what is called.
  */
 import type { ServiceMap } from './services';
 
 /** An endpoint in normal form. */
 export interface NormalEndpoint {
-  /** The URL to call: scheme, lower-case host, explicit port when not the default, normal path, query. */
+  /**
+   * The URL to call: scheme, the host (a mapped Kubernetes service by its cluster DNS name
+   * `<service>.<namespace>.svc.cluster.local`: a bare name would resolve against the caller's own
+   * namespace), explicit port when not the default, normal path, the decoded query re-encoded.
+   */
   readonly url: string;
   readonly scheme: 'http' | 'https';
   /** Host as written, lower case, without a trailing dot. */
@@ -21,6 +28,8 @@ export interface NormalEndpoint {
   readonly service: string;
   /** `<service>:<port><path>`: what the allow-list and the patterns match. */
   readonly key: string;
+  /** The query's parameters, each decoded once, in order. */
+  readonly query: readonly (readonly [string, string])[];
 }
 
 /** An endpoint the policy cannot put in normal form (bad URL, double encoding, credentials...). */
@@ -35,6 +44,51 @@ export class EndpointError extends Error {
 }
 
 const DEFAULT_PORT = { http: 80, https: 443 } as const;
+
+/** The DNS suffix of Kubernetes services (`<service>.<namespace>.svc.cluster.local`). */
+export const CLUSTER_SERVICE_SUFFIX = 'svc.cluster.local';
+
+/** Labels a host may carry after `<service>.<namespace>`: none, `svc`, or `svc.cluster.local`. */
+const CLUSTER_SUFFIXES = new Set(['', 'svc', CLUSTER_SERVICE_SUFFIX]);
+
+/** Still percent-encoded after one decoding: double encoding. */
+const STILL_ENCODED = /%[0-9a-f]{2}/i;
+
+/**
+ * The service a host names, and the host to call for it. Only names this cluster resolves to the
+ * service the map describes are taken: what a first DNS label spells proves nothing
+ * (`matching-engine.attacker.example` is someone else's machine).
+ * @throws EndpointError naming the host and why it is not a service of this cluster
+ */
+function serviceHost(endpoint: string, host: string, services: ServiceMap): { service: string; callHost: string } {
+  if (host.startsWith('[') || /^\d+(\.\d+){3}$/.test(host)) {
+    throw new EndpointError(endpoint, `host ${host} is an IP address: name the service (its name, or <service>.<namespace>.${CLUSTER_SERVICE_SUFFIX})`);
+  }
+  const [first = '', namespace, ...rest] = host.split('.');
+  const id = services.identify(first);
+  const entry = id.service ? services.entry(id.service) : undefined;
+  const callHost = entry?.kubernetes ? `${entry.name}.${entry.namespace}.${CLUSTER_SERVICE_SUFFIX}` : host;
+  if (namespace === undefined) return { service: id.name, callHost };
+  if (!CLUSTER_SUFFIXES.has(rest.join('.'))) {
+    throw new EndpointError(endpoint, `host ${host} is not a service of this cluster: write the service's name, or <service>.<namespace>[.svc[.cluster.local]]`);
+  }
+  if (!entry) throw new EndpointError(endpoint, `host ${host} names "${first}", which is not a service of playbooks/services.yaml (a namespaced name must name a mapped service)`);
+  if (!entry.kubernetes) throw new EndpointError(endpoint, `host ${host}: ${entry.name} does not run on Kubernetes (playbooks/services.yaml), so it has no cluster DNS name`);
+  if (namespace !== entry.namespace) throw new EndpointError(endpoint, `host ${host} names namespace ${namespace}, but ${entry.name} runs in ${entry.namespace} (playbooks/services.yaml)`);
+  return { service: entry.name, callHost };
+}
+
+/** The query's parameters decoded once; what would still decode is refused (double encoding). */
+function decodedQuery(endpoint: string, url: URL): [string, string][] {
+  const pairs: [string, string][] = [];
+  for (const [k, v] of url.searchParams) {
+    for (const part of [k, v]) {
+      if (STILL_ENCODED.test(part) || /[\u0000-\u001f]/.test(part)) throw new EndpointError(endpoint, `query parameter "${k}" decodes to "${part}" (double encoding or a control character)`);
+    }
+    pairs.push([k, v]);
+  }
+  return pairs;
+}
 
 /**
  * Puts an endpoint (`matching-engine:8080/admin/gc`, `http://Matching-Engine.trading.svc:8080//admin/./gc`)
@@ -78,15 +132,67 @@ export function normaliseEndpoint(endpoint: string, services: ServiceMap): Norma
   }
   const path = `/${segments.join('/')}`;
   const encodedPath = `/${segments.map((s) => encodeURIComponent(s)).join('/')}`;
-  const service = services.identify(host).name;
+  const { service, callHost } = serviceHost(endpoint, host, services);
+  const query = decodedQuery(endpoint, url);
+  const search = query.length > 0 ? `?${new URLSearchParams(query).toString()}` : '';
   const shownPort = port === DEFAULT_PORT[scheme] ? '' : `:${port}`;
   return {
-    url: `${scheme}://${host}${shownPort}${encodedPath}${url.search}`,
+    url: `${scheme}://${callHost}${shownPort}${encodedPath}${search}`,
     scheme,
     host,
     port,
     path,
     service,
     key: `${service}:${port}${path}`,
+    query,
   };
+}
+
+/**
+ * Every text of a request the blacklist patterns must see, besides the endpoint itself: each query
+ * key and value, and each key and string of the body (a JSON or form-encoded text is read as what
+ * it encodes, a string decoded once), each as a path segment after the endpoint's normal key
+ * (`matching-engine:8080/admin/gc/halt`), so that `*\/halt*` matches `?op=halt` and `{"op":"halt"}`.
+ * @example requestTexts(normal, { op: 'halt' }) // ['matching-engine:8080/admin/gc/op', 'matching-engine:8080/admin/gc/halt']
+ * @throws EndpointError for a body nested deeper than {@link MAX_BODY_DEPTH}
+ */
+export function requestTexts(endpoint: NormalEndpoint | undefined, body: unknown): string[] {
+  const base = endpoint?.key ?? '';
+  const words = [...(endpoint?.query.flat() ?? []), ...bodyWords(body, 0)];
+  return [...new Set(words.filter((w) => w.length > 0).map((w) => `${base}/${w}`))];
+}
+
+/** Nesting read into a body (JSON inside strings counts); a body nested deeper is refused unread. */
+export const MAX_BODY_DEPTH = 16;
+
+function bodyWords(value: unknown, depth: number): string[] {
+  if (depth > MAX_BODY_DEPTH) throw new EndpointError('(request body)', `nested deeper than ${MAX_BODY_DEPTH} levels: it is not read, so it is not sent`);
+  if (typeof value === 'string') return stringWords(value, depth);
+  if (Array.isArray(value)) return value.flatMap((v) => bodyWords(v, depth + 1));
+  if (value !== null && typeof value === 'object') return Object.entries(value as Record<string, unknown>).flatMap(([k, v]) => [...stringWords(k, depth), ...bodyWords(v, depth + 1)]);
+  return [];
+}
+
+function stringWords(text: string, depth: number): string[] {
+  const decoded = safeDecode(text);
+  const out = [text, decoded];
+  const trimmed = decoded.trim();
+  if (/^[[{]/.test(trimmed)) {
+    try {
+      out.push(...bodyWords(JSON.parse(trimmed) as unknown, depth + 1));
+    } catch {
+      /* not JSON: the text itself was kept */
+    }
+  } else if (/^[^\s=&]+=/.test(text)) {
+    for (const [k, v] of new URLSearchParams(text)) out.push(k, v);
+  }
+  return out;
+}
+
+function safeDecode(text: string): string {
+  try {
+    return decodeURIComponent(text.replace(/\+/g, ' '));
+  } catch {
+    return text;
+  }
 }

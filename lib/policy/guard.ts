@@ -113,16 +113,32 @@ export async function guardStep(step: StepFacts, policy: Policy, state: GuardSta
 }
 
 /**
- * Why an APPROVED record does not carry the approvals the compiled step requires (every decision
- * by a role the step names, at least `minApprovals` distinct roles approving), or undefined.
+ * One person, one approval: the key a decision's person is compared by. Names are folded the way
+ * people type them (Unicode compatibility forms, invisible characters, case, runs of spaces), so
+ * `Kenji Sato`, `  kenji   SATO ` and `ＫＥＮＪＩ SATO` are one person. The CLI and the local API
+ * resolve handles and e-mails to the roster's name before a decision is stored, and links carry it.
+ * @example personKey('  Kenji   SATO ') // 'kenji sato'
+ */
+export function personKey(person: string): string {
+  return person.normalize('NFKC').replace(/\p{Cf}/gu, '').trim().replace(/\s+/g, ' ').toLowerCase();
+}
+
+/**
+ * Why an APPROVED record does not carry the approvals the compiled step requires, or undefined:
+ * every decision by a role the step names, no rejection, and at least `minApprovals` approvals by
+ * distinct roles *and* distinct people (seed §2's two approvers for HIGH steps are two people: one
+ * person holding both roles through an override or two PagerDuty schedules approves once).
  */
 export function approversShort(record: StoredApproval, step: Pick<StepFacts, 'approvers' | 'minApprovals'>): string | undefined {
   const stranger = record.decisions.find((d) => !step.approvers.includes(d.role));
   if (stranger) return `holds a decision by role "${stranger.role}" (${stranger.person}), which is not an approver of the step (${step.approvers.join(', ') || 'none'})`;
-  const approved = new Set(record.decisions.filter((d) => d.decision === 'approve').map((d) => d.role));
-  const needed = Math.max(1, step.minApprovals ?? step.approvers.length);
-  if (approved.size < needed) return `has ${approved.size} approving role(s) of the ${needed} the step requires (${step.approvers.join(' + ')})`;
   if (record.decisions.some((d) => d.decision !== 'approve')) return 'holds a rejection';
+  const approving = record.decisions.filter((d) => d.decision === 'approve');
+  const roles = new Set(approving.map((d) => d.role)).size;
+  const people = new Set(approving.map((d) => personKey(d.person))).size;
+  const needed = Math.max(1, step.minApprovals ?? step.approvers.length);
+  if (roles < needed) return `has ${roles} approving role(s) of the ${needed} the step requires (${step.approvers.join(' + ')})`;
+  if (people < needed) return `has approvals by ${people} person(s) (${[...new Set(approving.map((d) => d.person))].join(', ')}) where the step requires ${needed} different people (${step.approvers.join(' + ')})`;
   return undefined;
 }
 

@@ -14,5 +14,5 @@ export { isTemplated, stringsOf } from './step';
 export type { ActionFacts, ActionKind, BoundSpec, FactorBound, FactorCap, ParameterRoles, StepFacts, TargetRef } from './step';
 export { RULES, runRules, defineRule, formatFinding } from './rules';
 export type { Effect, Finding, Phase, PolicyRule } from './rules';
-export { approvalBinding, approversShort, bindingMismatch, canonicalJson, checkFactor, decideStep, guardStep, sha256 } from './guard';
+export { approvalBinding, approversShort, bindingMismatch, canonicalJson, checkFactor, decideStep, guardStep, personKey, sha256 } from './guard';
 export type { ApprovalBinding, GuardState, StepDecision, StoredApproval } from './guard';

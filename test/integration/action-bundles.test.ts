@@ -16,7 +16,7 @@ afterAll(() => rmSync(out, { recursive: true, force: true }));
 /** Bytes of the minified bundle, and how many of them come from @kubernetes/client-node. */
 function bundle(action: string): { bytes: number; kubeClientBytes: number } {
   const outfile = path.join(out, `${action}.js`);
-  const result = buildSync({ entryPoints: [path.join(ROOT, 'lib/actions', `${action}.ts`)], bundle: true, minify: true, platform: 'node', target: 'node22', format: 'cjs', external: ['@aws-sdk/*'], outfile, metafile: true, logLevel: 'silent' });
+  const result = buildSync({ entryPoints: [path.join(ROOT, 'lambdas/actions', `${action}.ts`)], bundle: true, minify: true, platform: 'node', target: 'node22', format: 'cjs', external: ['@aws-sdk/*'], outfile, metafile: true, logLevel: 'silent' });
   const output = Object.values((result.metafile as Metafile).outputs).find((o) => o.entryPoint)!;
   const kubeClientBytes = Object.entries(output.inputs)
     .filter(([file]) => file.includes('node_modules/@kubernetes/client-node/'))

@@ -1,5 +1,5 @@
 /**
- * Action Lambdas as deployed (handler = actionHandler(action)), invoked the way the compiled
+ * Action Lambdas as deployed (handler = actionLambda(action, its targets)), invoked the way the compiled
  * machine invokes them: a permitted call really acts (real Redis; DynamoDB is dynalite through
  * AWS_ENDPOINT_URL_DYNAMODB) and is recorded; forged invocations are test/adversarial's.
  */
@@ -7,7 +7,7 @@ import Redis from 'ioredis';
 import { createTables, startDynalite, type LocalDynamo } from '../../lib/local/dynalite';
 import { getTimeline } from '../../lib/incident';
 import { tripGlobalBreaker, resetBreaker } from '../../lib/breaker';
-import { closeAwsTargets } from '../../lib/runtime/aws';
+import { closeActionTargets } from '../../lib/runtime/action-lambda';
 import { LAMBDA_TEST_TABLES, lambdaEnvironment } from '../helpers/lambda-env';
 import { startedIncident, type StartedIncident } from '../helpers/started-incident';
 
@@ -30,7 +30,7 @@ afterAll(async () => {
   const keys = await redis.keys(`${prefix}*`);
   if (keys.length) await redis.del(...keys);
   redis.disconnect();
-  await closeAwsTargets();
+  await closeActionTargets();
   await dynamo.stop();
 });
 
@@ -45,7 +45,7 @@ describe('action Lambdas', () => {
     const inc = await incident();
     await redis.set(`${prefix}a`, '1');
     await redis.set(`${prefix}b`, '2');
-    const { handler } = await import('../../lib/actions/redis_command');
+    const { handler } = await import('../../lambdas/actions/redis_command');
     // act
     const r = await handler(inc.actionPayload('flush_expired_keys'));
     // assess
@@ -62,9 +62,9 @@ describe('action Lambdas', () => {
     await tripGlobalBreaker(dynamo.doc, tables, {}, new Date(), { reason: 'test' });
     try {
       // act
-      const flush = (await import('../../lib/actions/redis_command')).handler;
+      const flush = (await import('../../lambdas/actions/redis_command')).handler;
       const refused = flush(inc.actionPayload('flush_expired_keys'));
-      const analyse = (await import('../../lib/actions/redis_analysis')).handler;
+      const analyse = (await import('../../lambdas/actions/redis_analysis')).handler;
       const r = await analyse(inc.actionPayload('analyze_redis_keys'));
       // assess
       await expect(refused).rejects.toMatchObject({ name: 'PolicyViolationError', rule: 'breaker-gate', message: expect.stringContaining('diagnose_only') });

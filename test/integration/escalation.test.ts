@@ -161,7 +161,7 @@ describe('escalation of an unanswered approval (seed §4.1)', () => {
     expect(pd.map((e) => e.dedupKey)).toEqual([id, expect.any(String), expect.any(String), `${id}/phone/L4`, id]);
     expect([pd[1].dedupKey, pd[2].dedupKey].sort()).toEqual([id, `${id}/phone/L3`]);
 
-    // Timing: each level is reached after the previous level's window (10 min, then 15, at 600×).
+    // Order of arrival: each level's pages after the previous level's.
     const l2 = requests[0].at;
     const l3Page = pd.find((e) => e.dedupKey === `${id}/phone/L3`)!.at;
     const l3 = requests[1].at;
@@ -171,11 +171,16 @@ describe('escalation of an unanswered approval (seed §4.1)', () => {
     expect(l3Page).toBeLessThanOrEqual(l3);
     expect(l3).toBeLessThan(l4Page);
     expect(l4Page).toBeLessThanOrEqual(l4);
-    expect(l3Page - l2).toBeGreaterThanOrEqual(0.9 * ((10 * 60) / SPEED_UP) * 1000);
-    expect(l4Page - l3).toBeGreaterThanOrEqual(0.9 * ((15 * 60) / SPEED_UP) * 1000);
 
     const events: TimelineEvent[] = await getTimeline(engine.doc, engine.tables, id);
-    expect(events.filter((e) => e.type === 'approval_requested').map((e) => e.data?.level)).toEqual([2, 3, 4]);
+    const requested = events.filter((e) => e.type === 'approval_requested');
+    expect(requested.map((e) => e.data?.level)).toEqual([2, 3, 4]);
+    // Each level opens after the previous level's window (10 min, then 15, at 600×). Measured on the
+    // timeline, where each request is recorded as its window opens: the arrival times of the pages
+    // above also carry their delivery delay, which a loaded machine stretches (seen: 350 ms of 1 s).
+    const [r2, r3, r4] = requested.map((e) => Date.parse(e.at));
+    expect(r3 - r2).toBeGreaterThanOrEqual(0.9 * ((10 * 60) / SPEED_UP) * 1000);
+    expect(r4 - r3).toBeGreaterThanOrEqual(0.9 * ((15 * 60) / SPEED_UP) * 1000);
     expect(events.filter((e) => e.type === 'status_page_todo')).toEqual([expect.objectContaining({ step: SCALE, summary: expect.stringContaining('status page: no integration configured') })]);
     // Every outcome is on the timeline, including the channel that is not configured here.
     const sent = events.filter((e) => e.type === 'notification_sent');

@@ -8,7 +8,7 @@ import { DescribeClusterCommand, EKSClient } from '@aws-sdk/client-eks';
 import { mockClient } from 'aws-sdk-client-mock';
 import { getTimeline } from '../../lib/incident';
 import { createTables, startDynalite, type LocalDynamo } from '../../lib/local/dynalite';
-import { closeAwsTargets } from '../../lib/runtime/aws';
+import { closeActionTargets } from '../../lib/runtime/action-lambda';
 import { TYPES } from '../../lib/sandbox/kube';
 import { startTestSandbox, type TestSandbox } from '../helpers/kube-sandbox';
 import { LAMBDA_TEST_TABLES, lambdaEnvironment } from '../helpers/lambda-env';
@@ -42,7 +42,7 @@ beforeAll(async () => {
 afterAll(async () => {
   process.env = savedEnv;
   eks.restore();
-  await closeAwsTargets();
+  await closeActionTargets();
   await t.close();
   await dynamo.stop();
 });
@@ -51,7 +51,7 @@ describe('patch_hpa_max Lambda on EKS', () => {
   it('reaches the cluster with an IAM token and doubles the HPA, recorded on the timeline', async () => {
     // prepare
     const inc = await startedIncident(dynamo.doc, tables, { playbook: 'traffic-surge', service: 'trading-api' });
-    const { handler } = await import('../../lib/actions/patch_hpa_max');
+    const { handler } = await import('../../lambdas/actions/patch_hpa_max');
     // act
     const r = await handler(inc.actionPayload('scale_up_trading_api'));
     // assess

@@ -22,7 +22,7 @@ import { startTestSandbox, type TestSandbox } from '../helpers/kube-sandbox';
 const policy = loadPolicy();
 let t: TestSandbox;
 
-function ctx(options: { memory?: Map<string, unknown>; vars?: Record<string, unknown>; now?: () => Date; step?: string } = {}) {
+function ctx(options: { memory?: Map<string, unknown>; vars?: Record<string, unknown>; now?: () => Date; step?: string; timeoutSeconds?: number } = {}) {
   return actionContext({ targets: { kube: t.kube }, policy, now: options.now ?? (() => new Date()), ...options });
 }
 
@@ -204,6 +204,23 @@ describe('rolling_restart', () => {
     expect(Date.now() - started).toBeLessThan(5000);
     const ready = t.sandbox.cluster.store.list(TYPES.pods, { namespace: 'trading', labelSelector: 'app=order-service' }).filter((p) => p.status?.conditions?.some((x: { type: string; status: string }) => x.type === 'Ready' && x.status === 'True'));
     expect(ready).toHaveLength(4);
+  });
+});
+
+describe('rolling_restart within its step', () => {
+  it("waits for the rollout only as long as the step's own timeout allows, not the action's 10 minutes", async () => {
+    // prepare: the new pods never turn Ready; the playbook gives the step 8 s
+    const d = deployment('trading', 'order-service');
+    d.spec.template.spec.containers[0].image = d.spec.template.spec.containers[0].image.replace(/:.*$/, ':crashloop');
+    t.sandbox.cluster.store.update(TYPES.deployments, d);
+    const started = Date.now();
+    // act
+    const run = rollingRestart.run({ deployment: 'order-service', strategy: 'one_at_a_time' }, ctx({ timeoutSeconds: 8 }));
+    // assess: it gives up after 6 s (8 less a quarter), before the Task's 8 s, and says what it saw
+    await expect(run).rejects.toMatchObject({ name: 'RolloutTimeoutError', message: expect.stringContaining('trading/order-service did not finish') });
+    const took = Date.now() - started;
+    expect(took).toBeGreaterThanOrEqual(5_500);
+    expect(took).toBeLessThan(8_000);
   });
 });
 

@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, GetCommand, PutCommand, ScanCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { ActionError, TransientTargetError } from '../errors';
+import { ActionError, TargetNotFoundError, TransientTargetError } from '../errors';
 import type { TicketOps, TicketRequest } from '../ports';
 
 /** A ticket system the desk hands tickets to. */
@@ -126,7 +126,7 @@ export class TicketDesk implements TicketOps {
   /** Marks a ticket kept with the incident closed (`sre-agent tickets close`); a later run may open a new one. */
   public async close(id: string): Promise<TicketRecord> {
     const ticket = (await this.list()).find((t) => t.id === id);
-    if (!ticket) throw new ActionError(`no ticket ${id}`, { target: id });
+    if (!ticket) throw new TargetNotFoundError(`no ticket ${id} (sre-agent tickets lists them)`, { target: id });
     await this.options.doc.send(new UpdateCommand({ TableName: this.options.table, Key: this.key(ticket.dedupeKey), UpdateExpression: 'SET #s = :closed', ExpressionAttributeNames: { '#s': 'status' }, ExpressionAttributeValues: { ':closed': 'CLOSED' } }));
     return { ...ticket, status: 'CLOSED' };
   }

@@ -2,9 +2,10 @@
  * blacklisted-parameters: parameters that name a §3.1 blacklisted operation — an endpoint, a
  * configuration key, a feature flag or a SQL table matching a category's patterns — never run.
  * Endpoints are matched in normal form (decoded path, service identity), so another spelling of
- * the same path cannot slip past.
+ * the same path cannot slip past; their decoded query and the request body are matched too, each
+ * key and string as a path segment after the endpoint (`?op=%68alt` is `.../halt`).
  */
-import { EndpointError } from '../endpoints';
+import { EndpointError, requestTexts, type NormalEndpoint } from '../endpoints';
 import { analyseSql } from '../sql';
 import { isTemplated, stringsOf } from '../step';
 import type { BlacklistHit } from '../types';
@@ -22,18 +23,36 @@ export const rule = defineRule({
     const hit = (field: (string | number)[], hits: BlacklistHit[], offset?: number) => {
       for (const h of hits) out.push(finding({ effect: 'refuse', field, category: h.category, message: `blacklisted operation, category ${h.category}: ${h.reason}`, fix: FIX, ...(offset !== undefined ? { offset } : {}) }));
     };
+    let called: NormalEndpoint | undefined;
     for (const param of roles.endpoints ?? []) {
       const value = step.params[param];
       if (typeof value !== 'string' || isTemplated(value)) continue;
       let forms = [value];
       try {
         const normal = policy.normaliseEndpoint(value);
-        forms = [`${normal.host}:${normal.port}${normal.path}`, normal.key];
+        called ??= normal;
+        // The query changes what an endpoint does (`?op=halt`): its decoded keys and values too.
+        forms = [`${normal.host}:${normal.port}${normal.path}`, normal.key, ...requestTexts(normal, undefined)];
       } catch (err) {
         if (!(err instanceof EndpointError)) throw err; // endpoint-allow-list refuses it
       }
       const seen = new Set<string>();
       const hits = forms.flatMap((f) => policy.classify('endpoints', f).map((h) => (f === value ? h : { ...h, reason: `${h.reason} (written "${value}")` })));
+      hit(['params', param], hits.filter((h) => !seen.has(h.category) && seen.add(h.category)));
+    }
+    for (const param of roles.bodies ?? []) {
+      const body = step.params[param];
+      if (body === undefined || body === null) continue;
+      let texts: string[];
+      try {
+        texts = requestTexts(called && { ...called, query: [] }, body);
+      } catch (err) {
+        if (!(err instanceof EndpointError)) throw err;
+        out.push(finding({ effect: 'refuse', field: ['params', param], message: err.message, fix: 'send a flat request body' }));
+        continue;
+      }
+      const seen = new Set<string>();
+      const hits = texts.flatMap((t) => policy.classify('endpoints', t).map((h) => ({ ...h, reason: `${h.reason} (in the request body)` })));
       hit(['params', param], hits.filter((h) => !seen.has(h.category) && seen.add(h.category)));
     }
     if (roles.configKeys) {

@@ -27,7 +27,7 @@ export const rule = defineRule({
         }
       } catch (err) {
         if (!(err instanceof EndpointError)) throw err;
-        out.push(finding({ effect: 'refuse', field: ['params', param], message: err.message, fix: 'write the endpoint as host:port/path' }));
+        out.push(finding({ effect: 'refuse', field: ['params', param], message: err.message, fix: 'write the endpoint as <service>[.<namespace>[.svc.cluster.local]]:<port>/<path>, naming a service of playbooks/services.yaml' }));
       }
     }
     return out;

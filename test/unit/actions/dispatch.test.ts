@@ -235,6 +235,22 @@ describe('dispatchAction', () => {
       expect(r.outputs).toEqual({ current_max: 4, new_max: null });
       expect(w.steps.scale_up_trading_api?.outputs).toEqual({ current_max: 4, new_max: null });
     });
+
+    it('hands the action only the targets its definition declares in uses', async () => {
+      // prepare: every system wired, as the local engine does
+      const w = world();
+      let seen: string[] = [];
+      const def = recording('patch_hpa_max', w, async (_p, ctx) => {
+        seen = Object.keys(ctx.targets);
+        return { summary: 's' };
+      });
+      const all: DispatchDeps = { ...deps(w), targets: { kube: {}, redis: {}, mysql: {}, notify: {}, tickets: {} } as unknown as DispatchDeps['targets'] };
+      // act
+      await dispatchAction(def, payload(w, 'scale_up_trading_api'), all);
+      // assess
+      expect(def.uses).toEqual(['kube']);
+      expect(seen).toEqual(['kube']);
+    });
   });
 
   describe('parameters from stored state', () => {
@@ -288,6 +304,27 @@ describe('dispatchAction', () => {
       const { w, approve, run } = approvalWorld();
       approve(['intern']);
       await expect(run()).rejects.toEqual(refusedBy('approval-approvers', 'role "intern"'));
+      expect(w.calls).toEqual([]);
+    });
+
+    it('refuses a two-role approval both of whose decisions are by one person (the two-person rule)', async () => {
+      const w = world('matching-engine-latency', { service: 'matching-engine' });
+      const binding = approvalBinding('kubectl_rollout_undo', { deployment: 'matching-engine' }, [{ kind: 'service', name: 'matching-engine' }], defaultPolicy());
+      const decisions = [
+        { role: 'oncall_sre', person: 'Kenji Sato', decision: 'approve', at: 'x' },
+        { role: 'matching_engine_owner', person: 'kenji  SATO', decision: 'approve', at: 'x' },
+      ];
+      w.approvals.rollback_matching_engine = { approvalId: 'a2', status: 'APPROVED', binding, decisions } as unknown as ApprovalRecord;
+      await expect(dispatchAction(recording('kubectl_rollout_undo', w), payload(w, 'rollback_matching_engine'), deps(w))).rejects.toEqual(refusedBy('approval-approvers', 'approvals by 1 person(s) (Kenji Sato, kenji  SATO) where the step requires 2 different people'));
+      expect(w.calls).toEqual([]);
+    });
+
+    it('refuses an APPROVED record that holds a rejection, or too few approving roles', async () => {
+      const { w, approve, run } = approvalWorld();
+      approve(['oncall_sre'], { decisions: [{ role: 'oncall_sre', person: 'p', decision: 'reject', at: 'x' }] } as Partial<ApprovalRecord>);
+      await expect(run()).rejects.toEqual(refusedBy('approval-approvers', 'holds a rejection'));
+      approve([]);
+      await expect(run()).rejects.toEqual(refusedBy('approval-approvers', 'has 0 approving role(s) of the 1 the step requires (oncall_sre)'));
       expect(w.calls).toEqual([]);
     });
 

@@ -6,7 +6,8 @@ import { loadPolicy } from '../../../lib/policy';
 import { actionContext } from '../../helpers/action-context';
 
 const DIR = path.join(__dirname, '../../../lib/actions');
-const NOT_ACTIONS = new Set(['index.ts', 'define.ts', 'errors.ts', 'common.ts', 'ports.ts', 'dispatch.ts', 'resolve.ts', 'handler.ts', 'kubernetes.ts', 'quantity.ts']);
+const ENTRIES = path.join(__dirname, '../../../lambdas/actions');
+const NOT_ACTIONS = new Set(['index.ts', 'define.ts', 'errors.ts', 'common.ts', 'ports.ts', 'dispatch.ts', 'resolve.ts', 'kubernetes.ts', 'quantity.ts']);
 const actionFiles = readdirSync(DIR).filter((f) => f.endsWith('.ts') && !NOT_ACTIONS.has(f));
 
 describe('action registry', () => {
@@ -33,5 +34,16 @@ describe('action registry', () => {
     const ctx = actionContext({ incidentId: 'INC-20260101-001', step: 's', policy: loadPolicy() });
     await expect(a.run({}, ctx)).rejects.toMatchObject({ name: 'PolicyViolationError', category: a.blacklist });
     expect(a.iamActions).toEqual([]);
+  });
+
+  it.each(Object.values(ACTIONS).filter((a) => !a.blacklist).map((a) => [a.name, a]))('%s has a Lambda entry that wires exactly the targets it declares', async (name, a) => {
+    const entry = (await import(path.join(ENTRIES, `${name}.ts`))) as { handler?: { action: string; targets: readonly string[] } };
+    expect(entry.handler?.action).toBe(name);
+    expect([...(entry.handler?.targets ?? [])].sort()).toEqual([...a.uses].sort());
+  });
+
+  it('has an entry for every action that gets a function, and for no other', () => {
+    const entries = readdirSync(ENTRIES).filter((f) => f.endsWith('.ts')).map((f) => f.replace(/\.ts$/, ''));
+    expect(entries.sort()).toEqual(Object.values(ACTIONS).filter((a) => !a.blacklist).map((a) => a.name).sort());
   });
 });

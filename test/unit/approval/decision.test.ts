@@ -21,35 +21,57 @@ function record(overrides: Partial<DecidableRecord> = {}): DecidableRecord {
 }
 
 describe('Function: decisionRefusal', () => {
+  const as = (role: string, person = 'Li Na', decision: 'approve' | 'reject' = 'approve') => ({ role, person, decision });
+
   it('lets an approver role that has not decided decide a PENDING, unexpired record', () => {
-    expect(decisionRefusal(record(), 'oncall_sre', NOW)).toBeUndefined();
+    expect(decisionRefusal(record(), as('oncall_sre'), NOW)).toBeUndefined();
   });
 
   it.each([
-    [record({ status: 'APPROVED' }), 'oncall_sre', NOW, 'approval a-1 is already APPROVED'],
-    [record({ status: 'CANCELLED' }), 'oncall_sre', NOW, 'approval a-1 is already CANCELLED'],
-    [record(), 'oncall_sre', new Date('2026-02-09T15:00:00.000Z'), 'approval a-1 expired at 2026-02-09T15:00:00.000Z'],
-    [record(), 'intern', NOW, 'role "intern" is not an approver of step "rollback" (approvers: oncall_sre, matching_engine_owner)'],
-    [record({ decisions: [{ role: 'oncall_sre', decision: 'approve' }] }), 'oncall_sre', NOW, 'role "oncall_sre" already decided approval a-1'],
-  ])('refuses %#: %s', (rec, role, now, why) => {
-    expect(decisionRefusal(rec, role as string, now as Date)).toBe(why);
+    [record({ status: 'APPROVED' }), as('oncall_sre'), NOW, 'approval a-1 is already APPROVED'],
+    [record({ status: 'CANCELLED' }), as('oncall_sre'), NOW, 'approval a-1 is already CANCELLED'],
+    [record(), as('oncall_sre'), new Date('2026-02-09T15:00:00.000Z'), 'approval a-1 expired at 2026-02-09T15:00:00.000Z'],
+    [record(), as('intern'), NOW, 'role "intern" is not an approver of step "rollback" (approvers: oncall_sre, matching_engine_owner)'],
+    [record({ decisions: [{ role: 'oncall_sre', person: 'Li Na', decision: 'approve' }] }), as('oncall_sre', 'John Park'), NOW, 'role "oncall_sre" already decided approval a-1'],
+    [record({ decisions: [{ role: 'oncall_sre', person: 'Kenji Sato', decision: 'approve' }] }), as('matching_engine_owner', 'Kenji Sato'), NOW, 'Kenji Sato already approved approval a-1 as oncall_sre; the approvals of step "rollback" must come from two different people'],
+  ])('refuses %#: %s', (rec, attempt, now, why) => {
+    expect(decisionRefusal(rec, attempt, now as Date)).toBe(why);
+  });
+
+  it.each(['kenji sato', '  KENJI   Sato ', 'Ｋｅｎｊｉ Sato', 'Kenji\u200b Sato'])('knows "%s" as the person who already approved', (spelling) => {
+    const rec = record({ decisions: [{ role: 'oncall_sre', person: 'Kenji Sato', decision: 'approve' }] });
+    expect(decisionRefusal(rec, as('matching_engine_owner', spelling), NOW)).toContain('two different people');
+  });
+
+  it('lets the same person reject in a second role (a rejection only stops the step), and another person approve', () => {
+    const rec = record({ decisions: [{ role: 'oncall_sre', person: 'Kenji Sato', decision: 'approve' }] });
+    expect(decisionRefusal(rec, as('matching_engine_owner', 'Kenji Sato', 'reject'), NOW)).toBeUndefined();
+    expect(decisionRefusal(rec, as('matching_engine_owner', 'Li Na'), NOW)).toBeUndefined();
+  });
+
+  it('refuses a second decision once a rejection settled the record', () => {
+    const rec = record({ status: 'REJECTED', decisions: [{ role: 'oncall_sre', person: 'Kenji Sato', decision: 'reject' }] });
+    expect(decisionRefusal(rec, as('matching_engine_owner', 'Kenji Sato'), NOW)).toBe('approval a-1 is already REJECTED');
   });
 
   it('lets a decision in the last millisecond before expiry through', () => {
-    expect(decisionRefusal(record(), 'oncall_sre', new Date(Date.parse('2026-02-09T15:00:00.000Z') - 1))).toBeUndefined();
+    expect(decisionRefusal(record(), as('oncall_sre'), new Date(Date.parse('2026-02-09T15:00:00.000Z') - 1))).toBeUndefined();
   });
 });
 
 describe('Function: statusAfter', () => {
+  const d = (role: string, decision: 'approve' | 'reject', person = `person-${role}`) => ({ role, person, decision });
   it.each([
-    [2, [{ role: 'a', decision: 'approve' }], 'PENDING'],
-    [2, [{ role: 'a', decision: 'approve' }, { role: 'b', decision: 'approve' }], 'APPROVED'],
-    [1, [{ role: 'a', decision: 'approve' }], 'APPROVED'],
-    [2, [{ role: 'a', decision: 'approve' }, { role: 'a', decision: 'approve' }], 'PENDING'], // distinct roles
-    [2, [{ role: 'a', decision: 'approve' }, { role: 'b', decision: 'reject' }], 'REJECTED'],
-    [1, [{ role: 'a', decision: 'reject' }], 'REJECTED'],
+    [2, [d('a', 'approve')], 'PENDING'],
+    [2, [d('a', 'approve'), d('b', 'approve')], 'APPROVED'],
+    [1, [d('a', 'approve')], 'APPROVED'],
+    [2, [d('a', 'approve'), d('a', 'approve')], 'PENDING'], // distinct roles
+    [2, [d('a', 'approve', 'Kenji Sato'), d('b', 'approve', 'kenji  SATO')], 'PENDING'], // distinct people
+    [2, [d('a', 'approve'), d('b', 'reject')], 'REJECTED'],
+    [1, [d('a', 'reject')], 'REJECTED'],
     [2, [], 'PENDING'],
-    [3, [{ role: 'a', decision: 'approve' }, { role: 'b', decision: 'approve' }], 'PENDING'],
+    [3, [d('a', 'approve'), d('b', 'approve')], 'PENDING'],
+    [2, [d('a', 'approve', 'P'), d('b', 'approve', 'P'), d('c', 'approve', 'Q')], 'APPROVED'],
   ] as const)('with min %i and %j is %s', (min, decisions, status) => {
     expect(statusAfter({ minApprovals: min }, decisions)).toBe(status);
   });

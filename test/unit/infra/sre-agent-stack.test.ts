@@ -469,6 +469,7 @@ describe('SreAgentStack', () => {
         defaultRisk: 'LOW',
         params: z.strictObject({}),
         outputs: [],
+        uses: [],
         iamActions: ['s3:GetObject'],
         run: async () => ({ summary: 'never runs' }),
       });

@@ -22,6 +22,44 @@ describe(RULE, () => {
     });
   });
 
+  describe('the query and body of an endpoint call (decoded)', () => {
+    it.each([
+      ['matching-engine:8080/admin/gc?pair=BTC-USDT&op=%68alt', undefined, 'matching_engine_core'],
+      ['matching-engine:8080/admin/gc?next=/wallet/withdraw', undefined, 'wallet_operations'],
+      ['matching-engine:8080/admin/gc?%77ithdraw=1', undefined, 'wallet_operations'],
+      ['matching-engine:8080/admin/gc', { op: 'halt' }, 'matching_engine_core'],
+      ['matching-engine:8080/admin/gc', { plan: [{ then: 'RESUME' }] }, 'matching_engine_core'],
+      ['matching-engine:8080/admin/gc', { balance: 0 }, 'wallet_operations'],
+      ['matching-engine:8080/admin/gc', 'op=%68alt', 'matching_engine_core'],
+      ['matching-engine:8080/admin/gc', '{"do": "shutdown"}', 'global_operations'],
+      ['matching-engine:8080/admin/gc', '%7B%22do%22%3A%22dns%22%7D', 'global_operations'],
+      ['not a url at all', { op: 'withdraw' }, 'wallet_operations'], // the body is checked even when the endpoint is refused
+    ])('refuses %s with body %j (%s)', (endpoint, body, category) => {
+      expect(categories(facts('api_call', { endpoint, method: 'POST', ...(body === undefined ? {} : { body }) }))).toContain(category);
+    });
+
+    it('refuses a body nested too deep to read, rather than sending what was not read', () => {
+      let body: unknown = { op: 'halt' };
+      for (let i = 0; i < 20; i += 1) body = { wrap: body };
+      expect(findingsOf(RULE, facts('api_call', { endpoint: 'matching-engine:8080/admin/gc', method: 'POST', body })).map((f) => f.message)).toEqual([expect.stringContaining('nested deeper than 16 levels')]);
+      expect(categories(facts('api_call', { endpoint: 'matching-engine:8080/admin/gc', method: 'POST', body: JSON.stringify(body) }))).toEqual([undefined]);
+    });
+
+    it('names the body parameter for a hit in the body', () => {
+      expect(findingsOf(RULE, facts('api_call', { endpoint: 'matching-engine:8080/admin/gc', method: 'POST', body: { op: 'halt' } })).map((f) => [f.field, f.message])).toEqual([
+        [['params', 'body'], expect.stringContaining('(in the request body)')],
+      ]);
+    });
+
+    it.each([
+      ['matching-engine:8080/admin/gc?pair=BTC-USDT&mode=young', { reason: 'latency', full: true, depth: 3 }],
+      ['matching-engine:8080/admin/gc', null],
+      ['matching-engine:8080/admin/gc', 'reason=p99 latency'],
+    ])('lets %s with body %j pass', (endpoint, body) => {
+      expect(categories(facts('api_call', { endpoint, method: 'POST', body }))).toEqual([]);
+    });
+  });
+
   describe('configuration keys', () => {
     it.each(['maker_fee=0', 'MAKER_FEE_BPS=1', 'matching.tick_size=0.1', 'maintenance_mode=true', 'ma\u200bker_fee=0'])('refuses %s', (config) => {
       expect(categories(facts('update_config', { service: 'trading-api', config })).length).toBeGreaterThan(0);

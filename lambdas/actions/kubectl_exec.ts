@@ -1,0 +1,6 @@
+/** kubectl_exec's Lambda (lib/actions/kubectl_exec.ts) with the targets it declares: kube. Wiring only. */
+import { action } from '../../lib/actions/kubectl_exec';
+import { actionLambda } from '../../lib/runtime/action-lambda';
+import { kubeTarget } from '../../lib/runtime/targets/kube';
+
+export const handler = actionLambda(action, { kube: kubeTarget });

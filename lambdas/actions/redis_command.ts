@@ -1,0 +1,6 @@
+/** redis_command's Lambda (lib/actions/redis_command.ts) with the targets it declares: redis. Wiring only. */
+import { action } from '../../lib/actions/redis_command';
+import { actionLambda } from '../../lib/runtime/action-lambda';
+import { redisTarget } from '../../lib/runtime/targets/redis';
+
+export const handler = actionLambda(action, { redis: redisTarget });
