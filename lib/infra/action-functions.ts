@@ -14,8 +14,10 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 import { ACTIONS, type ActionDefinition } from '../actions';
-import { AgentFunction, REPO_ROOT, accountArn, type PermissionGrant } from './agent-function';
+import { AgentFunction, REPO_ROOT, accountArn, type AgentFunctionProps, type PermissionGrant } from './agent-function';
 import { SECRET_NAME_PREFIX, type FunctionEnvironment } from '../runtime/environment';
+import type { AgentConfig } from './agent-config';
+import { actionTargetEnvironment, actionTargetGrants, needsVpc } from './action-targets';
 import type { DataTables } from './data-tables';
 import type { Notifications } from './notifications';
 
@@ -25,7 +27,12 @@ type AnyAction = ActionDefinition<any>; // eslint-disable-line @typescript-eslin
 interface ScopeContext {
   readonly eksClusterName?: string;
   readonly notifications: Notifications;
+  /** The configured targets: RDS and ElastiCache grants name them when given. */
+  readonly targets?: AgentConfig['targets'];
 }
+
+/** Resources the agent may change when none is named in the configuration carry this tag. */
+export const MANAGED_TAG = { key: 'sre-agent:managed', value: 'true' } as const;
 
 const READ_ONLY_MSK = 'MSK cluster, topic and consumer group are named by the playbook at run time; these read-only calls are scoped to the MSK resources of this account and region (cluster/<name>/<uuid>, topic|group/<cluster>/<uuid>/<name>).';
 
@@ -77,16 +84,17 @@ const RESOURCE_SCOPES: Readonly<Record<string, (c: ScopeContext) => PermissionGr
     },
   ],
   'sns:Publish': (c) => c.notifications.publishGrants(),
-  'elasticache:DescribeReplicationGroups': () => elastiCache('elasticache:DescribeReplicationGroups'),
-  'elasticache:ModifyReplicationGroup': () => elastiCache('elasticache:ModifyReplicationGroup'),
+  'elasticache:DescribeReplicationGroups': (c) => elastiCache('elasticache:DescribeReplicationGroups', c, false),
+  'elasticache:ModifyReplicationGroup': (c) => elastiCache('elasticache:ModifyReplicationGroup', c, true),
   'kafka-cluster:Connect': () => [{ actions: ['kafka-cluster:Connect'], resources: [accountArn('kafka', 'cluster/*/*')], wildcardReason: READ_ONLY_MSK }],
   'kafka-cluster:DescribeGroup': () => [{ actions: ['kafka-cluster:DescribeGroup'], resources: [accountArn('kafka', 'group/*/*/*')], wildcardReason: READ_ONLY_MSK }],
   'kafka-cluster:DescribeTopic': () => [{ actions: ['kafka-cluster:DescribeTopic'], resources: [accountArn('kafka', 'topic/*/*/*')], wildcardReason: READ_ONLY_MSK }],
-  'rds:DescribeDBParameters': () => rdsParameterGroups('rds:DescribeDBParameters'),
-  'rds:ModifyDBParameterGroup': () => rdsParameterGroups('rds:ModifyDBParameterGroup'),
-  'rds:DescribeDBInstances': () => [
-    { actions: ['rds:DescribeDBInstances'], resources: [accountArn('rds', 'db:*')], wildcardReason: 'The DB instance is named by the playbook at run time; the read-only describe is scoped to the DB instances of this account and region.' },
-  ],
+  'rds:DescribeDBParameters': (c) => rdsParameterGroups('rds:DescribeDBParameters', c, false),
+  'rds:ModifyDBParameterGroup': (c) => rdsParameterGroups('rds:ModifyDBParameterGroup', c, true),
+  'rds:DescribeDBInstances': (c) =>
+    c.targets?.rdsInstanceId
+      ? [{ actions: ['rds:DescribeDBInstances'], resources: [accountArn('rds', `db:${c.targets.rdsInstanceId}`)] }]
+      : [{ actions: ['rds:DescribeDBInstances'], resources: [accountArn('rds', 'db:*')], wildcardReason: 'No rdsInstanceId is configured; the read-only describe is scoped to the DB instances of this account and region.' }],
 };
 
 /** IAM is global: its ARNs have no region. */
@@ -94,34 +102,46 @@ function iamArn(resource: string): string {
   return `arn:${Aws.PARTITION}:iam::${Aws.ACCOUNT_ID}:${resource}`;
 }
 
-function elastiCache(action: string): PermissionGrant[] {
+/** The configured group by name; without one, a change only on groups tagged sre-agent:managed=true. */
+function elastiCache(action: string, c: ScopeContext, mutates: boolean): PermissionGrant[] {
+  const group = c.targets?.elasticacheReplicationGroup;
+  if (group) return [{ actions: [action], resources: [accountArn('elasticache', `replicationgroup:${group}`)] }];
   return [
     {
       actions: [action],
       resources: [accountArn('elasticache', 'replicationgroup:*')],
-      wildcardReason: 'The replication group is named by the playbook step at run time; scoped to the replication groups of this account and region. Which group may change is decided by the approval gate and the runtime guard.',
+      ...(mutates ? { conditions: { StringEquals: { [`aws:ResourceTag/${MANAGED_TAG.key}`]: MANAGED_TAG.value } } } : {}),
+      wildcardReason: mutates
+        ? `No elasticacheReplicationGroup is configured: the change is allowed only on replication groups tagged ${MANAGED_TAG.key}=${MANAGED_TAG.value}. Set targets.elasticacheReplicationGroup to name the one group.`
+        : 'No elasticacheReplicationGroup is configured; the read-only describe is scoped to the replication groups of this account and region.',
     },
   ];
 }
 
-function rdsParameterGroups(action: string): PermissionGrant[] {
+/** The configured parameter group by name; without one, only groups tagged sre-agent:managed=true. */
+function rdsParameterGroups(action: string, c: ScopeContext, mutates: boolean): PermissionGrant[] {
+  const pg = c.targets?.rdsParameterGroup;
+  if (pg) return [{ actions: [action], resources: [accountArn('rds', `pg:${pg}`)] }];
   return [
     {
       actions: [action],
       resources: [accountArn('rds', 'pg:*')],
-      wildcardReason: 'The parameter group is named by the playbook step at run time; scoped to the DB parameter groups of this account and region. Which change may run is decided by the approval gate and the runtime guard.',
+      ...(mutates ? { conditions: { StringEquals: { [`aws:ResourceTag/${MANAGED_TAG.key}`]: MANAGED_TAG.value } } } : {}),
+      wildcardReason: mutates
+        ? `No rdsParameterGroup is configured: the change is allowed only on DB parameter groups tagged ${MANAGED_TAG.key}=${MANAGED_TAG.value}. Set targets.rdsParameterGroup to name the one group.`
+        : 'No rdsParameterGroup is configured; the read-only describe is scoped to the DB parameter groups of this account and region.',
     },
   ];
 }
 
 /** Grants for a list of IAM actions, merged into one statement per resource set and reason. */
 export function scopeIamActions(iamActions: readonly string[], context: ScopeContext): PermissionGrant[] {
-  const merged = new Map<string, { actions: string[]; resources: readonly string[]; wildcardReason?: string }>();
+  const merged = new Map<string, { actions: string[]; resources: readonly string[]; wildcardReason?: string; conditions?: PermissionGrant['conditions'] }>();
   for (const iamAction of iamActions) {
     const grants = RESOURCE_SCOPES[iamAction]?.(context) ?? [{ actions: [iamAction], resources: ['*'] }];
     for (const grant of grants) {
-      const key = JSON.stringify([grant.resources, grant.wildcardReason ?? '']);
-      const entry = merged.get(key) ?? { actions: [], resources: grant.resources, wildcardReason: grant.wildcardReason };
+      const key = JSON.stringify([grant.resources, grant.wildcardReason ?? '', grant.conditions ?? {}]);
+      const entry = merged.get(key) ?? { actions: [], resources: grant.resources, wildcardReason: grant.wildcardReason, ...(grant.conditions ? { conditions: grant.conditions } : {}) };
       for (const a of grant.actions) if (!entry.actions.includes(a)) entry.actions.push(a);
       merged.set(key, entry);
     }
@@ -153,6 +173,17 @@ export interface ActionFunctionsProps {
   readonly environment: FunctionEnvironment;
   /** The tables every action's dispatcher reads and writes (see actionDataGrants). */
   readonly tables: DataTables;
+  /**
+   * Where the actions' systems are (`sre-agent:config` → targets): each function gets the
+   * variables of the targets it uses and grants scoped to them.
+   * @default - only the Parameter Store prefix /sre-agent
+   */
+  readonly targets?: AgentConfig['targets'];
+  /**
+   * VPC placement of the functions that reach RDS, ElastiCache, MSK or the EKS endpoint.
+   * @default - outside any VPC
+   */
+  readonly vpc?: AgentFunctionProps['vpc'];
   /** The topic `sns:Publish` is scoped to. */
   readonly notifications: Notifications;
   /**
@@ -187,6 +218,7 @@ export class ActionFunctions extends Construct {
     const registry = props.actions ?? ACTIONS;
     const dir = props.actionsDir ?? path.join(REPO_ROOT, 'lambdas', 'actions');
     const skipped: string[] = [];
+    const targets = props.targets ?? { configParameterPrefix: '/sre-agent' };
     for (const action of Object.values(registry).sort((a, b) => a.name.localeCompare(b.name))) {
       if (action.blacklist) {
         skipped.push(action.name);
@@ -198,12 +230,17 @@ export class ActionFunctions extends Construct {
         description: `sre-agent action ${action.name}: ${action.description}`.slice(0, 256),
         // Equal to the Task's TimeoutSeconds: the function stops when the step gives up on it.
         timeout: Duration.seconds(action.timeoutSeconds),
-        environment: props.environment,
+        environment: { ...props.environment, ...actionTargetEnvironment(action, targets, props.eksClusterName) },
         logKey: props.logKey,
+        ...(props.vpc && needsVpc(action) ? { vpc: props.vpc } : {}),
       });
       // A mutating action may trip its service's breaker, whose owner the runtime notifies (SNS, chat secrets).
       const iamActions = action.mutates ? [...new Set([...action.iamActions, 'sns:Publish', 'secretsmanager:GetSecretValue'])] : action.iamActions;
-      fn.addPermissions([...actionDataGrants(action, props.tables), ...scopeIamActions(iamActions, { eksClusterName: props.eksClusterName, notifications: props.notifications })]);
+      fn.addPermissions([
+        ...actionDataGrants(action, props.tables),
+        ...scopeIamActions(iamActions, { eksClusterName: props.eksClusterName, notifications: props.notifications, targets }),
+        ...actionTargetGrants(action, targets),
+      ]);
       this.byName.set(action.name, fn);
     }
     this.skipped = skipped;

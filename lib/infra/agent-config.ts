@@ -31,6 +31,59 @@ const agentConfigSchema = z.strictObject({
   /** VPC of the data-plane targets (Redis, MySQL). Recorded only: no lookup at synth. */
   vpcId: z.string().regex(/^vpc-[0-9a-f]+$/).optional(),
   /**
+   * Where the actions' systems are: each action's function gets the variables of the targets its
+   * definition `uses` (lib/runtime/environment.ts TARGET_ENVIRONMENT). No credentials here: the
+   * database user is the Secrets Manager secret `rdsSecretId`.
+   */
+  targets: z
+    .strictObject({
+      /** `rediss://<primary or configuration endpoint>:6379` (no password: in-VPC, TLS). */
+      redisUrl: z.string().regex(/^rediss?:\/\/[^@/]+(:\d+)?(\/\d+)?$/, 'rediss://host:port without credentials').optional(),
+      redisCluster: z.boolean().optional(),
+      /** Secrets Manager secret name of the database user rds_query connects as (and kills idle threads with). */
+      rdsSecretId: z.string().regex(/^[A-Za-z0-9/_+=.@-]+$/).optional(),
+      rdsEndpoint: z.string().regex(/^[A-Za-z0-9.-]+:\d+$/).optional(),
+      /** The DB instance rds_parameter_change reads and whose parameter group it changes. */
+      rdsInstanceId: z.string().regex(/^[A-Za-z][A-Za-z0-9-]{0,62}$/).optional(),
+      /** The instance's custom parameter group: ModifyDBParameterGroup is allowed on it alone (else on groups tagged sre-agent:managed=true). */
+      rdsParameterGroup: z.string().regex(/^[A-Za-z][A-Za-z0-9-]{0,254}$/).optional(),
+      /** The replication group elasticache_modify may resize (else only groups tagged sre-agent:managed=true). */
+      elasticacheReplicationGroup: z.string().regex(/^[a-z][a-z0-9-]{0,39}$/).optional(),
+      kafkaBrokers: z.string().min(1).optional(),
+      /** Region of the MSK cluster when its brokers use IAM authentication. */
+      mskIamRegion: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/).optional(),
+      kafkaConsumerGroup: z.string().min(1).optional(),
+      mskClusterName: z.string().min(1).optional(),
+      kafkaTopic: z.string().min(1).optional(),
+      /** Parameter Store prefix of update_config / feature_flags. */
+      configParameterPrefix: z.string().regex(/^\/[A-Za-z0-9_.\-/]+$/).default('/sre-agent'),
+      adminHttp: z.boolean().optional(),
+      checkAcm: z.boolean().optional(),
+      checkIamKeys: z.boolean().optional(),
+      tlsDomains: z.array(z.string().regex(/^[A-Za-z0-9.-]+(:\d+)?$/)).optional(),
+      jiraBaseUrl: z.url().optional(),
+      jiraProject: z.string().min(1).optional(),
+      ticketWebhookUrl: z.url().optional(),
+    })
+    .default({ configParameterPrefix: '/sre-agent' }),
+  /**
+   * The VPC of the functions that reach RDS, ElastiCache, MSK and the EKS endpoint, by ids (no
+   * lookup: synth stays offline). Without it those functions run outside any VPC.
+   */
+  network: z
+    .strictObject({
+      vpcId: z.string().regex(/^vpc-[0-9a-f]+$/),
+      availabilityZones: z.array(z.string().min(1)).min(1),
+      privateSubnetIds: z.array(z.string().regex(/^subnet-[0-9a-f]+$/)).min(1),
+      securityGroupIds: z.array(z.string().regex(/^sg-[0-9a-f]+$/)).min(1),
+    })
+    .refine((n) => n.privateSubnetIds.length === n.availabilityZones.length, { message: 'one private subnet per availability zone, in the same order', path: ['privateSubnetIds'] })
+    .optional(),
+  /** PagerDuty on-call lookup: role → schedule / escalation-policy ids (the API key is the secret sre-agent/pagerduty-api-key). */
+  pagerdutyOncallRoles: z.record(z.string(), z.unknown()).optional(),
+  /** Namespaces the Kubernetes actions may change (EKS access entry scope). @default the service map's namespaces */
+  eksNamespaces: z.array(z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/)).optional(),
+  /**
    * What the detection alarms (one per playbook rule and service, lib/metrics/detection.ts) need
    * from this deployment. A rule whose metric has a dimension without a value here gets no alarm,
    * and the synth warns naming it.

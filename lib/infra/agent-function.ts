@@ -5,6 +5,7 @@
  */
 import * as path from 'node:path';
 import { Annotations, Aws, type CfnResource, Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
+import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -77,6 +78,17 @@ export interface AgentFunctionProps {
    * @default - failed asynchronous events are dropped
    */
   readonly deadLetterQueue?: sqs.IQueue;
+  /**
+   * The private subnets and security groups of the systems the function reaches (from context ids:
+   * no lookup at synth).
+   * @default - outside any VPC
+   */
+  readonly vpc?: { readonly vpc: ec2.IVpc; readonly subnets: ec2.SubnetSelection; readonly securityGroups: readonly ec2.ISecurityGroup[] };
+  /**
+   * Concurrent executions reserved for this function (and its ceiling).
+   * @default - the account's unreserved pool
+   */
+  readonly reservedConcurrentExecutions?: number;
 }
 
 /** A Lambda function with our defaults, its role and its log group. */
@@ -115,6 +127,8 @@ export class AgentFunction extends Construct {
       logGroup: this.logGroup,
       role: this.role,
       deadLetterQueue: props.deadLetterQueue,
+      ...(props.vpc ? { vpc: props.vpc.vpc, vpcSubnets: props.vpc.subnets, securityGroups: [...props.vpc.securityGroups], allowPublicSubnet: false } : {}),
+      ...(props.reservedConcurrentExecutions !== undefined ? { reservedConcurrentExecutions: props.reservedConcurrentExecutions } : {}),
       environment: { ...props.environment, NODE_OPTIONS: '--enable-source-maps', SRE_AGENT_CONFIG_DIR: '/var/task/config' },
       bundling: {
         minify: true,
@@ -135,6 +149,13 @@ export class AgentFunction extends Construct {
 
     (this.function.node.defaultChild as CfnResource).addMetadata(FUNCTION_METADATA_KEY, props.functionId);
 
+    if (props.vpc) {
+      // CDK attaches AWSLambdaVPCAccessExecutionRole for the function's network interfaces.
+      Validations.of(this.role).acknowledge({
+        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole]',
+        reason: 'Lambda needs ec2:CreateNetworkInterface/DescribeNetworkInterfaces/DeleteNetworkInterface (no resource-level scoping for Describe) to place the function in the VPC; the AWS-maintained policy grants exactly those and follows AWS changes.',
+      });
+    }
     Validations.of(this.function).acknowledge({
       id: 'AwsSolutions-L1',
       reason: 'Pinned to nodejs22.x on purpose: the code is built and tested for Node 22 (local runs on Node 20); moving to nodejs24.x is a deliberate, tested upgrade, not drift at synth.',

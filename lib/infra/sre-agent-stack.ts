@@ -6,6 +6,7 @@
 import { Aws, CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import type { Construct } from 'constructs';
@@ -18,6 +19,7 @@ import { SECRET_NAME_PREFIX, type FunctionEnvironment } from '../runtime/environ
 import { Notifications } from './notifications';
 import { DEFAULT_MANIFEST_FILE, PlaybookMachines } from './playbook-machines';
 import { DetectionAlarms } from './detection-alarms';
+import { EksAccess } from './eks-access';
 
 export interface SreAgentStackProps extends StackProps {
   /**
@@ -50,6 +52,8 @@ export class SreAgentStack extends Stack {
   readonly playbooks: PlaybookMachines;
   /** One CloudWatch alarm per detection rule and service, and the baseline function they need. */
   readonly detection: DetectionAlarms;
+  /** EKS access entries of the Kubernetes actions' roles (when cdk.json names the cluster). */
+  readonly eksAccess?: EksAccess;
 
   constructor(scope: Construct, id: string, props: SreAgentStackProps = {}) {
     super(scope, id, props);
@@ -92,9 +96,24 @@ export class SreAgentStack extends Stack {
       ...(Object.keys(this.config.breakers).length > 0 ? { BREAKER_CONFIG: JSON.stringify(this.config.breakers) } : {}),
       POWERTOOLS_SERVICE_NAME: 'sre-agent',
     };
+    // Core functions: the on-call lookup's mapping, and the config prefix the undo on resolve restores under.
+    const coreExtra = {
+      CONFIG_PARAMETER_PREFIX: this.config.targets.configParameterPrefix,
+      ...(this.config.pagerdutyOncallRoles ? { PAGERDUTY_ONCALL_ROLES: JSON.stringify(this.config.pagerdutyOncallRoles) } : {}),
+    };
+    const network = this.config.network;
+    const vpc = network
+      ? (() => {
+          // From ids, no lookup: synth stays offline and account-agnostic.
+          const v = ec2.Vpc.fromVpcAttributes(this, 'Vpc', { vpcId: network.vpcId, availabilityZones: network.availabilityZones, privateSubnetIds: network.privateSubnetIds });
+          return { vpc: v, subnets: { subnets: v.privateSubnets }, securityGroups: network.securityGroupIds.map((id, i) => ec2.SecurityGroup.fromSecurityGroupId(this, `SecurityGroup${i}`, id, { mutable: false })) };
+        })()
+      : undefined;
     this.actions = new ActionFunctions(this, 'Actions', {
       environment,
       tables: this.tables,
+      targets: this.config.targets,
+      vpc,
       notifications: this.notifications,
       eksClusterName: this.config.eksClusterName,
       logKey: this.key,
@@ -102,7 +121,7 @@ export class SreAgentStack extends Stack {
     this.core = new CoreFunctions(this, 'Core', {
       tables: this.tables,
       notifications: this.notifications,
-      environment: { ...environment, SERVICES: JSON.stringify(this.config.services) },
+      environment: { ...environment, ...coreExtra, SERVICES: JSON.stringify(this.config.services) },
       logKey: this.key,
     });
     this.approvals = new ApprovalApi(this, 'ApprovalPages', {
@@ -121,6 +140,16 @@ export class SreAgentStack extends Stack {
       logKey: this.key,
     });
     this.core.connectPlaybooks(this.playbooks.machines);
+    // A resolved incident's config changes are put back by the incident function (undo on resolve).
+    const prefix = this.config.targets.configParameterPrefix.replace(/\/+$/, '');
+    this.core.agentFunctionFor('incident').addPermissions([
+      {
+        actions: ['ssm:GetParameter', 'ssm:GetParameters', 'ssm:PutParameter', 'ssm:DeleteParameter', 'ssm:GetParameterHistory'],
+        resources: [`arn:${Aws.PARTITION}:ssm:${Aws.REGION}:${Aws.ACCOUNT_ID}:parameter${prefix}/*`],
+        wildcardReason: `The undo on resolve restores the config keys and flags the incident changed; limited to Parameter Store parameters under ${prefix}/.`,
+      },
+    ]);
+    if (this.config.eksClusterName) this.eksAccess = new EksAccess(this, 'EksAccess', { clusterName: this.config.eksClusterName, actions: this.actions, namespaces: this.config.eksNamespaces });
     this.detection = new DetectionAlarms(this, 'Detection', {
       manifestFile: props.manifestFile ?? DEFAULT_MANIFEST_FILE,
       config: this.config.detection,

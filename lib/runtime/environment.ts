@@ -37,12 +37,74 @@ export const functionEnvironmentSchema = z.object({
   BREAKER_CONFIG: jsonRecord.optional(),
 });
 
+const onOff = z.enum(['on', 'off']);
+/** A URL that must not carry credentials: passwords come from Secrets Manager, never the environment. */
+const urlWithoutCredentials = z.string().refine((u) => {
+  try {
+    const url = new URL(u);
+    return url.username === '' && url.password === '';
+  } catch {
+    return false;
+  }
+}, 'a URL without user or password (credentials come from Secrets Manager)');
+
+/**
+ * The variables each target of an action reads (lib/runtime/targets/<name>.ts), by target name: an
+ * action's function gets those of the targets its definition `uses`, set by the stack from
+ * `sre-agent:config` → `targets`. Credentials are never here: RDS_SECRET_ID names the secret.
+ */
+export const TARGET_ENVIRONMENT = {
+  redis: z.object({
+    /** `rediss://<primary endpoint>:6379` of the ElastiCache group (in-VPC; no password in the URL). */
+    REDIS_URL: urlWithoutCredentials.optional(),
+    /** `on`: the URL is a cluster-mode configuration endpoint; every master is acted on. */
+    REDIS_CLUSTER: onOff.optional(),
+  }),
+  mysql: z.object({
+    /** Only for local runs; in AWS use RDS_SECRET_ID. */
+    MYSQL_URL: urlWithoutCredentials.optional(),
+    /** Secrets Manager secret (name or ARN) with the database user (both RDS secret formats). */
+    RDS_SECRET_ID: z.string().min(1).optional(),
+    /** `host:port` when the secret has no host. */
+    RDS_ENDPOINT: z.string().regex(/^[A-Za-z0-9.-]+:\d+$/).optional(),
+  }),
+  rds: z.object({ RDS_INSTANCE_ID: z.string().min(1).optional() }),
+  elasticache: z.object({ ELASTICACHE_REPLICATION_GROUP: z.string().min(1).optional() }),
+  kafka: z.object({
+    KAFKA_BROKERS: z.string().min(1).optional(),
+    MSK_IAM_REGION: z.string().min(1).optional(),
+    KAFKA_CONSUMER_GROUP: z.string().min(1).optional(),
+    MSK_CLUSTER_NAME: z.string().min(1).optional(),
+    KAFKA_TOPIC: z.string().min(1).optional(),
+  }),
+  kube: z.object({ EKS_CLUSTER_NAME: z.string().min(1).optional() }),
+  config: z.object({ CONFIG_PARAMETER_PREFIX: z.string().regex(/^\/[A-Za-z0-9_.\-/]+$/).optional() }),
+  http: z.object({ ADMIN_HTTP: onOff.optional() }),
+  certificates: z.object({ CHECK_ACM: onOff.optional(), CHECK_IAM_KEYS: onOff.optional(), TLS_DOMAINS: z.string().min(1).optional(), EKS_CLUSTER_NAME: z.string().min(1).optional() }),
+  tickets: z.object({ JIRA_BASE_URL: z.url().optional(), JIRA_PROJECT: z.string().min(1).optional(), TICKET_WEBHOOK_URL: z.url().optional() }),
+  notify: z.object({}),
+} as const;
+export type TargetEnvironmentName = keyof typeof TARGET_ENVIRONMENT;
+
+/** The environment of an action's function: the shared variables and those of the targets it uses. */
+export function actionEnvironmentSchema(uses: readonly TargetEnvironmentName[]) {
+  let schema = functionEnvironmentSchema.extend({ CONFIG_PARAMETER_PREFIX: TARGET_ENVIRONMENT.config.shape.CONFIG_PARAMETER_PREFIX });
+  for (const t of uses) schema = schema.extend(TARGET_ENVIRONMENT[t].shape);
+  return schema;
+}
+/** What the stack writes for the targets of one action (raw strings). */
+export type TargetEnvironment = Partial<Record<string, string>>;
+
 /** Core functions also get the service → owner map; the trigger also gets playbook → state machine ARN. */
 export const coreFunctionEnvironmentSchema = functionEnvironmentSchema.extend({
   /** JSON: `{ "<service>": { "owner": "<team>" } }`. */
   SERVICES: jsonRecord,
   /** JSON: `{ "<playbook>": "<state machine ARN>" }`; set on the trigger function only. */
   STATE_MACHINES: jsonRecord.optional(),
+  /** JSON: role → PagerDuty schedule / escalation-policy ids for the on-call lookup (the API key is the secret `<prefix>pagerduty-api-key`). */
+  PAGERDUTY_ONCALL_ROLES: z.string().min(2).optional(),
+  /** Parameter Store prefix of the config actions, for the undo on resolve. */
+  CONFIG_PARAMETER_PREFIX: z.string().regex(/^\/[A-Za-z0-9_.\-/]+$/).optional(),
 });
 
 /** The approval callback also reads the key that signs approval links. */

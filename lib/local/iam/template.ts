@@ -303,7 +303,10 @@ export function stackFacts(template: CfnTemplate, world: IamWorld = {}): StackFa
     const roleId = getAttOf(fn.Properties?.Role);
     const role = roleId ? template.Resources[roleId] : undefined;
     if (!roleId || role?.Type !== 'AWS::IAM::Role') throw new IamTemplateError(`function ${id} (${logicalId}) has no role of this template`);
-    if (((role.Properties?.ManagedPolicyArns as Json[] | undefined) ?? []).length > 0) throw new IamTemplateError(`role of ${id} has managed policies, which the IAM check cannot read; the stack writes every grant out`);
+    // The only managed policy the stack attaches is Lambda's VPC access (network interfaces): it
+    // grants nothing a handler calls, so it is left out; any other cannot be read here.
+    const managed = ((role.Properties?.ManagedPolicyArns as Json[] | undefined) ?? []).map((m) => String(resolver.resolve(m))).filter((arn) => !arn.endsWith(':policy/service-role/AWSLambdaVPCAccessExecutionRole'));
+    if (managed.length > 0) throw new IamTemplateError(`role of ${id} has managed policies (${managed.join(', ')}), which the IAM check cannot read; the stack writes every grant out`);
     const inline = ((role.Properties?.Policies as { PolicyName: string; PolicyDocument: Json }[] | undefined) ?? []).map((p) => ({ name: p.PolicyName, document: resolver.resolve(p.PolicyDocument) }));
     const vars = ((fn.Properties?.Environment as { Variables?: Record<string, Json> } | undefined)?.Variables ?? {}) as Record<string, Json>;
     out.set(id, {
