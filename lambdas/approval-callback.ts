@@ -7,6 +7,7 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SendTaskFailureCommand, SendTaskSuccessCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { approvalDecisionMetrics, emitAgentMetrics, powertoolsSink } from '../lib/runtime/agent-metrics';
 import { approvalPage, escapeHtml, PAGE_HEADERS, type ApprovalPageDeps } from '../lib/approval/callback';
 import { secretsManagerKey } from '../lib/approval/links';
 import { appendEvent } from '../lib/incident';
@@ -47,6 +48,8 @@ export async function handler(event: APIGatewayProxyEventV2): Promise<APIGateway
   // Never log the query: it holds a live signature.
   const query = { ...(event.queryStringParameters ?? {}), id: event.pathParameters?.id };
   const page = await approvalPage(http.method, query, body, deps);
+  // A POST that the page accepted decided the approval (the query says which way).
+  if (http.method === 'POST' && page.status === 200) emitAgentMetrics(powertoolsSink, approvalDecisionMetrics(String((query as Record<string, unknown>).decision ?? 'unknown')));
   logger.info('approval page', { method: http.method, approvalId: event.pathParameters?.id, status: page.status, sourceIp: http.sourceIp });
   return html(page.status, page.html, page.headers);
 }

@@ -13,6 +13,7 @@ import { awsBreakerConfig, awsCoreDeps, awsData } from '../lib/runtime/aws';
 import { recordBreakerChangesOf } from '../lib/runtime/core';
 import { StepFunctionsStarter } from '../lib/runtime/executions';
 import { handleAlarmEvent, type IntakeResult } from '../lib/runtime/intake';
+import { emitAgentMetrics, intakeMetrics, powertoolsSink } from '../lib/runtime/agent-metrics';
 import manifest from '../statemachines/index.json';
 
 const logger = new Logger({ serviceName: 'sre-agent', persistentKeys: { function: 'trigger' } });
@@ -31,6 +32,7 @@ async function intake(event: unknown): Promise<IntakeResult> {
     // A breaker opened by an alarm (more than 5 HIGH anomalies) notifies on-call SRE + team lead.
     recordBreakerChanges: (incidentId, changes) => recordBreakerChangesOf(awsCoreDeps(), incidentId, changes),
   });
+  emitAgentMetrics(powertoolsSink, intakeMetrics(result));
   if (result.outcome === 'dead_letter') logger.error('alarm event refused', { reason: result.reason });
   else if (result.warning) logger.warn('alarm event handled, with a problem to fix', { ...result });
   else logger.info('alarm event handled', { ...result });

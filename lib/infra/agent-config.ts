@@ -81,6 +81,8 @@ const agentConfigSchema = z.strictObject({
     .optional(),
   /** PagerDuty on-call lookup: role → schedule / escalation-policy ids (the API key is the secret sre-agent/pagerduty-api-key). */
   pagerdutyOncallRoles: z.record(z.string(), z.unknown()).optional(),
+  /** Concurrent executions reserved for the trigger Lambda (a new account's limit may be as low as 10: lower this, or raise the limit). */
+  triggerConcurrency: z.number().int().min(1).max(1000).default(20),
   /** Namespaces the Kubernetes actions may change (EKS access entry scope). @default the service map's namespaces */
   eksNamespaces: z.array(z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/)).optional(),
   /**

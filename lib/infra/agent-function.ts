@@ -93,6 +93,8 @@ export interface AgentFunctionProps {
 
 /** A Lambda function with our defaults, its role and its log group. */
 export class AgentFunction extends Construct {
+  /** `trigger`, `evaluate`, ..., `action:<name>` (see AgentFunctionProps.functionId). */
+  readonly functionId: string;
   readonly function: NodejsFunction;
   readonly role: iam.Role;
   readonly logGroup: logs.LogGroup;
@@ -100,6 +102,7 @@ export class AgentFunction extends Construct {
 
   constructor(scope: Construct, id: string, props: AgentFunctionProps) {
     super(scope, id);
+    this.functionId = props.functionId;
     this.logGroup = new logs.LogGroup(this, 'LogGroup', {
       retention: props.logRetention ?? logs.RetentionDays.ONE_YEAR,
       encryptionKey: props.logKey,

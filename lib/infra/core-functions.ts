@@ -94,6 +94,12 @@ export interface CoreFunctionsProps {
    */
   readonly logKey?: kms.IKey;
   /**
+   * Concurrent executions reserved for the trigger (also its ceiling: events beyond it are retried
+   * by EventBridge for 24 h, then go to the dead-letter queue).
+   * @default 20
+   */
+  readonly triggerConcurrency?: number;
+  /**
    * Folder of the handler files.
    * @default <repo>/lambdas
    */
@@ -125,6 +131,8 @@ export class CoreFunctions extends Construct {
         environment: props.environment,
         logKey: props.logKey,
         deadLetterQueue: name === 'trigger' ? this.deadLetterQueue : undefined,
+        // An alarm storm must not take the account's whole concurrency (nor be starved by others').
+        reservedConcurrentExecutions: name === 'trigger' ? props.triggerConcurrency ?? 20 : undefined,
       });
       const grants: PermissionGrant[] = [];
       if (spec.tables.length > 0) grants.push({ actions: spec.scans ? [...TABLE_ACTIONS, 'dynamodb:Scan'] : TABLE_ACTIONS, resources: spec.tables.map((t) => props.tables[t].tableArn) });

@@ -20,6 +20,8 @@ import { Notifications } from './notifications';
 import { DEFAULT_MANIFEST_FILE, PlaybookMachines } from './playbook-machines';
 import { DetectionAlarms } from './detection-alarms';
 import { EksAccess } from './eks-access';
+import { AgentFunction } from './agent-function';
+import { SelfMonitoring } from './self-monitoring';
 
 export interface SreAgentStackProps extends StackProps {
   /**
@@ -52,6 +54,8 @@ export class SreAgentStack extends Stack {
   readonly playbooks: PlaybookMachines;
   /** One CloudWatch alarm per detection rule and service, and the baseline function they need. */
   readonly detection: DetectionAlarms;
+  /** Alarms on the agent's own failures and its dashboard. */
+  readonly monitoring: SelfMonitoring;
   /** EKS access entries of the Kubernetes actions' roles (when cdk.json names the cluster). */
   readonly eksAccess?: EksAccess;
 
@@ -122,6 +126,7 @@ export class SreAgentStack extends Stack {
       tables: this.tables,
       notifications: this.notifications,
       environment: { ...environment, ...coreExtra, SERVICES: JSON.stringify(this.config.services) },
+      triggerConcurrency: this.config.triggerConcurrency,
       logKey: this.key,
     });
     this.approvals = new ApprovalApi(this, 'ApprovalPages', {
@@ -149,13 +154,20 @@ export class SreAgentStack extends Stack {
         wildcardReason: `The undo on resolve restores the config keys and flags the incident changed; limited to Parameter Store parameters under ${prefix}/.`,
       },
     ]);
-    if (this.config.eksClusterName) this.eksAccess = new EksAccess(this, 'EksAccess', { clusterName: this.config.eksClusterName, actions: this.actions, namespaces: this.config.eksNamespaces });
     this.detection = new DetectionAlarms(this, 'Detection', {
       manifestFile: props.manifestFile ?? DEFAULT_MANIFEST_FILE,
       config: this.config.detection,
       logKey: this.key,
       deadLetterQueue: this.core.deadLetterQueue,
     });
+    this.monitoring = new SelfMonitoring(this, 'SelfMonitoring', {
+      functions: this.node.findAll().filter((c): c is AgentFunction => c instanceof AgentFunction),
+      machines: this.playbooks.machines,
+      approvalApi: this.approvals.api,
+      deadLetterQueue: this.core.deadLetterQueue,
+      topic: this.notifications.topic,
+    });
+    if (this.config.eksClusterName) this.eksAccess = new EksAccess(this, 'EksAccess', { clusterName: this.config.eksClusterName, actions: this.actions, namespaces: this.config.eksNamespaces });
 
     // A dead letter is an alarm nobody acted on: say so on the topic.
     new cloudwatch.Alarm(this, 'DeadLettersAlarm', {

@@ -9,6 +9,7 @@ import type { ActionDefinition, ActionTargets, TargetName } from '../actions/def
 import { dispatchAction, type DispatchDeps, type DispatchResult } from '../actions/dispatch';
 import { defaultPolicy } from '../policy/policy';
 import type { Policy } from '../policy/policy';
+import { actionMetrics, emitAgentMetrics, powertoolsSink } from './agent-metrics';
 import { awsCoreDeps } from './aws';
 import { dispatchDepsOf } from './dispatch-deps';
 import type { TargetFactories } from './targets/types';
@@ -60,10 +61,12 @@ export function actionLambda<P>(def: ActionDefinition<P>, factories: TargetFacto
     try {
       const result = await dispatchAction(def as unknown as ActionDefinition<Record<string, unknown>>, event, await awsDispatchDeps(def.name, factories));
       logger.info('action done', { summary: result.summary });
+      emitAgentMetrics(powertoolsSink, actionMetrics());
       return result;
     } catch (err) {
       // Thrown on: Step Functions matches the error's name in Retry/Catch.
       logger.error('action failed', err as Error);
+      emitAgentMetrics(powertoolsSink, actionMetrics(err));
       throw err;
     }
   };
