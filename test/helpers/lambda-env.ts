@@ -19,6 +19,8 @@ export function lambdaEnvironment(dynamoEndpoint: string, extra: Record<string, 
     SECRETS_PREFIX: 'sre-agent/',
     POWERTOOLS_SERVICE_NAME: 'sre-agent',
     POWERTOOLS_LOG_LEVEL: 'SILENT',
+    // The handlers write EMF metrics to stdout; a test reads them through the sink, not the console.
+    POWERTOOLS_METRICS_DISABLED: 'true',
     SERVICES: '{}',
     ...extra,
   };
