@@ -2,7 +2,7 @@
  * The dependency rules of DESIGN.md, checked by `npm test` (test/unit/architecture.test.ts runs
  * depcruise over bin/, lib/ and lambdas/). Paths are repository-relative.
  */
-const RUNTIME = '^lib/(playbook|actions|incident|breaker|approval|runtime|metrics|notify|report|kube|policy|yaml)/';
+const RUNTIME = '^lib/(analysis|knowledge|playbook|actions|incident|breaker|approval|runtime|metrics|notify|report|kube|policy|yaml)/';
 
 module.exports = {
   forbidden: [
@@ -47,6 +47,13 @@ module.exports = {
       severity: 'error',
       from: { path: '^lambdas/' },
       to: { path: '^lib/local/' },
+    },
+    {
+      name: 'lambdas-read-compiled-config',
+      comment: 'A Lambda reads its configuration compiled to JSON (statemachines/config.json): no path from lambdas/ reaches the YAML parsers (lib/yaml/source.ts, 160 kB in every bundle).',
+      severity: 'error',
+      from: { path: '^lambdas/' },
+      to: { path: '^lib/yaml/source\\.(ts|js)$', reachable: true },
     },
     {
       name: 'sandbox-only-for-drills-and-tests',

@@ -13,5 +13,10 @@ module.exports = {
   },
   transformIgnorePatterns: ['/node_modules/(?!(@kubernetes/client-node|openid-client|jose|oauth4webapi|jsonpath-plus|rfc4648|marked)/)'],
   reporters: ['default', '<rootDir>/test/summary-reporter.js'],
+  // `--shard=1/2` and `--shard=2/2` are the services and pure lanes (test/lanes.js, test/run-lanes.js).
+  testSequencer: '<rootDir>/test/sequencer.js',
+  // In a lane: names what tests left running (timers, sockets, child processes) after the last one.
+  globalTeardown: '<rootDir>/test/lane-teardown.js',
+  setupFiles: ['<rootDir>/test/lane-timers.js'],
   testTimeout: 30000,
 };

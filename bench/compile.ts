@@ -10,9 +10,9 @@ import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parse, stringify } from 'yaml';
 import { compilePlaybook, loadPlaybookText, playbookFiles, REPO_ROOT } from '../lib/playbook';
-import { defaultCatalogue } from '../lib/playbook/catalogue';
-import { defaultPolicy } from '../lib/policy';
 import { median, peakRssMb, type BenchResult } from './result';
+import { defaultCatalogue } from '../lib/playbook/catalogue-file';
+import { defaultPolicy } from '../lib/policy/files';
 
 /** Playbooks compiled per round. */
 export const PLAYBOOK_COUNT = 1000;

@@ -4,8 +4,11 @@
  */
 import { availableParallelism, loadavg } from 'node:os';
 import { benchAlarmStorm } from './alarm-storm';
+import { benchBundles } from './bundles';
 import { benchCli } from './cli';
 import { benchCompile } from './compile';
+import { benchDrills } from './drills';
+import { benchCost } from './cost';
 import { formatResult, type BenchResult } from './result';
 
 /** Every benchmark, in the order run. Adding one = one line here. */
@@ -13,6 +16,9 @@ const BENCHMARKS: readonly (() => Promise<BenchResult>)[] = [
   benchCompile,
   benchAlarmStorm,
   benchCli,
+  benchBundles,
+  benchDrills,
+  benchCost,
 ];
 
 async function main(): Promise<void> {

@@ -4,12 +4,13 @@ import * as path from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { dataDirTokenFile, readApiToken, runtimeTokenFile } from '../lib/local/api-token';
 import { formatProblem, PlaybookError } from '../lib/playbook/errors';
+import { LocalEngineError, PlaybookNotFoundError, UsageError } from '../lib/local/errors';
 
 // Each command loads what it needs when it runs (require: tsx runs the CLI as CommonJS), so
 // `sre-agent incidents` does not pay for the compiler, and `compile` not for the local engine.
 const playbook = () => require('../lib/playbook') as typeof import('../lib/playbook');
 const PLAYBOOK_DIR = path.resolve(__dirname, '../playbooks');
-const policy = () => require('../lib/policy/policy') as typeof import('../lib/policy/policy');
+const policy = () => require('../lib/policy/files') as typeof import('../lib/policy/files');
 
 /** A playbook argument: a path, or a name under playbooks/. */
 export function resolvePlaybook(arg: string): string {
@@ -17,7 +18,32 @@ export function resolvePlaybook(arg: string): string {
   const named = path.join(PLAYBOOK_DIR, `${arg.replace(/\.ya?ml$/, '')}.yaml`);
   // Through the link when the CLI runs from .build/, so messages name playbooks/<name>.yaml.
   if (existsSync(named)) return realpathSync(named);
-  throw new Error(`no playbook "${arg}": not a file, and not a name in ${path.relative(process.cwd(), PLAYBOOK_DIR) || 'playbooks'}/`);
+  throw new PlaybookNotFoundError(`no playbook "${arg}": not a file, and not a name in ${path.relative(process.cwd(), PLAYBOOK_DIR) || 'playbooks'}/`, arg);
+}
+
+/** An HTTP answer, read whole. */
+interface HttpAnswer {
+  readonly status: number;
+  readonly type: string;
+  readonly text: string;
+}
+
+/**
+ * One request with node:http (the engine is local and answers small JSON): fetch would load
+ * undici, tens of milliseconds of every simple command's start (bench/cli.ts).
+ */
+function httpRequest(method: string, target: string, headers: Record<string, string>, body?: string): Promise<HttpAnswer> {
+  const client = (target.startsWith('https:') ? require('node:https') : require('node:http')) as typeof import('node:http');
+  return new Promise((resolve, reject) => {
+    const req = client.request(target, { method, headers: body === undefined ? headers : { ...headers, 'content-length': String(Buffer.byteLength(body)) } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('error', reject);
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, type: String(res.headers['content-type'] ?? ''), text: Buffer.concat(chunks).toString('utf8') }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
 }
 
 interface Io {
@@ -60,7 +86,7 @@ function program(io: Io): Command {
       const out = buildAll();
       if (opts.check) {
         const stale = [...out.files].filter(([file, content]) => !existsSync(file) || readFileSync(file, 'utf8') !== content).map(([f]) => path.relative(process.cwd(), f));
-        if (stale.length) throw new Error(`generated files are stale (run npm run compile): ${stale.join(', ')}`);
+        if (stale.length) throw new UsageError(`generated files are stale (run npm run compile): ${stale.join(', ')}`, '--check');
         io.out(`up to date: ${out.files.size} files\n`);
         return;
       }
@@ -159,13 +185,13 @@ function program(io: Io): Command {
     .option('--once', 'start, print and stop (for checks)')
     .action(async (opts: { port: string; kubeconfigOut: string; namespace: string; once?: boolean }) => {
       const port = Number(opts.port);
-      if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be a port number, got "${opts.port}"`);
+      if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be a port number, got "${opts.port}"`, '--port');
       const { serveSandbox } = require('../lib/local/sandbox') as typeof import('../lib/local/sandbox');
       let running;
       try {
         running = await serveSandbox({ port, kubeconfigOut: opts.kubeconfigOut, namespace: opts.namespace, log: (line) => io.out(`${line}\n`) });
       } catch (err) {
-        throw new Error(`cannot serve the sandbox on 127.0.0.1:${port}: ${(err as Error).message} (use --port)`);
+        throw new UsageError(`cannot serve the sandbox on 127.0.0.1:${port}: ${(err as Error).message} (use --port)`, '--port', { cause: err });
       }
       if (opts.once) {
         await running.stop();
@@ -176,6 +202,67 @@ function program(io: Io): Command {
         process.once('SIGINT', stop);
         process.once('SIGTERM', stop);
       });
+    });
+
+  cli
+    .command('drill')
+    .description('run a drill end to end on a simulated exchange: inject the fault, detect it with the stack\'s alarms, run the playbook on the local engine, check the path and the recovery')
+    .argument('<scenario>', 'traffic-surge, matching-engine-latency, rds-connection-exhaustion, redis-memory-pressure, kafka-consumer-lag, pod-oom-killed, certificate-expiry-warning, global-breaker, service-breaker, or all')
+    .option('--approve <mode>', 'answer approvals: auto (approve through the signed e-mail links), reject, or prompt', 'auto')
+    .option('--speed <factor>', 'how much faster than real time the simulated clock runs while the agent waits', '60')
+    .option('--json', 'print a JSON array, one object per drill, instead of progress and a table')
+    .option('--iam-check [template]', 'run every handler under its role of the synthesized stack')
+    .option('--redis <url>', 'Redis database the cache drill writes to and unlinks from', process.env.SRE_AGENT_DRILL_REDIS)
+    .option('--report-dir <dir>', 'where reports and knowledge entries go', 'reports/drills')
+    .option('--port <port>', "port of the drill engine's HTTP API and dashboard (its address is printed)", '0')
+    .option('--keep', 'after the drill, keep its engine and dashboard up (incidents, timelines, reports, the graph) until Ctrl-C')
+    .action(async (name: string, opts: { approve: string; speed: string; json?: boolean; iamCheck?: boolean | string; redis?: string; reportDir: string; port: string; keep?: boolean }) => {
+      if (!['auto', 'reject', 'prompt'].includes(opts.approve)) throw new UsageError(`--approve must be auto, reject or prompt, got "${opts.approve}"`, '--approve');
+      const speed = Number(opts.speed);
+      if (!Number.isFinite(speed) || speed < 1) throw new UsageError(`--speed must be a number ≥ 1, got "${opts.speed}"`, '--speed');
+      const port = Number(opts.port);
+      if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be a port number (0 for any free one), got "${opts.port}"`, '--port');
+      if (opts.keep && name === 'all') throw new UsageError('--keep keeps one drill\'s dashboard up: name one scenario, not all', '--keep');
+      const keepOpen = opts.keep
+        ? (dashboard: string) => {
+            io.out(`\nThe drill is over; its dashboard stays up at ${dashboard}\nCtrl-C to stop.\n`);
+            return new Promise<void>((resolve) => {
+              process.once('SIGINT', () => resolve());
+              process.once('SIGTERM', () => resolve());
+            });
+          }
+        : undefined;
+      const drill = require('../lib/local/drill') as typeof import('../lib/local/drill');
+      const names = name === 'all' ? ['all'] : [drill.scenario(name).name];
+      let ask: ((q: string) => Promise<boolean>) | undefined;
+      let rl: import('node:readline').Interface | undefined;
+      if (opts.approve === 'prompt') {
+        // Answers typed (or piped) before their question are kept for it; at the end of input, no.
+        const readline = require('node:readline') as typeof import('node:readline');
+        rl = readline.createInterface({ input: process.stdin });
+        const lines: string[] = [];
+        const waiting: ((line: string | undefined) => void)[] = [];
+        let ended = false;
+        rl.on('line', (line) => (waiting.length ? waiting.shift()!(line) : lines.push(line)));
+        rl.on('close', () => {
+          ended = true;
+          for (const w of waiting.splice(0)) w(undefined);
+        });
+        ask = async (q) => {
+          io.out(q);
+          const line = lines.length ? lines.shift() : ended ? undefined : await new Promise<string | undefined>((r) => waiting.push(r));
+          if (line === undefined) io.out('(no answer: end of input) no\n');
+          return /^y(es)?$/i.test((line ?? '').trim());
+        };
+      }
+      try {
+        const results = await drill.runDrills(names, { approve: opts.approve as 'auto', speed, iamCheck: opts.iamCheck, redisUrl: opts.redis, reportDir: opts.reportDir, port, ...(keepOpen ? { keepOpen } : {}), ask, log: (line) => (opts.json ? undefined : io.out(`${line}\n`)) });
+        if (opts.json) io.out(`${JSON.stringify(results.map((r) => ({ scenario: r.scenario, passed: r.passed, steps: r.steps, mttdSeconds: r.mttdSeconds, mttiSeconds: r.mttiSeconds, mttrSeconds: r.mttrSeconds, firstAutoRemediationSeconds: r.firstAutoRemediationSeconds, incidents: r.incidents, deviations: r.deviations, simulatedSeconds: r.simulatedSeconds, wallSeconds: r.wallSeconds, reports: r.reports })), null, 2)}\n`);
+        else io.out(`\n${drill.summaryTable(results)}\n`);
+        if (results.some((r) => !r.passed)) throw new DrillFailed(results.filter((r) => !r.passed).map((r) => r.scenario));
+      } finally {
+        rl?.close();
+      }
     });
 
   const url = (opts: { url?: string }) => opts.url ?? process.env.SRE_AGENT_URL ?? 'http://127.0.0.1:8787';
@@ -190,23 +277,23 @@ function program(io: Io): Command {
     return [...new Set(found.filter((t): t is string => !!t))];
   };
   const call = async (method: string, target: string, body?: unknown): Promise<unknown> => {
-    let res: Response | undefined;
+    let res: HttpAnswer | undefined;
     // Reads send a token too when one is found: a few return signed links and need it.
     const found = tokens(target);
     const candidates = method === 'GET' && found.length === 0 ? [undefined] : found;
-    if (candidates.length === 0) throw new Error(`no API token for the local engine at ${new URL(target).origin}: start it with \`npm start\` (it writes one), or set SRE_AGENT_TOKEN`);
+    if (candidates.length === 0) throw new LocalEngineError(`no API token for the local engine at ${new URL(target).origin}: start it with \`npm start\` (it writes one), or set SRE_AGENT_TOKEN`, new URL(target).origin);
     for (const token of candidates) {
       try {
-        res = await fetch(target, { method, headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) }, body: body === undefined ? undefined : JSON.stringify(body) });
+        res = await httpRequest(method, target, { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) }, body === undefined ? undefined : JSON.stringify(body));
       } catch (err) {
-        throw new Error(`cannot reach the local engine at ${new URL(target).origin} (is \`npm start\` running?): ${(err as Error).message}`);
+        throw new LocalEngineError(`cannot reach the local engine at ${new URL(target).origin} (is \`npm start\` running?): ${(err as Error).message}`, new URL(target).origin, { cause: err });
       }
       if (res.status !== 401) break;
     }
-    if (!res) throw new Error('no request was sent');
-    const text = await res.text();
-    const parsed = text && (res.headers.get('content-type') ?? '').includes('json') ? JSON.parse(text) : text;
-    if (!res.ok && res.status !== 202) throw new Error(`${method} ${new URL(target).pathname} → ${res.status}: ${typeof parsed === 'string' ? parsed : JSON.stringify(parsed)}`);
+    if (!res) throw new LocalEngineError('no request was sent', new URL(target).origin);
+    const { text } = res;
+    const parsed = text && res.type.includes('json') ? JSON.parse(text) : text;
+    if (res.status >= 300) throw new LocalEngineError(`${method} ${new URL(target).pathname} → ${res.status}: ${typeof parsed === 'string' ? parsed : JSON.stringify(parsed)}`, `${method} ${new URL(target).pathname}`);
     return parsed;
   };
   const print = (value: unknown) => io.out(`${typeof value === 'string' ? value : JSON.stringify(value, null, 2)}\n`);
@@ -224,11 +311,11 @@ function program(io: Io): Command {
       const { loadCompiledPlaybooks } = require('../lib/compiled/manifest') as typeof import('../lib/compiled/manifest');
       const { buildAlarmEvent } = require('../lib/runtime/sample-event') as typeof import('../lib/runtime/sample-event');
       const machine = loadCompiledPlaybooks().get(name);
-      if (!machine) throw new Error(`no playbook "${name}" in the compiled manifest (names: ${loadCompiledPlaybooks().all.map((m) => m.playbook).join(', ')})`);
-      if (!['ALARM', 'OK', 'INSUFFICIENT_DATA'].includes(opts.state)) throw new Error(`--state must be ALARM, OK or INSUFFICIENT_DATA, got "${opts.state}"`);
-      if (machine.trigger.type === 'schedule') throw new Error(`playbook ${name} is started by its schedule (${machine.trigger.expression}), not by an alarm: start it now with \`sre-agent run ${name}\``);
+      if (!machine) throw new PlaybookNotFoundError(`no playbook "${name}" in the compiled manifest (names: ${loadCompiledPlaybooks().all.map((m) => m.playbook).join(', ')})`, name);
+      if (!['ALARM', 'OK', 'INSUFFICIENT_DATA'].includes(opts.state)) throw new UsageError(`--state must be ALARM, OK or INSUFFICIENT_DATA, got "${opts.state}"`, '--state');
+      if (machine.trigger.type === 'schedule') throw new UsageError(`playbook ${name} is started by its schedule (${machine.trigger.expression}), not by an alarm: start it now with \`sre-agent run ${name}\``, '<playbook>');
       const service = opts.service ?? machine.trigger.defaultService ?? machine.service;
-      if (!service) throw new Error(`playbook ${name} has no default service: pass --service`);
+      if (!service) throw new UsageError(`playbook ${name} has no default service: pass --service`, '--service');
       print(await call('POST', `${url(opts)}/events`, buildAlarmEvent({ playbook: name, service, metric: opts.metric, state: opts.state as 'ALARM' }, machine)));
     });
 
@@ -243,7 +330,7 @@ function program(io: Io): Command {
     .option('--url <url>', 'local engine URL')
     .action(async (name: string, value: string, opts: { service?: string; unit?: string; url?: string }) => {
       const n = Number(value);
-      if (!Number.isFinite(n)) throw new Error(`value "${value}" is not a number`);
+      if (!Number.isFinite(n)) throw new UsageError(`value "${value}" is not a number`, '<value>');
       print(await call('POST', `${url(opts)}/api/metrics`, { name, value: n, ...(opts.service ? { service: opts.service } : {}), ...(opts.unit ? { unit: opts.unit } : {}) }));
     });
 
@@ -338,6 +425,48 @@ function program(io: Io): Command {
       }
     });
 
+  cli
+    .command('report')
+    .description('the §5.1 report of an incident, written now from its stored state (zh-CN by default)')
+    .argument('<incident-id>', 'INC-YYYYMMDD-NNN')
+    .option('--lang <lang>', 'zh-CN or en', 'zh-CN')
+    .option('--json', 'print the report as JSON')
+    .option('--url <url>', 'local engine URL')
+    .action(async (id: string, opts: { lang: string; json?: boolean; url?: string }) => {
+      const q = new URLSearchParams({ lang: opts.lang, format: opts.json ? 'json' : 'md' });
+      const report = await call('POST', `${url(opts)}/api/incidents/${encodeURIComponent(id)}/report?${q}`);
+      io.out(typeof report === 'string' ? report : `${JSON.stringify(report, null, 2)}\n`);
+    });
+
+  // The knowledge base works on its files directly: no engine needs to run.
+  const knowledge = () => require('../lib/knowledge/local') as typeof import('../lib/knowledge/local');
+  const kb = cli.command('kb').description('the knowledge base of past incidents (seed §5.2); works without a running engine');
+  kb.command('import')
+    .description('add or replace entries from a JSONL file (one seed §5.2 entry a line); a bad line imports nothing')
+    .argument('<file>', 'file.jsonl')
+    .option('--data-dir <dir>', 'the engine\'s data folder', process.env.SRE_AGENT_DATA ?? '.sre-agent/data')
+    .action(async (file: string, opts: { dataDir: string }) => {
+      const { importEntries } = require('../lib/knowledge/import') as typeof import('../lib/knowledge/import');
+      const store = knowledge().localKnowledgeStore(opts.dataDir);
+      const n = await importEntries(store, file);
+      io.out(`imported ${n} entr${n === 1 ? 'y' : 'ies'} into ${store.location}\n`);
+    });
+  kb.command('search')
+    .description('past incidents most similar to a text')
+    .argument('<text>', 'what to look for (Chinese or English)')
+    .option('--top <n>', 'how many', '3')
+    .option('--json', 'print a JSON array (incident_id, score, root_cause, resolution_steps)')
+    .option('--data-dir <dir>', 'the engine\'s data folder', process.env.SRE_AGENT_DATA ?? '.sre-agent/data')
+    .action(async (text: string, opts: { top: string; json?: boolean; dataDir: string }) => {
+      const top = Number(opts.top);
+      if (!Number.isInteger(top) || top < 1) throw new UsageError(`--top must be a whole number ≥ 1, got "${opts.top}"`, '--top');
+      const hits = await knowledge().localKnowledgeStore(opts.dataDir).search(text, top);
+      const rows = hits.map((h) => ({ incident_id: h.incidentId, score: Number(h.score.toFixed(4)), root_cause: h.rootCause, resolution_steps: h.resolutionSteps }));
+      if (opts.json) return io.out(`${JSON.stringify(rows, null, 2)}\n`);
+      if (rows.length === 0) return io.out('no similar incident\n');
+      for (const r of rows) io.out(`${r.incident_id}  ${r.score}\n  根因: ${r.root_cause}\n${r.resolution_steps.map((s) => `  - ${s}`).join('\n')}\n`);
+    });
+
   cli.command('incidents').description('list incidents').option('--url <url>', 'local engine URL').action(async (opts: { url?: string }) => print(await call('GET', `${url(opts)}/api/incidents`)));
   cli
     .command('timeline')
@@ -346,6 +475,14 @@ function program(io: Io): Command {
     .option('--url <url>', 'local engine URL')
     .action(async (id: string, opts: { url?: string }) => print(await call('GET', `${url(opts)}/api/incidents/${id}`)));
   return cli;
+}
+
+/** A drill left its expected path: exit 1, the table already says how. */
+class DrillFailed extends Error {
+  public constructor(scenarios: readonly string[]) {
+    super(`drill failed: ${scenarios.join(', ')}`);
+    this.name = 'DrillFailed';
+  }
 }
 
 /** Runs the CLI; resolves to the exit code. Errors are printed, never thrown. */

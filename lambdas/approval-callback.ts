@@ -12,7 +12,8 @@ import { approvalPage, escapeHtml, PAGE_HEADERS, type ApprovalPageDeps } from '.
 import { secretsManagerKey } from '../lib/approval/links';
 import { appendEvent } from '../lib/incident';
 import { approvalCallbackEnvironmentSchema } from '../lib/runtime/environment';
-import { awsData } from '../lib/runtime/aws';
+import { awsData, awsStatusPage } from '../lib/runtime/aws';
+import { onNoticeDecided, type StatusNoticeDeps } from '../lib/runtime/status-notice';
 
 const logger = new Logger({ serviceName: 'sre-agent', persistentKeys: { function: 'approval-callback' } });
 const env = approvalCallbackEnvironmentSchema.parse(process.env);
@@ -44,6 +45,12 @@ export async function handler(event: APIGatewayProxyEventV2): Promise<APIGateway
     record: (incidentId, e) => appendEvent(doc, tables, incidentId, e),
     from: { sourceIp: http.sourceIp, userAgent: http.userAgent },
     warn: (message, error) => logger.warn(message, error as Error),
+    // A status-page notice approved: it goes out from here (no execution waits on it).
+    onNoticeDecided: (rec) => {
+      const page = awsStatusPage();
+      const deps: StatusNoticeDeps = { doc, tables, now: () => new Date(), components: page?.components ?? {}, ...(page?.publisher ? { publisher: page.publisher } : {}) };
+      return onNoticeDecided(deps, rec);
+    },
   };
   // Never log the query: it holds a live signature.
   const query = { ...(event.queryStringParameters ?? {}), id: event.pathParameters?.id };

@@ -6,6 +6,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { DescribeExecutionCommand, ExecutionDoesNotExist, SFNClient } from '@aws-sdk/client-sfn';
 import { awsCoreDeps } from '../lib/runtime/aws';
+import { reportingFromEnvironment } from '../lib/runtime/aws-reporting';
 import { reconcileExecutions, type ExecutionLookup } from '../lib/runtime/reconcile';
 
 const logger = new Logger({ serviceName: 'sre-agent', persistentKeys: { function: 'reconcile' } });
@@ -22,7 +23,7 @@ const describe: ExecutionLookup = async (executionArn) => {
 };
 
 export async function handler(): Promise<unknown> {
-  const report = await reconcileExecutions(awsCoreDeps(), { describe });
+  const report = await reconcileExecutions(awsCoreDeps(process.env, { reporting: reportingFromEnvironment }), { describe });
   logger.info('reconciled', { ...report });
   return report;
 }

@@ -10,7 +10,7 @@ import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dyn
 import type { Manifest } from '../lib/compiled/manifest';
 import { coreFunctionEnvironmentSchema } from '../lib/runtime/environment';
 import { awsBreakerConfig, awsCoreDeps, awsData } from '../lib/runtime/aws';
-import { recordBreakerChangesOf } from '../lib/runtime/core';
+import { recordBreakerChangesOf } from '../lib/runtime/core/common';
 import { StepFunctionsStarter } from '../lib/runtime/executions';
 import { handleAlarmEvent, type IntakeResult } from '../lib/runtime/intake';
 import { emitAgentMetrics, intakeMetrics, powertoolsSink } from '../lib/runtime/agent-metrics';

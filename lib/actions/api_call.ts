@@ -1,11 +1,14 @@
 /** api_call: call an admin endpoint of a service, e.g. matching-engine:8080/admin/gc (scenario 2). */
-import { z } from 'zod';
+import * as z from 'zod';
 import { endpointHost, requireTarget } from './common';
 import { defineAction } from './define';
 import { TransientTargetError, ActionError } from './errors';
 import type { HttpOps } from './ports';
 import { PolicyViolationError } from '../policy/errors';
 import { requestTexts } from '../policy/endpoints';
+
+/** Characters of the response body kept in `after` and the `response_body` output. */
+export const RESPONSE_BODY_LIMIT = 4096;
 
 export const action = defineAction({
   name: 'api_call',
@@ -18,7 +21,7 @@ export const action = defineAction({
     method: z.enum(['GET', 'POST', 'PUT']).default('POST'),
     body: z.unknown().optional(),
   }),
-  outputs: ['response_status'],
+  outputs: ['response_status', 'response_body'],
   uses: ['http'],
   iamActions: [],
   roles: { endpoints: ['endpoint'], bodies: ['body'] },
@@ -35,6 +38,13 @@ export const action = defineAction({
     const res = await http.request(p.method, url, p.body);
     if (res.status >= 500) throw new TransientTargetError(`api_call: ${p.method} ${url} answered ${res.status}`, { target: url });
     if (res.status >= 400) throw new ActionError(`api_call: ${p.method} ${url} answered ${res.status}: ${res.body.slice(0, 200)}`, { target: url });
-    return { summary: `${p.method} ${url} → ${res.status}`, after: { status: res.status }, outputs: { response_status: res.status } };
+    // The answer goes on the timeline and into later steps, bounded (a state's payload is at most 256 KiB).
+    const truncated = res.truncated === true || res.body.length > RESPONSE_BODY_LIMIT;
+    const body = res.body.slice(0, RESPONSE_BODY_LIMIT);
+    return {
+      summary: `${p.method} ${url} → ${res.status}${body ? `: ${body.slice(0, 120)}${body.length > 120 || truncated ? '…' : ''}` : ''}`,
+      after: { status: res.status, body, ...(truncated ? { bodyTruncated: true } : {}) },
+      outputs: { response_status: res.status, response_body: body },
+    };
   },
 });

@@ -1,5 +1,5 @@
 /** check_certificates: list TLS certificates that expire soon (scenario 7, daily). */
-import { z } from 'zod';
+import * as z from 'zod';
 import { durationText, requireTarget } from './common';
 import { defineAction } from './define';
 import { TargetNotConfiguredError } from './errors';
@@ -26,7 +26,7 @@ export const action = defineAction({
     warning_threshold: durationText.default('30d'),
     critical_threshold: durationText.default('7d'),
   }),
-  outputs: ['expiring_certs', 'cert_name', 'days_remaining', 'days', 'stale_access_keys', 'unchecked_sources'],
+  outputs: ['expiring_certs', 'cert_name', 'days_remaining', 'days', 'stale_access_keys', 'unchecked_sources', 'unreadable_certificates'],
   uses: ['certificates'],
   iamActions: ['acm:ListCertificates', 'acm:DescribeCertificate', 'eks:DescribeCluster', 'iam:ListUsers', 'iam:ListAccessKeys', 'iam:GetAccessKeyLastUsed'],
   checkCaps: (p) => (days(p.critical_threshold) < days(p.warning_threshold) ? [] : ['critical_threshold must be shorter than warning_threshold']),
@@ -37,7 +37,8 @@ export const action = defineAction({
       throw new TargetNotConfiguredError(`check_certificates: none of ${p.sources.join(', ')} is configured for step "${ctx.step}" of ${ctx.incidentId}`);
     }
     const now = ctx.now().getTime();
-    const expiring = (await certs.list(p.sources))
+    const { certificates, unreadable } = await certs.list(p.sources);
+    const expiring = certificates
       .map((c) => ({ ...c, days_remaining: Math.floor((Date.parse(c.notAfter) - now) / (DAY * 1000)) }))
       .filter((c) => c.days_remaining < days(p.warning_threshold))
       .map((c) => ({ ...c, level: c.days_remaining < days(p.critical_threshold) ? 'CRITICAL' : 'WARNING' }))
@@ -50,10 +51,11 @@ export const action = defineAction({
     const first = expiring[0];
     const parts = [expiring.length ? `${expiring.length} certificate(s) expire within ${p.warning_threshold}; soonest ${first!.name} in ${first!.days_remaining} d` : `no certificate expires within ${p.warning_threshold}`];
     if (stale.length) parts.push(`${stale.length} IAM access key(s) older than ${ACCESS_KEY_MAX_AGE_DAYS} d (oldest ${stale[0]!.user} ${stale[0]!.access_key_id}, ${stale[0]!.age_days} d)`);
+    if (unreadable.length) parts.push(`could not read ${unreadable.map((u) => `${u.name} (${u.error})`).join(', ')}`);
     if (unchecked.length) parts.push(`not checked (not configured): ${unchecked.join(', ')}`);
     return {
       summary: parts.join('; '),
-      outputs: { expiring_certs: expiring, cert_name: first?.name ?? null, days_remaining: first?.days_remaining ?? null, days: first?.days_remaining ?? null, stale_access_keys: stale, unchecked_sources: unchecked },
+      outputs: { expiring_certs: expiring, cert_name: first?.name ?? null, days_remaining: first?.days_remaining ?? null, days: first?.days_remaining ?? null, stale_access_keys: stale, unchecked_sources: unchecked, unreadable_certificates: unreadable },
     };
   },
 });

@@ -1,5 +1,5 @@
 /** Small pieces shared by action modules: parameter schemas and target checks. */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ActionContext, TargetRef } from './define';
 import { TargetNotConfiguredError } from './errors';
 import { parseServiceRef } from '../policy/services';

@@ -9,10 +9,10 @@
  * A step that succeeded returns its stored result to a replay; a step running or failed is
  * refused. Errors keep their `name` so the state machine's Retry/Catch match them.
  */
-import { z } from 'zod';
 import type { ApprovalRecord } from '../approval/store';
 import type { ClaimResult, IncidentWithSteps, StepOutcome, StepRecord } from '../incident/steps';
 import type { CompiledPlaybooks, CompiledStep } from '../compiled/manifest';
+import { actionInvocationSchema, type ActionInvocation } from '../compiled/payload';
 import { PolicyViolationError } from '../policy/errors';
 import { approvalBinding, canonicalJson, checkFactor, guardStep, type StoredApproval } from '../policy/guard';
 import type { Policy } from '../policy/policy';
@@ -21,15 +21,8 @@ import type { ActionDefinition, ActionTargets } from './define';
 import { InvalidParameterError, TRANSIENT_ERROR_NAMES } from './errors';
 import { resolveForAction, resolveParams, resolveTargets, storedVariables } from './resolve';
 
-/** What an action Task sends: nothing that could lower what the compiled step requires. */
-export const actionInvocationSchema = z.strictObject({
-  incidentId: z.string().regex(/^INC-\d{8}-\d{3,}$/, 'an incident id INC-YYYYMMDD-NNN'),
-  step: z.string().min(1).max(80),
-  params: z.record(z.string(), z.unknown()),
-  /** The execution invoking (`$$.Execution.Id`); it must be the incident's. */
-  execution: z.string().min(1).max(2048),
-});
-export type ActionInvocation = z.infer<typeof actionInvocationSchema>;
+// What an action Task sends (nothing that could lower what the compiled step requires): the compiler's and the runtime's one contract.
+export { actionInvocationSchema, type ActionInvocation } from '../compiled/payload';
 
 /** What the dispatcher reads and writes; wired to DynamoDB in Lambdas and the local engine. */
 export interface DispatchDeps {

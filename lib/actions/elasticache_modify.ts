@@ -1,9 +1,9 @@
 /** elasticache_modify: move a Redis replication group one node size up (scenario 4). */
-import { z } from 'zod';
+import * as z from 'zod';
 import { requireTarget } from './common';
 import { defineAction } from './define';
 import { InvalidParameterError } from './errors';
-import type { ElastiCacheOps } from './ports';
+import type { ElastiCacheOps, ReplicationGroupState } from './ports';
 
 const GRAVITON = ['large', 'xlarge', '2xlarge', '4xlarge', '8xlarge', '12xlarge', '16xlarge'];
 /**
@@ -29,6 +29,11 @@ export function nextNodeType(nodeType: string): string | undefined {
   return i >= 0 && i + 1 < sizes.length ? `cache.${m[1]}.${sizes[i + 1]}` : undefined;
 }
 
+/** What the timeline records of a group's state. */
+function groupState(g: ReplicationGroupState): Record<string, unknown> {
+  return { nodeType: g.nodeType, status: g.status, ...(g.pending ? { pending: g.pending } : {}), ...(g.maxmemory ? { maxmemory: g.maxmemory } : {}) };
+}
+
 export const action = defineAction({
   name: 'elasticache_modify',
   description: 'Modify a replication group to the next node size (brief failover, per the seed).',
@@ -40,7 +45,7 @@ export const action = defineAction({
     node_type: z.string().regex(/^(upgrade_one_tier|cache\.[a-z0-9]+\.[a-z0-9]+)$/, 'upgrade_one_tier or a node type such as cache.r6g.xlarge'),
     replication_group: z.string().optional(),
   }),
-  outputs: ['previous_node_type', 'node_type'],
+  outputs: ['previous_node_type', 'node_type', 'status'],
   uses: ['elasticache'],
   iamActions: ['elasticache:DescribeReplicationGroups', 'elasticache:ModifyReplicationGroup'],
   timeoutSeconds: 120,
@@ -54,7 +59,15 @@ export const action = defineAction({
     if (p.node_type !== 'upgrade_one_tier' && target !== nextNodeType(cur.nodeType)) {
       throw new InvalidParameterError(`elasticache_modify: ${cur.nodeType} → ${target} is more than one tier; the agent moves one tier at a time`, { target: cur.id });
     }
-    await ec.modifyNodeType(cur.id, target);
-    return { summary: `${cur.id} ${cur.nodeType} → ${target} (ApplyImmediately); ${FAILOVER_NOTE}`, before: { replicationGroup: cur.id, nodeType: cur.nodeType, status: cur.status }, after: { replicationGroup: cur.id, nodeType: target, note: FAILOVER_NOTE }, outputs: { previous_node_type: cur.nodeType, node_type: target } };
+    // `after` is what the service reports once asked, not what was asked: AWS keeps the old node
+    // type with status `modifying` until the change completes.
+    const now = await ec.modifyNodeType(cur.id, target);
+    const state = now.nodeType === target ? `now ${now.nodeType}, ${now.status}` : `${now.status}: still ${now.nodeType} until the change completes`;
+    return {
+      summary: `${cur.id} ${cur.nodeType} → ${target} (ApplyImmediately), ${state}; ${FAILOVER_NOTE}`,
+      before: { replicationGroup: cur.id, ...groupState(cur) },
+      after: { replicationGroup: now.id, requestedNodeType: target, ...groupState(now), note: FAILOVER_NOTE },
+      outputs: { previous_node_type: cur.nodeType, node_type: target, status: now.status },
+    };
   },
 });

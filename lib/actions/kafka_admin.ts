@@ -1,5 +1,5 @@
 /** kafka_admin: read-only consumer-group diagnostics (scenario 5). */
-import { z } from 'zod';
+import * as z from 'zod';
 import { requireTarget } from './common';
 import { defineAction, type ActionContext } from './define';
 import { ActionError } from './errors';

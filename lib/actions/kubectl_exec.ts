@@ -1,5 +1,5 @@
 /** kubectl_exec: run a read-only diagnostic command in a pod (heap dump, thread dump). */
-import { z } from 'zod';
+import * as z from 'zod';
 import { deploymentName, requireTarget, serviceTargets } from './common';
 import { defineAction } from './define';
 import { CommandFailedError, InvalidParameterError } from './errors';

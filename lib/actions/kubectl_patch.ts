@@ -1,5 +1,5 @@
 /** kubectl_patch: raise a deployment's container memory limit (scenario 6). Nothing else is patchable. */
-import { z } from 'zod';
+import * as z from 'zod';
 import { requireTarget, serviceTargets } from './common';
 import { defineAction } from './define';
 import { InvalidParameterError, RolloutTimeoutError } from './errors';

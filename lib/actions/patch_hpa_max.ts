@@ -1,5 +1,5 @@
 /** patch_hpa_max: raise a HorizontalPodAutoscaler's maxReplicas (seed scenario 1). */
-import { z } from 'zod';
+import * as z from 'zod';
 import { deploymentName, numberOrExpression, requireTarget, serviceTargets } from './common';
 import { defineAction } from './define';
 import { InvalidParameterError } from './errors';
@@ -46,6 +46,10 @@ export const action = defineAction({
     }
     const change = await kube.patchHpaMax(target, newMax);
     const a = change.after;
+    if (change.unchanged) {
+      // Raised by another writer between the read above and the write (seen on a 409's re-read).
+      return { summary: `HPA ${a.namespace}/${a.name} maxReplicas already ${a.maxReplicas} (≥ ${newMax}, raised concurrently); unchanged`, before: change.before, after: { ...a, conflictsRetried: change.conflictsRetried }, outputs: { current_max: first.maxReplicas, new_max: a.maxReplicas } };
+    }
     return {
       summary: `HPA ${a.namespace}/${a.name} maxReplicas ${change.before.maxReplicas} → ${a.maxReplicas} (server dry run accepted ${change.dryRun.maxReplicas}; replicas ${a.currentReplicas}, desired ${a.desiredReplicas}${a.cpuUtilization !== undefined ? `, cpu ${a.cpuUtilization}%/${a.targetCpuUtilization}%` : ''})`,
       before: change.before,

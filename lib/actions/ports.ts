@@ -70,6 +70,8 @@ export interface KubeChange<T> {
   readonly after: T;
   /** 409 Conflicts met and retried (another writer changed the object between read and write). */
   readonly conflictsRetried: number;
+  /** The (re-)read object already was as asked, so nothing was written (`before` = `after`). */
+  readonly unchanged?: boolean;
 }
 
 /** How a restart's rollout went. */
@@ -168,6 +170,11 @@ export interface KubeOps {
   readDeployment(ref: KubeRef): Promise<DeploymentState>;
   /** The HorizontalPodAutoscaler that scales the deployment. @throws TargetNotFoundError when none does */
   readHpa(deployment: KubeRef): Promise<HpaState>;
+  /**
+   * Raises the HPA's maxReplicas to `maxReplicas`, never lowers it: when a read (the first, or the
+   * one after a 409) finds it at least that high, nothing is written and the change is `unchanged`.
+   * @throws TargetPausedError when the deployment is paused; TargetNotFoundError when no HPA scales it
+   */
   patchHpaMax(deployment: KubeRef, maxReplicas: number): Promise<KubeChange<HpaState>>;
   /** Scale subresource. @throws InvalidParameterError when an HPA manages the deployment (it would undo the change) */
   scaleDeployment(ref: KubeRef, replicas: number): Promise<KubeChange<DeploymentState>>;
@@ -223,11 +230,12 @@ export interface ConfigOps {
 
 /** HTTP admin endpoints inside the cluster: `ctx.targets.http`. */
 export interface HttpOps {
-  request(method: string, url: string, body?: unknown): Promise<{ status: number; body: string }>;
+  /** `truncated`: the adapter kept only the start of a longer body. */
+  request(method: string, url: string, body?: unknown): Promise<{ status: number; body: string; truncated?: boolean }>;
 }
 
-/** Notification channels: `ctx.targets.notify` (defined with the channels, in lib/approval/notify). */
-export type { NotifyOps } from '../approval/notify';
+/** Notification channels: `ctx.targets.notify` (defined with the channels, in lib/notify). */
+export type { NotifyOps } from '../notify';
 
 /** A ticket to open. */
 export interface TicketRequest {
@@ -273,10 +281,24 @@ export interface RdsOps {
   modifyParameter(group: string, parameter: string, value: number): Promise<void>;
 }
 
+/** A replication group as its service reports it. */
+export interface ReplicationGroupState {
+  readonly id: string;
+  /** The node type the group runs (AWS keeps reporting the old one until a modification completes). */
+  readonly nodeType: string;
+  /** `available`, `modifying`, ... */
+  readonly status: string;
+  /** What AWS still has to apply (ReplicationGroup.PendingModifiedValues), when it lists anything. */
+  readonly pending?: Readonly<Record<string, unknown>>;
+  /** The local target: each Redis master's `maxmemory` in bytes (0 = no limit). */
+  readonly maxmemory?: Readonly<Record<string, number>>;
+}
+
 /** ElastiCache replication groups: `ctx.targets.elasticache`. */
 export interface ElastiCacheOps {
-  describe(group?: string): Promise<{ id: string; nodeType: string; status: string }>;
-  modifyNodeType(group: string, nodeType: string): Promise<void>;
+  describe(group?: string): Promise<ReplicationGroupState>;
+  /** Moves the group to `nodeType` (applied immediately) and reads it back: what the service says now. */
+  modifyNodeType(group: string, nodeType: string): Promise<ReplicationGroupState>;
 }
 
 /** A consumer group's state, as the kafka_admin action reads it. */
@@ -319,6 +341,12 @@ export interface FoundCertificate {
   readonly inUseBy?: readonly string[];
 }
 
+/** What {@link CertificateOps.list} found: one unreachable domain does not hide the others. */
+export interface CertificateListing {
+  readonly certificates: FoundCertificate[];
+  readonly unreadable: readonly { readonly name: string; readonly source: FoundCertificate['source']; readonly error: string; readonly transient: boolean }[];
+}
+
 /** An IAM user's access key. */
 export interface AccessKeyAge {
   readonly user: string;
@@ -331,7 +359,8 @@ export interface AccessKeyAge {
 export interface CertificateOps {
   /** Sources this target can read; the others are reported unchecked. */
   readonly sources: readonly FoundCertificate['source'][];
-  list(sources: readonly string[]): Promise<FoundCertificate[]>;
+  /** The certificates read, and the ones that could not be read (a failed TLS handshake), each with why. */
+  list(sources: readonly string[]): Promise<CertificateListing>;
   /** Active IAM access keys, when IAM is configured. */
   accessKeys?(): Promise<AccessKeyAge[]>;
 }

@@ -1,9 +1,9 @@
 /** rds_query: runs one read-only SQL query on RDS/MySQL and optionally KILLs the idle threads it lists, under a cap. */
 import type { Pool, PoolConnection, RowDataPacket } from 'mysql2/promise';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Policy } from '../policy/policy';
 import { PolicyViolationError } from '../policy/errors';
-import { analyseSql, idleFilterOf, KILL_FOLLOW_UP } from '../policy/sql';
+import { analyseSql, idleFilterOf, KILL_FOLLOW_UP, SQL_ANALYSIS } from '../policy/sql';
 import { defineAction } from './define';
 import { ActionError, InvalidParameterError, TargetNotConfiguredError, TransientTargetError } from './errors';
 import { ANALYSIS_OUTPUTS, connectionAnalysisOutputs, SYSTEM_USERS } from './rds/analysis';
@@ -65,10 +65,16 @@ function guard(raw: unknown, policy: Policy, step: string): { p: RdsQueryParams;
   return { p, idleOver: filter.idleOverSeconds };
 }
 
-function toActionError(err: unknown, doing: string): ActionError {
+/** `host:port` of the pool's server, as errors name it (mysql2 keeps the connection options on the core pool). */
+function poolHost(pool: Pool): string {
+  const c = (pool as unknown as { pool?: { config?: { connectionConfig?: { host?: string; port?: number } } } }).pool?.config?.connectionConfig;
+  return c?.host ? `${c.host}:${c.port ?? 3306}` : 'mysql';
+}
+
+function toActionError(err: unknown, doing: string, target: string): ActionError {
   const code = (err as { code?: string }).code ?? '';
-  const message = `rds_query: ${doing} failed: ${(err as Error).message}`;
-  return TRANSIENT_CODES.has(code) ? new TransientTargetError(message, { cause: err }) : new ActionError(message, { cause: err });
+  const message = `rds_query: ${doing} ${target} failed: ${(err as Error).message}`;
+  return TRANSIENT_CODES.has(code) ? new TransientTargetError(message, { target, cause: err }) : new ActionError(message, { target, cause: err });
 }
 
 async function countConnections(conn: PoolConnection): Promise<ConnectionCounts> {
@@ -146,7 +152,7 @@ export const action = defineAction<RdsQueryParams>({
   mutates: true,
   defaultRisk: 'LOW',
   params,
-  roles: { sql: ['query'], killFollowUp: { param: 'follow_up', query: 'query' } },
+  roles: { sql: ['query'], killFollowUp: { param: 'follow_up', query: 'query' }, sqlAnalysis: SQL_ANALYSIS },
   outputs: ['killed', 'idle_connections', 'connections_by_user', ...ANALYSIS_OUTPUTS],
   // None: it talks the MySQL protocol to the database endpoint over the network, with database credentials.
   uses: ['mysql'],
@@ -164,7 +170,7 @@ export const action = defineAction<RdsQueryParams>({
     try {
       conn = await pool.getConnection(); // one connection, so CONNECTION_ID() is the one issuing the KILLs
     } catch (err) {
-      throw toActionError(err, 'connecting');
+      throw toActionError(err, 'connecting to', poolHost(pool));
     }
     try {
       const before = await countConnections(conn);
@@ -196,7 +202,7 @@ export const action = defineAction<RdsQueryParams>({
         },
       };
     } catch (err) {
-      throw err instanceof ActionError || err instanceof PolicyViolationError ? err : toActionError(err, 'query');
+      throw err instanceof ActionError || err instanceof PolicyViolationError ? err : toActionError(err, 'query on', poolHost(pool));
     } finally {
       conn.release();
     }

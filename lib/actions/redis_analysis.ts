@@ -4,11 +4,11 @@
  * INFO carries maxmemory.
  */
 import type { Redis } from 'ioredis';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ActionContext } from './define';
 import { defineAction } from './define';
 import { ActionError, InvalidParameterError, TargetNotConfiguredError, TransientTargetError } from './errors';
-import { ClusterNotReadyError, isClusterTarget, masterNodes, nodeName, type RedisTarget } from './redis/nodes';
+import { ClusterNotReadyError, isClusterTarget, masterNodes, nodeName, targetName, type RedisTarget } from './redis/nodes';
 
 const params = z.strictObject({
   /** Read-only commands: `INFO [section]`, `DBSIZE`, `MEMORY STATS`, `redis-cli --bigkeys --memkeys`. */
@@ -88,15 +88,15 @@ export function requireRedis(ctx: ActionContext, action: string): RedisTarget {
   return redis;
 }
 
-/** Wraps a Redis failure: connection problems are transient (retried), the rest are not. */
-export function toRedisError(err: unknown, action: string): ActionError {
+/** Wraps a Redis failure, naming the server (`target`): connection problems are transient (retried), the rest are not. */
+export function toRedisError(err: unknown, action: string, target: string): ActionError {
   if (err instanceof ActionError) return err;
   const e = err as { code?: string; name?: string; message?: string };
-  const message = `${action}: Redis call failed: ${e.message ?? String(err)}`;
+  const message = `${action}: Redis call to ${target} failed: ${e.message ?? String(err)}`;
   const transient = ['ECONNREFUSED', 'ETIMEDOUT', 'ECONNRESET', 'EPIPE'].includes(e.code ?? '')
     || err instanceof ClusterNotReadyError || e.name === 'MaxRetriesPerRequestError' || e.name === 'ClusterAllFailedError'
     || /Connection is closed|LOADING|BUSY|CLUSTERDOWN|TRYAGAIN/.test(e.message ?? '');
-  return transient ? new TransientTargetError(message, { cause: err }) : new ActionError(message, { cause: err });
+  return transient ? new TransientTargetError(message, { target, cause: err }) : new ActionError(message, { target, cause: err });
 }
 
 /** used_memory, maxmemory, their ratio, DBSIZE and evicted_keys of one server, read with INFO and DBSIZE. */
@@ -132,7 +132,7 @@ export async function readMemoryState(target: RedisTarget): Promise<RedisMemoryS
 const sum = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0);
 
 /** SCAN + TYPE + MEMORY USAGE over at most BIG_KEY_SCAN_LIMIT keys of every master; the BIG_KEY_TOP largest. */
-async function findBigKeys(masters: readonly Redis[]): Promise<{ scanned: number; complete: boolean; keys: BigKey[] }> {
+export async function findBigKeys(masters: readonly Redis[]): Promise<{ scanned: number; complete: boolean; keys: BigKey[] }> {
   let top: BigKey[] = [];
   let scanned = 0;
   let complete = true;
@@ -245,7 +245,7 @@ export const action = defineAction<RedisAnalysisParams>({
         outputs: { ...state, big_keys: bigKeys },
       };
     } catch (err) {
-      throw toRedisError(err, 'redis_analysis');
+      throw toRedisError(err, 'redis_analysis', targetName(redis));
     }
   },
 });

@@ -1,12 +1,12 @@
 /** redis_command: UNLINKs the keys matching an allow-listed pattern (`cache:*`), in batches, under a cap. */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Policy } from '../policy/policy';
 import { PolicyViolationError } from '../policy/errors';
 import { defineAction } from './define';
 import { InvalidParameterError } from './errors';
 import type { Redis } from 'ioredis';
 import { readMemoryState, requireRedis, toRedisError } from './redis_analysis';
-import { isClusterTarget, masterNodes } from './redis/nodes';
+import { isClusterTarget, masterNodes, targetName } from './redis/nodes';
 
 const params = z.strictObject({
   /** `redis-cli --scan --pattern '<pattern>' | xargs redis-cli UNLINK`, the only accepted form. */
@@ -104,7 +104,7 @@ export const action = defineAction<RedisCommandParams>({
         outputs: { unlinked },
       };
     } catch (err) {
-      throw toRedisError(err, 'redis_command');
+      throw toRedisError(err, 'redis_command', targetName(redis));
     }
   },
 });

@@ -1,11 +1,13 @@
 /** send_alert: notify people on the given channels (scenario 2's emergency notification). */
-import { z } from 'zod';
+import * as z from 'zod';
 import { requireTarget } from './common';
 import { defineAction } from './define';
 import { ActionError } from './errors';
+import { CHANNELS } from '../notify/types';
 import type { NotifyOps } from './ports';
 
-export const CHANNELS = ['pagerduty', 'slack', 'phone', 'email', 'sns'] as const;
+/** The notification channels (lib/notify: the one list). */
+export { CHANNELS };
 
 export const action = defineAction({
   name: 'send_alert',

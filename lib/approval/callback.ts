@@ -8,7 +8,8 @@
  */
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { NewTimelineEvent } from '../incident/model';
-import { personKey } from '../policy/guard';
+import { personKey } from '../policy/binding';
+import { STATUS_NOTICE_ACTION } from '../notify/status-page';
 import { ApprovalLinkError, verifyApprovalLink, type ApprovalLinkQuery, type SigningKey, type VerifiedApprovalLink } from './links';
 import { ApprovalError, decideApproval, locateApproval, type ApprovalDecision, type ApprovalRecord, type ApprovalTables } from './store';
 
@@ -50,6 +51,29 @@ export interface ApprovalPageDeps {
    * @default - ignored
    */
   warn?(message: string, error: unknown): void;
+  /**
+   * Told of a decision on a status-page notice's approval (no execution waits on it: no task to
+   * release); publishes an approved notice (lib/runtime/status-notice).
+   * @default - the decision is stored and nothing is published
+   */
+  onNoticeDecided?(record: ApprovalRecord): Promise<void>;
+  /**
+   * Where approval records are read and decided.
+   * @default - the DynamoDB approval table (`doc`, `tables`): locateApproval and decideApproval
+   */
+  readonly store?: ApprovalPageStore;
+}
+
+/** The approval-record operations the page uses: the DynamoDB store, or an in-memory one in unit tests. */
+export interface ApprovalPageStore {
+  /** The incident and step an approval id belongs to, and the step's current record. */
+  locate(approvalId: string): Promise<{ readonly incidentId: string; readonly step: string; readonly current?: ApprovalRecord } | undefined>;
+  /** Records one decision with one conditional write. @throws ApprovalError when it is refused */
+  decide(approvalId: string, decision: Omit<ApprovalDecision, 'at'>, now: Date): Promise<ApprovalRecord>;
+}
+
+function storeOf(deps: ApprovalPageDeps): ApprovalPageStore {
+  return deps.store ?? { locate: (id) => locateApproval(deps.doc, deps.tables, id), decide: (id, decision, now) => decideApproval(deps.doc, deps.tables, id, decision, now) };
 }
 
 /** An HTML answer: status, document and the headers to send with it. */
@@ -160,8 +184,12 @@ function summaryTable(rec: ApprovalRecord): string {
     ['Status', escapeHtml(rec.status)],
     ['Approvers', `<ul>${approvers}</ul>needs ${escapeHtml(rec.minApprovals)} approval(s); any rejection rejects the step`],
     ['Expires', escapeHtml(rec.expiresAt)],
+    // What exactly is approved: the parameters as resolved from stored state (the approval binds them).
+    ['Parameters', rec.params && Object.keys(rec.params).length > 0 ? `<pre>${escapeHtml(JSON.stringify(rec.params, null, 2))}</pre>` : 'none'],
   ];
-  return `<table>${rows.map(([k, v]) => `<tr><th>${k}</th><td>${v}</td></tr>`).join('')}</table>${rec.message ? `<pre>${escapeHtml(rec.message)}</pre>` : ''}`;
+  if (rec.note) rows.push(['Note', `<strong>${escapeHtml(rec.note)}</strong>`]);
+  const analysis = rec.analysis && rec.analysis.length > 0 ? `<h2>调查 / Investigation</h2><ul class="analysis">${rec.analysis.map((l) => `<li>${escapeHtml(l)}</li>`).join('')}</ul>` : '';
+  return `<table>${rows.map(([k, v]) => `<tr><th>${k}</th><td>${v}</td></tr>`).join('')}</table>${rec.message ? `<pre>${escapeHtml(rec.message)}</pre>` : ''}${analysis}`;
 }
 
 function confirmationPage(rec: ApprovalRecord, link: VerifiedApprovalLink, params: ApprovalLinkQuery, problem?: string): string {
@@ -244,12 +272,12 @@ export interface DecisionOutcome {
  * @throws ApprovalError when the decision is refused; nothing changed then
  */
 export async function decideAndRelease(deps: ApprovalPageDeps, approvalId: string, decision: Omit<ApprovalDecision, 'at'>, via: 'link' | 'api'): Promise<DecisionOutcome> {
-  const rec = await decideApproval(deps.doc, deps.tables, approvalId, decision, deps.now());
+  const rec = await storeOf(deps).decide(approvalId, decision, deps.now());
   const { person, role, reason } = decision;
   const approvedRoles = new Set(rec.decisions.filter((d) => d.decision === 'approve').map((d) => d.role)).size;
   const summary =
     decision.decision === 'approve'
-      ? `${person} (${role}) approved ${rec.step}${rec.status === 'PENDING' ? ` (${approvedRoles} of ${rec.minApprovals}; waiting for the others)` : ''}`
+      ? `${person} (${role}) approved ${rec.step}${reason ? `: ${reason}` : ''}${rec.status === 'PENDING' ? ` (${approvedRoles} of ${rec.minApprovals}; waiting for the others)` : ''}`
       : `${person} (${role}) rejected ${rec.step}${reason ? `: ${reason}` : ''}`;
   await safeRecord(deps, rec.incidentId, {
     at: deps.now(),
@@ -260,6 +288,10 @@ export async function decideAndRelease(deps: ApprovalPageDeps, approvalId: strin
     data: { approvalId, role, decision: decision.decision, status: rec.status, via, ...origin(deps) },
   });
   if (rec.status === 'PENDING') return { record: rec, released: false };
+  if (rec.action === STATUS_NOTICE_ACTION) {
+    await deps.onNoticeDecided?.(rec);
+    return { record: rec, released: false };
+  }
   try {
     if (rec.status === 'APPROVED') await deps.sendTaskSuccess(rec.taskToken, { approvalId, decisions: rec.decisions });
     else await deps.sendTaskFailure(rec.taskToken, APPROVAL_REJECTED_ERROR, `${person} (${role}) rejected ${rec.step}${reason ? `: ${reason}` : ''}`);
@@ -286,6 +318,10 @@ function resultPage(outcome: DecisionOutcome, link: VerifiedApprovalLink): Appro
   const next =
     rec.status === 'PENDING'
       ? `The step still waits for ${rec.minApprovals - new Set(rec.decisions.filter((d) => d.decision === 'approve').map((d) => d.role)).size} more approval(s) (${waiting.join(', ')}).`
+      : rec.action === STATUS_NOTICE_ACTION
+        ? rec.status === 'APPROVED'
+          ? 'The public notice is approved: it goes to the status page (see the incident timeline).'
+          : 'The public notice is rejected: nothing is published.'
       : outcome.released
         ? rec.status === 'APPROVED'
           ? 'The step is approved: the playbook goes on.'
@@ -316,11 +352,11 @@ export async function approvalPage(method: string, query: ApprovalLinkQuery, bod
     link = await verifyApprovalLink(params, deps.key, now);
   } catch (err) {
     if (!(err instanceof ApprovalLinkError)) throw err;
-    const located = err.approvalId ? await locateApproval(deps.doc, deps.tables, err.approvalId) : undefined;
+    const located = err.approvalId ? await storeOf(deps).locate(err.approvalId) : undefined;
     return refuse(deps, method, err.reason, err.message, params, located);
   }
 
-  const located = await locateApproval(deps.doc, deps.tables, link.approvalId);
+  const located = await storeOf(deps).locate(link.approvalId);
   if (!located) return refuse(deps, method, 'unknown', `no approval with id ${link.approvalId}`, params);
   const rec = located.current;
   if (!rec || rec.approvalId !== link.approvalId) {
@@ -351,7 +387,7 @@ export async function approvalPage(method: string, query: ApprovalLinkQuery, bod
   } catch (err) {
     if (!(err instanceof ApprovalError)) throw err;
     // Another decision landed between our read and our write (or the window closed): nothing changed.
-    return refuse(deps, method, 'conflict', err.message, params, await locateApproval(deps.doc, deps.tables, rec.approvalId));
+    return refuse(deps, method, 'conflict', err.message, params, await storeOf(deps).locate(rec.approvalId));
   }
   return resultPage(outcome, link);
 }

@@ -4,7 +4,7 @@
  * no longer be used once their execution is gone. lib/approval/store.ts applies them with
  * conditional writes; `npm run mutate` tests them directly.
  */
-import { bindingMismatch, personKey, type ApprovalBinding } from '../policy/guard';
+import { bindingMismatch, personKey, type ApprovalBinding } from '../policy/binding';
 
 /** The record fields the decisions read. */
 export interface DecidableRecord {

@@ -3,7 +3,7 @@
  * seed's defaults for reading; the real ones come from each playbook's `escalation` block,
  * compiled into the approval Tasks' TimeoutSeconds.
  */
-import type { Channel, Recipient } from './notify';
+import type { Channel, Recipient } from '../notify';
 import type { OnCallLookup } from './oncall';
 
 export interface EscalationLevel {

@@ -8,8 +8,8 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { z } from 'zod';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import * as z from 'zod';
 import { ApprovalError, type ApprovalRecord } from './store';
 
 /** What a link asks for. */
@@ -181,8 +181,10 @@ export function inMemoryKey(): SigningKey {
  *
  * @param secretId name or ARN (the functions get it as SIGNING_SECRET_ID)
  */
-export function secretsManagerKey(client: SecretsManagerClient, secretId: string): SigningKey {
+export function secretsManagerKey(client: Pick<SecretsManagerClient, 'send'>, secretId: string): SigningKey {
   return cached(async () => {
+    // The SDK package is loaded when the key is first needed, not at cold start.
+    const { GetSecretValueCommand } = await import('@aws-sdk/client-secrets-manager');
     const out = await client.send(new GetSecretValueCommand({ SecretId: secretId }));
     if (out.SecretString !== undefined) return Buffer.from(out.SecretString, 'utf8');
     if (out.SecretBinary !== undefined) return Buffer.from(out.SecretBinary);

@@ -2,29 +2,14 @@
  * Who is on call (seed §4.2): a rotation file (playbooks/oncall.yaml, the embedded default) and
  * PagerDuty's on-call API, which falls back to the file when it cannot answer and says so.
  */
-import * as path from 'node:path';
-import { z } from 'zod';
-import { PlaybookError, parseYamlSource, problemAt, readYamlSource, type PlaybookProblem, type YamlSource } from '../yaml';
-import { errorText } from './notify';
+import * as z from 'zod';
+import { PlaybookError, problemAt, type ConfigSource, type PlaybookProblem } from '../yaml';
+import { errorText } from '../notify/text';
+import type { Person } from '../notify/types';
+import { OnCallError } from './errors';
 import { ApprovalError } from './store';
 
-/** One person who can be notified, with whatever contact fields are known. */
-export interface Person {
-  readonly name: string;
-  /** The person's handle in the rotation file (`john.park`), when they are in it. */
-  readonly handle?: string;
-  readonly email?: string;
-  /** E.164 phone number. */
-  readonly phone?: string;
-  /** Slack member id (`U...`), mentioned as `<@U...>`. */
-  readonly slack?: string;
-  readonly pagerdutyUserId?: string;
-  /**
-   * Where the answer came from: `rotation-file`, `rotation-file (override ...)`, `pagerduty`,
-   * or `rotation-file (pagerduty failed: ...)` when PagerDuty did not answer.
-   */
-  readonly source?: string;
-}
+export type { Person };
 
 /** Maps a role (`oncall_sre`, `team_lead`, `service_owner:<service>`...) to the people holding it at a time. */
 export interface OnCallLookup {
@@ -36,9 +21,6 @@ export interface OnCallLookup {
 export function serviceOwnerRole(service: string): string {
   return `service_owner:${service}`;
 }
-
-/** `$SRE_AGENT_CONFIG_DIR/oncall.yaml` in a Lambda bundle, else beside the playbooks. */
-export const DEFAULT_ONCALL_FILE = path.join(process.env.SRE_AGENT_CONFIG_DIR ?? path.resolve(__dirname, '../../playbooks'), 'oncall.yaml');
 
 // ---- The rotation file ----------------------------------------------------------------------
 
@@ -92,17 +74,11 @@ interface Rotation {
 
 /** The on-call rotation file: static roles, weekly rotations, service owners and time-boxed overrides. */
 export class RotationFile implements OnCallLookup {
-  /** Reads and validates a rotation file. @throws PlaybookError naming file:line:column and field of every problem */
-  public static load(file: string = DEFAULT_ONCALL_FILE): RotationFile {
-    return RotationFile.fromSource(readYamlSource(file));
-  }
-
-  /** Validates rotation-file text (tests, inline configuration). @throws PlaybookError */
-  public static parse(file: string, text: string): RotationFile {
-    return RotationFile.fromSource(parseYamlSource(file, text));
-  }
-
-  private static fromSource(src: YamlSource): RotationFile {
+  /**
+   * Validates a rotation file's value: oncall.yaml read by lib/approval/oncall-file.ts, or its
+   * copy compiled to JSON in a Lambda. @throws PlaybookError naming file, position and field of every problem
+   */
+  public static fromSource(src: ConfigSource): RotationFile {
     const result = onCallFileSchema.safeParse(src.value ?? {});
     if (!result.success) throw new PlaybookError(result.error.issues.map((issue) => problemAt(src, issue.path as (string | number)[], issue.message)));
     const doc = result.data;
@@ -172,7 +148,7 @@ export class RotationFile implements OnCallLookup {
 }
 
 /** References between sections: every handle is a person, every override names a role, rotations start on their handover day. */
-function crossCheck(src: YamlSource, doc: OnCallFile): PlaybookProblem[] {
+function crossCheck(src: ConfigSource, doc: OnCallFile): PlaybookProblem[] {
   const problems: PlaybookProblem[] = [];
   const known = (list: readonly string[], at: (string | number)[]) =>
     list.forEach((h, i) => {
@@ -307,7 +283,7 @@ export class PagerDutyOnCall implements OnCallLookup {
         why = `pagerduty: nobody on call for ${role}`;
       }
     } catch (err) {
-      why = `pagerduty failed: ${errorText(err)}`;
+      why = `pagerduty failed: ${err instanceof OnCallError ? err.message : errorText(err)}`;
     }
     const people = await this.options.fallback.whoIs(role, at);
     return people.map((p) => ({ ...p, source: `${p.source ?? 'fallback'} (${why})` }));
@@ -332,15 +308,15 @@ export class PagerDutyOnCall implements OnCallLookup {
         signal: AbortSignal.timeout(this.options.timeoutMs ?? 5000),
       });
       const text = await res.text();
-      if (!res.ok) throw new Error(`GET /oncalls answered HTTP ${res.status}${text ? `: ${text.slice(0, 200)}` : ''}`);
+      if (!res.ok) throw new OnCallError(`GET /oncalls answered HTTP ${res.status}${text ? `: ${text.slice(0, 200)}` : ''}`, 'GET /oncalls');
       let body: unknown;
       try {
         body = JSON.parse(text);
       } catch {
-        throw new Error('GET /oncalls answered something that is not JSON');
+        throw new OnCallError('GET /oncalls answered something that is not JSON', 'GET /oncalls');
       }
       const parsed = onCallsResponse.safeParse(body);
-      if (!parsed.success) throw new Error(`GET /oncalls answered an unexpected shape: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
+      if (!parsed.success) throw new OnCallError(`GET /oncalls answered an unexpected shape: ${parsed.error.issues[0]?.message ?? 'invalid'}`, 'GET /oncalls');
       const t = at.getTime();
       for (const oc of parsed.data.oncalls) {
         if (!oc.user) continue;
@@ -384,10 +360,10 @@ export function parsePagerDutyRoles(json: string, name: string): Record<string, 
   try {
     raw = JSON.parse(json);
   } catch {
-    throw new Error(`${name} is not JSON: expected {"oncall_sre": {"scheduleIds": ["P..."]}, ...}`);
+    throw new OnCallError(`${name} is not JSON: expected {"oncall_sre": {"scheduleIds": ["P..."]}, ...}`, name);
   }
   const parsed = pagerDutyRolesSchema.safeParse(raw);
-  if (!parsed.success) throw new Error(`${name}: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
+  if (!parsed.success) throw new OnCallError(`${name}: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`, name);
   return parsed.data;
 }
 

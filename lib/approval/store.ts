@@ -13,7 +13,7 @@
 import { randomUUID } from 'node:crypto';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, ScanCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { ApprovalBinding } from '../policy/guard';
+import type { ApprovalBinding } from '../policy/binding';
 import { decisionRefusal, isClosable, requestOutcome, statusAfter } from './decision';
 
 export interface ApprovalTables {
@@ -60,6 +60,11 @@ export interface ApprovalRecord {
   readonly params?: Readonly<Record<string, unknown>>;
   /** The step's `note` (e.g. "ElastiCache 扩容会有短暂的 failover"). */
   readonly note?: string;
+  /**
+   * What the investigation found, as approvers read it: the top hypotheses with confidence and
+   * evidence, the trend, this step's risk assessment, similar past incidents (lib/analysis).
+   */
+  readonly analysis?: readonly string[];
   /** The execution waiting on it. */
   readonly executionArn?: string;
   /** When the approved step ran: an approval works once. */
@@ -99,6 +104,8 @@ export interface NewApproval {
   readonly binding: ApprovalBinding;
   readonly params: Readonly<Record<string, unknown>>;
   readonly note?: string;
+  /** The investigation's lines for approvers (see ApprovalRecord.analysis). */
+  readonly analysis?: readonly string[];
   readonly executionArn?: string;
 }
 
@@ -134,6 +141,7 @@ export async function requestApproval(doc: DynamoDBDocumentClient, tables: Appro
         ...(input.message ? { message: input.message } : {}),
         ...(input.risk ? { risk: input.risk } : {}),
         ...(input.note ? { note: input.note } : {}),
+        ...(input.analysis && input.analysis.length > 0 ? { analysis: [...input.analysis] } : {}),
         ...(input.executionArn ? { executionArn: input.executionArn } : {}),
       };
       const ttl = Math.floor(Date.parse(record.expiresAt) / 1000) + 30 * 86400;

@@ -12,8 +12,8 @@
  * incident timeline and notifies the people in `change.notify`.
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, ScanCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { z } from 'zod';
+import { GetCommand, ScanCommand, UpdateCommand, type DynamoDBDocumentClient, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
+import * as z from 'zod';
 import { severityAtLeast, type Severity } from '../incident/model';
 import { BreakerContentionError, BreakerNotFoundError, InvalidBreakerConfigError } from './errors';
 
@@ -416,6 +416,17 @@ export async function recordActiveAnomaly(
   const activeHighSeverity = item.activeHigh?.size ?? 0;
   const changes = high && activeHighSeverity > c.maxActiveHighSeverity ? await tripGlobalIfDue(doc, tables, c, now, item) : [];
   return { activeHighSeverity, changes };
+}
+
+/**
+ * The write that counts an incident's anomaly as active (severity HIGH or worse), for a caller's
+ * transaction: the incident store opens an incident and counts it in one call. Idempotent (a set
+ * of incident ids). It cannot say whether the count now trips the global breaker: call
+ * `recordActiveAnomaly` afterwards (it adds nothing twice and trips when due), and the gate
+ * re-evaluates the stored count before every mutating step in any case.
+ */
+export function activeAnomalyWrite(tables: BreakerTables, incidentId: string): NonNullable<TransactWriteCommandInput['TransactItems']>[number] {
+  return { Update: { TableName: tables.breakers, Key: { pk: GLOBAL_PK }, UpdateExpression: 'ADD activeHigh :ids', ExpressionAttributeValues: { ':ids': new Set([incidentId]) } } };
 }
 
 /** Removes an incident's anomaly from the active count (incident resolved, failed or downgraded). Idempotent. */

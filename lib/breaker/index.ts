@@ -9,6 +9,7 @@ export {
   getServiceBreaker,
   listBreakers,
   parseBreakerConfig,
+  activeAnomalyWrite,
   recordActiveAnomaly,
   recordDataCollection,
   recordRecovery,

@@ -121,7 +121,8 @@ const COMPARE_OPS: ReadonlySet<string> = new Set<CompareOp>(['>', '>=', '<', '<=
 const ALL_CAPS = /^[A-Z][A-Z0-9_]*$/;
 
 const NUMBER = /[0-9]+(?:\.[0-9]+)?/y;
-const WORD = /[A-Za-z_][A-Za-z0-9_]*/y;
+/** Words in any script, so that a timing clause can name a step `扩容` (`after 扩容`); values stay ASCII (parsePrimary). */
+const WORD = /[\p{L}_][\p{L}\p{M}\p{N}_]*/uy;
 const SPACE = /\s/;
 const TWO_CHAR_OPS: ReadonlySet<string> = new Set(['>=', '<=', '==', '!=']);
 const ONE_CHAR_OPS: ReadonlySet<string> = new Set(['>', '<', '+', '-', '*', '/', '(', ')']);
@@ -413,6 +414,9 @@ class Parser {
           return this.node({ type: 'constant', value: constant }, t.start, t.end);
         }
         if (KEYWORDS.has(t.text)) throw this.expectedValue(t);
+        // Only a step may be named outside ASCII (`after 扩容`); a value is a metric or variable.
+        const foreign = /[^\x00-\x7f]/.exec(t.text);
+        if (foreign) throw new ExpressionError(`unexpected character '${foreign[0]}'`, t.start + foreign.index);
         this.next();
         if (ALL_CAPS.test(t.text)) return this.node({ type: 'string', value: t.text }, t.start, t.end);
         return this.node({ type: 'variable', name: t.text, offset: t.start }, t.start, t.end);

@@ -16,6 +16,7 @@ export const CORE_FUNCTIONS = {
   escalate: 'Fn_escalate',
   incident: 'Fn_incident',
   report: 'Fn_report',
+  investigate: 'Fn_investigate',
 } as const;
 export type CoreFunction = keyof typeof CORE_FUNCTIONS;
 
@@ -70,8 +71,62 @@ export interface CompiledStep {
   readonly bounds: readonly FactorBound[];
   readonly onFail: 'skip' | 'abort';
   readonly timeoutSeconds: number;
+  /** For a condition `... after <step>`: that earlier step (its metrics must show data newer than its end). */
+  readonly afterStep?: string;
   readonly approvalMessage?: string;
   readonly note?: string;
+}
+
+/**
+ * The read-only checks of the investigation (issue 13), one per kind; each runs in its own branch
+ * of the machine's `Investigate` Parallel state (lib/analysis/checks.ts implements them).
+ */
+export const INVESTIGATION_CHECK_KINDS = [
+  'recent_deploys',
+  'anomaly_metric',
+  'traffic_vs_cpu',
+  'pair_distribution',
+  'capacity',
+  'resources',
+  'dependencies',
+  'traffic',
+  'db_connections',
+  'redis_memory',
+  'kafka_lag',
+  'pod_health',
+  'certificates',
+] as const;
+export type InvestigationCheckKind = (typeof INVESTIGATION_CHECK_KINDS)[number];
+
+/** A threshold of the anomaly metric: a number in base units, or a factor of another metric (`max_connections * 0.8`). */
+export interface ThresholdSpec {
+  readonly value?: number;
+  readonly factor?: number;
+  /** The catalogue metric the factor applies to. */
+  readonly of?: string;
+  /** The rule or condition it comes from, as written. */
+  readonly source: string;
+}
+
+/** One check as compiled: what it reads is decided here, never by an invocation payload. */
+export interface InvestigationCheckSpec {
+  /** Unique in the machine; the branch's state is `Investigate: <name>`. */
+  readonly name: string;
+  readonly kind: InvestigationCheckKind;
+  /** Services whose deployments it reads (recent_deploys, capacity, pod_health). */
+  readonly services?: readonly string[];
+  /** Catalogue metrics it reads (resources, dependencies, traffic, anomaly_metric, traffic_vs_cpu). */
+  readonly metrics?: readonly string[];
+  /** Trading pairs (pair_distribution). */
+  readonly pairs?: readonly string[];
+  /** Look-back window in seconds. */
+  readonly windowSeconds?: number;
+  /** Thresholds of the anomaly metric (anomaly_metric), from the detection rules and step conditions. */
+  readonly thresholds?: readonly ThresholdSpec[];
+  /** The playbook's question this check answers, as written (scenario 1's 分析维度). */
+  readonly question?: string;
+  /** The check's TimeoutSeconds. */
+  readonly timeoutSeconds: number;
 }
 
 export interface MachineManifest {
@@ -95,6 +150,8 @@ export interface MachineManifest {
   readonly substitutions: readonly string[];
   /** The machine's overall TimeoutSeconds. */
   readonly timeoutSeconds: number;
+  /** The investigation run when the incident opens: its checks (in parallel) and overall bound. */
+  readonly investigation?: { readonly checks: readonly InvestigationCheckSpec[]; readonly timeoutSeconds: number };
   /** State transitions on the full-remediation path and on the quiet path (every condition false). */
   readonly transitions: { readonly fullPath: number; readonly quietPath: number };
 }

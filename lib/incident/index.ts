@@ -17,6 +17,7 @@ export {
 } from './model';
 export type {
   Incident,
+  AnomalyStart,
   AlarmFirings,
   IncidentAlarm,
   IncidentMetrics,
@@ -31,6 +32,7 @@ export {
   appendEvent,
   appendEvents,
   attachExecution,
+  beginExecution,
   findOpenIncident,
   getIncident,
   getTimeline,
@@ -39,6 +41,9 @@ export {
   linkExecution,
   listIncidents,
   markMitigated,
+  recordInvestigation,
+  markInvestigated,
+  linkReport,
   nextIncidentId,
   openOrJoinIncident,
   pinPlaybookHash,
@@ -50,6 +55,6 @@ export {
   transitionIfStatus,
   transitionIncident,
 } from './store';
-export type { ListIncidentsOptions, OpenIncidentInput, OpenOrJoinResult, RaiseSeverityOptions, TransitionOptions } from './store';
+export type { BeginExecutionInput, ListIncidentsOptions, OpenIncidentInput, OpenOrJoinResult, RaiseSeverityOptions, TransactItem, TransitionOptions } from './store';
 export { claimStep, finishStep, readIncidentWithSteps, rememberStepValue } from './steps';
 export type { ClaimResult, IncidentWithSteps, StepOutcome, StepRecord, StepState } from './steps';

@@ -76,13 +76,29 @@ export function allAlarmsOk(alarms: Readonly<Record<string, AlarmFirings>> | und
   return list.length > 0 && list.every((a) => a.okAt !== undefined && a.okAt >= a.lastAt);
 }
 
+/**
+ * Where `timestamps.anomalyStartedAt` came from, recorded at intake from the alarm event:
+ * - `first_breaching_datapoint`: the earliest datapoint of `reasonData.evaluatedDatapoints` that
+ *   crosses the threshold (CloudWatch's period start), the anomaly start issue 13 asks for;
+ * - `start_date`: CloudWatch's `reasonData.startDate` (the start of the evaluated range, which can
+ *   be earlier than the first breach), when the datapoints cannot say; `fallback` says why;
+ * - `state_change`: the state change's own timestamp, when reasonData has neither.
+ */
+export interface AnomalyStart {
+  readonly basis: 'first_breaching_datapoint' | 'start_date' | 'state_change';
+  /** Why the first breaching datapoint was not used (missing or garbled reasonData, no comparison in the reason...). */
+  readonly fallback?: string;
+  /** CloudWatch's `startDate`, when the event had a valid one (kept for comparison). */
+  readonly startDate?: string;
+}
+
 /** ISO-8601 UTC times (`Date.toISOString()` form, so that they sort as strings). */
 export interface IncidentTimestamps {
-  /** When the anomaly began (e.g. the metric's first breaching point, or the deploy that caused it). */
+  /** When the anomaly began: the alarm's first breaching datapoint, else CloudWatch's startDate, else the state change (see `Incident.anomalyStart`). */
   readonly anomalyStartedAt: string;
   /** When the agent received the alarm. */
   readonly detectedAt: string;
-  /** When the agent finished diagnosis and started mitigating (first move to MITIGATING). */
+  /** When the investigation completed (`investigation_completed`); without one, the first move to MITIGATING. MTTI = this − detectedAt. */
   readonly investigatedAt?: string;
   /** When the mitigation was in place (`markMitigated`, or at the latest on RESOLVED). */
   readonly mitigatedAt?: string;
@@ -116,7 +132,11 @@ export interface Incident {
    * agent resolves an incident only on a recent `true` here, never on a caller's word.
    */
   readonly recovery?: { readonly result: 'true' | 'false' | 'unknown'; readonly at: string };
+  /** Where its latest §5.1 report was written (a data-folder path locally, `s3://bucket/key` in AWS). */
+  readonly report?: { readonly location: string; readonly writtenAt: string };
   readonly timestamps: IncidentTimestamps;
+  /** Where `timestamps.anomalyStartedAt` came from (recorded at intake; absent on incidents opened before it was recorded, or not by an alarm). */
+  readonly anomalyStart?: AnomalyStart;
 }
 
 /** Event types the store itself writes; callers add their own (step_started, approval_requested...). */

@@ -12,7 +12,7 @@
 import { randomUUID } from 'node:crypto';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { IncidentNotFoundError } from './errors';
+import { IncidentError, IncidentNotFoundError } from './errors';
 import type { Incident, IncidentTables } from './model';
 
 /** How far a step got. `retryable`: failed transiently, may be claimed again; `failed`: never again. */
@@ -73,7 +73,7 @@ export async function readIncidentWithSteps(doc: DynamoDBDocumentClient, tables:
     }));
     for (const item of out.Items ?? []) {
       if (item.sk === 'INCIDENT') {
-        const { pk: _pk, sk: _sk, eventSeq: _e, openKey: _o, ...rest } = item;
+        const { pk: _pk, sk: _sk, eventSeq: _e, openKey: _o, startSeq: _s, executionRecorded: _r, ...rest } = item;
         incident = rest as unknown as Incident;
       } else if (String(item.sk).startsWith(STEP_PREFIX)) {
         const r = toRecord(item);
@@ -119,7 +119,7 @@ export async function claimStep(
   const found = await readIncidentWithSteps(doc, tables, input.incidentId);
   if (!found) throw new IncidentNotFoundError(input.incidentId);
   const record = found.steps[input.step];
-  if (!record) throw new Error(`step ${input.step} of ${input.incidentId}: claim refused but no record found`);
+  if (!record) throw new IncidentError(`step ${input.step} of ${input.incidentId}: claim refused but no record found`, { incidentId: input.incidentId });
   return { claimed: false, record };
 }
 

@@ -1,7 +1,11 @@
 /**
  * The incident store over DynamoDB: incident ids, open-or-join, status transitions, the timeline.
  *
- * Single-item conditional writes and idempotent retries only (dynalite has no transactions).
+ * Conditional writes, idempotent retries, and two transactions on a new incident's critical path
+ * (TransactWriteItems; the local dynalite thread serves them too): opening (the incident item,
+ * its `incident_opened` event, the open-incident key, and whatever the caller counts with it,
+ * such as the global breaker's active anomalies) and its execution's first start (playbook hash
+ * pinned, OPEN → MITIGATING, its `status_changed` event). Everything else stays single-item.
  * Items of the Incidents table (string keys `pk`/`sk`):
  * - incident         `pk=INC-YYYYMMDD-NNN`        `sk=INCIDENT`  (+ `eventSeq` counter, `alarms` fired)
  * - timeline event   `pk=INC-YYYYMMDD-NNN`        `sk=EVENT#<iso time>#<6-digit seq>`
@@ -9,10 +13,14 @@
  * - daily counter    `pk=COUNTER#YYYYMMDD`        `sk=COUNTER`   (atomic ADD)
  * - execution link   `pk=EXECUTION#<name>`        `sk=EXECUTION` (a scheduled run → its incident)
  *
- * Crash safety of opening: the open-incident key is written first, carrying the pre-allocated id
- * and the whole incident body; the incident item is then written by a conditional put. Whoever
- * finds the key without its incident item (a concurrent joiner, or the retry of a caller that
- * died in between) completes it from that body, idempotently: no orphan, no second id.
+ * Opening is one transaction: the key (conditional on its absence), the incident item and its
+ * opened event are written together or not at all. The key still carries the pre-allocated id
+ * and the whole incident body: a key written by an earlier version without its incident item
+ * (written first, then the item) is completed from that body by whoever finds it, idempotently.
+ *
+ * Sequence numbers: 0 is the opened event's, 1 is kept for the status change of the execution's
+ * first start (`beginExecution`, which cannot read the counter inside its transaction; the
+ * incident item marks it unused with `startSeq`); the counter hands out 2 onwards.
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
@@ -22,8 +30,10 @@ import {
   PutCommand,
   QueryCommand,
   ScanCommand,
+  TransactWriteCommand,
   UpdateCommand,
   type DynamoDBDocumentClient,
+  type TransactWriteCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import { IncidentContentionError, IncidentError, IncidentNotFoundError, InvalidTransitionError } from './errors';
 import {
@@ -36,6 +46,7 @@ import {
   toIso,
   type Incident,
   type AlarmFirings,
+  type AnomalyStart,
   type IncidentAlarm,
   type IncidentStatus,
   type IncidentTables,
@@ -50,6 +61,8 @@ const COUNTER_SK = 'COUNTER';
 const EVENT_PREFIX = 'EVENT#';
 /** Sequence number of the `incident_opened` event, written before any counter exists. */
 const OPENED_EVENT_SEQ = 0;
+/** Sequence number kept for the `status_changed` event of the execution's first start (`beginExecution`). */
+const START_EVENT_SEQ = 1;
 /** Retry budget of the optimistic loops; each lap means another writer got there first. */
 const MAX_ATTEMPTS = 10;
 
@@ -74,6 +87,17 @@ interface IncidentItem extends Incident {
   readonly sk: string;
   readonly eventSeq: number;
   readonly openKey: string;
+  /** START_EVENT_SEQ while it is unused (`beginExecution` has not run); absent on items of earlier versions. */
+  readonly startSeq?: number;
+}
+
+/** One member of a TransactWriteItems request. */
+export type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
+
+/** A transaction DynamoDB cancelled: the reason of each member, in order (`ConditionalCheckFailed`, `TransactionConflict`, `None`...). */
+function cancellationReasons(err: unknown): string[] | undefined {
+  if (!(err instanceof Error) || err.name !== 'TransactionCanceledException') return undefined;
+  return ((err as { CancellationReasons?: { Code?: string }[] }).CancellationReasons ?? []).map((r) => r.Code ?? 'None');
 }
 
 function isConditionFailure(err: unknown): boolean {
@@ -129,7 +153,9 @@ function toIncident(i: Incident): Incident {
     executionArn: i.executionArn,
     playbookHash: i.playbookHash,
     recovery: i.recovery,
+    report: i.report,
     timestamps: i.timestamps,
+    anomalyStart: i.anomalyStart,
   });
 }
 
@@ -229,6 +255,14 @@ export interface OpenIncidentInput {
   readonly detectedAt: Date | string;
   /** When the anomaly began. */
   readonly anomalyStartedAt: Date | string;
+  /** Where `anomalyStartedAt` came from (the intake: the alarm's first breaching datapoint, or a named fallback). */
+  readonly anomalyStart?: AnomalyStart;
+  /**
+   * Writes that belong with opening the incident (the global breaker's count of active
+   * anomalies): made in the same transaction, so they happen exactly when the incident opens,
+   * never for an alarm that joins. Given the new incident's id.
+   */
+  readonly withOpening?: (incidentId: string) => readonly TransactItem[];
 }
 
 export interface OpenOrJoinResult {
@@ -242,6 +276,8 @@ export interface OpenOrJoinResult {
   readonly joined: boolean;
   /** True when this call completed an incident whose opener stopped before writing it. */
   readonly recovered: boolean;
+  /** True when this call opened the incident, in the transaction that made the `withOpening` writes. */
+  readonly openedNow: boolean;
 }
 
 /**
@@ -289,7 +325,7 @@ export async function openOrJoinIncident(
     const joined = await joinIfActive(doc, tables, hint.incidentId, join, hint.alarms.has(join.name));
     if (joined !== 'inactive') {
       remember(hint.incidentId, hint.openedBy, [join.name]);
-      return { incident: toIncident(joined), joined: true, recovered: false };
+      return { incident: toIncident(joined), joined: true, recovered: false, openedNow: false };
     }
     hints.delete(key.pk);
   }
@@ -306,24 +342,30 @@ export async function openOrJoinIncident(
         status: 'OPEN' as const,
         alarm: input.alarm,
         timestamps: { anomalyStartedAt, detectedAt },
+        anomalyStart: input.anomalyStart,
       });
       const reservation: OpenItem = { ...key, incidentId: id, openedBy: alarmKey, incident };
+      const item = incidentItemOf(reservation);
       try {
+        // One round trip: the key, the incident, its opened event and the caller's counts, or nothing.
         await doc.send(
-          new PutCommand({
-            TableName: tables.incidents,
-            Item: reservation,
-            ConditionExpression: 'attribute_not_exists(pk)',
+          new TransactWriteCommand({
+            TransactItems: [
+              { Put: { TableName: tables.incidents, Item: item, ConditionExpression: 'attribute_not_exists(pk)' } },
+              { Put: { TableName: tables.incidents, Item: openedEventItem(incident) } },
+              ...(input.withOpening?.(id) ?? []),
+              { Put: { TableName: tables.incidents, Item: reservation, ConditionExpression: 'attribute_not_exists(pk)' } },
+            ],
           }),
         );
       } catch (err) {
-        if (!isConditionFailure(err)) throw err;
-        continue; // Another alarm reserved the key first: `id` is burned; join theirs.
+        if (!cancellationReasons(err)) throw err;
+        // Another alarm reserved the key first (or a concurrent transaction touched the same
+        // items): `id` is burned; read the key again and join theirs.
+        continue;
       }
-      open = reservation;
-      const { item } = await completeIncident(doc, tables, open);
       remember(id, alarmKey, [join.name]);
-      return { incident: toIncident(item), joined: false, recovered: false };
+      return { incident: toIncident(item), joined: false, recovered: false, openedNow: true };
     }
 
     // Usually the incident is there and active: join it by conditional writes alone.
@@ -331,7 +373,7 @@ export async function openOrJoinIncident(
       const joined = await joinIfActive(doc, tables, open.incidentId, join, open.incident.alarm?.name === join.name);
       if (joined !== 'inactive') {
         remember(open.incidentId, open.openedBy, Object.keys(joined.alarms ?? {}));
-        return { incident: toIncident(joined), joined: true, recovered: false };
+        return { incident: toIncident(joined), joined: true, recovered: false, openedNow: false };
       }
     }
 
@@ -348,11 +390,11 @@ export async function openOrJoinIncident(
       continue;
     }
     remember(open.incidentId, open.openedBy, Object.keys(item.alarms ?? {}));
-    if (open.openedBy === alarmKey) return { incident: toIncident(item), joined: false, recovered };
+    if (open.openedBy === alarmKey) return { incident: toIncident(item), joined: false, recovered, openedNow: false };
 
     const joined = await joinIfActive(doc, tables, item.id, join, Object.hasOwn(item.alarms ?? {}, join.name));
     if (joined === 'inactive') continue; // Resolved between our read and our event: open a new one.
-    return { incident: toIncident(joined), joined: true, recovered };
+    return { incident: toIncident(joined), joined: true, recovered, openedNow: false };
   }
   throw new IncidentContentionError(
     `could not open or join an incident for ${key.pk} after ${MAX_ATTEMPTS} attempts: concurrent writers kept winning; retry the call`,
@@ -403,6 +445,35 @@ function openHints(doc: DynamoDBDocumentClient, tables: IncidentTables): { get(k
   };
 }
 
+/** The `incident_opened` event of an incident (fixed key: writing it again changes nothing). */
+function openedEventItem(incident: Incident): Record<string, unknown> {
+  const opened: TimelineEvent = withoutUndefined({
+    incidentId: incident.id,
+    at: incident.timestamps.detectedAt,
+    seq: OPENED_EVENT_SEQ,
+    type: STORE_EVENT_TYPES.opened,
+    actor: 'agent',
+    summary: `incident opened by alarm ${incident.alarm?.name ?? '(unnamed)'}: playbook ${incident.playbook}, service ${incident.service}, severity ${incident.severity}`,
+    after: { status: incident.status },
+    data: withoutUndefined({ alarm: incident.alarm, anomalyStartedAt: incident.timestamps.anomalyStartedAt, anomalyStart: incident.anomalyStart }),
+  });
+  return { pk: incident.id, sk: eventSk(opened.at, opened.seq), ...opened };
+}
+
+/** The incident item of an open-incident reservation, as opened: its alarm fired once, sequence numbers 0 and 1 taken. */
+function incidentItemOf(open: OpenItem): IncidentItem {
+  const incident = open.incident;
+  const at = incident.timestamps.detectedAt;
+  return {
+    ...incident,
+    alarms: { [incident.alarm?.name ?? UNNAMED_ALARM]: { firstAt: at, lastAt: at, fired: 1 } },
+    ...incidentKey(incident.id),
+    eventSeq: START_EVENT_SEQ,
+    startSeq: START_EVENT_SEQ,
+    openKey: open.pk,
+  };
+}
+
 /**
  * Writes the incident item (and its `incident_opened` event) from an open-incident reservation.
  * Idempotent: the event goes first with a fixed key, then the incident by a conditional put, so
@@ -414,30 +485,8 @@ async function completeIncident(
   open: OpenItem,
 ): Promise<{ item: IncidentItem; wrote: boolean }> {
   const incident = open.incident;
-  const opened: TimelineEvent = withoutUndefined({
-    incidentId: incident.id,
-    at: incident.timestamps.detectedAt,
-    seq: OPENED_EVENT_SEQ,
-    type: STORE_EVENT_TYPES.opened,
-    actor: 'agent',
-    summary: `incident opened by alarm ${incident.alarm?.name ?? '(unnamed)'}: playbook ${incident.playbook}, service ${incident.service}, severity ${incident.severity}`,
-    after: { status: incident.status },
-    data: withoutUndefined({ alarm: incident.alarm, anomalyStartedAt: incident.timestamps.anomalyStartedAt }),
-  });
-  await doc.send(
-    new PutCommand({
-      TableName: tables.incidents,
-      Item: { pk: incident.id, sk: eventSk(opened.at, opened.seq), ...opened },
-    }),
-  );
-  const at = incident.timestamps.detectedAt;
-  const item: IncidentItem = {
-    ...incident,
-    alarms: { [incident.alarm?.name ?? UNNAMED_ALARM]: { firstAt: at, lastAt: at, fired: 1 } },
-    ...incidentKey(incident.id),
-    eventSeq: OPENED_EVENT_SEQ,
-    openKey: open.pk,
-  };
+  await doc.send(new PutCommand({ TableName: tables.incidents, Item: openedEventItem(incident) }));
+  const item = incidentItemOf(open);
   try {
     await doc.send(new PutCommand({ TableName: tables.incidents, Item: item, ConditionExpression: 'attribute_not_exists(pk)' }));
     return { item, wrote: true };
@@ -674,7 +723,6 @@ export interface TransitionOptions {
  * Moves an incident to another status, if the transition table allows it from the current one
  * (the write is conditional on that status, so two concurrent moves cannot both apply), sets
  * the matching timestamp and records a `status_changed` event:
- * - first move to MITIGATING sets `investigatedAt` (diagnosis is done, mitigation begins);
  * - RESOLVED sets `resolvedAt` (and `mitigatedAt` if still unset);
  * - RESOLVED and FAILED release the open-incident key: the next alarm opens a new incident.
  *
@@ -739,9 +787,10 @@ async function writeTransition(
   const when = toIso(at);
   const sets = ['#status = :to'];
   const names: Record<string, string> = { '#status': 'status' };
-  if (to === 'MITIGATING' || to === 'RESOLVED') names['#ts'] = 'timestamps';
-  if (to === 'MITIGATING') sets.push('#ts.investigatedAt = if_not_exists(#ts.investigatedAt, :at)');
-  if (to === 'RESOLVED') sets.push('#ts.resolvedAt = :at', '#ts.mitigatedAt = if_not_exists(#ts.mitigatedAt, :at)');
+  if (to === 'RESOLVED') {
+    names['#ts'] = 'timestamps';
+    sets.push('#ts.resolvedAt = :at', '#ts.mitigatedAt = if_not_exists(#ts.mitigatedAt, :at)');
+  }
   const updated = await updateIncidentIf(doc, tables, id, {
     expression: `SET ${sets.join(', ')} ADD eventSeq :one`,
     condition: '#status = :from',
@@ -822,6 +871,36 @@ export async function raiseSeverity(
 }
 
 /**
+ * Links the incident to its latest report (`report.location`, `report.writtenAt`).
+ * @throws IncidentNotFoundError
+ */
+export async function linkReport(doc: DynamoDBDocumentClient, tables: IncidentTables, id: string, location: string, at: Date | string): Promise<void> {
+  const updated = await updateIncidentIf(doc, tables, id, {
+    expression: 'SET #report = :report',
+    condition: 'attribute_exists(pk)',
+    names: { '#report': 'report' },
+    values: { ':report': { location, writtenAt: toIso(at) } },
+  });
+  if (!updated) throw new IncidentNotFoundError(id);
+}
+
+/**
+ * Records when the investigation completed (`investigatedAt`, once: MTTI = it − detection). The
+ * investigation writes its own `investigation_completed` event; this only stamps the incident.
+ * @throws IncidentNotFoundError
+ */
+export async function markInvestigated(doc: DynamoDBDocumentClient, tables: IncidentTables, id: string, at: Date | string): Promise<Incident> {
+  const updated = await updateIncidentIf(doc, tables, id, {
+    expression: 'SET #ts.investigatedAt = if_not_exists(#ts.investigatedAt, :at)',
+    condition: 'attribute_exists(pk)',
+    names: { '#ts': 'timestamps' },
+    values: { ':at': toIso(at) },
+  });
+  if (!updated) throw new IncidentNotFoundError(id);
+  return toIncident(updated);
+}
+
+/**
  * Records that the mitigation is in place (sets `mitigatedAt` once) with a `mitigated` event.
  * @throws IncidentNotFoundError
  */
@@ -851,8 +930,39 @@ export async function markMitigated(
 }
 
 /**
- * Records the playbook execution working on an incident. Idempotent for the same ARN (a
- * redelivered alarm restarting the same-named execution); refuses a different one.
+ * Records the investigation's completion (issue 13): `timestamps.investigatedAt` becomes `at`
+ * (MTTI = at − detectedAt), replacing the first-MITIGATING fallback the playbook's start wrote, and
+ * the `investigation_completed` event carries the result. Once per incident: a second completion
+ * (a redelivered or restarted execution) writes nothing and returns undefined.
+ *
+ * @throws IncidentNotFoundError
+ */
+export async function recordInvestigation(
+  doc: DynamoDBDocumentClient,
+  tables: IncidentTables,
+  id: string,
+  at: Date | string,
+  event: { readonly summary: string; readonly data: Readonly<Record<string, unknown>> },
+): Promise<{ incident: Incident; event: TimelineEvent } | undefined> {
+  const when = toIso(at);
+  const updated = await updateIncidentIf(doc, tables, id, {
+    expression: 'SET #ts.investigatedAt = :at, #inv = :at ADD eventSeq :one',
+    condition: 'attribute_exists(pk) AND attribute_not_exists(#inv)',
+    names: { '#ts': 'timestamps', '#inv': 'investigationCompletedAt' },
+    values: { ':at': when, ':one': 1 },
+  });
+  if (!updated) {
+    if (!(await readIncidentItem(doc, tables, id))) throw new IncidentNotFoundError(id);
+    return undefined;
+  }
+  const written = await putEvent(doc, tables, id, Number(updated.eventSeq), { at: when, type: 'investigation_completed', actor: 'agent', summary: event.summary, data: event.data });
+  return { incident: toIncident(updated), event: written };
+}
+
+/**
+ * Records the playbook execution working on an incident, and its `execution_started` event once.
+ * Idempotent for the same ARN (a redelivered alarm restarting the same-named execution, or the
+ * intake after the execution's first start set the ARN); refuses a different one.
  *
  * @throws IncidentNotFoundError
  * @throws IncidentError when the incident already has another execution
@@ -864,10 +974,12 @@ export async function attachExecution(
   executionArn: string,
   at: Date | string,
 ): Promise<Incident> {
+  // `executionRecorded`: its event is written (the execution's first start may have set the ARN
+  // before this, in its transaction, without the event: see beginExecution).
   const updated = await updateIncidentIf(doc, tables, id, {
-    expression: 'SET executionArn = :arn ADD eventSeq :one',
-    condition: 'attribute_exists(pk) AND attribute_not_exists(executionArn)',
-    values: { ':arn': executionArn, ':one': 1 },
+    expression: 'SET executionArn = :arn, executionRecorded = :yes ADD eventSeq :one',
+    condition: 'attribute_exists(pk) AND attribute_not_exists(executionRecorded) AND (attribute_not_exists(executionArn) OR executionArn = :arn)',
+    values: { ':arn': executionArn, ':yes': true, ':one': 1 },
   });
   if (!updated) {
     const existing = await readIncidentItem(doc, tables, id);
@@ -883,6 +995,103 @@ export async function attachExecution(
     data: { executionArn },
   });
   return toIncident(updated);
+}
+
+/** What the execution's first start expects of the stored incident (the ref its input carries). */
+export interface BeginExecutionInput {
+  readonly id: string;
+  readonly playbook: string;
+  readonly service: string;
+  readonly severity: Severity;
+  /** The alarm that opened it, as stored (`incident.alarm.name` / `.reason`). */
+  readonly alarmName?: string;
+  readonly alarmReason?: string;
+  /** The content hash of the compiled playbook (pinned, see `pinPlaybookHash`). */
+  readonly playbookHash: string;
+  /** The execution (attached here if the intake has not attached it yet; its event stays the intake's). */
+  readonly executionArn: string;
+  readonly at: Date | string;
+  /** For the `status_changed` event. */
+  readonly options?: TransitionOptions;
+}
+
+/**
+ * The execution's first start in one transaction (the `Start incident` state's usual case): pins
+ * the playbook hash and moves OPEN → MITIGATING with its `status_changed` event (the sequence
+ * number kept for it at opening), and attaches the execution if the intake has not yet (the two
+ * run side by side; the intake's `attachExecution` still writes the `execution_started` event).
+ * Applies only to the incident exactly as expected: OPEN, no hash pinned yet, attached to no
+ * other execution, with the playbook, service, severity and alarm
+ * given (so what the caller goes on with is what is stored), and its kept sequence number
+ * unused. Returns false, having written nothing, when any of that does not hold (a redelivered
+ * start, a join that raised the severity, an incident of an earlier version...): the caller then
+ * takes the step-by-step path (`pinPlaybookHash`, `attachExecution`, `transitionIfStatus`).
+ */
+export async function beginExecution(doc: DynamoDBDocumentClient, tables: IncidentTables, input: BeginExecutionInput): Promise<boolean> {
+  const when = toIso(input.at);
+  const optional = (path: string, placeholder: string, value: string | undefined) => (value === undefined ? `attribute_not_exists(${path})` : `${path} = ${placeholder}`);
+  const condition = [
+    '#status = :from',
+    'startSeq = :seq',
+    'attribute_not_exists(playbookHash)',
+    '(attribute_not_exists(executionArn) OR executionArn = :arn)',
+    'playbook = :playbook',
+    'service = :service',
+    'severity = :severity',
+    optional('#alarm.#name', ':alarmName', input.alarmName),
+    optional('#alarm.reason', ':alarmReason', input.alarmReason),
+  ].join(' AND ');
+  const values = withoutUndefined({
+    ':from': 'OPEN',
+    ':to': 'MITIGATING',
+    ':seq': START_EVENT_SEQ,
+    ':arn': input.executionArn,
+    ':hash': input.playbookHash,
+    ':playbook': input.playbook,
+    ':service': input.service,
+    ':severity': input.severity,
+    ':alarmName': input.alarmName,
+    ':alarmReason': input.alarmReason,
+    ':at': when,
+  });
+  const options = input.options ?? {};
+  try {
+    await doc.send(
+      new TransactWriteCommand({
+        TransactItems: [
+          {
+            Update: {
+              TableName: tables.incidents,
+              Key: incidentKey(input.id),
+              UpdateExpression: 'SET #status = :to, playbookHash = :hash, executionArn = :arn, #ts.investigatedAt = if_not_exists(#ts.investigatedAt, :at) REMOVE startSeq',
+              ConditionExpression: condition,
+              ExpressionAttributeNames: { '#status': 'status', '#ts': 'timestamps', '#alarm': 'alarm', '#name': 'name' },
+              ExpressionAttributeValues: values,
+            },
+          },
+          {
+            Put: {
+              TableName: tables.incidents,
+              Item: eventItem(input.id, START_EVENT_SEQ, {
+                at: when,
+                type: STORE_EVENT_TYPES.statusChanged,
+                step: options.step,
+                actor: options.actor ?? 'agent',
+                summary: `OPEN → MITIGATING${options.reason ? `: ${options.reason}` : ''}`,
+                before: { status: 'OPEN' },
+                after: { status: 'MITIGATING' },
+              }),
+              ConditionExpression: 'attribute_not_exists(pk)',
+            },
+          },
+        ],
+      }),
+    );
+    return true;
+  } catch (err) {
+    if (cancellationReasons(err)) return false;
+    throw err;
+  }
 }
 
 /**

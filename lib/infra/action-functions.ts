@@ -68,7 +68,8 @@ const RESOURCE_SCOPES: Readonly<Record<string, (c: ScopeContext) => PermissionGr
     },
   ],
   'iam:ListUsers': () => [
-    { actions: ['iam:ListUsers'], resources: [iamArn('user/*')], wildcardReason: 'The daily key check (seed scenario 7) lists every IAM user of the account to find access keys older than 90 days; read-only.' },
+    // iam:ListUsers has no resource type (Service Authorization Reference): a user ARN here would match nothing and AWS would deny the call.
+    { actions: ['iam:ListUsers'], resources: ['*'], wildcardReason: 'iam:ListUsers supports no resource-level permissions, so Resource must be "*"; the daily key check (seed scenario 7) lists the users to find access keys older than 90 days; read-only.' },
   ],
   'iam:ListAccessKeys': () => [
     { actions: ['iam:ListAccessKeys', 'iam:GetAccessKeyLastUsed'], resources: [iamArn('user/*')], wildcardReason: 'The users whose keys are checked are found at run time (ListUsers); reading key metadata and last use is read-only and never returns secrets.' },

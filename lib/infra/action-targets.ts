@@ -97,6 +97,10 @@ export function actionTargetGrants(action: Pick<ActionDefinition, 'uses'>, targe
         wildcardReason: `Config keys and feature flags are named by the playbook step at run time; limited to Parameter Store parameters under ${prefix}/ (config/<service>/<key>, flags/<scope>/<flag>).`,
       });
     }
+    if (t === 'kafka' && targets.mskClusterName && !targets.kafkaBrokers) {
+      // Without brokers, consumer lag comes from MSK's CloudWatch metrics (lib/actions/kafka/msk-cloudwatch.ts).
+      grants.push({ actions: ['cloudwatch:GetMetricData'], resources: ['*'], wildcardReason: 'cloudwatch:GetMetricData supports no resource-level permissions (AWS Service Authorization Reference), so Resource must be "*"; it only reads the MSK lag metrics.' });
+    }
     if (t === 'mysql' && targets.rdsSecretId) {
       grants.push({ actions: ['secretsmanager:GetSecretValue'], resources: [secretArn(targets.rdsSecretId)], wildcardReason: 'The trailing ?????? is the six random characters Secrets Manager appends to the secret ARN; one secret only.' });
     }

@@ -1,6 +1,7 @@
 /** The deployment configuration in cdk.json context `sre-agent:config`, checked with zod at synth. */
-import { z } from 'zod';
+import * as z from 'zod';
 import { breakerConfigSchema } from '../breaker/breaker';
+import { StackConfigError } from './errors';
 
 /** Context key that holds the configuration. */
 export const CONFIG_CONTEXT_KEY = 'sre-agent:config';
@@ -81,6 +82,43 @@ const agentConfigSchema = z.strictObject({
     .optional(),
   /** PagerDuty on-call lookup: role → schedule / escalation-policy ids (the API key is the secret sre-agent/pagerduty-api-key). */
   pagerdutyOncallRoles: z.record(z.string(), z.unknown()).optional(),
+  /**
+   * Where approved public notices go (seed §4.1 level 4): an Atlassian Statuspage page (its API key
+   * is the secret sre-agent/statuspage-api-key) or an https webhook. @default - none: approved notices are posted by hand
+   */
+  statusPage: z.union([z.strictObject({ statuspagePageId: z.string().regex(/^[a-z0-9]{6,32}$/) }), z.strictObject({ webhookUrl: z.url({ protocol: /^https$/ }) })]).optional(),
+  /**
+   * The knowledge base on Qdrant (seed §5.2, collection `sre_knowledge`) with Bedrock embeddings,
+   * instead of the embedded store kept in the reports bucket (`knowledge/entries.json`).
+   * @default - the embedded store in the reports bucket
+   */
+  knowledge: z
+    .strictObject({
+      /** Qdrant's https URL, without credentials (the functions reach it over the internet or the VPC). */
+      qdrantUrl: z.url({ protocol: /^https?$/ }).refine((u) => new URL(u).username === '' && new URL(u).password === '', 'a URL without user or password (the API key is a Secrets Manager secret)'),
+      /** Secrets Manager secret name holding Qdrant's API key (create it with `aws secretsmanager create-secret`). @default - no API key */
+      qdrantApiKeySecret: z.string().regex(/^[A-Za-z0-9/_+=.@-]{1,512}$/).optional(),
+      /** Bedrock foundation model that embeds entries and queries, in the stack's region; InvokeModel is allowed on it alone. */
+      bedrockModelId: z.string().regex(/^[a-z0-9-]+\.[A-Za-z0-9.:-]+$/, 'a Bedrock foundation model id such as amazon.titan-embed-text-v2:0'),
+    })
+    // The API key travels in a header on every request: never over plain http.
+    .refine((k) => !k.qdrantApiKeySecret || k.qdrantUrl.startsWith('https://'), { message: 'an https URL when an API key is sent (it travels in every request)', path: ['qdrantUrl'] })
+    .optional(),
+  /**
+   * The investigation's optional LLM summary (issue 13): a Bedrock text model that summarises each
+   * concluded investigation (Converse), stored beside it and labelled advisory; it decides nothing.
+   * Only the investigate function gets the model's id and `bedrock:InvokeModel` on it.
+   * @default - no LLM summary
+   */
+  investigation: z
+    .strictObject({
+      /** A Bedrock text model of the stack's region that supports Converse, by id (e.g. `anthropic.claude-3-haiku-20240307-v1:0`); enable it in the Bedrock console. */
+      summaryModelId: z
+        .string()
+        .regex(/^[a-z0-9-]+\.[A-Za-z0-9.:-]+$/, 'a Bedrock foundation model id such as anthropic.claude-3-haiku-20240307-v1:0 (not an ARN, not an inference profile)')
+        .refine((id) => !/(^|\.)(titan-embed|embed-|cohere\.embed|rerank)/.test(id), 'a text model: an embedding or rerank model cannot write a summary'),
+    })
+    .optional(),
   /** Concurrent executions reserved for the trigger Lambda (a new account's limit may be as low as 10: lower this, or raise the limit). */
   triggerConcurrency: z.number().int().min(1).max(1000).default(20),
   /** Namespaces the Kubernetes actions may change (EKS access entry scope). @default the service map's namespaces */
@@ -114,7 +152,7 @@ export function parseAgentConfig(raw: unknown): AgentConfig {
   const result = agentConfigSchema.safeParse(raw ?? {});
   if (!result.success) {
     const problems = result.error.issues.map((i) => `${[CONFIG_CONTEXT_KEY, ...i.path.map(String)].join('.')}: ${i.message}`);
-    throw new Error(`cdk.json context "${CONFIG_CONTEXT_KEY}" is invalid, so the stack cannot be synthesized; fix:\n  ${problems.join('\n  ')}`);
+    throw new StackConfigError(`cdk.json context "${CONFIG_CONTEXT_KEY}" is invalid, so the stack cannot be synthesized; fix:\n  ${problems.join('\n  ')}`, CONFIG_CONTEXT_KEY);
   }
   return result.data;
 }

@@ -1,7 +1,7 @@
 /**
  * The one place our Lambda defaults live: Node.js 22 on ARM64, X-Ray tracing, JSON logs into an
  * explicit, retained, KMS-encrypted log group, its own role without managed policies, esbuild
- * bundling with the AWS SDK left to the runtime.
+ * bundling as lib/infra/bundling.ts says (the AWS SDK left to the runtime).
  */
 import * as path from 'node:path';
 import { Annotations, Aws, type CfnResource, Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
@@ -9,16 +9,16 @@ import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { CONFIG_DIR_IN_FUNCTION, LAMBDA_BUNDLING, LAMBDA_NODE_OPTIONS, REPO_ROOT, copyConfigCommands } from './bundling';
 
 /** Metadata key naming the function on its resource (read by lib/local/iam/template.ts, which must agree). */
 export const FUNCTION_METADATA_KEY = 'sre-agent:function';
 
-/** Repository root: entries, the lock file and `statemachines/` are found from here. */
-export const REPO_ROOT = path.resolve(__dirname, '../..');
+export { REPO_ROOT };
 
 /** Runtime of every function. nodejs24.x is newer; moving to it is a deliberate upgrade. */
 export const AGENT_RUNTIME = lambda.Runtime.NODEJS_22_X;
@@ -132,20 +132,16 @@ export class AgentFunction extends Construct {
       deadLetterQueue: props.deadLetterQueue,
       ...(props.vpc ? { vpc: props.vpc.vpc, vpcSubnets: props.vpc.subnets, securityGroups: [...props.vpc.securityGroups], allowPublicSubnet: false } : {}),
       ...(props.reservedConcurrentExecutions !== undefined ? { reservedConcurrentExecutions: props.reservedConcurrentExecutions } : {}),
-      environment: { ...props.environment, NODE_OPTIONS: '--enable-source-maps', SRE_AGENT_CONFIG_DIR: '/var/task/config' },
+      environment: { ...props.environment, NODE_OPTIONS: LAMBDA_NODE_OPTIONS, SRE_AGENT_CONFIG_DIR: CONFIG_DIR_IN_FUNCTION },
       bundling: {
-        minify: true,
-        sourceMap: true,
-        target: 'node22',
-        format: OutputFormat.CJS,
-        externalModules: ['@aws-sdk/*'],
-        // The policy, the service map, the metric catalogue and the compiled playbooks (index.json:
-        // the steps the runtime guard enforces, pinned by hash) travel with every function;
-        // SRE_AGENT_CONFIG_DIR points the loaders at them.
+        // One set of options for the stack and bench/bundles.ts (lib/infra/bundling.ts).
+        ...LAMBDA_BUNDLING,
+        externalModules: [...LAMBDA_BUNDLING.externalModules],
+        mainFields: [...LAMBDA_BUNDLING.mainFields],
         commandHooks: {
           beforeBundling: () => [],
           beforeInstall: () => [],
-          afterBundling: (inputDir: string, outputDir: string) => [`mkdir -p "${outputDir}/config"`, `cp "${inputDir}/playbooks/policy.yaml" "${inputDir}/playbooks/metrics.yaml" "${inputDir}/playbooks/oncall.yaml" "${inputDir}/playbooks/services.yaml" "${inputDir}/statemachines/index.json" "${outputDir}/config/"`],
+          afterBundling: copyConfigCommands,
         },
       },
     });

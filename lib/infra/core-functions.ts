@@ -1,7 +1,8 @@
 /**
  * The core Lambdas (lambdas/<kebab-name>.ts): the ones every compiled machine may call (keys of
  * CORE_FUNCTIONS), the trigger behind EventBridge, the approval callback, and execution-ended
- * behind the machines' status changes. What each may touch
+ * behind the machines' status changes, reconcile on a schedule, and resolve (a person's hand
+ * resolve, invoked directly). What each may touch
  * is declared in CORE_FUNCTION_SPECS below; widen it there when a handler needs more.
  */
 import * as path from 'node:path';
@@ -14,13 +15,14 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { CORE_FUNCTIONS, type CoreFunction } from '../compiled/manifest';
-import { AgentFunction, REPO_ROOT, type PermissionGrant } from './agent-function';
+import { AgentFunction, REPO_ROOT, type AgentFunctionProps, type PermissionGrant } from './agent-function';
 import type { DataTables } from './data-tables';
-import { SECRET_NAME_PREFIX, type CoreFunctionEnvironment } from '../runtime/environment';
+import { SECRET_NAME_PREFIX, type CoreFunctionEnvironment, type ReportsEnvironment } from '../runtime/environment';
 import type { Notifications } from './notifications';
+import { StackConfigError } from './errors';
 
 /** Core functions: CORE_FUNCTIONS keys plus the two entry points that no machine calls. */
-export type CoreFunctionName = CoreFunction | 'trigger' | 'approvalCallback' | 'executionEnded' | 'reconcile';
+export type CoreFunctionName = CoreFunction | 'trigger' | 'approvalCallback' | 'executionEnded' | 'reconcile' | 'resolve';
 
 type TableName = 'incidents' | 'breakers' | 'approvals' | 'dedupe';
 
@@ -34,6 +36,10 @@ interface CoreFunctionSpec {
   readonly readsMetrics?: boolean;
   /** Reads notifier credentials (PagerDuty, Slack) from Secrets Manager under SECRET_NAME_PREFIX. */
   readonly readsSecrets?: boolean;
+  /** Writes §5.1 reports and the knowledge base (the reports bucket, Bedrock with Qdrant): every function that ends in `reportNow` (lib/runtime/core.ts). */
+  readonly writesReports?: boolean;
+  /** Searches the knowledge base for similar past incidents (reads it, never writes). */
+  readonly searchesKnowledge?: boolean;
   /** Scans its tables (the reconcile function lists active incidents and pending approvals). */
   readonly scans?: boolean;
   readonly timeoutSeconds: number;
@@ -45,28 +51,60 @@ export const CORE_FUNCTION_SPECS: Readonly<Record<CoreFunctionName, CoreFunction
     description: 'alarm event → playbook, open or join the incident, breaker gate, StartExecution',
     tables: ['incidents', 'breakers', 'dedupe'],
     publishes: true,
+    // A breaker that trips as an incident opens (the sixth HIGH anomaly) pages on-call from here (the global-breaker drill found it).
+    readsSecrets: true,
     timeoutSeconds: 30,
   },
   evaluate: { description: 'evaluate a step condition over metrics', tables: ['incidents', 'breakers'], publishes: true, readsMetrics: true, readsSecrets: true, timeoutSeconds: 60 },
   breaker: { description: 'breaker gate: auto, diagnose-only or stopped', tables: ['breakers', 'incidents'], publishes: true, readsSecrets: true, timeoutSeconds: 15 },
-  approvalRequest: { description: 'record an approval and notify the approvers', tables: ['approvals', 'incidents'], publishes: true, readsSecrets: true, timeoutSeconds: 30 },
+  // An approval_message renders live metrics ({{current_qps}}), which count toward the breakers' data-collection
+  // window: GetMetricData and the breakers table (the traffic-surge and service-breaker drills found both missing).
+  approvalRequest: { description: 'record an approval and notify the approvers', tables: ['approvals', 'incidents', 'breakers'], publishes: true, readsMetrics: true, readsSecrets: true, timeoutSeconds: 30 },
   escalate: { description: 'escalate a pending approval one level', tables: ['approvals', 'incidents', 'breakers'], publishes: true, readsSecrets: true, timeoutSeconds: 30 },
   incident: { description: 'record timeline events and incident status', tables: ['incidents', 'breakers', 'approvals'], publishes: true, readsMetrics: true, readsSecrets: true, timeoutSeconds: 30 },
-  report: { description: 'timeline report, MTTD/MTTI/MTTR and knowledge-base entry', tables: ['incidents'], publishes: true, timeoutSeconds: 120 },
-  approvalCallback: { description: 'approval decision → SendTaskSuccess/SendTaskFailure', tables: ['approvals', 'incidents'], publishes: false, timeoutSeconds: 15 },
+  report: { description: 'timeline report, MTTD/MTTI/MTTR and knowledge-base entry', tables: ['incidents'], publishes: true, readsMetrics: true, writesReports: true, timeoutSeconds: 120 },
+  investigate: {
+    description: 'investigation: read-only checks (Kubernetes, database, Redis, Kafka, certificates, metrics) and their conclusion (hypotheses, trend, risk)',
+    // incidents: the event and investigatedAt; breakers: failed checks count as data collection.
+    tables: ['incidents', 'breakers'],
+    publishes: true,
+    readsMetrics: true,
+    readsSecrets: true,
+    // Similar past incidents join the conclusion (the same store the report function writes).
+    searchesKnowledge: true,
+    timeoutSeconds: 30,
+  },
+  // Reads secrets: an approved status-page notice is published from here (the Statuspage API key).
+  approvalCallback: { description: 'approval decision → SendTaskSuccess/SendTaskFailure; publishes approved status-page notices', tables: ['approvals', 'incidents'], publishes: false, readsSecrets: true, timeoutSeconds: 15 },
   reconcile: {
     description: 'every 5 min: incidents whose execution is no longer RUNNING (DescribeExecution) and approvals past expiry are put right',
     tables: ['incidents', 'breakers', 'approvals'],
     publishes: true,
     readsSecrets: true,
     scans: true,
+    // An execution found ended gets its report written (recordExecutionEnded).
+    readsMetrics: true,
+    writesReports: true,
     timeoutSeconds: 120,
+  },
+  resolve: {
+    description: 'a person resolves an incident by hand: RESOLVED, its approvals cancelled, its execution stopped (StopExecution)',
+    tables: ['incidents', 'breakers', 'approvals'],
+    publishes: true,
+    readsSecrets: true,
+    // The incident is closed now: its report is written again (refreshReport), with the impact from the metrics.
+    readsMetrics: true,
+    writesReports: true,
+    timeoutSeconds: 30,
   },
   executionEnded: {
     description: 'playbook execution FAILED, TIMED_OUT or ABORTED → its incident FAILED or ESCALATED, on-call SRE paged',
     tables: ['incidents', 'breakers', 'approvals'],
     publishes: true,
     readsSecrets: true,
+    // It writes the report the playbook will not reach (impact from the metrics, the reports bucket).
+    readsMetrics: true,
+    writesReports: true,
     timeoutSeconds: 30,
   },
 };
@@ -100,6 +138,24 @@ export interface CoreFunctionsProps {
    */
   readonly triggerConcurrency?: number;
   /**
+   * What the investigate function reaches besides the tables and metrics: the environment of its
+   * targets (Kubernetes, MySQL, Redis, Kafka, certificates), their read-only grants, the VPC.
+   * @default - none: every check that needs a system is skipped
+   */
+  readonly investigation?: { readonly environment: Readonly<Record<string, string>>; readonly grants: readonly PermissionGrant[]; readonly vpc?: AgentFunctionProps['vpc'] };
+  /**
+   * Where reports and the knowledge base go: the variables of the functions that write reports
+   * (`writesReports`) and search the knowledge base (`searchesKnowledge`), and what each may do.
+   * @default - none: reports are built but kept nowhere, no knowledge base
+   */
+  readonly reports?: {
+    readonly environment: ReportsEnvironment;
+    /** The writers' grants (ReportsBucket.writerGrants, and Bedrock / the Qdrant secret when configured). */
+    readonly writerGrants: readonly PermissionGrant[];
+    /** The searchers' grants (ReportsBucket.readerGrants, and Bedrock / the Qdrant secret when configured). */
+    readonly readerGrants: readonly PermissionGrant[];
+  };
+  /**
    * Folder of the handler files.
    * @default <repo>/lambdas
    */
@@ -128,8 +184,13 @@ export class CoreFunctions extends Construct {
         entry: path.join(dir, `${kebab(name)}.ts`),
         description: `sre-agent ${kebab(name)}: ${spec.description}`,
         timeout: Duration.seconds(spec.timeoutSeconds),
-        environment: props.environment,
+        environment: {
+          ...props.environment,
+          ...(name === 'investigate' && props.investigation ? props.investigation.environment : {}),
+          ...((spec.writesReports || spec.searchesKnowledge) && props.reports ? props.reports.environment : {}),
+        },
         logKey: props.logKey,
+        ...(name === 'investigate' && props.investigation?.vpc ? { vpc: props.investigation.vpc } : {}),
         deadLetterQueue: name === 'trigger' ? this.deadLetterQueue : undefined,
         // An alarm storm must not take the account's whole concurrency (nor be starved by others').
         reservedConcurrentExecutions: name === 'trigger' ? props.triggerConcurrency ?? 20 : undefined,
@@ -150,6 +211,11 @@ export class CoreFunctions extends Construct {
           resources: [Stack.of(this).formatArn({ service: 'secretsmanager', resource: 'secret', resourceName: `${SECRET_NAME_PREFIX}*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME })],
           wildcardReason: `Limited to secrets named ${SECRET_NAME_PREFIX}... (PagerDuty and Slack credentials); the trailing * also covers the random suffix Secrets Manager appends to every secret ARN.`,
         });
+      }
+      if (name === 'investigate' && props.investigation) grants.push(...props.investigation.grants);
+      if (props.reports) {
+        if (spec.writesReports) grants.push(...props.reports.writerGrants);
+        else if (spec.searchesKnowledge) grants.push(...props.reports.readerGrants);
       }
       fn.addPermissions(grants);
       this.byName.set(name, fn);
@@ -198,6 +264,8 @@ export class CoreFunctions extends Construct {
       stack.formatArn({ service: 'states', resource: 'execution', resourceName: `${Arn.split(m.stateMachineArn, ArnFormat.COLON_RESOURCE_NAME).resourceName}:*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME }),
     );
     this.agent('reconcile').addPermissions([{ actions: ['states:DescribeExecution'], resources: executions, wildcardReason: 'Execution names are incident ids (or schedule run ids) known only at run time; limited to the executions of this stack\'s machines.' }]);
+    // A hand resolve stops the incident's execution: only executions of these machines.
+    this.agent('resolve').addPermissions([{ actions: ['states:StopExecution'], resources: executions, wildcardReason: 'Execution names are incident ids known only at run time; limited to the executions of this stack\'s machines.' }]);
     new events.Rule(this, 'Reconcile', {
       description: 'every 5 minutes: incidents whose execution is gone, approvals past expiry',
       schedule: events.Schedule.rate(Duration.minutes(5)),
@@ -217,7 +285,7 @@ export class CoreFunctions extends Construct {
 
   private agent(name: CoreFunctionName): AgentFunction {
     const fn = this.byName.get(name);
-    if (!fn) throw new Error(`core function "${name}" does not exist; CORE_FUNCTION_SPECS lists ${[...this.byName.keys()].join(', ')}`);
+    if (!fn) throw new StackConfigError(`core function "${name}" does not exist; CORE_FUNCTION_SPECS lists ${[...this.byName.keys()].join(', ')}`, `core function ${name}`);
     return fn;
   }
 }

@@ -20,10 +20,11 @@ import { Construct } from 'constructs';
 import type { Manifest } from '../compiled/manifest';
 import { baselineTargets } from '../metrics/baseline';
 import { BASELINE_NAMESPACE, detectionAlarms, detectionOfMachine, renderExpression, type AlarmSpec, type SkippedRule } from '../metrics/detection';
-import { loadCatalogue, type MetricCatalogue } from '../playbook/catalogue';
+import { type MetricCatalogue } from '../playbook/catalogue';
 import type { AgentConfig } from './agent-config';
 import { AgentFunction, REPO_ROOT } from './agent-function';
 import type { BaselineFunctionEnvironment } from '../runtime/environment';
+import { loadCatalogue } from '../playbook/catalogue-file';
 
 export interface DetectionAlarmsProps {
   /** The compiled playbooks (statemachines/index.json): their detection rules. */

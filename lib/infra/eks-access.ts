@@ -7,10 +7,11 @@
  */
 import { Aws } from 'aws-cdk-lib';
 import * as eks from 'aws-cdk-lib/aws-eks';
+import type * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { ACTIONS } from '../actions';
-import { loadServiceMap } from '../policy/services';
 import type { ActionFunctions } from './action-functions';
+import { loadServiceMap } from '../policy/files';
 
 /** The Kubernetes group the README's ClusterRoleBinding binds (node and metrics reads). */
 export const EKS_READER_GROUP = 'sre-agent-readers';
@@ -23,6 +24,11 @@ export interface EksAccessProps {
    * @default the namespaces of playbooks/services.yaml
    */
   readonly namespaces?: readonly string[];
+  /**
+   * Roles that only read (the investigation): AmazonEKSViewPolicy in the same namespaces, and the reader group.
+   * @default - none
+   */
+  readonly readers?: ReadonlyMap<string, iam.IRole>;
 }
 
 export class EksAccess extends Construct {
@@ -34,10 +40,8 @@ export class EksAccess extends Construct {
     const map = loadServiceMap();
     const namespaces = props.namespaces ?? [...new Set(Object.keys(map.services).map((s) => map.entry(s)).filter((e) => e.kubernetes !== false).map((e) => e.namespace))].sort();
     const entries = new Map<string, eks.CfnAccessEntry>();
-    for (const name of props.actions.names) {
-      const action = ACTIONS[name];
-      if (!action || !(action.uses as readonly string[]).some((u) => u === 'kube' || u === 'certificates')) continue;
-      const role = props.actions.agentFunctionFor(name)!.role;
+    // Namespace-scoped: Edit for the roles of actions that change the cluster, View for readers.
+    const entry = (name: string, role: iam.IRole, policy: 'AmazonEKSEditPolicy' | 'AmazonEKSViewPolicy') =>
       entries.set(
         name,
         new eks.CfnAccessEntry(this, name, {
@@ -45,10 +49,15 @@ export class EksAccess extends Construct {
           principalArn: role.roleArn,
           type: 'STANDARD',
           kubernetesGroups: [EKS_READER_GROUP],
-          accessPolicies: [{ policyArn: `arn:${Aws.PARTITION}:eks::aws:cluster-access-policy/AmazonEKSEditPolicy`, accessScope: { type: 'namespace', namespaces: [...namespaces] } }],
+          accessPolicies: [{ policyArn: `arn:${Aws.PARTITION}:eks::aws:cluster-access-policy/${policy}`, accessScope: { type: 'namespace', namespaces: [...namespaces] } }],
         }),
       );
+    for (const name of props.actions.names) {
+      const action = ACTIONS[name];
+      if (!action || !(action.uses as readonly string[]).some((u) => u === 'kube' || u === 'certificates')) continue;
+      entry(name, props.actions.agentFunctionFor(name)!.role, 'AmazonEKSEditPolicy');
     }
+    for (const [name, role] of props.readers ?? []) entry(name, role, 'AmazonEKSViewPolicy');
     this.entries = entries;
   }
 }

@@ -16,9 +16,10 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { z } from 'zod';
+import * as z from 'zod';
 import { actionFunctionKey, type Manifest } from '../compiled/manifest';
 import { REPO_ROOT } from './agent-function';
+import { StackConfigError } from './errors';
 
 /** Where `npm run compile` writes the manifest. */
 export const DEFAULT_MANIFEST_FILE = path.join(REPO_ROOT, 'statemachines', 'index.json');
@@ -85,7 +86,7 @@ export class PlaybookMachines extends Construct {
 
     const manifestFile = props.manifestFile ?? DEFAULT_MANIFEST_FILE;
     if (!fs.existsSync(manifestFile)) {
-      if (!(props.allowMissingManifest ?? props.manifestFile === undefined)) throw new Error(`playbook manifest ${manifestFile} does not exist; run npm run compile, or pass an existing manifestFile`);
+      if (!(props.allowMissingManifest ?? props.manifestFile === undefined)) throw new StackConfigError(`playbook manifest ${manifestFile} does not exist; run npm run compile, or pass an existing manifestFile`, manifestFile);
       Annotations.of(this).addWarningV2(
         'sre-agent:noPlaybookManifest',
         `No ${path.relative(REPO_ROOT, manifestFile)}: the stack has no playbook state machines; run npm run compile, then synth again.`,
@@ -103,7 +104,7 @@ export class PlaybookMachines extends Construct {
     const rootDir = props.rootDir ?? REPO_ROOT;
 
     for (const m of manifest.machines) {
-      if (machines.has(m.playbook)) throw new Error(`${manifestFile}: playbook "${m.playbook}" is listed twice`);
+      if (machines.has(m.playbook)) throw new StackConfigError(`${manifestFile}: playbook "${m.playbook}" is listed twice`, `playbook ${m.playbook}`);
       const aslFile = path.resolve(rootDir, m.file);
       const functions = resolvePlaceholders(m, aslFile, props);
       const machine = new sfn.StateMachine(this, m.playbook, {
@@ -159,12 +160,12 @@ function readManifest(file: string): { machines: ManifestMachine[] } {
   try {
     raw = JSON.parse(fs.readFileSync(file, 'utf8')) as Manifest;
   } catch (e) {
-    throw new Error(`playbook manifest ${file} is not JSON (${(e as Error).message}); run npm run compile again`, { cause: e });
+    throw new StackConfigError(`playbook manifest ${file} is not JSON (${(e as Error).message}); run npm run compile again`, file, { cause: e });
   }
   const result = manifestSchema.safeParse(raw);
   if (!result.success) {
     const problems = result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
-    throw new Error(`playbook manifest ${file} does not have the shape lib/playbook/manifest.ts describes: ${problems}`);
+    throw new StackConfigError(`playbook manifest ${file} does not have the shape lib/playbook/manifest.ts describes: ${problems}`, file);
   }
   return result.data;
 }
@@ -175,10 +176,10 @@ function readManifest(file: string): { machines: ManifestMachine[] } {
  * unknown action, an unknown core key): the machine would fail at deploy or at run time.
  */
 function resolvePlaceholders(m: ManifestMachine, aslFile: string, props: PlaybookMachinesProps): Map<string, lambda.IFunction> {
-  if (!fs.existsSync(aslFile)) throw new Error(`playbook ${m.playbook}: ASL file ${aslFile} does not exist; run npm run compile`);
+  if (!fs.existsSync(aslFile)) throw new StackConfigError(`playbook ${m.playbook}: ASL file ${aslFile} does not exist; run npm run compile`, `playbook ${m.playbook}`);
   const inAsl = new Set([...fs.readFileSync(aslFile, 'utf8').matchAll(/\$\{([^}]*)\}/g)].map((x) => x[1] ?? ''));
   const unlisted = [...inAsl].filter((k) => !m.substitutions.includes(k));
-  if (unlisted.length > 0) throw new Error(`playbook ${m.playbook}: ${m.file} uses \${${unlisted.join('}, ${')}} but the manifest does not list them in substitutions; run npm run compile`);
+  if (unlisted.length > 0) throw new StackConfigError(`playbook ${m.playbook}: ${m.file} uses \${${unlisted.join('}, ${')}} but the manifest does not list them in substitutions; run npm run compile`, `playbook ${m.playbook}`);
 
   const functions = new Map<string, lambda.IFunction>();
   for (const key of m.substitutions) {
@@ -186,7 +187,7 @@ function resolvePlaceholders(m: ManifestMachine, aslFile: string, props: Playboo
     const fn = action !== undefined ? props.actionFunction(action) : props.coreFunction(key);
     if (!fn) {
       const what = action !== undefined ? `action "${action}" has no function (blacklisted or not in the registry)` : 'it is neither a core function key nor Action_<name>';
-      throw new Error(`playbook ${m.playbook}: placeholder \${${key}} cannot be resolved: ${what}. A blacklisted action must never be invoked by a machine; fix the playbook and run npm run compile`);
+      throw new StackConfigError(`playbook ${m.playbook}: placeholder \${${key}} cannot be resolved: ${what}. A blacklisted action must never be invoked by a machine; fix the playbook and run npm run compile`, `playbook ${m.playbook}`);
     }
     functions.set(key, fn);
   }

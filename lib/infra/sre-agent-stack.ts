@@ -10,17 +10,21 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import type { Construct } from 'constructs';
-import { ActionFunctions } from './action-functions';
+import { ActionFunctions, scopeIamActions } from './action-functions';
+import { actionTargetEnvironment, actionTargetGrants, needsVpc } from './action-targets';
+import { ACTIONS } from '../actions';
+import { INVESTIGATION_READ_ACTIONS, INVESTIGATION_TARGETS } from '../analysis';
 import { CONFIG_CONTEXT_KEY, parseAgentConfig, type AgentConfig } from './agent-config';
 import { ApprovalApi } from './approval-api';
 import { CoreFunctions } from './core-functions';
 import { DataTables } from './data-tables';
-import { SECRET_NAME_PREFIX, type FunctionEnvironment } from '../runtime/environment';
+import { SECRET_NAME_PREFIX, type FunctionEnvironment, type InvestigationSummaryEnvironment, type ReportsEnvironment } from '../runtime/environment';
+import { bedrockModelArn, qdrantKnowledgeGrants, ReportsBucket } from './reports-bucket';
 import { Notifications } from './notifications';
 import { DEFAULT_MANIFEST_FILE, PlaybookMachines } from './playbook-machines';
 import { DetectionAlarms } from './detection-alarms';
 import { EksAccess } from './eks-access';
-import { AgentFunction } from './agent-function';
+import { AgentFunction, type PermissionGrant } from './agent-function';
 import { SelfMonitoring } from './self-monitoring';
 
 export interface SreAgentStackProps extends StackProps {
@@ -56,6 +60,8 @@ export class SreAgentStack extends Stack {
   readonly detection: DetectionAlarms;
   /** Alarms on the agent's own failures and its dashboard. */
   readonly monitoring: SelfMonitoring;
+  /** §5.1 reports (`reports/`) and the embedded knowledge base (`knowledge/entries.json`): encrypted, versioned, retained. */
+  readonly reports: ReportsBucket;
   /** EKS access entries of the Kubernetes actions' roles (when cdk.json names the cluster). */
   readonly eksAccess?: EksAccess;
 
@@ -104,6 +110,8 @@ export class SreAgentStack extends Stack {
     const coreExtra = {
       CONFIG_PARAMETER_PREFIX: this.config.targets.configParameterPrefix,
       ...(this.config.pagerdutyOncallRoles ? { PAGERDUTY_ONCALL_ROLES: JSON.stringify(this.config.pagerdutyOncallRoles) } : {}),
+      ...(this.config.statusPage && 'statuspagePageId' in this.config.statusPage ? { SRE_AGENT_STATUSPAGE_PAGE_ID: this.config.statusPage.statuspagePageId } : {}),
+      ...(this.config.statusPage && 'webhookUrl' in this.config.statusPage ? { SRE_AGENT_STATUS_WEBHOOK_URL: this.config.statusPage.webhookUrl } : {}),
     };
     const network = this.config.network;
     const vpc = network
@@ -122,10 +130,32 @@ export class SreAgentStack extends Stack {
       eksClusterName: this.config.eksClusterName,
       logKey: this.key,
     });
+    // The investigation reads what the read-only actions read, with their grants and targets.
+    const investigationUses = { name: 'investigate', uses: INVESTIGATION_TARGETS };
+    // Reports and the knowledge base: the bucket, and Qdrant + Bedrock when cdk.json names them.
+    this.reports = new ReportsBucket(this, 'Reports');
+    const knowledge = this.config.knowledge;
+    const reportsEnvironment: ReportsEnvironment = {
+      REPORTS_BUCKET: this.reports.bucket.bucketName,
+      ...(knowledge ? { KNOWLEDGE_QDRANT_URL: knowledge.qdrantUrl, KNOWLEDGE_BEDROCK_MODEL_ID: knowledge.bedrockModelId } : {}),
+      ...(knowledge?.qdrantApiKeySecret ? { KNOWLEDGE_QDRANT_API_KEY_SECRET: knowledge.qdrantApiKeySecret } : {}),
+    };
+    const qdrantGrants = knowledge ? qdrantKnowledgeGrants(knowledge) : [];
+    // The optional LLM summary: the investigate function alone may call the one model (Converse is bedrock:InvokeModel).
+    const summaryModelId = this.config.investigation?.summaryModelId;
+    const summaryEnvironment: InvestigationSummaryEnvironment = summaryModelId ? { INVESTIGATION_SUMMARY_MODEL_ID: summaryModelId } : {};
+    const summaryGrants: PermissionGrant[] = summaryModelId ? [{ actions: ['bedrock:InvokeModel'], resources: [bedrockModelArn(summaryModelId)] }] : [];
+    const investigationActions = [...new Set(INVESTIGATION_READ_ACTIONS.flatMap((a) => ACTIONS[a]?.iamActions ?? []))];
     this.core = new CoreFunctions(this, 'Core', {
+      investigation: {
+        environment: { ...actionTargetEnvironment(investigationUses, this.config.targets, this.config.eksClusterName), ...summaryEnvironment },
+        grants: [...scopeIamActions(investigationActions, { eksClusterName: this.config.eksClusterName, notifications: this.notifications, targets: this.config.targets }), ...actionTargetGrants(investigationUses, this.config.targets), ...summaryGrants],
+        ...(vpc && needsVpc(investigationUses) ? { vpc } : {}),
+      },
       tables: this.tables,
       notifications: this.notifications,
       environment: { ...environment, ...coreExtra, SERVICES: JSON.stringify(this.config.services) },
+      reports: { environment: reportsEnvironment, writerGrants: [...this.reports.writerGrants(), ...qdrantGrants], readerGrants: [...this.reports.readerGrants(), ...qdrantGrants] },
       triggerConcurrency: this.config.triggerConcurrency,
       logKey: this.key,
     });
@@ -135,6 +165,8 @@ export class SreAgentStack extends Stack {
       logKey: this.key,
     });
     new CfnOutput(this, 'ApprovalPagesUrl', { description: 'Base URL of the signed approve/reject links', value: this.approvals.url });
+    new CfnOutput(this, 'ReportsBucketName', { description: 'Reports (reports/<incident id>.json, .zh-CN.md, .en.md) and the embedded knowledge base (knowledge/entries.json): aws s3 cp s3://<this>/reports/INC-….zh-CN.md -', value: this.reports.bucket.bucketName });
+    new CfnOutput(this, 'ResolveFunctionName', { description: 'Resolve an incident by hand: aws lambda invoke --function-name <this> --payload \'{"incidentId":"INC-…","person":"…","reason":"…"}\'', value: this.core.functionFor('resolve').functionName });
     this.playbooks = new PlaybookMachines(this, 'Playbooks', {
       manifestFile: props.manifestFile,
       rootDir: props.manifestRootDir,
@@ -145,15 +177,18 @@ export class SreAgentStack extends Stack {
       logKey: this.key,
     });
     this.core.connectPlaybooks(this.playbooks.machines);
-    // A resolved incident's config changes are put back by the incident function (undo on resolve).
+    // A resolved incident's config changes are put back by the incident function (undo on resolve)
+    // and, for a hand resolve, by the resolve function.
     const prefix = this.config.targets.configParameterPrefix.replace(/\/+$/, '');
-    this.core.agentFunctionFor('incident').addPermissions([
-      {
-        actions: ['ssm:GetParameter', 'ssm:GetParameters', 'ssm:PutParameter', 'ssm:DeleteParameter', 'ssm:GetParameterHistory'],
-        resources: [`arn:${Aws.PARTITION}:ssm:${Aws.REGION}:${Aws.ACCOUNT_ID}:parameter${prefix}/*`],
-        wildcardReason: `The undo on resolve restores the config keys and flags the incident changed; limited to Parameter Store parameters under ${prefix}/.`,
-      },
-    ]);
+    for (const fn of ['incident', 'resolve'] as const) {
+      this.core.agentFunctionFor(fn).addPermissions([
+        {
+          actions: ['ssm:GetParameter', 'ssm:GetParameters', 'ssm:PutParameter', 'ssm:DeleteParameter', 'ssm:GetParameterHistory'],
+          resources: [`arn:${Aws.PARTITION}:ssm:${Aws.REGION}:${Aws.ACCOUNT_ID}:parameter${prefix}/*`],
+          wildcardReason: `The undo on resolve restores the config keys and flags the incident changed; limited to Parameter Store parameters under ${prefix}/.`,
+        },
+      ]);
+    }
     this.detection = new DetectionAlarms(this, 'Detection', {
       manifestFile: props.manifestFile ?? DEFAULT_MANIFEST_FILE,
       config: this.config.detection,
@@ -167,7 +202,7 @@ export class SreAgentStack extends Stack {
       deadLetterQueue: this.core.deadLetterQueue,
       topic: this.notifications.topic,
     });
-    if (this.config.eksClusterName) this.eksAccess = new EksAccess(this, 'EksAccess', { clusterName: this.config.eksClusterName, actions: this.actions, namespaces: this.config.eksNamespaces });
+    if (this.config.eksClusterName) this.eksAccess = new EksAccess(this, 'EksAccess', { clusterName: this.config.eksClusterName, actions: this.actions, namespaces: this.config.eksNamespaces, readers: new Map([['investigate', this.core.agentFunctionFor('investigate').role]]) });
 
     // A dead letter is an alarm nobody acted on: say so on the topic.
     new cloudwatch.Alarm(this, 'DeadLettersAlarm', {

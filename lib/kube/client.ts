@@ -220,11 +220,13 @@ export class ClientNodeKubeOps implements KubeOps {
 
   /**
    * Reads, then sends `write` as a dry run and for real with the resourceVersion of that read.
-   * A 409 at either step starts over from a fresh read (up to `conflictRetries` times).
+   * A 409 at either step starts over from a fresh read (up to `conflictRetries` times). A read
+   * that answers `unchanged` (the object already is as asked) ends it without a write.
    */
-  private async change<T>(what: string, target: string, read: () => Promise<{ rv: string; state: T; raw: Json }>, write: (raw: Json, dryRun: boolean) => Promise<T>): Promise<KubeChange<T>> {
+  private async change<T>(what: string, target: string, read: () => Promise<{ rv: string; state: T; raw: Json; unchanged?: boolean }>, write: (raw: Json, dryRun: boolean) => Promise<T>): Promise<KubeChange<T>> {
     for (let attempt = 0; ; attempt++) {
-      const { state: before, raw } = await read();
+      const { state: before, raw, unchanged } = await read();
+      if (unchanged) return { before, dryRun: before, after: before, conflictsRetried: attempt, unchanged: true };
       try {
         const dryRun = await write(raw, true);
         const after = await write(raw, false);
@@ -260,10 +262,15 @@ export class ClientNodeKubeOps implements KubeOps {
     return this.change(
       what,
       refText(ref),
+      // Each read, the first and every one after a 409, decides afresh: the deployment is not
+      // paused, and the max is still below the new one (a concurrent raise is never lowered).
       async () => {
         const h = await this.findHpa(ref);
         if (!h) throw new TargetNotFoundError(`no HorizontalPodAutoscaler scales deployment ${refText(ref)}`, { target: refText(ref) });
-        return { rv: h.metadata.resourceVersion, state: hpaState(h), raw: h };
+        // A paused deployment still scales (pausing holds rollouts, not the HPA), so a higher max
+        // would act on it; but someone paused it, and the agent leaves paused deployments alone.
+        this.refuseIfPaused(await this.getDeployment(ref), 'patch_hpa_max');
+        return { rv: h.metadata.resourceVersion, state: hpaState(h), raw: h, unchanged: (h.spec?.maxReplicas ?? 0) >= maxReplicas };
       },
       async (h, dryRun) => {
         const { autoscaling } = await this.clients();

@@ -6,6 +6,7 @@
  */
 import { parseQuantity } from '../actions/quantity';
 import type { DeployRecord, NodeHeadroom, PodHealth } from '../actions/ports';
+import { canonical } from './json';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = any;
@@ -19,12 +20,17 @@ export function changeBetween(previous: Json | undefined, current: Json, reused:
   if (reused) return 'rollback';
   if (!previous) return 'initial';
   if (images(previous).join(',') !== images(current).join(',')) return 'image';
+  // Key order and an emptied annotations map are no change: a template written back by a client
+  // (an undo's JSON patch) keeps its keys in another order, and a first restart adds the map.
   const strip = (t: Json) => {
     const c = structuredClone(t ?? {});
     if (c.metadata?.labels) delete c.metadata.labels['pod-template-hash'];
-    if (c.metadata?.annotations) delete c.metadata.annotations['kubectl.kubernetes.io/restartedAt'];
+    if (c.metadata?.annotations) {
+      delete c.metadata.annotations['kubectl.kubernetes.io/restartedAt'];
+      if (Object.keys(c.metadata.annotations).length === 0) delete c.metadata.annotations;
+    }
     if (c.metadata) delete c.metadata.creationTimestamp;
-    return JSON.stringify(c);
+    return canonical(c);
   };
   return strip(previous) === strip(current) ? 'restart' : 'config';
 }

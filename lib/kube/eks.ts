@@ -10,7 +10,7 @@ import { DescribeClusterCommand, type EKSClient } from '@aws-sdk/client-eks';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider, Checksum, SourceData } from '@smithy/types';
 import { KubeConfig } from '@kubernetes/client-node';
-import { TargetNotFoundError, TransientTargetError } from '../actions/errors';
+import { TargetAccessDeniedError, TargetNotFoundError, TransientTargetError } from '../actions/errors';
 
 /** How long EKS honours a token after its X-Amz-Date. */
 export const TOKEN_LIFETIME_SECONDS = 15 * 60;
@@ -111,6 +111,8 @@ export function eksKubeConfig(options: EksKubeConfigOptions): () => Promise<Kube
     } catch (err) {
       cluster = undefined;
       if ((err as Error).name === 'ResourceNotFoundException') throw new TargetNotFoundError(`EKS cluster ${options.clusterName} not found: ${(err as Error).message}`, { target: options.clusterName, cause: err });
+      // A role without eks:DescribeCluster: retrying cannot help, the grant must be added.
+      if ((err as Error).name === 'AccessDeniedException') throw new TargetAccessDeniedError(`EKS DescribeCluster ${options.clusterName} denied: ${(err as Error).message}`, { target: options.clusterName, cause: err });
       throw new TransientTargetError(`EKS DescribeCluster ${options.clusterName} failed: ${(err as Error).message}`, { target: options.clusterName, cause: err });
     }
     const endpoint = out.cluster?.endpoint;

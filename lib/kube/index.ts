@@ -7,4 +7,3 @@ export { ClientNodeKubeOps, createKubeOps, deploymentState, hpaState, kubeConfig
 export { eksKubeConfig, eksToken, TOKEN_LIFETIME_SECONDS, TOKEN_REFRESH_MARGIN_SECONDS, type EksKubeConfigOptions, type EksToken } from './eks';
 export { deploysOf, headroomOf, podHealthOf } from './diagnostics';
 export { equalIgnoreHash, pickUndoReplicaSet, rolloutStatus, undoAnnotations, undoPatch, REVISION, RESTARTED_AT } from './rollout';
-export { pathToPointer } from './json';

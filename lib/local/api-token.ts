@@ -4,7 +4,6 @@
  * kept with mode 0600 in the data folder (`api-token`), or, with `--memory`, in a per-user runtime
  * folder (mode 0700) named after the port. The CLI and the dashboard find it there; nobody types it.
  */
-import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import * as path from 'node:path';
@@ -36,6 +35,8 @@ function privateDir(dir: string): void {
 
 /** A fresh token. A new one per start: a token read by someone earlier is worthless once the engine restarts. */
 export function newApiToken(): string {
+  // Loaded here, not at the top: the CLI reads tokens on every command and never makes one.
+  const { randomBytes } = require('node:crypto') as typeof import('node:crypto');
   return randomBytes(32).toString('base64url');
 }
 

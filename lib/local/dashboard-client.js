@@ -100,16 +100,33 @@
     );
   }
 
+  // What the user has chosen or typed in each approval's controls. Every poll re-renders the list;
+  // without this, a poll between choosing a person and pressing Approve would put the select back on
+  // its first option and decide as somebody else, and a reason being typed would be lost.
+  const approvalInputs = new Map();
+
   function renderApprovals(pending) {
     const box = $('approvals');
+    for (const id of approvalInputs.keys()) if (!pending.some((a) => a.approvalId === id)) approvalInputs.delete(id);
+    const focused = document.activeElement && document.activeElement.dataset ? document.activeElement.dataset.approvalReason : undefined;
+    const caret = focused ? [document.activeElement.selectionStart, document.activeElement.selectionEnd] : undefined;
     if (!pending.length) return box.replaceChildren(el('p', { class: 'empty' }, 'none'));
     box.replaceChildren(
       ...pending.map((a) => {
-        const who = el('select', { 'aria-label': 'decide as', 'data-approval-person': a.approvalId }, ...(a.mayDecide || []).map((d, i) => el('option', { value: String(i) }, `${d.person} (${d.role})`)));
-        const reason = el('input', { type: 'text', placeholder: 'reason (recorded)', 'aria-label': 'reason' });
+        const kept = approvalInputs.get(a.approvalId) || {};
+        const who = el('select', { 'aria-label': 'decide as', 'data-approval-person': a.approvalId }, ...(a.mayDecide || []).map((d, i) => el('option', { value: String(i), selected: kept.person === d.person && kept.role === d.role }, `${d.person} (${d.role})`)));
+        const reason = el('input', { type: 'text', placeholder: 'reason (recorded)', 'aria-label': 'reason', 'data-approval-reason': a.approvalId, value: kept.reason || '' });
+        const chosen = () => (a.mayDecide || [])[Number(who.value)];
+        const keep = () => {
+          const d = chosen();
+          approvalInputs.set(a.approvalId, { person: d && d.person, role: d && d.role, reason: reason.value });
+        };
+        who.addEventListener('change', keep);
+        reason.addEventListener('input', keep);
         const decide = (decision) => () => {
-          const d = (a.mayDecide || [])[Number(who.value)];
+          const d = chosen();
           if (!d) return;
+          approvalInputs.delete(a.approvalId);
           act(() => api('POST', `/api/approvals/${a.approvalId}/${decision}`, { as: d.person, role: d.role, ...(reason.value ? { reason: reason.value } : {}) }));
         };
         const controls = token() && a.mayDecide && a.mayDecide.length
@@ -126,6 +143,11 @@
         );
       }),
     );
+    const again = focused && box.querySelector(`[data-approval-reason="${CSS.escape(focused)}"]`);
+    if (again) {
+      again.focus();
+      again.setSelectionRange(caret[0], caret[1]);
+    }
   }
 
   function renderOutbox(entries) {
@@ -138,18 +160,109 @@
     );
   }
 
-  /** Hypotheses, trend, risk and similar incidents, from whatever the investigation stored on the incident. */
-  function renderInvestigation(incident) {
-    const inv = incident.investigation;
-    const box = $('investigation');
-    if (!inv) return box.replaceChildren(el('p', { class: 'empty' }, incident.timestamps && incident.timestamps.investigatedAt ? '' : 'investigation: not concluded yet'));
-    const parts = [el('h3', {}, 'Investigation')];
-    if (Array.isArray(inv.hypotheses) && inv.hypotheses.length) {
-      parts.push(el('ol', { class: 'hypotheses' }, ...inv.hypotheses.map((h) => el('li', {}, `${h.statement} `, el('span', { class: 'confidence' }, `(confidence ${Math.round((h.confidence || 0) * 100)}%)`)))));
+  /** Seconds as people read them: 45 s, 4 min, 1 h 5 min. */
+  function duration(seconds) {
+    const s = Math.max(0, Math.round(Number(seconds) || 0));
+    if (s < 90) return `${s} s`;
+    if (s < 5400) return `${Math.round(s / 60)} min`;
+    const h = Math.floor(s / 3600);
+    const m = Math.round((s % 3600) / 60);
+    return m ? `${h} h ${m} min` : `${h} h`;
+  }
+
+  const percent = (x) => Math.round(Math.min(1, Math.max(0, Number(x) || 0)) * 100);
+
+  /** A horizontal bar for a value in [0, 1] (width set through the CSSOM: the CSP allows no inline style). */
+  function bar(value, cls) {
+    const fill = el('span', { class: 'fill' });
+    fill.style.width = `${percent(value)}%`;
+    return el('span', { class: `bar ${cls || ''}`, role: 'meter', 'aria-valuemin': '0', 'aria-valuemax': '100', 'aria-valuenow': String(percent(value)) }, fill);
+  }
+
+  /** The trend prediction in words: when the metric crosses its threshold, and how sure. */
+  function trendText(t) {
+    const slope = typeof t.slopePerMinute === 'number' ? `, ${t.slopePerMinute >= 0 ? '+' : ''}${Number(t.slopePerMinute.toPrecision(3))}/min` : '';
+    const fit = ` (${t.points} points${slope})`;
+    switch (t.status) {
+      case 'crossing': {
+        const range = t.etaLowSeconds !== undefined && t.etaHighSeconds !== undefined ? `, between ${duration(t.etaLowSeconds)} and ${duration(t.etaHighSeconds)}` : '';
+        return `${t.metric} reaches ${t.threshold} in about ${duration(t.etaSeconds)}${range}${fit}`;
+      }
+      case 'already_crossed':
+        return `${t.metric} is already past ${t.threshold}${fit}`;
+      case 'not_crossing':
+        return `${t.metric} is not heading for ${t.threshold}${fit}`;
+      default:
+        return `not enough data to predict ${t.metric} (${t.points} points)`;
     }
-    if (inv.trend) parts.push(el('p', {}, `Trend: ${inv.trend.summary || JSON.stringify(inv.trend)}`));
-    if (inv.risk) parts.push(el('p', {}, `Risk: ${inv.risk.summary || `${inv.risk.level || ''} ${inv.risk.score !== undefined ? `(${inv.risk.score})` : ''} ${inv.risk.suggestion || ''}`}`));
-    if (Array.isArray(inv.similar) && inv.similar.length) parts.push(el('p', {}, `Similar past incidents: ${inv.similar.map((s) => `${s.incident_id || s.incidentId} (${s.root_cause || s.rootCause || ''})`).join('; ')}`));
+  }
+
+  /** The label every LLM summary carries (lib/analysis/summary.ts llmSummaryLabel), also for one stored without it. */
+  function llmLabel(llm) {
+    return llm.label || `LLM summary (Bedrock ${llm.model}), advisory; decides nothing`;
+  }
+
+  /** A timeline row's LLM summary or its note, labelled, under the event's own summary. */
+  function llmLines(e) {
+    const llm = e.data && e.data.llmSummary;
+    if (llm && typeof llm.text === 'string') return [el('div', { class: 'llm-summary' }, `${llmLabel(llm)}: ${llm.text}`)];
+    if (e.data && typeof e.data.llmSummaryNote === 'string') return [el('div', { class: 'llm-summary-note' }, e.data.llmSummaryNote)];
+    return [];
+  }
+
+  /**
+   * The investigation (issue 13's InvestigationResult): the latest `investigation_completed`
+   * event's data, else what the incident holds. Ranked hypotheses with confidence bars (never
+   * shown as certain), the trend's ETA, the risk score with its factors, similar incidents and
+   * the checks that did not answer.
+   */
+  function renderInvestigation(incident, timeline) {
+    const event = [...timeline].reverse().find((e) => e.type === 'investigation_completed' && e.data && e.data.investigation);
+    const inv = event ? event.data.investigation : incident.investigation;
+    const box = $('investigation');
+    if (!inv) return box.replaceChildren(el('p', { class: 'empty' }, 'investigation: not concluded yet'));
+    const parts = [el('h3', {}, 'Investigation ', el('small', {}, inv.completedAt ? `concluded ${String(inv.completedAt).slice(11, 19)} UTC` : ''))];
+    const hypotheses = Array.isArray(inv.hypotheses) ? inv.hypotheses : [];
+    if (hypotheses.length) {
+      parts.push(
+        el(
+          'ol',
+          { class: 'hypotheses' },
+          ...hypotheses.map((h) =>
+            el(
+              'li',
+              { 'data-hypothesis': h.id, 'data-confidence': String(percent(h.confidence)) },
+              el('div', { class: 'hyp' }, bar(h.confidence, 'confidence'), el('span', { class: 'pct' }, `${percent(h.confidence)}%`), el('span', {}, h.statement || h.statementEn || h.id), h.statementEn && h.statement ? el('small', {}, ` ${h.statementEn}`) : ''),
+              h.suggestion ? el('div', { class: 'suggestion' }, `→ ${h.suggestion}`) : '',
+              Array.isArray(h.evidence) && h.evidence.length ? el('ul', { class: 'evidence' }, ...h.evidence.map((ev) => el('li', {}, `${ev.label}: ${ev.value}${ev.at ? ` (${String(ev.at).slice(11, 19)} UTC)` : ''}${ev.source ? ` — ${ev.source}` : ''}`))) : '',
+            ),
+          ),
+        ),
+      );
+    } else parts.push(el('p', { class: 'empty' }, 'no hypothesis: nothing the checks read points to a cause'));
+    if (inv.trend) parts.push(el('p', { class: 'trend', 'data-trend': inv.trend.status }, el('strong', {}, 'Trend: '), trendText(inv.trend)));
+    if (inv.risk) {
+      const factors = Object.entries(inv.risk.factors || {}).map(([k, v]) => `${k} ${Number(v).toFixed(2)}`).join(', ');
+      parts.push(
+        el(
+          'div',
+          { class: `risk ${inv.risk.level}`, 'data-risk': String(inv.risk.score) },
+          el('strong', {}, 'Risk: '),
+          bar(inv.risk.score, `risk-bar ${inv.risk.level}`),
+          ` ${inv.risk.level} (${Number(inv.risk.score).toFixed(2)})`,
+          inv.risk.suggestion ? ` — ${inv.risk.suggestion}` : '',
+          factors ? el('div', { class: 'factors' }, factors) : '',
+        ),
+      );
+    }
+    if (Array.isArray(inv.similar) && inv.similar.length) {
+      parts.push(el('p', { class: 'similar' }, el('strong', {}, 'Similar past incidents: '), inv.similar.map((x) => `${x.incidentId} (${Math.round((x.score || 0) * 100)}%: ${x.rootCause}${x.resolutionSteps && x.resolutionSteps.length ? `; fixed by ${x.resolutionSteps.join(' → ')}` : ''})`).join('; ')));
+    }
+    const llm = event && event.data.llmSummary;
+    if (llm && typeof llm.text === 'string') parts.push(el('div', { class: 'llm-summary', 'data-llm-model': String(llm.model) }, el('strong', {}, `${llmLabel(llm)}: `), el('span', { class: 'llm-text' }, llm.text)));
+    else if (event && typeof event.data.llmSummaryNote === 'string') parts.push(el('p', { class: 'llm-summary-note' }, event.data.llmSummaryNote));
+    const unanswered = (inv.checks || []).filter((c) => c.status === 'failed' || c.status === 'timed_out');
+    if (unanswered.length) parts.push(el('p', { class: 'checks' }, `Checks without an answer: ${unanswered.map((c) => `${c.name} ${c.status.replace('_', ' ')}${c.error ? ` (${c.error})` : ''}`).join('; ')}`));
     box.replaceChildren(...parts);
   }
 
@@ -189,15 +302,26 @@
     $('incident-facts').replaceChildren(
       el('p', {}, el('span', { class: `status ${incident.status}` }, incident.status), ` severity ${incident.severity}; detected ${incident.timestamps.detectedAt.slice(11, 19)} UTC; MTTD ${m(metrics.mttdSeconds)}, MTTI ${m(metrics.mttiSeconds)}, MTTR ${m(metrics.mttrSeconds)}`),
     );
-    renderInvestigation(incident);
+    renderInvestigation(incident, timeline);
     rows(
       $('timeline').tBodies[0],
       timeline,
-      (e) => el('tr', { 'data-type': e.type }, el('td', {}, e.at.slice(11, 19)), el('td', {}, e.type), el('td', {}, e.step || ''), el('td', {}, e.summary)),
+      (e) => el('tr', { 'data-type': e.type }, el('td', {}, e.at.slice(11, 19)), el('td', {}, e.type), el('td', {}, e.step || ''), el('td', {}, e.summary, ...llmLines(e))),
       'no events',
       4,
     );
     $('report-button').disabled = false;
+    // The report of a running incident is built on demand (labelled in progress); a closed one's is the stored report.
+    const running = incident.status !== 'RESOLVED' && incident.status !== 'FAILED';
+    const base = `/api/incidents/${encodeURIComponent(id)}/report`;
+    $('report-links').replaceChildren(
+      running ? 'in progress: ' : '',
+      el('a', { href: `${base}?format=md`, target: '_blank', rel: 'noopener', 'data-report-link': 'zh-CN' }, 'Markdown 中文'),
+      ' · ',
+      el('a', { href: `${base}?format=md&lang=en`, target: '_blank', rel: 'noopener', 'data-report-link': 'en' }, 'Markdown English'),
+      ' · ',
+      el('a', { href: `${base}?format=json`, target: '_blank', rel: 'noopener', 'data-report-link': 'json' }, 'JSON'),
+    );
     if (reportShown) await showReport(id);
     await renderGraph(incident, executions);
   }
@@ -210,7 +334,7 @@
       const doc = new DOMParser().parseFromString(String(html), 'text/html');
       box.replaceChildren(...doc.body.childNodes);
     } catch (err) {
-      box.replaceChildren(el('p', { class: 'empty' }, err.message.includes('404') ? 'no report yet (written when the playbook ends)' : err.message));
+      box.replaceChildren(el('p', { class: 'empty' }, err.message.includes('404') ? 'no report stored for this closed incident (POST its report address, or sre-agent report, writes one)' : err.message));
     }
   }
 

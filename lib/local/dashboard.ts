@@ -85,7 +85,7 @@ export function dashboardPage(): string {
     <div id="graph" class="graph"></div>
     <h3>Timeline</h3>
     <table id="timeline"><thead><tr><th>time (UTC)</th><th>event</th><th>step</th><th>summary</th></tr></thead><tbody></tbody></table>
-    <h3>Report <button id="report-button" type="button" disabled>show</button></h3>
+    <h3>Report <button id="report-button" type="button" disabled>show</button> <small id="report-links"></small></h3>
     <div id="report"></div>
   </section>
 </main>

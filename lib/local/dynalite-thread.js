@@ -10,6 +10,8 @@
  *   JSON requests and responses, without loopback sockets and HTTP parsing on either side.
  *   In: { id, method, path, headers, body }. Out: { id, statusCode, headers, body }.
  *
+ * dynalite lacks TransactWriteItems: ./dynalite-transactions.js serves it on both ways.
+ *
  * workerData: { path?: string, port: number, host: string, requests: MessagePort }
  * Messages out: { listening: port } | { error: message } | { closed: true, error?: message }
  * Messages in:  'close' (closes connections, the server and the store, then says closed)
@@ -17,9 +19,34 @@
 const { EventEmitter } = require('node:events');
 const { parentPort, workerData } = require('node:worker_threads');
 const dynalite = require('dynalite');
+const dynaliteDb = require('dynalite/db');
+const transactions = require('./dynalite-transactions');
 
+// dynalite keeps its store to itself: catch it as it is made, for TransactWriteItems.
+let store;
+const createStore = dynaliteDb.create;
+dynaliteDb.create = (options) => (store = createStore(options));
 const server = dynalite({ path: workerData.path, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
-const handle = server.listeners('request')[0];
+dynaliteDb.create = createStore;
+const dynaliteHandle = server.listeners('request')[0];
+
+/** dynalite's handler, with TransactWriteItems (which it lacks) served by ./dynalite-transactions. */
+function handle(req, res) {
+  if (req.headers['x-amz-target'] !== transactions.TARGET) return dynaliteHandle(req, res);
+  const chunks = [];
+  req.on('data', (chunk) => chunks.push(chunk));
+  req.on('end', () =>
+    transactions.serveTransaction(store, Buffer.concat(chunks).toString('utf8'), (statusCode, data) => {
+      const body = JSON.stringify(data);
+      res.statusCode = statusCode;
+      res.setHeader('Content-Type', 'application/x-amz-json-1.0');
+      res.setHeader('Content-Length', String(Buffer.byteLength(body, 'utf8')));
+      res.end(body);
+    }),
+  );
+}
+server.removeListener('request', dynaliteHandle);
+server.on('request', handle);
 
 server.once('error', (err) => parentPort.postMessage({ error: err.message }));
 server.listen(workerData.port, workerData.host, () => parentPort.postMessage({ listening: server.address().port }));

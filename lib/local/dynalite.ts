@@ -5,7 +5,9 @@
  * tables created on demand.
  *
  * dynalite 4 speaks single-item operations only (no TransactWriteItems, no UpdateTimeToLive):
- * the stores are designed around conditional writes, so the same code runs here and in AWS.
+ * the thread adds TransactWriteItems (lib/local/dynalite-transactions.js: every condition
+ * checked under dynalite's item locks, then all writes as one store batch, or none), so the
+ * stores' transactions run here as in AWS.
  */
 import { mkdirSync } from 'node:fs';
 import { Agent } from 'node:http';
@@ -22,6 +24,7 @@ import {
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { IncidentTables } from '../incident/model';
 import type { BreakerTables } from '../breaker/breaker';
+import { LocalEngineError } from './errors';
 
 /** Names of the agent's DynamoDB tables (in AWS: the DataTables construct's table names). */
 /** Table names; `approvals` is optional (the incident/breaker tests need only those two). */
@@ -97,7 +100,7 @@ class ThreadRequestHandler {
   }
 
   public async handle(request: SdkRequest): Promise<{ response: { statusCode: number; headers: Record<string, string>; body: Uint8Array } }> {
-    if (this.closed) throw new Error('the dynalite thread has stopped');
+    if (this.closed) throw new LocalEngineError('the dynalite thread has stopped', 'dynalite');
     const id = (this.nextId += 1);
     const headers = Object.fromEntries(Object.entries(request.headers).map(([k, v]) => [k.toLowerCase(), v]));
     const raw = request.body;
@@ -205,7 +208,7 @@ export async function startDynalite(options: DynaliteOptions = {}): Promise<Loca
   });
   if (!('listening' in started)) {
     await worker.terminate();
-    throw new Error(`dynalite could not listen on ${host}:${options.port ?? 0}: ${'error' in started ? started.error : 'no answer'}`);
+    throw new LocalEngineError(`dynalite could not listen on ${host}:${options.port ?? 0}: ${'error' in started ? started.error : 'no answer'}`, `${host}:${options.port ?? 0}`);
   }
   const endpoint = `http://${host}:${started.listening}`;
   const client = localDynamoClient(endpoint, new ThreadRequestHandler(requests.port1));
@@ -223,7 +226,7 @@ export async function startDynalite(options: DynaliteOptions = {}): Promise<Loca
         worker.postMessage('close');
         const answer = await closed;
         await worker.terminate();
-        if ('error' in answer && answer.error) throw new Error(`dynalite did not close cleanly: ${answer.error}`);
+        if ('error' in answer && answer.error) throw new LocalEngineError(`dynalite did not close cleanly: ${answer.error}`, endpoint);
       })();
       return stopped;
     },
@@ -288,7 +291,7 @@ export async function createTables(client: DynamoDBClient, tables: Tables, timeo
       } catch (err) {
         if (!(err instanceof ResourceNotFoundException)) throw err;
       }
-      if (Date.now() > deadline) throw new Error(`table ${name} is not ACTIVE after ${timeoutMs} ms: is the DynamoDB endpoint healthy?`);
+      if (Date.now() > deadline) throw new LocalEngineError(`table ${name} is not ACTIVE after ${timeoutMs} ms: is the DynamoDB endpoint healthy?`, name);
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
   }

@@ -12,15 +12,15 @@ import pLimit from 'p-limit';
 import { ACTIONS, type ActionTargets } from '../actions';
 import { dispatchAction, type DispatchDeps } from '../actions/dispatch';
 import { inMemoryKey, localKeyFile, type SigningKey } from '../approval/links';
-import { createNotifier, notifierConfigFromEnv, notifyOpsFor, type Channel, type Notifier } from '../approval/notify';
+import { createNotifier, notifierConfigFromEnv, notifyOpsFor, type Channel, type Notifier } from '../notify';
 import { withOutbox, type Outbox } from './outbox';
-import { DEFAULT_ONCALL_FILE, PagerDutyOnCall, parsePagerDutyRoles, RotationFile, type OnCallLookup } from '../approval/oncall';
+import { PagerDutyOnCall, parsePagerDutyRoles, type OnCallLookup } from '../approval/oncall';
 import type { BreakerConfig } from '../breaker';
 import { LocalMetricStore } from '../metrics';
-import { defaultCatalogue, type MetricCatalogue } from '../playbook/catalogue';
+import { type MetricCatalogue } from '../playbook/catalogue';
 import { L4_STATES, type Asl } from '../playbook/compile';
 import { compiledPlaybooks, type CompiledPlaybooks, type Manifest, type MachineManifest } from '../compiled/manifest';
-import { defaultPolicy, type Policy } from '../policy/policy';
+import { type Policy } from '../policy/policy';
 import { undoConfigChanges } from '../runtime/config-undo';
 import { reconcileAfterRestart, type ReconcileReport } from '../runtime/reconcile';
 import type { ConfigOps } from '../actions/ports';
@@ -33,7 +33,33 @@ import { createTables, startDynalite, type LocalDynamo } from './dynalite';
 import { authorizeLocal, IamCheck, installSdkHook } from './iam/check';
 import { authorizeSigningKey, guardedConfig, guardedNotifier, localIamCheck, type LocalIamOptions } from './iam/local';
 import { CORE_FUNCTIONS } from '../compiled/manifest';
+import type { Summarizer } from '../analysis/summary';
+import type { SimilarIncidentsLookup } from '../analysis/types';
+import type { InvestigationDeps } from '../runtime/investigate';
 import { TaskTokens } from './task-tokens';
+import { statusPublisherFromEnv } from '../runtime/status-page-config';
+import type { KnowledgeStore } from '../knowledge/store';
+import { MemoryEntries } from '../knowledge/entries';
+import { localKnowledgeStore } from '../knowledge/local';
+import { OramaKnowledgeStore } from '../knowledge/orama';
+import { FileReportStore, MemoryReportStore, type ReportDeps, type ReportStore } from '../report';
+
+/** A report store that also tells `onReport` of each report it saves. */
+function reportsTold(store: ReportStore, onReport: (incidentId: string, markdown: string) => void): ReportStore {
+  return {
+    save: async (report) => {
+      const saved = await store.save(report);
+      onReport(report.json.incidentId, report.markdown['zh-CN']);
+      return saved;
+    },
+    get: (id) => store.get(id),
+  };
+}
+import { LocalEngineError, UsageError } from './errors';
+import { DEFAULT_ONCALL_FILE, loadRotationFile } from '../approval/oncall-file';
+import { defaultCatalogue } from '../playbook/catalogue-file';
+import { defaultPolicy } from '../policy/files';
+import { loadStatusComponents } from '../runtime/status-page-file';
 
 export const LOCAL_CORE_TABLES: CoreTables = {
   incidents: 'sre-agent-incidents',
@@ -53,6 +79,11 @@ export interface LocalEngineOptions {
   /** Real systems the actions work on (Redis, MySQL...); missing ones fail as "target not configured". */
   readonly targets?: ActionTargets;
   readonly metrics?: LocalMetricStore;
+  /**
+   * For the store the engine makes (no `metrics` given): a value put stays current until another is
+   * put (LocalMetricStoreOptions.holdLatest). @default false
+   */
+  readonly holdMetrics?: boolean;
   readonly catalogue?: MetricCatalogue;
   readonly policy?: Policy;
   readonly breakerConfig?: BreakerConfig;
@@ -78,9 +109,46 @@ export interface LocalEngineOptions {
   readonly oncall?: OnCallLookup | false;
   /** Signed approve/reject links per person (see `LocalEngine.approvalLinks`). @default - none */
   readonly approvalLinks?: CoreDeps['approvalLinks'];
+  /**
+   * The knowledge base's search: similar past incidents join each investigation.
+   * @default - none
+   */
+  readonly similarIncidents?: SimilarIncidentsLookup;
+  /**
+   * An LLM summary of each concluded investigation, stored beside it and labelled advisory (tests
+   * pass a fake; AWS wires Bedrock when the stack names a model).
+   * @default - none
+   */
+  readonly summarizer?: Summarizer;
+  /**
+   * The public status page: features per service and the publisher of approved notices.
+   * @default playbooks/status-page.yaml, and the publisher the environment configures (lib/runtime/status-page-config)
+   */
+  readonly statusPage?: CoreDeps['statusPage'];
   now?(): Date;
-  /** Called with every report the machines write. */
+  /**
+   * `now` is a simulated clock that runs `speedUp` times faster than real time while the engine
+   * waits (drills, lib/local/drill): durations the engine hands to core operations (an approval
+   * window's length) are then given in that clock's seconds, not in real ones. @default false
+   */
+  readonly simulatedClock?: boolean;
+  /**
+   * Told when the engine starts working (a Task handler runs) and when it has no handler running
+   * any more: a drill's simulated clock runs at real speed while the agent works. @default - none
+   */
+  onBusyChange?(busy: boolean): void;
+  /** Called with every report written (zh-CN Markdown). */
   onReport?(incidentId: string, markdown: string): void;
+  /**
+   * Where reports go.
+   * @default `<dataDir>/reports`, or in memory without a data folder
+   */
+  readonly reports?: ReportStore;
+  /**
+   * The knowledge base closed incidents are written to (and similar incidents read from).
+   * @default Orama over `<dataDir>/knowledge/entries.json`, or in memory without a data folder
+   */
+  readonly knowledge?: KnowledgeStore;
   /**
    * Runs every in-process handler under its function's role of the synthesized stack
    * (lib/local/iam): each AWS call it makes is evaluated against that role and denied as AWS
@@ -118,9 +186,22 @@ export interface LocalExecution {
   readonly quiet: Promise<void>;
   /** Task states entered, in order (the dashboard shows where an execution is). */
   readonly states: string[];
+  /**
+   * State transitions so far, as Step Functions bills them: every state entered, those of Parallel
+   * branches included (bench/cost counts a walked incident's with it).
+   */
+  transitions: number;
   /** When the first action Task was invoked (for the engine-overhead benchmark). */
   firstActionAt?: number;
+  /**
+   * When the first Task after Start incident was invoked: the investigation's first check, or the
+   * first step's when the playbook has no investigation (the benchmarks' end of "opening").
+   */
+  firstWorkAt?: number;
 }
+
+/** How long (real ms) no Task may run before the engine tells `onBusyChange` it is idle. */
+const IDLE_GRACE_MS = 50;
 
 /** Repeat firings handled at once by the local engine's intake. */
 const REPEAT_LANE_CONCURRENCY = 2;
@@ -133,9 +214,15 @@ function defaultNotifier(now: () => Date, env: NodeJS.ProcessEnv = process.env):
   return createNotifier(config, { now, sns: config.sns || config.email ? new SNSClient({}) : undefined });
 }
 
+/** The component map (validated now: a broken file stops `npm start` with its positions) and the configured publisher. */
+function defaultStatusPage(env: NodeJS.ProcessEnv = process.env): CoreDeps['statusPage'] {
+  const publisher = statusPublisherFromEnv(env);
+  return { components: loadStatusComponents(), ...(publisher ? { publisher } : {}) };
+}
+
 /** The rotation file, validated now (a broken file stops `npm start` with its positions); PagerDuty in front when configured. */
 function defaultOnCall(env: NodeJS.ProcessEnv = process.env): OnCallLookup {
-  const rotation = RotationFile.load(env.SRE_AGENT_ONCALL_FILE || DEFAULT_ONCALL_FILE);
+  const rotation = loadRotationFile(env.SRE_AGENT_ONCALL_FILE || DEFAULT_ONCALL_FILE);
   const key = env.SRE_AGENT_PAGERDUTY_API_KEY;
   const roles = env.SRE_AGENT_PAGERDUTY_ONCALL_ROLES;
   if (!key || !roles) return rotation;
@@ -162,7 +249,10 @@ export class LocalEngine implements ExecutionStarter {
   public readonly policy: Policy;
   public readonly tables = LOCAL_CORE_TABLES;
   public readonly executions = new Map<string, LocalExecution>();
-  public readonly reports = new Map<string, string>();
+  /** §5.1 reports: `<data-dir>/reports` (kept between runs), or in memory. */
+  public readonly reports: ReportStore;
+  /** The §5.2 knowledge base. */
+  public readonly knowledge: KnowledgeStore;
   /**
    * Signs the approval links the local server serves: a 0600 key file in the data folder (links
    * survive a restart), or a random in-memory key when the engine runs in memory.
@@ -181,7 +271,8 @@ export class LocalEngine implements ExecutionStarter {
   private stopping = false;
   private readonly speedUp: number;
   private readonly catalogue: MetricCatalogue;
-  private readonly now: () => Date;
+  /** The engine's clock (real time, or a drill's simulated clock). */
+  public readonly now: () => Date;
   public readonly notifier?: Notifier;
   /** Channels that really deliver (configured); with an outbox the others are kept in it. */
   public readonly deliveringChannels: readonly Channel[];
@@ -193,21 +284,27 @@ export class LocalEngine implements ExecutionStarter {
    * server, which starts after the engine.
    */
   public approvalLinks?: CoreDeps['approvalLinks'];
+  private idleTimer?: NodeJS.Timeout;
+  public readonly statusPage: CoreDeps['statusPage'];
 
   public constructor(private readonly options: LocalEngineOptions = {}) {
     this.speedUp = options.speedUp ?? 1;
-    if (!(this.speedUp > 0)) throw new Error(`speedUp must be positive, got ${options.speedUp}`);
+    if (!(this.speedUp > 0)) throw new UsageError(`speedUp must be positive, got ${options.speedUp}`, 'speedUp');
     this.catalogue = options.catalogue ?? defaultCatalogue();
-    this.metrics = options.metrics ?? new LocalMetricStore({ catalogue: this.catalogue });
-    this.policy = options.policy ?? defaultPolicy();
     this.now = options.now ?? (() => new Date());
+    this.metrics = options.metrics ?? new LocalMetricStore({ catalogue: this.catalogue, clock: this.now, holdLatest: options.holdMetrics ?? false });
+    this.policy = options.policy ?? defaultPolicy();
     const notifier = options.notifier === false ? undefined : (options.notifier ?? defaultNotifier(this.now));
     this.outbox = notifier ? options.outbox : undefined;
     this.deliveringChannels = notifier?.configured ?? [];
     this.notifier = notifier && this.outbox ? withOutbox(notifier, this.outbox) : notifier;
     this.oncall = options.oncall === false ? undefined : (options.oncall ?? defaultOnCall());
     this.approvalLinks = options.approvalLinks;
+    this.statusPage = options.statusPage ?? defaultStatusPage();
     this.signingKey = options.dataDir ? localKeyFile(path.join(options.dataDir, 'approval-signing.key')) : inMemoryKey();
+    const reports = options.reports ?? (options.dataDir ? new FileReportStore(path.join(options.dataDir, 'reports')) : new MemoryReportStore());
+    this.reports = options.onReport ? reportsTold(reports, options.onReport) : reports;
+    this.knowledge = options.knowledge ?? (options.dataDir ? localKnowledgeStore(options.dataDir) : new OramaKnowledgeStore(new MemoryEntries()));
   }
 
   /** The compiled state machine of a playbook as this engine runs it (unscaled), for the dashboard's graph. */
@@ -267,12 +364,12 @@ export class LocalEngine implements ExecutionStarter {
 
   /** The compiled playbooks the engine loaded: what its guard enforces. */
   public get compiled(): CompiledPlaybooks {
-    if (!this.compiledPlaybooks) throw new Error('local engine not started');
+    if (!this.compiledPlaybooks) throw new LocalEngineError('local engine not started', 'compiled playbooks');
     return this.compiledPlaybooks;
   }
 
   public get doc() {
-    if (!this.dynamo) throw new Error('local engine not started');
+    if (!this.dynamo) throw new LocalEngineError('local engine not started', 'dynalite');
     return this.dynamo.doc;
   }
 
@@ -318,6 +415,11 @@ export class LocalEngine implements ExecutionStarter {
     return this.iam ? this.iam.runAs(fn, work) : work();
   }
 
+  /** What writing and reading reports needs (the report function's view of the engine). */
+  public reportDeps(): ReportDeps {
+    return { doc: this.doc, tables: this.tables, reports: this.reports, metrics: this.metrics, catalogue: this.catalogue, knowledge: this.knowledge, now: this.now };
+  }
+
   public coreDeps(): CoreDeps {
     const approvalLinks = this.approvalLinks;
     const guard = !!this.iam;
@@ -350,12 +452,14 @@ export class LocalEngine implements ExecutionStarter {
         : this.metrics,
       catalogue: this.catalogue,
       now: this.now,
-      saveReport: async (id, markdown) => {
-        this.reports.set(id, markdown);
-        this.options.onReport?.(id, markdown);
-      },
+      reports: this.reports,
+      knowledge: this.knowledge,
       notifier: guard && this.notifier ? guardedNotifier(this.notifier) : this.notifier,
       oncall: this.oncall,
+      // The investigation reads the same systems as the actions (read-only).
+      // Similar past incidents come from this engine's knowledge base unless the caller gives a lookup.
+      investigation: { targets: (this.options.targets ?? {}) as NonNullable<InvestigationDeps['targets']>, similarIncidents: this.options.similarIncidents ?? ((query) => this.knowledge.search(query, 3)), ...(this.options.summarizer ? { summarizer: this.options.summarizer } : {}) },
+      statusPage: this.statusPage,
       approvalLinks:
         guard && approvalLinks
           ? async (record, person, role) => {
@@ -382,7 +486,7 @@ export class LocalEngine implements ExecutionStarter {
   /** StartExecution with AWS's name semantics: same name + same input while running is a no-op; otherwise ExecutionAlreadyExists. */
   public async startExecution(req: StartRequest): Promise<StartResult> {
     const entry = this.machines.get(req.playbook);
-    if (!entry) throw new Error(`no compiled state machine for playbook "${req.playbook}" (run npm run compile)`);
+    if (!entry) throw new LocalEngineError(`no compiled state machine for playbook "${req.playbook}" (run npm run compile)`, req.playbook);
     await authorizeLocal(() => [{ action: 'states:StartExecution', resource: this.iam?.facts.stateMachines.get(req.playbook) ?? `arn:aws:states:local:000000000000:stateMachine:${req.playbook}` }], 'StartExecution');
     const input = JSON.stringify(req.input);
     const existing = this.executions.get(req.name);
@@ -400,6 +504,7 @@ export class LocalEngine implements ExecutionStarter {
       done: new Promise<void>((r) => (settle = r)),
       quiet: new Promise<void>((r) => (quiet = r)),
       states: [],
+      transitions: 0,
     };
     this.quieten.set(req.name, () => quiet());
     this.executions.set(req.name, exec);
@@ -413,6 +518,10 @@ export class LocalEngine implements ExecutionStarter {
       context: { Execution: { Id: executionArn, Name: req.name, StartTime: exec.startDate, Input: JSON.parse(input) }, Task: { Token: 'replaced-per-task' } } as never,
     });
     this.aborts.set(req.name, run.abort);
+    // The run's event log queues every event until it is read: read it, and count the transitions.
+    void (async () => {
+      for await (const event of run.eventLogs) if (event.type === 'StateEntered') exec.transitions += 1;
+    })().catch(() => undefined);
     run.result
       .then((output: unknown) => Object.assign(exec, { status: 'SUCCEEDED', output }))
       .catch((err: Error & { name: string }) => {
@@ -438,7 +547,10 @@ export class LocalEngine implements ExecutionStarter {
   /** Maps every Task state to the in-process handler its `${...}` FunctionName names. */
   private handlers(asl: Asl, exec: LocalExecution): Record<string, (input: unknown) => Promise<unknown>> {
     const out: Record<string, (input: unknown) => Promise<unknown>> = {};
-    for (const [name, state] of Object.entries(asl.States)) {
+    // The Tasks of Parallel branches (the investigation's checks) are looked up by name too.
+    const all = (states: Asl['States']): [string, Asl['States'][string]][] =>
+      Object.entries(states).flatMap(([n, st]) => [[n, st] as [string, Asl['States'][string]], ...((st.Branches as Asl[] | undefined) ?? []).flatMap((b) => all(b.States))]);
+    for (const [name, state] of all(asl.States)) {
       if (state.Type !== 'Task') continue;
       const waits = String(state.Resource).endsWith('.waitForTaskToken');
       const timeoutMs = ((state.TimeoutSeconds as number) ?? 60) * 1000;
@@ -448,11 +560,13 @@ export class LocalEngine implements ExecutionStarter {
         // Lambda only Payload and returns {Payload: result}; unwrap and wrap the same way.
         const { FunctionName, Payload } = input as { FunctionName: string; Payload: Record<string, unknown> };
         const key = /^\$\{(\w+)\}$/.exec(FunctionName)?.[1];
-        if (!key) throw new Error(`state "${name}": FunctionName ${FunctionName} is not a \${...} placeholder`);
+        if (!key) throw new LocalEngineError(`state "${name}": FunctionName ${FunctionName} is not a \${...} placeholder`, name);
         if (waits) {
           const { token, result } = this.tokens.issue(timeoutMs, exec.name);
           // The approval record expires with the (sped-up) task timeout, as it does in AWS.
-          await this.track(this.asFunction(functionIdOf(key), () => runCore(key, { ...Payload, taskToken: token, timeout_seconds: timeoutMs / 1000 }, this.coreDeps())));
+          // The window in the engine clock's seconds: sped-up real seconds, or simulated ones.
+          const timeoutSeconds = this.options.simulatedClock ? (timeoutMs * this.speedUp) / 1000 : timeoutMs / 1000;
+          await this.track(this.asFunction(functionIdOf(key), () => runCore(key, { ...Payload, taskToken: token, timeout_seconds: timeoutSeconds }, this.coreDeps())));
           return result;
         }
         const result = { Payload: await this.track(this.invoke(key, Payload, exec)) };
@@ -465,7 +579,24 @@ export class LocalEngine implements ExecutionStarter {
 
   private track<T>(work: Promise<T>): Promise<T> {
     this.inFlight.add(work);
-    void work.catch(() => undefined).finally(() => this.inFlight.delete(work));
+    if (this.idleTimer) {
+      // Between two Tasks of the same run: the agent never stopped working.
+      clearTimeout(this.idleTimer);
+      this.idleTimer = undefined;
+    } else if (this.inFlight.size === 1) this.options.onBusyChange?.(true);
+    void work
+      .catch(() => undefined)
+      .finally(() => {
+        this.inFlight.delete(work);
+        if (this.inFlight.size > 0 || !this.options.onBusyChange) return;
+        // Idle only once no Task follows within the grace: the state transitions between Tasks
+        // (Choice, Pass, Parallel branches starting) are the agent's work too, not waiting.
+        this.idleTimer = setTimeout(() => {
+          this.idleTimer = undefined;
+          if (this.inFlight.size === 0) this.options.onBusyChange?.(false);
+        }, IDLE_GRACE_MS);
+        this.idleTimer.unref?.();
+      });
     return work;
   }
 
@@ -474,10 +605,12 @@ export class LocalEngine implements ExecutionStarter {
     return this.asFunction(functionIdOf(key), () => {
       if (key.startsWith('Action_')) {
         const def = ACTIONS[key.slice('Action_'.length)];
-        if (!def) throw new Error(`no action ${key}`);
+        if (!def) throw new LocalEngineError(`no action ${key}`, key);
         if (exec && exec.firstActionAt === undefined) exec.firstActionAt = performance.now();
+        if (exec && exec.firstWorkAt === undefined) exec.firstWorkAt = exec.firstActionAt;
         return dispatchAction(def, payload, this.dispatchDeps());
       }
+      if (exec && exec.firstWorkAt === undefined && key !== 'Fn_incident') exec.firstWorkAt = performance.now();
       return runCore(key, payload, this.coreDeps());
     });
   }
@@ -490,7 +623,7 @@ export class LocalEngine implements ExecutionStarter {
   public async stopExecution(executionArn: string, cause: string): Promise<void> {
     const exec = [...this.executions.values()].find((e) => e.executionArn === executionArn);
     const abort = exec ? this.aborts.get(exec.name) : undefined;
-    if (!exec || !abort) throw new Error(`ExecutionDoesNotExist: no running execution ${executionArn} in this engine`);
+    if (!exec || !abort) throw new LocalEngineError(`ExecutionDoesNotExist: no running execution ${executionArn} in this engine`, executionArn);
     abort();
     this.tokens.failOwned(exec.name, 'ExecutionAborted', cause);
     await exec.done;

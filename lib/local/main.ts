@@ -8,17 +8,19 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { CertificateSources } from '../actions/certificates/sources';
 import { FileConfigStore } from '../actions/config/file-config';
+import { LocalReplicationGroups } from '../actions/elasticache/local-replication-groups';
 import { FetchHttp } from '../actions/http/fetch-ops';
 import { KafkajsConsumerGroups, kafkaConfig } from '../actions/kafka/consumer-groups';
 import { MysqlServerParameters } from '../actions/rds/mysql-parameters';
 import { TicketDesk } from '../actions/tickets/desk';
 import { parseBreakerConfig, type BreakerConfig } from '../breaker';
-import { loadPolicy } from '../policy/policy';
 import { startSchedules } from './schedules';
-import { LocalEngine } from './engine';
+import { LocalEngine, type LocalEngineOptions } from './engine';
 import { Outbox } from './outbox';
 import { localApprovalLinks, startServer } from './server';
 import { dataDirTokenFile, makePrivate, newApiToken, runtimeTokenFile, writeApiToken } from './api-token';
+import { UsageError } from './errors';
+import { loadPolicy } from '../policy/files';
 
 export interface StartOptions {
   readonly port: number;
@@ -58,6 +60,18 @@ export interface StartOptions {
    * @default false
    */
   readonly iamCheck?: boolean | string;
+  /**
+   * Targets given as they are, over the configured ones (drills: the drill world's stand-ins,
+   * such as its Kafka consumer group). @default - none
+   */
+  readonly targets?: Partial<ActionTargets>;
+  /**
+   * Run the scheduled playbooks on their schedules (drills start theirs themselves, and a simulated
+   * clock crossing a schedule's time would open an incident the drill does not expect). @default true
+   */
+  readonly schedules?: boolean;
+  /** The engine's clock, for drills that run it on a simulated one (see LocalEngineOptions). @default real time */
+  readonly clock?: Pick<LocalEngineOptions, 'now' | 'simulatedClock' | 'onBusyChange'>;
   log(line: string): void;
 }
 
@@ -74,9 +88,13 @@ export interface RunningAgent {
 async function connectTargets(o: StartOptions): Promise<{ targets: ActionTargets; close(): Promise<void>; kubeBanner?: string }> {
   const targets: Record<string, unknown> = {};
   const closers: (() => Promise<unknown>)[] = [];
+  // update_config, feature_flags and the local replication group keep their state in the data folder (a temporary one with --memory).
+  const stateDir = o.dataDir ?? mkdtempSync(path.join(tmpdir(), 'sre-agent-config-'));
   if (o.redisUrl) {
     const redis = await connectRedis(o.redisUrl, { cluster: o.redisCluster, connectNow: true });
     targets.redis = redis;
+    // elasticache_modify on the same Redis: a node type one tier up raises its maxmemory in proportion.
+    targets.elasticache = new LocalReplicationGroups({ file: path.join(stateDir, 'elasticache.json'), redis });
     closers.push(() => redis.quit());
   }
   if (o.mysqlUrl) {
@@ -87,9 +105,7 @@ async function connectTargets(o: StartOptions): Promise<{ targets: ActionTargets
     targets.rds = new MysqlServerParameters(pool, new URL(o.mysqlUrl).host);
     closers.push(() => pool.end());
   }
-  // update_config and feature_flags act on a store in the data folder (a temporary one with --memory).
-  const configDir = o.dataDir ?? mkdtempSync(path.join(tmpdir(), 'sre-agent-config-'));
-  targets.config = new FileConfigStore(path.join(configDir, 'config-store.json'));
+  targets.config = new FileConfigStore(path.join(stateDir, 'config-store.json'));
   if (o.kafkaBrokers) {
     const { Kafka, logLevel } = await import('kafkajs');
     const admin = new Kafka({ ...(await kafkaConfig({ brokers: o.kafkaBrokers })), logLevel: logLevel.ERROR }).admin();
@@ -103,6 +119,7 @@ async function connectTargets(o: StartOptions): Promise<{ targets: ActionTargets
   // check_certificates reads the cluster's kubernetes.io/tls secrets too (the seed's kubernetes_secrets source).
   if (o.tlsDomains || kube) targets.certificates = new CertificateSources({ domains: o.tlsDomains?.split(',').map((d) => d.trim()).filter(Boolean), ...(kube ? { kube: kube.ops } : {}) });
   if (o.adminHttp) targets.http = new FetchHttp();
+  Object.assign(targets, o.targets ?? {});
   return { targets, close: async () => void (await Promise.all(closers.map((c) => c()))), ...(kube ? { kubeBanner: kube.banner } : {}) };
 }
 
@@ -137,13 +154,13 @@ export function parseBreakersOption(raw: string | undefined): Required<BreakerCo
     try {
       input = JSON.parse(raw);
     } catch (err) {
-      throw new Error(`--breakers: not JSON (${(err as Error).message}); e.g. --breakers '{"coolDownSeconds":600}'`);
+      throw new UsageError(`--breakers: not JSON (${(err as Error).message}); e.g. --breakers '{"coolDownSeconds":600}'`, '--breakers', { cause: err });
     }
   }
   try {
     return parseBreakerConfig(input);
   } catch (err) {
-    throw new Error(`--breakers: ${(err as Error).message}`);
+    throw new UsageError(`--breakers: ${(err as Error).message}`, '--breakers', { cause: err });
   }
 }
 
@@ -157,10 +174,12 @@ export async function startLocal(o: StartOptions): Promise<RunningAgent> {
   const { targets, close, kubeBanner } = await connectTargets(o);
   const outbox = o.outbox === false ? undefined : Outbox.forDataDir(o.dataDir);
   const iam = o.iamCheck ? (typeof o.iamCheck === 'string' ? { template: o.iamCheck } : true) : undefined;
-  const engine = await new LocalEngine({ dataDir: o.dataDir, speedUp: o.speedUp, targets, breakerConfig, outbox, iam }).start();
+  // Metrics put by hand stay current until changed; a drill's world publishes its own (o.clock).
+  const engine = await new LocalEngine({ dataDir: o.dataDir, speedUp: o.speedUp, targets, breakerConfig, outbox, iam, holdMetrics: !o.clock, ...o.clock }).start();
   // Tickets are kept with the incident in the engine's own tables (no ticket system locally).
   (targets as Record<string, unknown>).tickets = new TicketDesk({ doc: engine.doc, table: engine.tables.incidents });
-  const schedules = startSchedules(engine, { log: o.log });
+  // Schedules keep the engine's time: its clock (a drill's simulated one) and its speed-up.
+  const schedules = o.schedules === false ? { stop: () => undefined } : startSchedules(engine, { log: o.log, now: engine.now, speedUp: o.speedUp, simulatedClock: o.clock?.simulatedClock });
   let server;
   const token = newApiToken();
   let tokenFile: string | undefined;
@@ -173,7 +192,7 @@ export async function startLocal(o: StartOptions): Promise<RunningAgent> {
   } catch (err) {
     await engine.stop();
     await close();
-    throw new Error(`cannot listen on 127.0.0.1:${o.port}: ${(err as Error).message} (use --port)`);
+    throw new UsageError(`cannot listen on 127.0.0.1:${o.port}: ${(err as Error).message} (use --port)`, '--port', { cause: err });
   }
   const configured = Object.keys(targets);
   o.log(`sre-agent local engine at ${server.url}`);
@@ -191,7 +210,8 @@ export async function startLocal(o: StartOptions): Promise<RunningAgent> {
   const channels = engine.deliveringChannels;
   const others = engine.outbox ? 'the others are kept in the local outbox, signed approval links included (npx sre-agent outbox, the dashboard)' : 'the others are recorded as "not configured"';
   o.log(`  notifications: ${channels.length ? channels.join(', ') : 'no channel'} configured; ${others} (SRE_AGENT_PAGERDUTY_ROUTING_KEY, SRE_AGENT_SLACK_WEBHOOK_URL, SRE_AGENT_SNS_TOPIC_ARN); on-call from ${process.env.SRE_AGENT_ONCALL_FILE || 'playbooks/oncall.yaml'}`);
-  o.log(`  try: npx sre-agent alarm redis-memory-pressure   then   npx sre-agent incidents`);
+  // A scenario that works with no target configured: the Kubernetes steps run on the sandbox cluster.
+  o.log(`  try: npx sre-agent metric put api_latency_p99 350 --service trading-api && npx sre-agent alarm traffic-surge   (README: Try it in five minutes; a whole scenario on its own engine: npx sre-agent drill traffic-surge --keep)`);
   return {
     engine,
     url: server.url,

@@ -6,13 +6,13 @@
  * and `sre-agent outbox` show it.
  *
  * One entry per message as the channel would deliver it: e-mail is one message per person with
- * only that person's links (as lib/approval/notify sends it), the other channels one message to
+ * only that person's links (as lib/notify sends it), the other channels one message to
  * their audience and never personal links. Kept in memory, and in `<data-dir>/outbox.jsonl`
  * (0600) when the engine has a data folder, so it survives a restart.
  */
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { plainText, type Channel, type ChannelOutcome, type Notification, type Notifier, type Recipient } from '../approval/notify';
+import { plainText, type Channel, type ChannelOutcome, type Notification, type Notifier, type Recipient } from '../notify';
 
 export interface OutboxEntry {
   /** `OUT-000001`, in the order kept. */
@@ -127,7 +127,8 @@ export class Outbox {
 
 /**
  * A notifier that sends on the channels `inner` has configured and keeps the rest in `outbox`.
- * A kept message is an outcome that succeeded ("kept in the local outbox"), not a failure.
+ * A kept message is an outcome that succeeded ("kept in the local outbox (OUT-000001)"), not a
+ * failure, and the timeline says where it went, not that a channel is missing.
  */
 export function withOutbox(inner: Notifier | undefined, outbox: Outbox): Notifier {
   const configured = new Set(inner?.configured ?? []);
@@ -139,7 +140,7 @@ export function withOutbox(inner: Notifier | undefined, outbox: Outbox): Notifie
       const outcomes: ChannelOutcome[] = sent.length && inner ? await inner.send({ ...n, channels: sent }) : [];
       for (const channel of channels.filter((c) => !configured.has(c))) {
         for (const e of outbox.keep(n, channel)) {
-          outcomes.push({ channel, ok: true, detail: `kept in the local outbox (${e.id}; not configured: ${channel})`, ...(e.to.length ? { person: e.to.map((t) => t.replace(/ \(.*\)$/, '')).join(', ') } : {}) });
+          outcomes.push({ channel, ok: true, detail: `kept in the local outbox (${e.id})`, ...(e.to.length ? { person: e.to.map((t) => t.replace(/ \(.*\)$/, '')).join(', ') } : {}) });
         }
       }
       return outcomes;

@@ -5,8 +5,8 @@
  */
 import { mkdirSync } from 'node:fs';
 import * as path from 'node:path';
-import { loadPolicy } from '../policy/policy';
 import { SANDBOX_HEADER, startKubeSandbox, TYPES } from '../sandbox/kube';
+import { loadPolicy } from '../policy/files';
 
 export interface SandboxCommandOptions {
   /** HTTPS port on 127.0.0.1. @default 6443 */

@@ -16,7 +16,7 @@ import type { AddressInfo } from 'node:net';
 import { approvalPage, decideAndRelease, escapeHtml, PAGE_HEADERS, type ApprovalPageDeps } from '../approval/callback';
 import { buildApprovalLinks } from '../approval/links';
 import { rosterPerson } from '../approval/oncall';
-import { CHANNELS, type Channel } from '../approval/notify';
+import { CHANNELS, type Channel } from '../notify';
 import { listApprovals, ApprovalError, type ApprovalRecord } from '../approval/store';
 import { listBreakers, resetBreaker } from '../breaker';
 import { appendEvent, getIncident, getTimeline, incidentMetrics, listIncidents } from '../incident';
@@ -30,6 +30,10 @@ import { undoConfigChanges } from '../runtime/config-undo';
 import { authorizeLocal } from './iam/check';
 import { authorizeSigningKey } from './iam/local';
 import { runPlaybookNow } from './schedules';
+import { onNoticeDecided } from '../runtime/status-notice';
+import { statusNoticeDeps } from '../runtime/core';
+import { currentReport, parseReportLanguage, type ReportLanguage, type StoredReport } from '../report';
+import { LocalEngineError } from './errors';
 
 function ticketDesk(e: LocalEngine): TicketDesk {
   const desk = e.dispatchDeps().targets.tickets as TicketDesk | undefined;
@@ -77,6 +81,21 @@ async function readJson(req: IncomingMessage, options: { deep?: boolean } = {}):
   return value;
 }
 
+/** A report as `?format=md` (default), `json` or `html` (the dashboard), in `?lang=zh-CN` (default) or `en`. */
+async function reportResponse(report: StoredReport, url: URL): Promise<[number, unknown, string?, Readonly<Record<string, string>>?]> {
+  let lang: ReportLanguage;
+  try {
+    lang = parseReportLanguage(url.searchParams.get('lang') ?? undefined);
+  } catch (err) {
+    throw new HttpError(400, (err as Error).message);
+  }
+  const format = url.searchParams.get('format') ?? 'md';
+  if (format === 'json') return [200, report.json];
+  if (format === 'html') return [200, await reportHtml(report.markdown[lang]), 'text/html', DASHBOARD_HEADERS];
+  if (format === 'md' || format === 'markdown') return [200, report.markdown[lang], 'text/markdown'];
+  throw new HttpError(400, `format "${format}" is not md, json or html`);
+}
+
 function send(res: ServerResponse, status: number, body: unknown, type = 'application/json', headers: Readonly<Record<string, string>> = {}): void {
   const text = type === 'application/json' ? `${JSON.stringify(body, null, 2)}\n` : String(body);
   res.writeHead(status, { 'content-type': `${type}; charset=utf-8`, 'cache-control': 'no-store', ...headers });
@@ -98,7 +117,7 @@ function approvalDeps(engine: LocalEngine, req?: IncomingMessage): ApprovalPageD
     doc: engine.doc,
     tables: engine.tables,
     key: engine.signingKey,
-    now: () => new Date(),
+    now: () => engine.now(),
     // Checked as SendTaskSuccess / SendTaskFailure when the engine runs under the IAM check.
     sendTaskSuccess: async (token, output) => {
       await authorizeLocal([{ action: 'states:SendTaskSuccess', resource: '*' }], 'SendTaskSuccess');
@@ -109,6 +128,7 @@ function approvalDeps(engine: LocalEngine, req?: IncomingMessage): ApprovalPageD
       engine.sendTaskFailure(token, error, cause);
     },
     record: (incidentId, event) => appendEvent(engine.doc, engine.tables, incidentId, event),
+    onNoticeDecided: (rec) => onNoticeDecided(statusNoticeDeps(engine.coreDeps()), rec),
     from: { ...(req?.socket.remoteAddress ? { sourceIp: req.socket.remoteAddress } : {}), ...(userAgent ? { userAgent } : {}) },
   };
 }
@@ -202,10 +222,21 @@ const ROUTES: [string, RegExp, Handler][] = [
     'GET',
     /^\/api\/incidents\/(INC-\d{8}-\d{3,})\/report$/,
     async (e, m, _r, url) => {
-      const report = e.reports.get(m[1]);
-      if (!report) throw new HttpError(404, `no report yet for ${m[1]} (written when its playbook ends)`);
-      if (url.searchParams.get('format') === 'html') return [200, await reportHtml(report), 'text/html', DASHBOARD_HEADERS];
-      return [200, report, 'text/markdown'];
+      await getIncident(e.doc, e.tables, m[1]); // 404 naming an unknown incident
+      // A running incident's report is built now from its stored state (in progress, not stored); a closed
+      // one's is the stored report, rewritten first when the incident changed since (a hand resolve after L4).
+      const report = await e.asFunction('report', () => currentReport(e.reportDeps(), m[1]));
+      if (!report) throw new HttpError(404, `no report stored for ${m[1]} (closed; POST this address, or \`sre-agent report ${m[1]}\`, writes one now)`);
+      return reportResponse(report, url);
+    },
+  ],
+  [
+    'POST',
+    /^\/api\/incidents\/(INC-\d{8}-\d{3,})\/report$/,
+    async (e, m, _r, url) => {
+      await getIncident(e.doc, e.tables, m[1]);
+      const report = await e.asFunction('report', () => currentReport(e.reportDeps(), m[1], { write: true }));
+      return reportResponse(report!, url);
     },
   ],
   [
@@ -220,14 +251,14 @@ const ROUTES: [string, RegExp, Handler][] = [
       return [200, await getIncident(e.doc, e.tables, m[1])];
     },
   ],
-  ['GET', /^\/api\/breakers$/, async (e) => [200, await listBreakers(e.doc, e.tables, e.breakerConfig, new Date())]],
+  ['GET', /^\/api\/breakers$/, async (e) => [200, await listBreakers(e.doc, e.tables, e.breakerConfig, e.now())]],
   [
     'POST',
     /^\/api\/breakers\/reset$/,
     async (e, _m, req) => {
       const body = (await readJson(req)) as { service?: string; actor?: string };
       if (body.service !== undefined && (typeof body.service !== 'string' || body.service === '')) throw new HttpError(400, '"service" must be a service name (omit it for the global breaker)');
-      const changes = await resetBreaker(e.doc, e.tables, e.breakerConfig, new Date(), { service: body.service, actor: body.actor ?? 'api' });
+      const changes = await resetBreaker(e.doc, e.tables, e.breakerConfig, e.now(), { service: body.service, actor: body.actor ?? 'api' });
       const breaker = body.service === undefined ? 'the global breaker' : `the breaker of ${body.service}`;
       return [200, { changes, recordedOn: await recordBreakerReset(e.coreDeps(), changes), note: changes.length ? `${breaker} is CLOSED` : `${breaker} was not open: nothing changed` }];
     },
@@ -240,10 +271,10 @@ const ROUTES: [string, RegExp, Handler][] = [
     /^\/api\/incidents\/(INC-\d{8}-\d{3,})\/config\/undo$/,
     async (e, m, req) => {
       const body = (await readJson(req)) as { as?: string };
-      return [200, await undoConfigChanges(m[1] as string, { doc: e.doc, tables: e.tables, config: e.dispatchDeps().targets.config as ConfigOps | undefined, now: () => new Date() }, body.as ? `person:${body.as}` : 'api')];
+      return [200, await undoConfigChanges(m[1] as string, { doc: e.doc, tables: e.tables, config: e.dispatchDeps().targets.config as ConfigOps | undefined, now: e.now }, body.as ? `person:${body.as}` : 'api')];
     },
   ],
-  ['POST', /^\/api\/playbooks\/([a-z0-9-]{1,80})\/run$/, async (e, m) => [202, await runPlaybookNow(e, m[1] as string, new Date())]],
+  ['POST', /^\/api\/playbooks\/([a-z0-9-]{1,80})\/run$/, async (e, m) => [202, await runPlaybookNow(e, m[1] as string, e.now())]],
   ['GET', /^\/api\/executions$/, async (e) => [200, [...e.executions.values()].map(({ done: _d, ...x }) => x)]],
   ['GET', /^\/api\/approvals$/, async (e, _m, _r, url) => [200, (await listApprovals(e.doc, e.tables, (url.searchParams.get('status') ?? undefined) as never)).map(({ taskToken: _t, ...a }) => a)]],
   [
@@ -274,6 +305,11 @@ const ROUTES: [string, RegExp, Handler][] = [
   ['POST', /^\/approvals\/([^/]{1,200})$/, approvalPageRoute],
 ];
 
+/** Whether the API answers `method pathname` with a route (the README's route list is tested against it). */
+export function hasRoute(method: string, pathname: string): boolean {
+  return ROUTES.some(([m, re]) => m === method && re.test(pathname));
+}
+
 /**
  * Records a decision, and when it settles the step, releases the waiting execution:
  * SendTaskSuccess on approval, SendTaskFailure(ApprovalRejectedError) on rejection. The same
@@ -290,7 +326,7 @@ export async function decide(
   reason?: string,
 ): Promise<{ status: string; step: string; incidentId: string; released: boolean; releaseError?: string }> {
   // Without a signed link, who decides is checked against the roster, as the link's was when it was sent.
-  const holder = await rosterPerson(engine.oncall, person, role, new Date());
+  const holder = await rosterPerson(engine.oncall, person, role, engine.now());
   const { record, released, releaseError } = await decideAndRelease(approvalDeps(engine), approvalId, { role, person: holder.name, decision, ...(reason ? { reason } : {}) }, 'api');
   return { status: record.status, step: record.step, incidentId: record.incidentId, released, ...(releaseError ? { releaseError } : {}) };
 }
@@ -313,7 +349,7 @@ export interface PendingApproval {
 }
 
 async function pendingWithLinks(engine: LocalEngine): Promise<PendingApproval[]> {
-  const now = new Date();
+  const now = engine.now();
   const out: PendingApproval[] = [];
   for (const rec of await listApprovals(engine.doc, engine.tables, 'PENDING')) {
     const mayDecide: PendingApproval['mayDecide'][number][] = [];
@@ -339,7 +375,7 @@ const serverUrls = new WeakMap<LocalEngine, string>();
  */
 export async function localApprovalLinks(engine: LocalEngine, record: ApprovalRecord, person: string, role: string): Promise<{ approveUrl: string; rejectUrl: string }> {
   const baseUrl = serverUrls.get(engine);
-  if (!baseUrl) throw new Error(`no local server is running for this engine: start it (startServer) before building links for approval ${record.approvalId}`);
+  if (!baseUrl) throw new LocalEngineError(`no local server is running for this engine: start it (startServer) before building links for approval ${record.approvalId}`, record.approvalId);
   return buildApprovalLinks(baseUrl, record, person, role, engine.signingKey);
 }
 

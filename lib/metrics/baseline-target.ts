@@ -1,5 +1,5 @@
 /** What the baseline function publishes, as data (no SDK import: the environment schema reads it). */
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** One baseline to publish. */
 export interface BaselineTarget {

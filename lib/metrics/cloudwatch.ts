@@ -1,17 +1,17 @@
 /** The metric port in AWS: CloudWatch GetMetricData, with playbook metric names mapped through the metric catalogue. */
-import { CloudWatchClient, GetMetricDataCommand, type Dimension, type GetMetricDataCommandOutput } from '@aws-sdk/client-cloudwatch';
+import type { CloudWatchClient, Dimension, GetMetricDataCommandOutput } from '@aws-sdk/client-cloudwatch';
 import { TransientTargetError } from '../actions/errors';
-import { defaultCatalogue, type MetricCatalogue, type MetricSpec } from '../playbook/catalogue';
+import { type MetricCatalogue, type MetricSpec } from '../playbook/catalogue';
 import { MetricError, MissingDimensionError } from './errors';
 import { type MetricPoint, type MetricQuery, type MetricSource, requireMetric } from './source';
 import { toBaseUnits } from './units';
 
 /** Options of {@link CloudWatchMetricSource}. */
 export interface CloudWatchMetricSourceOptions {
-  /** @default new CloudWatchClient({}) (region and credentials from the environment) */
-  readonly client?: CloudWatchClient;
-  /** @default defaultCatalogue() (playbooks/metrics.yaml) */
-  readonly catalogue?: MetricCatalogue;
+  /** @default new CloudWatchClient({}) (region and credentials from the environment), created at the first read */
+  readonly client?: Pick<CloudWatchClient, 'send'>;
+  /** The metric catalogue (metrics.yaml, or its compiled copy in a Lambda: lib/runtime/bundled-config.ts). */
+  readonly catalogue: MetricCatalogue;
   /**
    * Values of the catalogue's dimensions other than `service`, e.g.
    * `{ DBInstanceIdentifier: 'orders-db', ReplicationGroupId: 'redis-prod' }`. `service` comes from
@@ -52,18 +52,18 @@ function isTransient(err: unknown): boolean {
  * base units with the catalogue unit.
  *
  * @example
- * const metrics = new CloudWatchMetricSource({ dimensionValues: { DBInstanceIdentifier: 'orders-db' } });
+ * const metrics = new CloudWatchMetricSource({ catalogue: defaultCatalogue(), dimensionValues: { DBInstanceIdentifier: 'orders-db' } });
  * await metrics.series({ name: 'rds_connections', from, to });
  */
 export class CloudWatchMetricSource implements MetricSource {
-  private readonly client: CloudWatchClient;
+  private client: Pick<CloudWatchClient, 'send'> | undefined;
   private readonly catalogue: MetricCatalogue;
   private readonly dimensionValues: Readonly<Record<string, string>>;
   private readonly maxPages: number;
 
-  public constructor(options: CloudWatchMetricSourceOptions = {}) {
-    this.client = options.client ?? new CloudWatchClient({});
-    this.catalogue = options.catalogue ?? defaultCatalogue();
+  public constructor(options: CloudWatchMetricSourceOptions) {
+    this.client = options.client;
+    this.catalogue = options.catalogue;
     this.dimensionValues = options.dimensionValues ?? {};
     this.maxPages = options.maxPages ?? 100;
   }
@@ -93,6 +93,9 @@ export class CloudWatchMetricSource implements MetricSource {
       EndTime: q.to,
       ScanBy: 'TimestampAscending' as const,
     };
+    // The SDK package is loaded at the first read, not at cold start: most invocations read no metric.
+    const { CloudWatchClient, GetMetricDataCommand } = await import('@aws-sdk/client-cloudwatch');
+    const client = (this.client ??= new CloudWatchClient({}));
     const points: MetricPoint[] = [];
     let nextToken: string | undefined;
     let pages = 0;
@@ -103,7 +106,7 @@ export class CloudWatchMetricSource implements MetricSource {
       pages += 1;
       let out: GetMetricDataCommandOutput;
       try {
-        out = await this.client.send(new GetMetricDataCommand(nextToken === undefined ? request : { ...request, NextToken: nextToken }));
+        out = await client.send(new GetMetricDataCommand(nextToken === undefined ? request : { ...request, NextToken: nextToken }));
       } catch (err) {
         const reason = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
         if (isTransient(err)) throw new TransientTargetError(`GetMetricData for metric "${name}" (${target}) failed, retry later: ${reason}`, { target, cause: err });

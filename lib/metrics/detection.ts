@@ -166,11 +166,14 @@ export interface DetectionOptions {
 export class DetectionRuleError extends Error {
   public readonly playbook: string;
   public readonly rule: string;
+  /** Why, without the playbook and rule. */
+  public readonly reason: string;
   public constructor(playbook: string, rule: string, reason: string, options?: { cause?: unknown }) {
     super(`playbook ${playbook}: detection rule "${rule}" cannot become a CloudWatch alarm: ${reason}`, options);
     this.name = 'DetectionRuleError';
     this.playbook = playbook;
     this.rule = rule;
+    this.reason = reason;
   }
 }
 

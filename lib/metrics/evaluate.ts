@@ -2,6 +2,8 @@
 import type { MetricCatalogue } from '../playbook/catalogue';
 import { type Condition, evaluateCondition, type Lookup, parseCondition, UNKNOWN, type Value, variablesOf } from '../compiled/expression';
 import { parseDuration } from '../yaml';
+import { evaluateAlarmFromSource } from './alarm-evaluation';
+import { type AlarmSpec, type DetectionRule, DetectionRuleError, detectionAlarms, ruleText } from './detection';
 import { type MetricPoint, type MetricSource, resolveMetricName } from './source';
 
 /** `pending`: the condition holds now but has not been seen to hold for its whole `for` window yet. */
@@ -24,6 +26,13 @@ export interface EvaluationInput {
   readonly now: Date;
   /** The playbook's `variables:` (name → catalogue metric); they win over the catalogue's aliases. */
   readonly aliases?: Readonly<Record<string, string>>;
+  /**
+   * Only datapoints after this instant count for the metric variables (`... after cleanup`: the
+   * step's end). A metric whose latest datapoint is older makes the result `pending` and is
+   * listed in `stale`: its last value was read before the step could show in it.
+   * @default - any datapoint of the last two periods counts
+   */
+  readonly notBefore?: Date;
 }
 
 /** The decision and the values behind it, for the incident timeline. */
@@ -38,6 +47,8 @@ export interface Evaluation {
    * failed with `on_fail: skip`, refused). They evaluate as unknown; present only when not empty.
    */
   readonly unavailable?: string[];
+  /** Metric variables whose latest datapoint is not after `notBefore` (the result is then `pending`); present only when not empty. */
+  readonly stale?: string[];
 }
 
 /** Outcome of {@link verifyRecovery}. */
@@ -176,7 +187,9 @@ function heldOverWindow(
  * from its metric (through `aliases` and the catalogue): the latest point of the last two periods,
  * or unknown when there is none — never false or zero. A `for T` condition must also have held at
  * every datapoint of the last T seconds: `pending` when it holds now but not (or not provably) for
- * the whole window. `after` clauses are the state machine's wait; here they evaluate as now.
+ * the whole window. `after <duration>` clauses are the state machine's wait; `after <step>` passes
+ * the step's end as `notBefore`, and the condition is `pending` until its metrics have a datapoint
+ * newer than that.
  *
  * A name that is neither in `variables` nor a metric (the loader accepted it, so it is an output of
  * a step that did not run in this execution) is unknown, never an error, and listed in `unavailable`.
@@ -219,6 +232,7 @@ export async function evaluateStepCondition(input: EvaluationInput): Promise<Eva
     values[BASELINE_VARIABLE] = base ?? null;
     if (base === undefined) missing.push(BASELINE_VARIABLE);
   }
+  const stale: string[] = [];
   for (const [name, { metric, period }] of p.metricVariables) {
     const latest = latestAt(series.get(metric) ?? [], now);
     if (latest === undefined || latest.at.getTime() < now - 2 * period * 1000) {
@@ -228,8 +242,11 @@ export async function evaluateStepCondition(input: EvaluationInput): Promise<Eva
     } else {
       current.set(name, latest.value);
       values[name] = latest.value;
+      if (input.notBefore && latest.at.getTime() <= input.notBefore.getTime()) stale.push(name);
     }
   }
+  // Read before the step it comes after could show in the metric: not yet decidable, whatever it says.
+  if (stale.length > 0 && missing.length === 0) return { result: 'pending', values, missing, ...unavailable, stale };
 
   const verdict = evaluateCondition(condition, (name) => current.get(name));
   if (verdict === UNKNOWN) return { result: 'unknown', values, missing, ...unavailable };
@@ -239,21 +256,67 @@ export async function evaluateStepCondition(input: EvaluationInput): Promise<Eva
   return { result: held ? 'true' : 'pending', values, missing, ...unavailable };
 }
 
+/** One rule's outcome in a recovery check. */
+interface RuleOutcome {
+  readonly rule: string;
+  readonly outcome: 'violated' | 'clear' | 'skipped' | 'no_data';
+  readonly reason?: string;
+  readonly missing?: readonly string[];
+}
+
+/** Is the rule a trend (`m_trend: increasing` as a map, or `m increasing` as text)? */
+function isTrendRule(rule: DetectionRule): boolean {
+  if (typeof rule !== 'string') return Object.keys(rule).some((k) => k.endsWith('_trend'));
+  try {
+    const { expr } = parseCondition(rule);
+    return expr.type === 'predicate' && (expr.name === 'increasing' || expr.name === 'decreasing');
+  } catch {
+    return false;
+  }
+}
+
 /**
- * Has the incident recovered? Each rule is a detection rule (`redis_memory_usage > 85%`); recovered
+ * A trend rule is judged as its CloudWatch alarm judges it (catalogue `trend`: DIFF of the metric
+ * in M of the last N periods): ALARM is still climbing, OK is clear, INSUFFICIENT_DATA is no data.
+ */
+async function trendOutcome(rule: DetectionRule, input: Omit<EvaluationInput, 'condition'>): Promise<RuleOutcome> {
+  const text = ruleText(rule);
+  const service = input.service ?? '(none)';
+  let spec: AlarmSpec | undefined;
+  try {
+    const { alarms, skipped } = detectionAlarms({ playbook: 'recovery-check', service, detection: { primary: [rule] }, ...(input.aliases ? { variables: input.aliases } : {}) }, input.catalogue, { services: [service] });
+    spec = alarms[0];
+    if (!spec) return { rule: text, outcome: 'skipped', reason: `skipped: ${skipped[0]?.reason ?? 'no alarm for this rule'}` };
+  } catch (err) {
+    if (err instanceof DetectionRuleError) return { rule: text, outcome: 'skipped', reason: `skipped: ${err.reason}` };
+    throw err;
+  }
+  const evaluation = await evaluateAlarmFromSource(spec, input.metrics, input.now);
+  if (evaluation.state === 'ALARM') return { rule: text, outcome: 'violated' };
+  if (evaluation.state === 'OK') return { rule: text, outcome: 'clear' };
+  const metrics = spec.metrics.map((m) => m.metric);
+  return { rule: text, outcome: 'no_data', reason: `no data for ${metrics.join(', ')} (${evaluation.reason})`, missing: metrics };
+}
+
+/**
+ * Has the incident recovered? Each rule is a detection rule as the playbook writes it
+ * (`redis_memory_usage > 85%`, `matching_engine_latency_p99_trend: increasing`); recovered
  * (`true`) when every rule that can be checked is false now and at least one could be checked;
  * `false` when any still holds; `unknown` otherwise (no data for a rule counts as unknown, never as
- * recovered). `baseline` is the rule's metric a catalogue-defined time earlier (see the catalogue's
- * `baseline`). Rules with names that are neither variables nor metrics are skipped and listed in
- * `unknown`.
+ * recovered). A trend rule holds while its alarm would be in ALARM (still climbing, even under the
+ * threshold). `baseline` is the rule's metric a catalogue-defined time earlier (see the
+ * catalogue's `baseline`). Rules with names that are neither variables nor metrics, and
+ * `log_pattern` rules (log counts are not metrics), are skipped and listed in `unknown`.
  *
  * @throws ExpressionError for a rule that does not parse.
  * @example
  * await verifyRecovery(['redis_memory_usage > 85%', 'redis_evicted_keys > 0'], { variables: {}, metrics, catalogue, now: new Date() });
  */
-export async function verifyRecovery(rules: readonly string[], input: Omit<EvaluationInput, 'condition'>): Promise<RecoveryCheck> {
+export async function verifyRecovery(rules: readonly DetectionRule[], input: Omit<EvaluationInput, 'condition'>): Promise<RecoveryCheck> {
   const checks = await Promise.all(
-    rules.map(async (rule): Promise<{ rule: string; outcome: 'violated' | 'clear' | 'skipped' | 'no_data'; reason?: string; missing?: readonly string[] }> => {
+    rules.map(async (rule): Promise<RuleOutcome> => {
+      if (isTrendRule(rule)) return trendOutcome(rule, input);
+      if (typeof rule !== 'string') return { rule: ruleText(rule), outcome: 'skipped', reason: 'skipped: not a metric rule (log patterns are not checked on recovery)' };
       const condition = parseCondition(rule);
       const { unresolved } = plan(condition, input);
       if (unresolved.length > 0) {

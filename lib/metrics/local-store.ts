@@ -1,6 +1,6 @@
 /** The local metric store: the metric port in local mode, fed over the HTTP API, by the CLI and by drills; bounded, in memory, optionally saved as JSON. */
-import { z } from 'zod';
-import { defaultCatalogue, type MetricCatalogue, type MetricSpec } from '../playbook/catalogue';
+import * as z from 'zod';
+import { type MetricCatalogue, type MetricSpec } from '../playbook/catalogue';
 import { InvalidMetricDataError } from './errors';
 import { type MetricPoint, type MetricQuery, type MetricSource, requireMetric } from './source';
 import { isStandardUnit, toBaseUnits, unitKind } from './units';
@@ -43,13 +43,25 @@ export interface PutMetricDataInput {
 
 /** Options of {@link LocalMetricStore}. */
 export interface LocalMetricStoreOptions {
-  /** @default defaultCatalogue() (playbooks/metrics.yaml) */
-  readonly catalogue?: MetricCatalogue;
+  /** The metric catalogue (playbooks/metrics.yaml: `defaultCatalogue()` of lib/playbook/catalogue-file). */
+  readonly catalogue: MetricCatalogue;
   /** Oldest points are dropped beyond this many per series. @default 10,000 */
   readonly maxPointsPerSeries?: number;
   /** Time of a point put without a timestamp. @default () => new Date() */
   readonly clock?: () => Date;
+  /**
+   * A value put stays current: after a series' latest point, `series()` also reports that value
+   * once per catalogue period and once at the query's end (or the clock's now, if earlier), as an
+   * exporter keeps publishing a gauge that has not changed. For metrics put by hand (`npm start`, `sre-agent metric put`), where
+   * "memory is at 92 %" means until told otherwise; a condition `after <step>` then sees it
+   * after the step. Drills publish their own series and leave this off.
+   * @default false (only the points put)
+   */
+  readonly holdLatest?: boolean;
 }
+
+/** At most this many held points per query (a query far past the latest point gets the newest ones). */
+const MAX_HELD_POINTS = 1_000;
 
 const seriesJsonSchema = z.strictObject({
   metric: z.string().min(1),
@@ -98,12 +110,26 @@ function toTime(at: Date | string | number): number {
 }
 
 /**
+ * The latest point's value again every `periodMs` after it and once at `until` (the gauge read
+ * now), within [from, until]; the newest MAX_HELD_POINTS.
+ */
+function held(latest: StoredPoint, periodMs: number, from: number, until: number): MetricPoint[] {
+  if (until <= latest.t || until < from) return [];
+  const last = Math.floor((until - latest.t) / periodMs);
+  const first = Math.max(1, Math.ceil((from - latest.t) / periodMs), last - MAX_HELD_POINTS + 2);
+  const out: MetricPoint[] = [];
+  for (let k = first; k <= last; k += 1) out.push({ at: new Date(latest.t + k * periodMs), value: latest.value });
+  if (out.at(-1)?.at.getTime() !== until) out.push({ at: new Date(until), value: latest.value });
+  return out;
+}
+
+/**
  * In-memory metric store. A series is one metric, or one metric and service when the catalogue
  * gives the metric a `service` dimension (as CloudWatch would). A second value at the same
  * timestamp replaces the first.
  *
  * @example
- * const store = new LocalMetricStore();
+ * const store = new LocalMetricStore({ catalogue: defaultCatalogue() });
  * store.putMetricData({ MetricData: [{ MetricName: 'api_latency_p99', Value: 250, Unit: 'Milliseconds', Dimensions: [{ Name: 'service', Value: 'trading-api' }] }] });
  * await store.series({ name: 'latency_p99', service: 'trading-api', from, to }); // [{ at, value: 0.25 }]
  */
@@ -111,10 +137,12 @@ export class LocalMetricStore implements MetricSource {
   private readonly catalogue: MetricCatalogue;
   private readonly maxPoints: number;
   private readonly clock: () => Date;
+  private readonly holdLatest: boolean;
   private readonly data = new Map<string, Series>();
 
-  public constructor(options: LocalMetricStoreOptions = {}) {
-    this.catalogue = options.catalogue ?? defaultCatalogue();
+  public constructor(options: LocalMetricStoreOptions) {
+    this.holdLatest = options.holdLatest ?? false;
+    this.catalogue = options.catalogue;
     this.maxPoints = options.maxPointsPerSeries ?? DEFAULT_MAX_POINTS_PER_SERIES;
     if (!Number.isInteger(this.maxPoints) || this.maxPoints < 1) {
       throw new RangeError(`maxPointsPerSeries must be a positive integer, got ${this.maxPoints}`);
@@ -127,7 +155,7 @@ export class LocalMetricStore implements MetricSource {
    *
    * @throws InvalidMetricDataError when the JSON is malformed or names a metric not in the catalogue.
    */
-  public static fromJSON(json: unknown, options: LocalMetricStoreOptions = {}): LocalMetricStore {
+  public static fromJSON(json: unknown, options: LocalMetricStoreOptions): LocalMetricStore {
     const parsed = storeJsonSchema.safeParse(json);
     if (!parsed.success) {
       throw new InvalidMetricDataError(parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`));
@@ -213,6 +241,8 @@ export class LocalMetricStore implements MetricSource {
       if (p.t > to) break;
       out.push({ at: new Date(p.t), value: p.value });
     }
+    const latest = points[points.length - 1];
+    if (this.holdLatest && latest !== undefined) out.push(...held(latest, spec.period * 1000, from, Math.min(to, this.clock().getTime())));
     return out;
   }
 

@@ -7,6 +7,11 @@
  */
 import type { Severity } from '../incident/model';
 
+/** The approval record of an incident's notice: `#` cannot appear in a playbook step (an ASL state name). */
+export const STATUS_NOTICE_STEP = '#status-page';
+/** The action a notice's approval binds; no execution waits on it (no task token). */
+export const STATUS_NOTICE_ACTION = 'publish_status_notice';
+
 /** Where a notice stands, in Statuspage's words (its incident statuses). */
 export const NOTICE_PHASES = ['investigating', 'identified', 'monitoring', 'resolved'] as const;
 export type NoticePhase = (typeof NOTICE_PHASES)[number];

@@ -1,24 +1,28 @@
 /**
  * `npm run compile`: every playbooks/*.yaml → statemachines/<name>.asl.json, plus
- * statemachines/index.json (the manifest CDK reads) and playbooks/schema.json (for editors).
+ * statemachines/index.json (the manifest CDK reads), statemachines/config.json (the configuration
+ * files as JSON, what a Lambda reads: no YAML parser in its bundle) and playbooks/schema.json (for editors).
  * Nothing is written unless every playbook compiles: no half-applied output.
  */
-import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { ACTIONS } from '../actions';
-import { defaultPolicy, type Policy } from '../policy/policy';
+import { type Policy } from '../policy/policy';
 import { compilePlaybook, type CompiledMachine } from './compile';
 import { PlaybookError, type PlaybookProblem } from './errors';
 import { loadPlaybook, type LoadOptions } from './loader';
 import { parseDuration, problemAt } from '../yaml';
+import { readYamlSource } from '../yaml/source';
 import type { Manifest } from '../compiled/manifest';
+import { CONFIG_YAML_FILES, type CompiledConfig, type ConfigFileName } from '../compiled/config';
 import { playbookJsonSchema } from './schema';
+import { defaultPolicy } from '../policy/files';
 
 export const REPO_ROOT = path.resolve(__dirname, '../..');
 export const PLAYBOOK_DIR = path.join(REPO_ROOT, 'playbooks');
 export const MACHINE_DIR = path.join(REPO_ROOT, 'statemachines');
-/** Files in playbooks/ that are not playbooks. */
-const NOT_PLAYBOOKS = new Set(['policy.yaml', 'metrics.yaml', 'oncall.yaml', 'services.yaml']);
+/** Files in playbooks/ that are not playbooks: the configuration, compiled into statemachines/config.json. */
+const NOT_PLAYBOOKS = new Set<string>(CONFIG_YAML_FILES);
 
 /** The policy's global escalation windows, in seconds (undefined fields keep the seed's defaults). */
 export function escalationDefaults(policy: Policy): LoadOptions['escalation'] {
@@ -71,8 +75,19 @@ export function buildAll(options: { playbookDir?: string; outDir?: string; polic
   for (const m of machines) files.set(path.join(outDir, `${m.manifest.playbook}.asl.json`), `${JSON.stringify(m.asl, null, 2)}\n`);
   const manifest: Manifest = { generated: GENERATED_NOTE, machines: machines.map((m) => m.manifest) };
   files.set(path.join(outDir, 'index.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+  files.set(path.join(outDir, 'config.json'), `${JSON.stringify(compiledConfig(playbookDir), null, 2)}\n`);
   files.set(path.join(playbookDir, 'schema.json'), `${JSON.stringify(playbookJsonSchema(Object.keys(ACTIONS)), null, 2)}\n`);
   return { files, machines };
+}
+
+/** The configuration files of `playbookDir` as plain values (a missing file is left out, as the loaders treat it). */
+function compiledConfig(playbookDir: string): CompiledConfig {
+  const files: Partial<Record<ConfigFileName, unknown>> = {};
+  for (const name of CONFIG_YAML_FILES) {
+    const file = path.join(playbookDir, name);
+    if (existsSync(file)) files[name] = readYamlSource(file).value;
+  }
+  return { generated: GENERATED_NOTE, files };
 }
 
 /** Writes what buildAll produced. */

@@ -1,11 +1,7 @@
 /** The metric catalogue (playbooks/metrics.yaml): metric names → CloudWatch coordinates. */
-import * as path from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { PlaybookError } from './errors';
-import { problemAt, readYamlSource } from '../yaml';
-
-/** `$SRE_AGENT_CONFIG_DIR/metrics.yaml` in a Lambda bundle, else beside the playbooks. */
-export const DEFAULT_CATALOGUE_FILE = path.join(process.env.SRE_AGENT_CONFIG_DIR ?? path.resolve(__dirname, '../../playbooks'), 'metrics.yaml');
+import { problemAt, type ConfigSource } from '../yaml';
 
 const metricSchema = z.strictObject({
   namespace: z.string().min(1),
@@ -65,15 +61,9 @@ export interface MetricCatalogue {
   readonly trend?: { readonly description?: string; readonly periods: number; readonly moving: number };
 }
 
-export function loadCatalogue(file: string = DEFAULT_CATALOGUE_FILE): MetricCatalogue {
-  const src = readYamlSource(file);
+/** Validates a metric catalogue (metrics.yaml, or its copy compiled to JSON). @throws PlaybookError naming file, position and field of every problem */
+export function catalogueFromSource(src: ConfigSource): MetricCatalogue {
   const result = catalogueSchema.safeParse(src.value);
   if (!result.success) throw new PlaybookError(result.error.issues.map((i) => problemAt(src, i.path as (string | number)[], i.message)));
   return result.data;
-}
-
-let cached: MetricCatalogue | undefined;
-export function defaultCatalogue(): MetricCatalogue {
-  cached ??= loadCatalogue();
-  return cached;
 }

@@ -8,12 +8,15 @@
 import { TRANSIENT_ERROR_NAMES } from '../actions/errors';
 import { canonicalJson, sha256, type Policy } from '../policy';
 import { formatDuration, problemAt } from '../yaml';
-import { PlaybookError, type PlaybookProblem } from './errors';
+import { PlaybookError, StateGraphError, type PlaybookProblem } from './errors';
 import { formatCondition } from '../compiled/expression';
 import type { LoadedPlaybook, LoadedStep } from './loader';
-import { actionFunctionKey, CORE_FUNCTIONS, type CompiledStep, type CoreFunction, type MachineManifest } from '../compiled/manifest';
+import { actionFunctionKey, CORE_FUNCTIONS, type CompiledStep, type MachineManifest } from '../compiled/manifest';
 import { countTransitions } from './graph';
 import { checkPlaybookSafety, deriveBounds } from './safety';
+import { CONCLUDE_TIMEOUT_SECONDS, investigationChecks } from './investigation';
+import type { InvestigationCheckSpec } from '../compiled/manifest';
+import { actionPayload, corePayload, type CorePayloadKey, type EmittedCorePayload, type PayloadTemplate, type TemplateOf } from '../compiled/payload';
 
 export type AslState = Record<string, unknown> & { Type: string };
 export interface Asl {
@@ -34,6 +37,12 @@ export interface CompiledMachine {
 export const CORE_TASK_TIMEOUT = 60;
 /** Wait before checking that the incident recovered, so metrics reflect the last action. */
 export const VERIFY_SETTLE_SECONDS = 120;
+/**
+ * How long a condition `... after <step>` waits, once, for its metrics to show a datapoint newer
+ * than the step: two standard CloudWatch periods (a datapoint of a 60 s metric usually lands
+ * within one or two). Still none then: the step is skipped, as for no data.
+ */
+export const FRESH_DATA_WAIT_SECONDS = 120;
 /** Step Functions' own limit on a Standard execution. */
 export const AWS_MAX_EXECUTION_SECONDS = 365 * 86400;
 
@@ -60,6 +69,39 @@ const END = {
   done: 'Done',
 } as const;
 const START = 'Start incident';
+/** The investigation's states (issue 13): the checks in parallel, then the conclusion. */
+export const INVESTIGATION_STATES = { parallel: 'Investigate', conclude: 'Conclude investigation', failed: 'Investigation failed' } as const;
+const INV = INVESTIGATION_STATES;
+
+/**
+ * One branch of the Investigate Parallel state: the check's Task, bounded by its own TimeoutSeconds
+ * and never retried (a slow system is recorded as timed out, not waited for), whose failure or
+ * timeout becomes a result of its own so the other checks and the incident go on.
+ */
+function investigationBranch(check: InvestigationCheckSpec): Asl {
+  const task = `Investigate: ${check.name}`;
+  const failed = `${task}: failed`;
+  const timedOut = `${task}: timed out`;
+  return {
+    StartAt: task,
+    States: {
+      [task]: {
+        Type: 'Task',
+        Resource: 'arn:aws:states:::lambda:invoke',
+        Parameters: { FunctionName: `\${${CORE_FUNCTIONS.investigate}}`, Payload: corePayload('Fn_investigate:check', { op: 'check', check: check.name, ...CONTEXT_REFS }) },
+        TimeoutSeconds: check.timeoutSeconds,
+        OutputPath: '$.Payload',
+        Catch: [
+          { ErrorEquals: ['States.Timeout'], ResultPath: '$.error', Next: timedOut },
+          { ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: failed },
+        ],
+        End: true,
+      },
+      [timedOut]: { Type: 'Pass', Parameters: { name: check.name, status: 'timed_out', 'error.$': '$.error' }, End: true },
+      [failed]: { Type: 'Pass', Parameters: { name: check.name, status: 'failed', 'error.$': '$.error' }, End: true },
+    },
+  } as unknown as Asl;
+}
 /** The states of level 4's recovery checks. */
 export const L4_STATES = {
   report: 'Write report at L4',
@@ -73,12 +115,31 @@ const L4 = L4_STATES;
 /** At most this many recovery checks at level 4 (a day of 30-minute windows). */
 export const MAX_L4_RECOVERY_CHECKS = 48;
 
+/** ASL's limit on a state's name, in Unicode characters (code points). */
+export const MAX_STATE_NAME = 80;
+
+/**
+ * Why `name` cannot name an ASL state, or undefined when it can: at most 80 Unicode characters, no
+ * control or invisible format characters (C0, C1, U+FEFF, bidi controls: the console would show a
+ * name other than the one stored), no surrounding spaces.
+ */
+export function aslNameProblem(name: string): string | undefined {
+  const length = [...name].length;
+  if (length === 0) return 'is empty';
+  if (length > MAX_STATE_NAME) return `is ${length} characters long; ASL allows ${MAX_STATE_NAME}`;
+  const bad = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u.exec(name);
+  if (bad) return `holds the control or format character U+${bad[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
+  if (name !== name.trim()) return 'starts or ends with a space';
+  return undefined;
+}
+
 export function stateNames(name: string) {
   return {
     wait: `${name}: wait`,
     check: `${name}: check condition`,
     met: `${name}: condition met?`,
     waitAgain: `${name}: wait for the window`,
+    waitFresh: `${name}: wait for fresh data`,
     checkAgain: `${name}: check condition again`,
     metAgain: `${name}: condition held?`,
     gate: `${name}: breaker gate`,
@@ -105,15 +166,22 @@ function lambdaTask(fn: string, payload: Record<string, unknown>, extra: Record<
   };
 }
 
-const CONTEXT_REFS = { 'incident.$': '$.incident', 'context.$': '$.context', 'steps.$': '$.run.steps' };
+const CONTEXT_REFS = { 'incident.$': '$.incident', 'context.$': '$.context', 'steps.$': '$.run.steps' } as const;
 
-function core(fn: CoreFunction, payload: Record<string, unknown>, extra: Record<string, unknown>): AslState {
-  return lambdaTask(CORE_FUNCTIONS[fn], { ...payload, ...CONTEXT_REFS }, extra);
+/** The fields of a core payload but the execution's refs (CONTEXT_REFS), as the contract types them. */
+type CoreFields<K extends CorePayloadKey> = Omit<EmittedCorePayload<K>, 'incident' | 'context' | 'steps'>;
+
+/**
+ * A core Task calling `key` (`Fn_breaker:gate`: `${Fn_breaker}` with op `gate`): its payload's
+ * fields are typed by the contract (lib/compiled/payload), the execution's refs appended.
+ */
+function core<K extends Exclude<CorePayloadKey, 'Fn_incident:start'>, const P extends PayloadTemplate<CoreFields<K>>>(key: K, payload: TemplateOf<CoreFields<K>, P>, extra: Record<string, unknown>): AslState {
+  return lambdaTask(key.slice(0, key.indexOf(':')), { ...payload, ...CONTEXT_REFS }, extra);
 }
 
 /** Records a timeline event and goes on; used for skipped, refused, rejected and expired steps. */
 function record(event: string, step: string, next: string): AslState {
-  return core('incident', { op: 'record', event, step, 'error.$': `$.run.errors.${step}` }, { ResultPath: null, Next: next });
+  return core('Fn_incident:record', { op: 'record', event, step, 'error.$': `$.run.errors.${step}` }, { ResultPath: null, Next: next });
 }
 
 function stepComment(step: LoadedStep): string {
@@ -153,6 +221,7 @@ export function compiledSteps(pb: LoadedPlaybook): CompiledStep[] {
     bounds: deriveBounds(step),
     onFail: step.spec.on_fail ?? 'abort',
     timeoutSeconds: step.timeoutSeconds,
+    ...(step.afterStep !== undefined ? { afterStep: step.afterStep } : {}),
     ...(step.spec.approval_message !== undefined ? { approvalMessage: step.spec.approval_message } : {}),
     ...(step.spec.note !== undefined ? { note: step.spec.note } : {}),
   }));
@@ -165,8 +234,11 @@ export function compilePlaybook(pb: LoadedPlaybook, policy: Policy, options: Com
 
   const states: Record<string, AslState> = {};
   let worst = 0;
+  const investigation = investigationChecks(pb);
   const add = (name: string, state: AslState) => {
-    if (name in states) throw new Error(`compiler bug: duplicate state "${name}"`);
+    if (name in states) throw new StateGraphError(`compiler bug: duplicate state "${name}"`, name);
+    const problem = aslNameProblem(name);
+    if (problem) throw new StateGraphError(`compiler bug: state "${name}" ${problem}`, name);
     states[name] = state;
   };
   const entryOf = (i: number): string => {
@@ -184,7 +256,7 @@ export function compilePlaybook(pb: LoadedPlaybook, policy: Policy, options: Com
 
   // The execution's name and ARN: a run started by a schedule (not named after an incident) is
   // tied to the incident it opens, so that its end can be recorded on it.
-  add(START, lambdaTask(CORE_FUNCTIONS.incident, { op: 'start', playbook: pb.name, playbook_hash: hash, kind: pb.kind, service: pb.spec.service ?? null, risk: pb.spec.risk, 'input.$': '$', 'execution.$': '$$.Execution.Name', 'executionArn.$': '$$.Execution.Id' }, {
+  add(START, lambdaTask(CORE_FUNCTIONS.incident, corePayload('Fn_incident:start', { op: 'start', playbook: pb.name, playbook_hash: hash, kind: pb.kind, service: pb.spec.service ?? null, risk: pb.spec.risk, 'input.$': '$', 'execution.$': '$$.Execution.Name', 'executionArn.$': '$$.Execution.Id' }), {
     Comment: 'Opens (or joins) the incident and builds the execution context',
     ResultSelector: {
       'incident.$': '$.Payload.incident',
@@ -192,9 +264,32 @@ export function compilePlaybook(pb: LoadedPlaybook, policy: Policy, options: Com
       run: { steps: {}, checks: {}, gates: {}, approvals: {}, errors: {}, l4: { checks: 0 } },
     },
     // No ResultPath: the default ("$") replaces the state with the selected result.
-    Next: entryOf(0),
+    Next: investigation.length > 0 ? INV.parallel : entryOf(0),
   }));
   worst += withRetries(CORE_TASK_TIMEOUT);
+
+  if (investigation.length > 0) {
+    // Read-only checks in parallel, each bounded; their results are data, never a step failure.
+    add(INV.parallel, {
+      Type: 'Parallel',
+      Comment: `Investigation (read-only): ${investigation.map((c) => c.name).join(', ')}`,
+      Branches: investigation.map(investigationBranch),
+      ResultPath: '$.investigation',
+      Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.run.errors.investigate', Next: INV.failed }],
+      Next: INV.conclude,
+    });
+    add(INV.conclude, lambdaTask(CORE_FUNCTIONS.investigate, corePayload('Fn_investigate:conclude', { op: 'conclude', playbook: pb.name, 'checks.$': '$.investigation', ...CONTEXT_REFS }), {
+      Comment: 'Ranked hypotheses, trend, risk and similar incidents on the timeline: investigation complete (MTTI)',
+      TimeoutSeconds: CONCLUDE_TIMEOUT_SECONDS,
+      // The check results are replaced by the conclusion's summary: the execution's state stays small.
+      ResultSelector: { 'completedAt.$': '$.Payload.completedAt', 'top.$': '$.Payload.top' },
+      ResultPath: '$.investigation',
+      Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.run.errors.investigate', Next: INV.failed }],
+      Next: entryOf(0),
+    }));
+    add(INV.failed, record('investigation_failed', 'investigate', entryOf(0)));
+    worst += Math.max(...investigation.map((c) => c.timeoutSeconds)) + withRetries(CONCLUDE_TIMEOUT_SECONDS) + withRetries(CORE_TASK_TIMEOUT);
+  }
 
   pb.steps.forEach((step, i) => {
     const name = step.spec.name;
@@ -207,9 +302,9 @@ export function compilePlaybook(pb: LoadedPlaybook, policy: Policy, options: Com
 
     if (step.condition) {
       const timing = step.condition.timing;
-      const evalPayload = { op: 'condition', ...common, condition: step.condition.source, timing: timing ?? null, after_step: step.afterStep ?? null };
+      const source = step.condition.source;
       const check = (next: string) =>
-        core('evaluate', evalPayload, {
+        core('Fn_evaluate:condition', { op: 'condition', ...common, condition: source, timing: timing ?? null, after_step: step.afterStep ?? null }, {
           ResultSelector: { 'result.$': '$.Payload.result', 'values.$': '$.Payload.values' },
           ResultPath: `$.run.checks.${name}`,
           Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: `$.run.errors.${name}`, Next: n.notRun }],
@@ -232,11 +327,19 @@ export function compilePlaybook(pb: LoadedPlaybook, policy: Policy, options: Com
         add(n.metAgain, { Type: 'Choice', Choices: [{ Variable: `$.run.checks.${name}.result`, StringEquals: 'true', Next: afterCondition }], Default: skip });
         worst += timing.seconds + withRetries(CORE_TASK_TIMEOUT);
       }
+      if (timing?.kind === 'after_step') {
+        // The metric has no datapoint newer than the step it comes after yet: wait, then look again once.
+        choices.push({ Variable: `$.run.checks.${name}.result`, StringEquals: 'pending', Next: n.waitFresh });
+        add(n.waitFresh, { Type: 'Wait', Seconds: FRESH_DATA_WAIT_SECONDS, Comment: `Condition must read data newer than ${step.afterStep}`, Next: n.checkAgain });
+        add(n.checkAgain, check(n.metAgain));
+        add(n.metAgain, { Type: 'Choice', Comment: 'still no data newer than the step, false or unknown: skipped', Choices: [{ Variable: `$.run.checks.${name}.result`, StringEquals: 'true', Next: afterCondition }], Default: skip });
+        worst += FRESH_DATA_WAIT_SECONDS + withRetries(CORE_TASK_TIMEOUT);
+      }
       add(n.met, { Type: 'Choice', Comment: 'false or unknown (no data) skips the step', Choices: choices, Default: skip });
     }
 
     if (step.action.mutates) {
-      add(n.gate, core('breaker', { op: 'gate', ...common, mutates: true }, {
+      add(n.gate, core('Fn_breaker:gate', { op: 'gate', ...common, mutates: true }, {
         ResultSelector: { 'mode.$': '$.Payload.mode' },
         ResultPath: `$.run.gates.${name}`,
         Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: `$.run.errors.${name}`, Next: n.notRun }],
@@ -260,7 +363,7 @@ export function compilePlaybook(pb: LoadedPlaybook, policy: Policy, options: Com
             FunctionName: `\${${CORE_FUNCTIONS.approvalRequest}}`,
             // What to approve (action, approvers, message) comes from the compiled step the
             // function bundles, not from here: a forged request cannot name other approvers.
-            Payload: {
+            Payload: corePayload('Fn_approval_request:request', {
               'taskToken.$': '$$.Task.Token',
               op: 'request',
               ...common,
@@ -268,7 +371,7 @@ export function compilePlaybook(pb: LoadedPlaybook, policy: Policy, options: Com
               timeout_seconds: timeout,
               'execution.$': '$$.Execution.Id',
               ...CONTEXT_REFS,
-            },
+            }),
           },
           TimeoutSeconds: timeout,
           ResultPath: `$.run.approvals.${name}`,
@@ -281,7 +384,7 @@ export function compilePlaybook(pb: LoadedPlaybook, policy: Policy, options: Com
         });
         worst += timeout;
         if (next) {
-          add(n.escalate(next.level), core('escalate', { op: 'approval', ...common, level: next.level }, { ResultPath: null, Next: n.approval(next.level, next.label) }));
+          add(n.escalate(next.level), core('Fn_escalate:approval', { op: 'approval', ...common, level: next.level }, { ResultPath: null, Next: n.approval(next.level, next.label) }));
           worst += withRetries(CORE_TASK_TIMEOUT);
         }
       });
@@ -293,12 +396,12 @@ export function compilePlaybook(pb: LoadedPlaybook, policy: Policy, options: Com
 
     // Only which incident, which step, its parameters as compiled and the execution: the action
     // Lambda takes the step's mode, risk, approvers and the incident's service from stored state.
-    add(n.action, lambdaTask(actionFunctionKey(step.action.name), {
+    add(n.action, lambdaTask(actionFunctionKey(step.action.name), actionPayload({
       'incidentId.$': '$.incident.id',
       step: name,
       params: step.params,
       'execution.$': '$$.Execution.Id',
-    }, {
+    }), {
       Comment: stepComment(step),
       TimeoutSeconds: step.timeoutSeconds,
       ResultSelector: { 'summary.$': '$.Payload.summary', 'outputs.$': '$.Payload.outputs' },
@@ -311,7 +414,7 @@ export function compilePlaybook(pb: LoadedPlaybook, policy: Policy, options: Com
     }));
     worst += withRetries(step.timeoutSeconds);
     add(n.refused, record('refused', name, skip));
-    add(n.failed, core('breaker', { op: 'failure', ...common, on_fail: step.spec.on_fail ?? 'abort', 'error.$': `$.run.errors.${name}` }, {
+    add(n.failed, core('Fn_breaker:failure', { op: 'failure', ...common, on_fail: step.spec.on_fail ?? 'abort', 'error.$': `$.run.errors.${name}` }, {
       ResultPath: null,
       Comment: step.spec.on_fail === 'skip' ? 'on_fail: skip — record and go on' : 'on_fail: abort — record and escalate',
       Next: step.spec.on_fail === 'skip' ? skip : END.escalate,
@@ -322,35 +425,35 @@ export function compilePlaybook(pb: LoadedPlaybook, policy: Policy, options: Com
 
   if (pb.kind === 'alarm') {
     add(END.settle, { Type: 'Wait', Seconds: VERIFY_SETTLE_SECONDS, Comment: 'Let metrics reflect the last action', Next: END.verify });
-    add(END.verify, core('evaluate', { op: 'verify', playbook: pb.name, rules: (pb.spec.detection?.primary ?? []).filter((r): r is string => typeof r === 'string') }, {
+    add(END.verify, core('Fn_evaluate:verify', { op: 'verify', playbook: pb.name, rules: (pb.spec.detection?.primary ?? []).filter((r): r is string => typeof r === 'string') }, {
       ResultSelector: { 'result.$': '$.Payload.result' },
       ResultPath: '$.run.verify',
       Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.run.errors.verify', Next: END.escalate }],
       Next: END.recovered,
     }));
     add(END.recovered, { Type: 'Choice', Choices: [{ Variable: '$.run.verify.result', StringEquals: 'true', Next: END.resolve }], Default: END.escalate });
-    add(END.resolve, core('incident', { op: 'resolve' }, { ResultPath: null, Next: END.report }));
+    add(END.resolve, core('Fn_incident:resolve', { op: 'resolve' }, { ResultPath: null, Next: END.report }));
     worst += VERIFY_SETTLE_SECONDS + withRetries(CORE_TASK_TIMEOUT);
   } else {
-    add(END.close, core('incident', { op: 'close' }, { ResultPath: null, Next: END.report }));
+    add(END.close, core('Fn_incident:close', { op: 'close' }, { ResultPath: null, Next: END.report }));
   }
   // An unresolved incident climbs like an unanswered approval (seed §4.1): on-call SRE now, team
   // lead / senior SRE after the next window, director + CTO after the last, unless it recovered.
   const rules = (pb.spec.detection?.primary ?? []).filter((r): r is string => typeof r === 'string');
   const recovered = pb.kind === 'alarm' ? END.resolve : END.close;
-  add(END.escalate, core('escalate', { op: 'incident', playbook: pb.name, level: 2 }, { ResultPath: null, Next: 'Wait: escalation window L3' }));
+  add(END.escalate, core('Fn_escalate:incident', { op: 'incident', playbook: pb.name, level: 2 }, { ResultPath: null, Next: 'Wait: escalation window L3' }));
   // The window before level N is the one level N-1 had: on-call SRE 10 min, team lead 15 min by default.
   for (const [level, window, next] of [[3, 'oncall_sre', 'Wait: escalation window L4'], [4, 'team_lead', L4.report]] as const) {
     const label = `L${level}`;
     add(`Wait: escalation window ${label}`, { Type: 'Wait', Seconds: Math.round(pb.escalationSeconds[window]), Comment: `Unresolved incidents climb to level ${level} at the end of this window`, Next: `Recovered before ${label}?` });
-    add(`Recovered before ${label}?`, core('incident', { op: 'check', playbook: pb.name, rules }, {
+    add(`Recovered before ${label}?`, core('Fn_incident:check', { op: 'check', playbook: pb.name, rules }, {
       ResultSelector: { 'result.$': '$.Payload.result' },
       ResultPath: '$.run.recheck',
       Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.run.errors.recheck', Next: `Escalate incident to ${label}` }],
       Next: `Recovered at ${label}?`,
     }));
     add(`Recovered at ${label}?`, { Type: 'Choice', Choices: [{ Variable: '$.run.recheck.result', StringEquals: 'true', Next: recovered }], Default: `Escalate incident to ${label}` });
-    add(`Escalate incident to ${label}`, core('escalate', { op: 'incident', playbook: pb.name, level }, { ResultPath: null, Next: next }));
+    add(`Escalate incident to ${label}`, core('Fn_escalate:incident', { op: 'incident', playbook: pb.name, level }, { ResultPath: null, Next: next }));
     worst += pb.escalationSeconds[window] + 2 * withRetries(CORE_TASK_TIMEOUT);
   }
   // At level 4 the incident is with people, but the agent keeps checking its recovery (one
@@ -360,11 +463,11 @@ export function compilePlaybook(pb: LoadedPlaybook, policy: Policy, options: Com
   // Room left under max_duration once the machine's timeout margin (×1.1 + 1 min, rounded up) is counted.
   const left = Math.floor((pb.maxDurationSeconds - 120) / 1.1) - worst - withRetries(CORE_TASK_TIMEOUT) * 4;
   const checks = Math.max(0, Math.min(MAX_L4_RECOVERY_CHECKS, Math.floor(left / perCheck)));
-  add(L4.report, core('report', { op: 'report', playbook: pb.name }, { ResultPath: null, Comment: 'The report as the incident reaches level 4; rewritten when it resolves', Next: checks > 0 ? L4.wait : END.done }));
+  add(L4.report, core('Fn_report:report', { op: 'report', playbook: pb.name }, { ResultPath: null, Comment: 'The report as the incident reaches level 4; rewritten when it resolves', Next: checks > 0 ? L4.wait : END.done }));
   worst += withRetries(CORE_TASK_TIMEOUT);
   if (checks > 0) {
     add(L4.wait, { Type: 'Wait', Seconds: Math.round(pb.escalationSeconds.director), Comment: `At level 4, recovery is checked every ${formatDuration(pb.escalationSeconds.director)}, ${checks} time(s) at most`, Next: L4.check });
-    add(L4.check, core('incident', { op: 'check', playbook: pb.name, rules }, {
+    add(L4.check, core('Fn_incident:check', { op: 'check', playbook: pb.name, rules }, {
       ResultSelector: { 'result.$': '$.Payload.result' },
       ResultPath: '$.run.recheck',
       Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.run.errors.recheck', Next: L4.count }],
@@ -383,7 +486,7 @@ export function compilePlaybook(pb: LoadedPlaybook, policy: Policy, options: Com
     add(L4.more, { Type: 'Choice', Choices: [{ Variable: '$.run.l4.checks', NumericLessThan: checks, Next: L4.wait }], Default: END.done });
     worst += checks * perCheck;
   }
-  add(END.report, core('report', { op: 'report', playbook: pb.name }, { ResultPath: null, Next: END.done }));
+  add(END.report, core('Fn_report:report', { op: 'report', playbook: pb.name }, { ResultPath: null, Next: END.done }));
   add(END.done, { Type: 'Succeed' });
   worst += 3 * withRetries(CORE_TASK_TIMEOUT);
 
@@ -405,7 +508,11 @@ export function compilePlaybook(pb: LoadedPlaybook, policy: Policy, options: Com
   };
   // Placeholders only stand in Task FunctionNames (a test checks the whole ASL has no others).
   const substitutions = [
-    ...new Set(Object.values(states).flatMap((st) => /^\$\{(\w+)\}$/.exec(String((st.Parameters as { FunctionName?: string } | undefined)?.FunctionName ?? ''))?.[1] ?? [])),
+    ...new Set(
+      Object.values(states)
+        .flatMap((st) => [st, ...((st.Branches as Asl[] | undefined) ?? []).flatMap((b) => Object.values(b.States))])
+        .flatMap((st) => /^\$\{(\w+)\}$/.exec(String((st.Parameters as { FunctionName?: string } | undefined)?.FunctionName ?? ''))?.[1] ?? []),
+    ),
   ].sort();
   const manifest: MachineManifest = {
     playbook: pb.name,
@@ -428,6 +535,7 @@ export function compilePlaybook(pb: LoadedPlaybook, policy: Policy, options: Com
             ...(pb.spec.variables ? { variables: pb.spec.variables } : {}),
           },
     actions: [...new Set(pb.steps.map((s) => s.action.name))].sort(),
+    ...(investigation.length > 0 ? { investigation: { checks: investigation, timeoutSeconds: Math.max(...investigation.map((c) => c.timeoutSeconds)) + CONCLUDE_TIMEOUT_SECONDS } } : {}),
     substitutions,
     timeoutSeconds,
     transitions: { fullPath: countTransitions(asl, 'full'), quietPath: countTransitions(asl, 'quiet') },

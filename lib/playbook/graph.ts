@@ -3,6 +3,7 @@
  * and render it as a text tree or a Mermaid flowchart for `sre-agent graph`.
  */
 import type { Asl, AslState } from './compile';
+import { StateGraphError } from './errors';
 
 /** us-east-1 Standard workflow price per state transition (AWS pricing page). */
 export const PRICE_PER_TRANSITION_USD = 0.000025;
@@ -26,9 +27,9 @@ export function walkPath(asl: Asl, policy: PathPolicy): string[] {
   const path: string[] = [];
   let name: string | undefined = asl.StartAt;
   while (name !== undefined) {
-    if (path.length > 10_000) throw new Error(`walkPath: no end after 10000 states (loop at "${name}")`);
+    if (path.length > 10_000) throw new StateGraphError(`walkPath: no end after 10000 states (loop at "${name}")`, name);
     const state: AslState | undefined = asl.States[name];
-    if (!state) throw new Error(`walkPath: state "${name}" does not exist`);
+    if (!state) throw new StateGraphError(`walkPath: state "${name}" does not exist`, name);
     path.push(name);
     if (state.Type === 'Succeed' || state.Type === 'Fail' || state.End === true) break;
     name = state.Type === 'Choice' ? choose(state, policy) : (state.Next as string);
@@ -37,7 +38,8 @@ export function walkPath(asl: Asl, policy: PathPolicy): string[] {
 }
 
 export function countTransitions(asl: Asl, policy: PathPolicy): number {
-  return walkPath(asl, policy).length;
+  // A Parallel state's branches run their own states: each is a transition too (each check's Task on its happy path).
+  return walkPath(asl, policy).reduce((n, name) => n + 1 + ((asl.States[name]?.Branches as Asl[] | undefined) ?? []).reduce((b, branch) => b + walkPath(branch, policy).length, 0), 0);
 }
 
 function edges(state: AslState): { to: string; label?: string }[] {

@@ -5,11 +5,13 @@
  */
 import { findAction, type ActionDefinition } from '../actions';
 import type { Risk } from '../policy/types';
-import { defaultCatalogue, type MetricCatalogue } from './catalogue';
-import { formatDuration, parseDuration, parseYamlSource, problemAt, readYamlSource, type FieldPath, type YamlSource } from '../yaml';
+import { type MetricCatalogue } from './catalogue';
+import { formatDuration, parseDuration, problemAt, type FieldPath } from '../yaml';
+import { parseYamlSource, readYamlSource, type YamlSource } from '../yaml/source';
 import { ExpressionError, PlaybookError, type PlaybookProblem } from './errors';
 import { isTemplate, parseCondition, parseExpression, parseTemplate, variableRefs, type Condition, type VariableRef } from '../compiled/expression';
 import { playbookSchema, type PlaybookSpec, type StepSpec } from './schema';
+import { defaultCatalogue } from './catalogue-file';
 
 /** Variables every execution has, from the incident and its alarm. */
 export const BUILTIN_VARIABLES = ['service', 'deployment', 'incident_id', 'playbook', 'severity', 'alarm_name', 'alarm_reason'] as const;

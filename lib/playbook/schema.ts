@@ -5,11 +5,26 @@
  * Fields from the seed's `playbook:` blocks keep their names and meaning, so a block copied
  * verbatim from the seed loads. Fields the seed does not have are marked "added".
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { RISK_LEVELS } from '../policy/types';
 import { DURATION_PATTERN } from '../yaml';
 
-export const STEP_NAME = /^[a-z][a-z0-9_]{0,47}$/;
+/**
+ * A step name: in any script (the Step Functions console shows it as the state's name, and ASL
+ * allows any Unicode): a letter, then letters, combining marks, digits or `_`, at most 48
+ * characters (code points), so that every state derived from it stays within ASL's 80. Latin letters
+ * are lowercase (snake_case, as before); no spaces, punctuation, symbols or invisible format
+ * characters, which keeps the name a JSONPath member name (RFC 9535 shorthand: `$.run.steps.扩容`)
+ * and free of the characters AWS forbids in names. Nothing in AWS is named after a step: functions,
+ * roles and alarms are named after playbooks (ASCII kebab-case) and actions.
+ *
+ * @example STEP_NAME.test('scale_up') // true
+ * @example STEP_NAME.test('扩容') // true
+ * @example STEP_NAME.test('Scale-Up') // false
+ */
+export const STEP_NAME = /^(?![^\p{L}])(?!.*[A-Z])[\p{L}\p{M}\p{N}_]{1,48}$/u;
+/** What STEP_NAME asks for, in words (the loader's message). */
+export const STEP_NAME_RULE = 'a letter of any script, then letters, digits or _ (Latin letters lowercase: snake_case), at most 48 characters; no spaces, punctuation or symbols';
 export const PLAYBOOK_NAME = /^[a-z][a-z0-9-]{0,47}$/;
 
 const duration = z.string().regex(DURATION_PATTERN, 'a duration such as 90s, 5min, 2h or 30d');
@@ -21,7 +36,11 @@ const riskRange = z.string().regex(/^(LOW|MEDIUM|HIGH|CRITICAL)(-(LOW|MEDIUM|HIG
 const detectionRule = z.union([z.string().min(1), z.record(z.string(), z.union([z.string(), z.number()]))]);
 
 export const stepSchema = z.strictObject({
-  name: z.string().regex(STEP_NAME, 'snake_case, starting with a letter, at most 48 characters').describe('Step name; also the name of its state in the state machine.'),
+  name: z
+    .string()
+    .regex(STEP_NAME, STEP_NAME_RULE)
+    .refine((n) => n === n.normalize('NFC'), 'not in Unicode normal form C (NFC): write it as composed characters, so that two spellings of one name cannot be two steps')
+    .describe('Step name, in any script (扩容, scale_up); also the name of its state in the state machine.'),
   action: z.string().min(1).describe('An action from the registry (lib/actions).'),
   params: z.record(z.string(), z.unknown()).optional().describe("The action's parameters; strings may hold {{templates}}."),
   condition: z.string().min(1).optional().describe('Run the step only when this holds, e.g. "latency_p99 still > 200ms after 3min".'),
@@ -38,7 +57,7 @@ export const stepSchema = z.strictObject({
 });
 
 export const playbookSchema = z.strictObject({
-  playbook: z.string().regex(PLAYBOOK_NAME, 'kebab-case, at most 48 characters').describe('Playbook name; also the state machine name.'),
+  playbook: z.string().regex(PLAYBOOK_NAME, 'ASCII kebab-case (a-z, 0-9 and -, starting with a letter), at most 48 characters: it names AWS resources (state machine, alarms, rules)').describe('Playbook name, ASCII kebab-case; also the state machine name.'),
   risk: riskRange.describe('Overall risk, as the seed writes it.'),
   trigger: z.enum(['alarm', 'daily_check']).optional().describe('daily_check: a scheduled machine; default alarm.'),
   steps: z.array(stepSchema).min(1),

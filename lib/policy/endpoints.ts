@@ -178,11 +178,14 @@ function stringWords(text: string, depth: number): string[] {
   const out = [text, decoded];
   const trimmed = decoded.trim();
   if (/^[[{]/.test(trimmed)) {
+    let parsed: unknown;
     try {
-      out.push(...bodyWords(JSON.parse(trimmed) as unknown, depth + 1));
+      parsed = JSON.parse(trimmed) as unknown;
     } catch {
-      /* not JSON: the text itself was kept */
+      return out; // not JSON: the text itself was kept
     }
+    // Outside the try: JSON nested too deep is refused, never taken for plain text.
+    out.push(...bodyWords(parsed, depth + 1));
   } else if (/^[^\s=&]+=/.test(text)) {
     for (const [k, v] of new URLSearchParams(text)) out.push(k, v);
   }

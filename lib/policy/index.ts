@@ -2,14 +2,15 @@
 export { BLACKLIST_CATEGORIES, RISK_LEVELS } from './types';
 export type { BlacklistCategory, BlacklistHit, Risk } from './types';
 export { PolicyViolationError } from './errors';
-export { createPolicy, defaultPolicy, globMatch, loadPolicy, DEFAULT_POLICY_FILE } from './policy';
+export { createPolicy, globMatch, policyFromSource } from './policy';
 export type { Policy, PolicyDocument, PolicyField } from './policy';
-export { createServiceMap, emptyServiceMap, loadServiceMap, parseServiceRef, DEFAULT_SERVICES_FILE } from './services';
+export { createServiceMap, emptyServiceMap, parseServiceRef, serviceMapFromSource } from './services';
+// Reading policy.yaml and services.yaml (the YAML parsers) is the sub-path lib/policy/files.
 export type { ServiceEntry, ServiceIdentity, ServiceMap } from './services';
 export { EndpointError, normaliseEndpoint } from './endpoints';
 export type { NormalEndpoint } from './endpoints';
-export { analyseSql, idleFilterOf, KILL_FOLLOW_UP, SIDE_EFFECT_FUNCTIONS } from './sql';
-export type { IdleFilter, SqlFacts, SqlTable } from './sql';
+export { analyseSql, idleFilterOf, KILL_FOLLOW_UP, SIDE_EFFECT_FUNCTIONS, SQL_ANALYSIS } from './sql';
+export type { IdleFilter, SqlAnalysis, SqlFacts, SqlTable } from './sql';
 export { isTemplated, stringsOf } from './step';
 export type { ActionFacts, ActionKind, BoundSpec, FactorBound, FactorCap, ParameterRoles, StepFacts, TargetRef } from './step';
 export { RULES, runRules, defineRule, formatFinding } from './rules';

@@ -3,16 +3,11 @@
  * recognise each category in action parameters, protected services and caps. One loader, used
  * by the compiler and by the runtime guard.
  */
-import { existsSync } from 'node:fs';
-import * as path from 'node:path';
-import { z } from 'zod';
-import { DURATION_PATTERN, PlaybookError, problemAt, readYamlSource, type YamlSource } from '../yaml';
+import * as z from 'zod';
+import { DURATION_PATTERN, PlaybookError, problemAt, type ConfigSource } from '../yaml';
 import { normaliseEndpoint, type NormalEndpoint } from './endpoints';
-import { emptyServiceMap, loadServiceMap, type ServiceMap } from './services';
+import { emptyServiceMap, type ServiceMap } from './services';
 import { BLACKLIST_CATEGORIES, type BlacklistHit } from './types';
-
-/** Default location of the policy file: `$SRE_AGENT_CONFIG_DIR/policy.yaml` in a Lambda bundle, else beside the playbooks. */
-export const DEFAULT_POLICY_FILE = path.join(process.env.SRE_AGENT_CONFIG_DIR ?? path.resolve(__dirname, '../../playbooks'), 'policy.yaml');
 
 const patterns = z.array(z.string().min(1)).default([]);
 const recogniser = z.strictObject({
@@ -126,23 +121,12 @@ export function createPolicy(document: PolicyDocument, file = '<inline>', servic
 }
 
 /**
- * Reads and validates a policy file and the service map beside it (`services.yaml`, when there
- * is one); every problem names file:line:column and field.
+ * Validates a policy (a YAML file read by lib/policy/files.ts, or the copy compiled to JSON a
+ * Lambda bundles) with the service map beside it.
+ * @throws PlaybookError naming file, position and field of every problem
  */
-export function loadPolicy(file: string = DEFAULT_POLICY_FILE, servicesFile: string = path.join(path.dirname(file), 'services.yaml')): Policy {
-  const src = readYamlSource(file);
-  return createPolicy(validatePolicy(src), file, existsSync(servicesFile) ? loadServiceMap(servicesFile) : emptyServiceMap());
-}
-
-function validatePolicy(src: YamlSource): PolicyDocument {
+export function policyFromSource(src: ConfigSource, services: ServiceMap): Policy {
   const result = policySchema.safeParse(src.value);
-  if (result.success) return result.data;
-  throw new PlaybookError(result.error.issues.map((issue) => problemAt(src, issue.path as (string | number)[], issue.message)));
-}
-
-let cached: Policy | undefined;
-/** The default policy, loaded once per process. */
-export function defaultPolicy(): Policy {
-  cached ??= loadPolicy();
-  return cached;
+  if (!result.success) throw new PlaybookError(result.error.issues.map((issue) => problemAt(src, issue.path as (string | number)[], issue.message)));
+  return createPolicy(result.data, src.file, services);
 }

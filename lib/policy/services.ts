@@ -5,12 +5,8 @@
  * `trading/matching-engine`, `deployment/matching-engine` and `http://matching-engine:8080/x`
  * all name the matching engine, so a protected service cannot be reached by writing it another way.
  */
-import * as path from 'node:path';
-import { z } from 'zod';
-import { PlaybookError, problemAt, readYamlSource, type YamlSource } from '../yaml';
-
-/** Default location of the service map: beside policy.yaml. */
-export const DEFAULT_SERVICES_FILE = path.join(process.env.SRE_AGENT_CONFIG_DIR ?? path.resolve(__dirname, '../../playbooks'), 'services.yaml');
+import * as z from 'zod';
+import { PlaybookError, problemAt, type ConfigSource } from '../yaml';
 
 const k8sName = z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'a Kubernetes name (lower case, digits and "-")').max(63);
 
@@ -154,15 +150,11 @@ export function createServiceMap(document: ServiceMapDocument, file = '<inline>'
   };
 }
 
-function validate(src: YamlSource): ServiceMapDocument {
+/** Validates a service map (a YAML file, or the copy compiled to JSON). @throws PlaybookError naming file, position and field of every problem */
+export function serviceMapFromSource(src: ConfigSource): ServiceMap {
   const result = serviceMapSchema.safeParse(src.value);
-  if (result.success) return result.data;
-  throw new PlaybookError(result.error.issues.map((issue) => problemAt(src, issue.path as (string | number)[], issue.message)));
-}
-
-/** Reads and validates a service map; every problem names file:line:column and field. */
-export function loadServiceMap(file: string = DEFAULT_SERVICES_FILE): ServiceMap {
-  return createServiceMap(validate(readYamlSource(file)), file);
+  if (!result.success) throw new PlaybookError(result.error.issues.map((issue) => problemAt(src, issue.path as (string | number)[], issue.message)));
+  return createServiceMap(result.data, src.file);
 }
 
 /** An empty map: every service is its own deployment in `default`. */

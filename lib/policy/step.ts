@@ -3,6 +3,7 @@
  * compiler builds these from the playbook as written; the runtime guard from the compiled step and
  * the parameters resolved from stored state. Both run the same rules (lib/policy/rules).
  */
+import type { SqlAnalysis } from './sql-facts';
 import type { Policy } from './policy';
 import type { BlacklistCategory, Risk } from './types';
 
@@ -40,6 +41,12 @@ export interface ParameterRoles {
   readonly sql?: readonly string[];
   /** A `KILL {column}` follow-up run on the rows the `query` parameter selects. */
   readonly killFollowUp?: { readonly param: string; readonly query: string };
+  /**
+   * The SQL parser the rules read `sql` and `killFollowUp` parameters with (lib/policy/sql.ts:
+   * SQL_ANALYSIS). Declared by the action that takes SQL, so only its bundle carries the parser;
+   * without it a step's SQL cannot be checked and is refused.
+   */
+  readonly sqlAnalysis?: SqlAnalysis;
   /** Parameters holding an admin endpoint to call (allow-list, normalised URL, query held against the blacklist). */
   readonly endpoints?: readonly string[];
   /** Parameters holding the body of the request to that endpoint: its keys and strings are held against the blacklist. */

@@ -7,10 +7,10 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { ActionDefinition, ActionTargets, TargetName } from '../actions/define';
 import { dispatchAction, type DispatchDeps, type DispatchResult } from '../actions/dispatch';
-import { defaultPolicy } from '../policy/policy';
 import type { Policy } from '../policy/policy';
 import { actionMetrics, emitAgentMetrics, powertoolsSink } from './agent-metrics';
 import { awsCoreDeps } from './aws';
+import { bundledConfig } from './bundled-config';
 import { dispatchDepsOf } from './dispatch-deps';
 import type { TargetFactories } from './targets/types';
 
@@ -23,8 +23,8 @@ export interface ActionLambda {
 
 const built = new Map<string, Promise<ActionTargets>>();
 
-/** Builds the entry's targets in order (a later factory may use an earlier one), once per warm function. */
-async function wire(action: string, factories: TargetFactories, env: NodeJS.ProcessEnv, policy: Policy): Promise<ActionTargets> {
+/** Builds the entry's targets in order (a later factory may use an earlier one), once per warm function (also the investigate function's, keyed `investigate`). */
+export async function wire(action: string, factories: TargetFactories, env: NodeJS.ProcessEnv, policy: Policy): Promise<ActionTargets> {
   let p = built.get(action);
   if (!p) {
     p = (async () => {
@@ -46,7 +46,7 @@ async function wire(action: string, factories: TargetFactories, env: NodeJS.Proc
 
 /** What the dispatcher needs in a Lambda, with this entry's targets. */
 export async function awsDispatchDeps(action: string, factories: TargetFactories, env: NodeJS.ProcessEnv = process.env): Promise<DispatchDeps> {
-  const policy = defaultPolicy();
+  const policy = bundledConfig(env).policy();
   return dispatchDepsOf(awsCoreDeps(env), await wire(action, factories, env, policy), policy);
 }
 

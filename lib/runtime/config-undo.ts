@@ -5,7 +5,8 @@
  * set it is left alone and reported: the undo never overwrites a person's later decision.
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { randomUUID } from 'node:crypto';
+import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { ConfigOps } from '../actions/ports';
 import { TargetNotConfiguredError } from '../actions/errors';
 import { appendEvent, getIncident, getTimeline, type IncidentTables } from '../incident';
@@ -44,7 +45,7 @@ export interface ConfigUndoDeps {
   now(): Date;
 }
 
-type Change = { step: string; kind: 'config' | 'flag'; service: string | null; before: Record<string, unknown>; after: Record<string, unknown> };
+type Change = { seq: number; step: string; kind: 'config' | 'flag'; service: string | null; before: Record<string, unknown>; after: Record<string, unknown> };
 
 function changesOf(events: Awaited<ReturnType<typeof getTimeline>>): Change[] {
   const out: Change[] = [];
@@ -56,14 +57,33 @@ function changesOf(events: Awaited<ReturnType<typeof getTimeline>>): Change[] {
     const kind = action === 'update_config' ? 'config' : 'flag';
     const field = kind === 'config' ? 'config' : 'flags';
     if (!before?.[field] || !after?.[field]) continue;
-    out.push({ step: e.step ?? action, kind, service: before.service ?? null, before: before[field], after: after[field] });
+    out.push({ seq: e.seq, step: e.step ?? action, kind, service: before.service ?? null, before: before[field], after: after[field] });
   }
   return out;
 }
 
+/** How long a claim on an undo holds before another caller may take it over (a crashed run). */
+export const CONFIG_UNDO_LEASE_SECONDS = 300;
+
+/** The marker item's progress: which changes (by timeline seq) are back, and what was found. */
+interface UndoMarker {
+  readonly state?: 'running' | 'failed' | 'done';
+  readonly owner?: string;
+  readonly actor?: string;
+  readonly at?: string;
+  readonly done?: number[];
+  readonly restored?: RestoredValue[];
+  readonly conflicts?: RestoredValue[];
+}
+
+const isConditionFailure = (err: unknown) => err instanceof ConditionalCheckFailedException || (err as { name?: string }).name === 'ConditionalCheckFailedException';
+
 /**
  * Restores the before values of the incident's config and feature-flag changes. Runs once per
- * incident (a conditional marker item): the resolve hook and `sre-agent config undo` may both call it.
+ * incident and is resumable: a marker item is claimed (a lease, so the resolve hook and
+ * `sre-agent config undo` never run it side by side), each change is recorded on it once it is
+ * back, and it is marked done only at the end. A run that fails partway leaves the marker
+ * `failed`; the next call skips the changes already restored and goes on with the rest.
  * @throws TargetNotConfiguredError when there are changes to undo but no config store
  * @example await undoConfigChanges('INC-20260209-001', { doc, tables, config, now: () => new Date() }, 'agent')
  */
@@ -75,40 +95,77 @@ export async function undoConfigChanges(incidentId: string, deps: ConfigUndoDeps
   if (changes.length === 0) return { incidentId, ran: false, restored: [], conflicts: [], summary: `${incidentId}: no configuration change to undo` };
   const config = deps.config;
   if (!config) throw new TargetNotConfiguredError(`config undo of ${incidentId}: no config store configured, ${changes.length} change(s) left in place`, { target: incidentId });
+  const key = { pk: incidentId, sk: 'CONFIG_UNDO' };
+  const owner = randomUUID();
+  const now = deps.now();
+  let marker: UndoMarker;
   try {
-    await deps.doc.send(new PutCommand({
+    marker = ((await deps.doc.send(new UpdateCommand({
       TableName: deps.tables.incidents,
-      Item: { pk: incidentId, sk: 'CONFIG_UNDO', at: deps.now().toISOString(), actor },
-      ConditionExpression: 'attribute_not_exists(pk)',
-    }));
+      Key: key,
+      UpdateExpression: 'SET #state = :running, #owner = :owner, leaseUntil = :lease, actor = :actor, #at = :at',
+      // A marker without state was written by an undo that completed before progress was kept.
+      ConditionExpression: 'attribute_not_exists(pk) OR #state = :failed OR (#state = :running AND leaseUntil < :now)',
+      ExpressionAttributeNames: { '#state': 'state', '#owner': 'owner', '#at': 'at' },
+      ExpressionAttributeValues: { ':running': 'running', ':failed': 'failed', ':owner': owner, ':lease': new Date(now.getTime() + CONFIG_UNDO_LEASE_SECONDS * 1000).toISOString(), ':now': now.toISOString(), ':actor': actor, ':at': now.toISOString() },
+      ReturnValues: 'ALL_NEW',
+    }))).Attributes ?? {}) as UndoMarker;
   } catch (err) {
-    if (err instanceof ConditionalCheckFailedException || (err as { name?: string }).name === 'ConditionalCheckFailedException') {
-      return { incidentId, ran: false, restored: [], conflicts: [], summary: `${incidentId}: configuration already restored by an earlier undo` };
-    }
-    throw err;
+    if (!isConditionFailure(err)) throw err;
+    const held = ((await deps.doc.send(new GetCommand({ TableName: deps.tables.incidents, Key: key }))).Item ?? {}) as UndoMarker;
+    const summary = held.state === 'running'
+      ? `${incidentId}: a configuration undo is running (${held.actor ?? 'someone'}, since ${held.at ?? '?'}); not started again`
+      : `${incidentId}: configuration already restored by an earlier undo`;
+    return { incidentId, ran: false, restored: [], conflicts: [], summary };
   }
-  const restored: RestoredValue[] = [];
-  const conflicts: RestoredValue[] = [];
-  for (const c of [...changes].reverse()) {
-    const keys = Object.keys(c.after);
-    const current = c.kind === 'config'
-      ? Object.fromEntries(await Promise.all(keys.map(async (k) => [k, (await config.get(c.service ?? '', k)) ?? null] as const)))
-      : Object.fromEntries(Object.entries(await config.getFlags(keys, c.service ?? undefined)).map(([k, v]) => [k, v ?? null]));
-    const back: Record<string, string | boolean | null> = {};
-    for (const key of keys) {
-      const set = c.after[key] as string | boolean | null;
-      const found = current[key] as string | boolean | null;
-      const base = { step: c.step, kind: c.kind, service: c.service, key, set, found };
-      if (found !== set) {
-        conflicts.push({ ...base, conflict: `changed since the agent set it (${JSON.stringify(set)} → ${JSON.stringify(found)}); left as it is` });
-        continue;
+  const done = new Set(marker.done ?? []);
+  const restored: RestoredValue[] = [...(marker.restored ?? [])];
+  const conflicts: RestoredValue[] = [...(marker.conflicts ?? [])];
+  /** Writes the marker if this run still holds it. */
+  const save = async (update: string, values: Record<string, unknown>): Promise<void> => {
+    await deps.doc.send(new UpdateCommand({
+      TableName: deps.tables.incidents,
+      Key: key,
+      UpdateExpression: update,
+      ConditionExpression: '#owner = :owner',
+      ExpressionAttributeNames: { '#owner': 'owner', ...(update.includes('#state') ? { '#state': 'state' } : {}) },
+      ExpressionAttributeValues: { ':owner': owner, ...values },
+    }));
+  };
+  try {
+    for (const c of [...changes].reverse()) {
+      if (done.has(c.seq)) continue;
+      const keys = Object.keys(c.after);
+      const current = c.kind === 'config'
+        ? Object.fromEntries(await Promise.all(keys.map(async (k) => [k, (await config.get(c.service ?? '', k)) ?? null] as const)))
+        : Object.fromEntries(Object.entries(await config.getFlags(keys, c.service ?? undefined)).map(([k, v]) => [k, v ?? null]));
+      const back: Record<string, string | boolean | null> = {};
+      const found: RestoredValue[] = [];
+      const left: RestoredValue[] = [];
+      for (const k of keys) {
+        const set = c.after[k] as string | boolean | null;
+        const value = current[k] as string | boolean | null;
+        const base = { step: c.step, kind: c.kind, service: c.service, key: k, set, found: value };
+        if (value !== set) {
+          left.push({ ...base, conflict: `changed since the agent set it (${JSON.stringify(set)} → ${JSON.stringify(value)}); left as it is` });
+          continue;
+        }
+        back[k] = (c.before[k] ?? null) as string | boolean | null;
+        found.push({ ...base, restored: back[k] });
       }
-      back[key] = (c.before[key] ?? null) as string | boolean | null;
-      restored.push({ ...base, restored: back[key] });
+      if (Object.keys(back).length > 0) {
+        if (c.kind === 'config') await config.set(c.service ?? '', back as Record<string, string | null>);
+        else await config.setFlags(back as Record<string, boolean | null>, c.service ?? undefined);
+      }
+      // Recorded once it is back: a retry must not take the restored values for someone's later change.
+      done.add(c.seq);
+      restored.push(...found);
+      conflicts.push(...left);
+      await save('SET done = :done, restored = :restored, conflicts = :conflicts', { ':done': [...done], ':restored': restored, ':conflicts': conflicts });
     }
-    if (Object.keys(back).length === 0) continue;
-    if (c.kind === 'config') await config.set(c.service ?? '', back as Record<string, string | null>);
-    else await config.setFlags(back as Record<string, boolean | null>, c.service ?? undefined);
+  } catch (err) {
+    await save('SET #state = :failed, lastError = :error', { ':failed': 'failed', ':error': `${(err as Error).name}: ${(err as Error).message}` }).catch(() => undefined);
+    throw err;
   }
   const summary = `configuration restored in ${config.name}: ${restored.map((r) => `${r.key} → ${JSON.stringify(r.restored)}`).join(', ') || 'nothing'}${conflicts.length ? `; left alone: ${conflicts.map((r) => `${r.key} (${r.conflict})`).join(', ')}` : ''}`;
   await appendEvent(deps.doc, deps.tables, incidentId, {
@@ -120,5 +177,6 @@ export async function undoConfigChanges(incidentId: string, deps: ConfigUndoDeps
     after: Object.fromEntries(restored.map((r) => [r.key, r.restored ?? null])),
     data: { restored, conflicts },
   });
+  await save('SET #state = :done', { ':done': 'done' });
   return { incidentId, ran: true, restored, conflicts, summary };
 }

@@ -9,7 +9,8 @@ import { findApprovalForStep, markApprovalUsed } from '../approval/store';
 import { gate, recordRemediationAttempt, recordRemediationResult } from '../breaker';
 import { appendEvent, claimStep, finishStep, readIncidentWithSteps, rememberStepValue } from '../incident';
 import type { Policy } from '../policy/policy';
-import { recordBreakerChangesOf, type CoreDeps } from './core';
+import { recordBreakerChangesOf } from './core/common';
+import type { CoreDeps } from './core/deps';
 
 export function dispatchDepsOf(core: CoreDeps, targets: ActionTargets, policy: Policy): DispatchDeps {
   const { doc, tables, breakerConfig: cfg, now } = core;

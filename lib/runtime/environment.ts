@@ -3,7 +3,7 @@
  * value of this type (a missing variable fails `tsc`), handlers parse `process.env` with it at
  * cold start. No CDK import here, so handlers can import it without pulling aws-cdk-lib in.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { baselineTargetSchema } from '../metrics/baseline-target';
 
 /** Secrets the actions may read (ticketing and chat credentials) live under this name prefix. */
@@ -105,7 +105,48 @@ export const coreFunctionEnvironmentSchema = functionEnvironmentSchema.extend({
   PAGERDUTY_ONCALL_ROLES: z.string().min(2).optional(),
   /** Parameter Store prefix of the config actions, for the undo on resolve. */
   CONFIG_PARAMETER_PREFIX: z.string().regex(/^\/[A-Za-z0-9_.\-/]+$/).optional(),
+  /** Atlassian Statuspage page id for approved public notices (the API key is the secret `<prefix>statuspage-api-key`). */
+  SRE_AGENT_STATUSPAGE_PAGE_ID: z.string().regex(/^[a-z0-9]{6,32}$/).optional(),
+  /** A webhook that receives approved public notices as JSON (instead of Statuspage). */
+  SRE_AGENT_STATUS_WEBHOOK_URL: z.url({ protocol: /^https$/ }).optional(),
 });
+
+/** An S3 bucket name (the rules of S3's general purpose buckets). */
+const bucketName = z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'an S3 bucket name');
+
+/**
+ * Where §5.1 reports and the §5.2 knowledge base live in AWS: set on the functions that write
+ * reports (report, execution-ended, reconcile, resolve) and on the investigation, which searches
+ * the knowledge base. Without Qdrant the knowledge base is `knowledge/entries.json` in the same
+ * bucket; with Qdrant its API key is a Secrets Manager secret, never a variable.
+ */
+export const reportsEnvironmentSchema = z
+  .object({
+    /** The reports bucket: `reports/<id>.json` and `.md`, and `knowledge/entries.json` without Qdrant. */
+    REPORTS_BUCKET: bucketName,
+    /** Qdrant's URL (collection `sre_knowledge`), without credentials. @default - the embedded store in the bucket */
+    KNOWLEDGE_QDRANT_URL: urlWithoutCredentials.optional(),
+    /** Secrets Manager secret (name or ARN) holding Qdrant's API key. @default - no api-key header */
+    KNOWLEDGE_QDRANT_API_KEY_SECRET: z.string().min(1).optional(),
+    /** Bedrock model that embeds entries and queries for Qdrant (Titan Text Embeddings V2). */
+    KNOWLEDGE_BEDROCK_MODEL_ID: z.string().regex(/^[a-z0-9-]+\.[A-Za-z0-9.:-]+$/, 'a Bedrock foundation model id such as amazon.titan-embed-text-v2:0').optional(),
+  })
+  .refine((e) => (e.KNOWLEDGE_QDRANT_URL === undefined) === (e.KNOWLEDGE_BEDROCK_MODEL_ID === undefined), { message: 'Qdrant needs a Bedrock embedding model, and the model is only used with Qdrant: set both or neither', path: ['KNOWLEDGE_QDRANT_URL'] })
+  .refine((e) => e.KNOWLEDGE_QDRANT_API_KEY_SECRET === undefined || e.KNOWLEDGE_QDRANT_URL !== undefined, { message: 'a Qdrant API key secret without KNOWLEDGE_QDRANT_URL', path: ['KNOWLEDGE_QDRANT_API_KEY_SECRET'] });
+export type ReportsEnvironment = z.input<typeof reportsEnvironmentSchema>;
+
+/** A Bedrock foundation model id (`<provider>.<model>`), never an ARN: InvokeModel is granted on that one model. */
+export const bedrockModelIdSchema = z.string().regex(/^[a-z0-9-]+\.[A-Za-z0-9.:-]+$/, 'a Bedrock foundation model id such as anthropic.claude-3-haiku-20240307-v1:0');
+
+/**
+ * The investigate function's optional LLM summary (issue 13): the Bedrock text model it asks
+ * (Converse), set by the stack from `investigation.summaryModelId`, on that function only.
+ */
+export const investigationSummaryEnvironmentSchema = z.object({
+  /** @default - no LLM summary */
+  INVESTIGATION_SUMMARY_MODEL_ID: bedrockModelIdSchema.optional(),
+});
+export type InvestigationSummaryEnvironment = z.input<typeof investigationSummaryEnvironmentSchema>;
 
 /** The approval callback also reads the key that signs approval links. */
 export const approvalCallbackEnvironmentSchema = coreFunctionEnvironmentSchema.extend({

@@ -31,3 +31,24 @@ export class UnknownOperationError extends RuntimeError {
     this.name = 'UnknownOperationError';
   }
 }
+
+/** No state machine is deployed for a playbook the intake routed an alarm to. */
+export class StateMachineNotDeployedError extends RuntimeError {
+  public readonly playbook: string;
+  public constructor(playbook: string) {
+    super(`no state machine deployed for playbook "${playbook}"`);
+    this.name = 'StateMachineNotDeployedError';
+    this.playbook = playbook;
+  }
+}
+
+/** A function's environment lacks a variable or holds a bad value: the cold start stops, naming them. */
+export class EnvironmentError extends RuntimeError {
+  /** The variables at fault. */
+  public readonly variables: readonly string[];
+  public constructor(message: string, variables: readonly string[], options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'EnvironmentError';
+    this.variables = variables;
+  }
+}

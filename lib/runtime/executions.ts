@@ -3,6 +3,7 @@
  * Standard workflows, whose execution names make redelivered alarms idempotent) and the local engine.
  */
 import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { StateMachineNotDeployedError } from './errors';
 
 export interface StartRequest {
   readonly playbook: string;
@@ -35,7 +36,7 @@ export class StepFunctionsStarter implements ExecutionStarter {
 
   public async startExecution(req: StartRequest): Promise<StartResult> {
     const arn = this.stateMachines[req.playbook];
-    if (!arn) throw new Error(`no state machine deployed for playbook "${req.playbook}"`);
+    if (!arn) throw new StateMachineNotDeployedError(req.playbook);
     try {
       const out = await this.sfn.send(new StartExecutionCommand({ stateMachineArn: arn, name: req.name, input: JSON.stringify(req.input) }));
       return { executionArn: out.executionArn!, alreadyStarted: false };

@@ -7,11 +7,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import { PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { z } from 'zod';
-import { clearActiveAnomaly, recordActiveAnomaly, recordDataCollection, type BreakerChange, type BreakerConfig, type BreakerTables } from '../breaker';
+import * as z from 'zod';
+import { activeAnomalyWrite, clearActiveAnomaly, recordActiveAnomaly, recordDataCollection, type BreakerChange, type BreakerConfig, type BreakerTables } from '../breaker';
 import { allAlarmsOk, appendEvent, recordAlarmOk, attachExecution, findOpenIncident, isLikelyRepeat, openOrJoinIncident, raiseSeverity, SEVERITIES, severityAtLeast, type IncidentTables, type Severity } from '../incident';
 import type { MachineManifest } from '../compiled/manifest';
-import { breakerChangeEvent, severityFromRisk } from './core';
+import { anomalyStartOf } from './anomaly-start';
+import { breakerChangeEvent, severityFromRisk } from './core/common';
 import { executionName, type ExecutionStarter } from './executions';
 import type { IncidentRef } from './payload';
 
@@ -150,17 +151,6 @@ export function alarmIncidentSeverity(risk: string, declared: Severity | undefin
   return declared !== undefined && !severityAtLeast(fromRisk, declared) ? declared : fromRisk;
 }
 
-/** When the anomaly began: CloudWatch's `startDate` in reasonData (first breaching period), else the state change. */
-function anomalyStart(event: AlarmEvent): string {
-  try {
-    const start = (JSON.parse(event.detail.state.reasonData ?? '{}') as { startDate?: string }).startDate;
-    if (start && !Number.isNaN(Date.parse(start))) return new Date(start).toISOString();
-  } catch {
-    /* reasonData is optional and free-form */
-  }
-  return new Date(event.detail.state.timestamp).toISOString();
-}
-
 const DEAD_LETTER_PK = 'DEADLETTER';
 
 /** DynamoDB's limit on nested attributes, and well beyond any real alarm event (about 6 levels). */
@@ -267,6 +257,8 @@ async function handleOnce(raw: unknown, deps: IntakeDeps): Promise<IntakeResult>
 
   const declared = declaredSeverity(event.detail.configuration?.description);
   const severity = alarmIncidentSeverity(machine.risk, declared.severity);
+  // The alarm's first breaching datapoint, else CloudWatch's startDate, else the state change (lib/runtime/anomaly-start.ts).
+  const start = anomalyStartOf(event.detail.state);
   const openOrJoin = () => openOrJoinIncident(deps.doc, deps.tables, {
     playbook: machine.playbook,
     service,
@@ -278,7 +270,11 @@ async function handleOnce(raw: unknown, deps: IntakeDeps): Promise<IntakeResult>
       details: { eventId: event.id, region: event.region ?? null, ...(declared.problem ? { severityProblem: declared.problem } : {}) },
     },
     detectedAt: new Date(event.detail.state.timestamp),
-    anomalyStartedAt: anomalyStart(event),
+    anomalyStartedAt: start.at,
+    anomalyStart: { basis: start.basis, ...(start.fallback ? { fallback: start.fallback } : {}), ...(start.startDate ? { startDate: start.startDate } : {}) },
+    // A HIGH or CRITICAL anomaly counts toward the global breaker (seed §3.2) in the same
+    // transaction that opens its incident: counted exactly once, and before its execution starts.
+    ...(severityAtLeast(severity, 'HIGH') ? { withOpening: (id: string) => [activeAnomalyWrite(deps.tables, id)] } : {}),
   });
   const opened = await (deps.repeatLane && isLikelyRepeat(deps.doc, deps.tables, machine.playbook, service, event.detail.alarmName) ? deps.repeatLane(openOrJoin) : openOrJoin());
   const { joined } = opened;
@@ -286,16 +282,24 @@ async function handleOnce(raw: unknown, deps: IntakeDeps): Promise<IntakeResult>
   // A joining alarm that declares a worse severity raises the incident's (never lowers it).
   const raised = joined && !severityAtLeast(incident.severity, severity) ? await raiseSeverity(deps.doc, deps.tables, incident.id, severity, now, { from: incident.severity, reason: `alarm ${event.detail.alarmName} declares severity=${severity}` }) : undefined;
   incident = raised ?? incident;
-  // Only HIGH and CRITICAL anomalies count toward the global breaker (seed §3.2): the opener
-  // records it, or the join that raised the incident to HIGH or worse, or the firing that makes an
-  // incident whose alarms had all gone back to OK active again (idempotent per incident id), so
-  // other joins do not write the one GLOBAL item again.
+  // Only HIGH and CRITICAL anomalies count toward the global breaker (seed §3.2): the opening
+  // counted it (above), or the join that raised the incident to HIGH or worse, or the firing that
+  // makes an incident whose alarms had all gone back to OK active again, or the opener's retry
+  // (idempotent per incident id), so other joins do not write the one GLOBAL item again.
   const firing = incident.alarms?.[event.detail.alarmName];
   const reactivated = joined && firing?.okAt !== undefined && Object.entries(incident.alarms ?? {}).every(([n, a]) => n === event.detail.alarmName || (a.okAt !== undefined && a.okAt >= a.lastAt));
-  if ((!joined || raised || reactivated) && severityAtLeast(incident.severity, 'HIGH')) {
+  const high = severityAtLeast(incident.severity, 'HIGH');
+  const countedAtOpening = opened.openedNow;
+  if ((!joined || raised || reactivated) && high && !countedAtOpening) {
     const anomaly = await recordActiveAnomaly(deps.doc, deps.tables, deps.breakerConfig, now, { incidentId: incident.id, severity: incident.severity });
     await recordChanges(deps, incident.id, anomaly.changes);
   }
+  /** Whether the count the opening made trips the global breaker: judged once the execution is on its way. */
+  const tripCheck = async () => {
+    if (!countedAtOpening || !high) return;
+    const anomaly = await recordActiveAnomaly(deps.doc, deps.tables, deps.breakerConfig, now, { incidentId: incident.id, severity: incident.severity });
+    await recordChanges(deps, incident.id, anomaly.changes);
+  };
   const warning = declared.problem;
   if (joined && incident.executionArn) return { outcome: 'joined', incidentId: incident.id, executionArn: incident.executionArn, ...(warning ? { warning } : {}) };
 
@@ -307,6 +311,9 @@ async function handleOnce(raw: unknown, deps: IntakeDeps): Promise<IntakeResult>
     name: executionName(incident.id),
     input: { incident: ref, context: { alarm_state_at: ref.alarmName ? new Date(event.detail.state.timestamp).toISOString() : null } },
   });
-  if (!incident.executionArn) await attachExecution(deps.doc, deps.tables, incident.id, started.executionArn, now);
+  // Beside the execution, not in front of it (its `Start incident` state may set the ARN first):
+  // records the execution and its `execution_started` event once; a no-op once recorded.
+  await attachExecution(deps.doc, deps.tables, incident.id, started.executionArn, now);
+  await tripCheck();
   return { outcome: joined ? 'joined' : started.alreadyStarted ? 'already_started' : 'started', incidentId: incident.id, executionArn: started.executionArn, ...(warning ? { warning } : {}) };
 }

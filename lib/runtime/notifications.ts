@@ -5,17 +5,18 @@
  *
  * Who sends what while an approval climbs: `escalate('approval', N)` pages level N (PagerDuty and
  * phone where the level has them; at level 4 the war-room announcement on Slack and the
- * status-page TODO) with why it climbed; `requestStepApproval(N)` then sends the request with the
+ * status-page notice is drafted at level 4) with why it climbed; `requestStepApproval(N)` then sends the request with the
  * personal approve/reject links on the level's message channels (Slack, e-mail). At level 2 no
  * escalation precedes the request, so the request pages too.
  */
 import type { ApprovalRecord } from '../approval/store';
 import { escalationLevel, PAGING_CHANNELS, recipientsFor, recipientsOfRoles, rolesFor, type Recipients } from '../approval/escalation';
-import { pagerDutySeverity, type Channel, type ChannelOutcome, type Notification, type Recipient } from '../approval/notify';
+import { pagerDutySeverity, type Channel, type ChannelOutcome, type Notification, type Recipient } from '../notify';
 import { serviceOwnerRole } from '../approval/oncall';
 import type { BreakerChange } from '../breaker';
-import { appendEvent, appendEvents, getTimeline, type TimelineEvent } from '../incident';
-import type { CoreDeps } from './core';
+import { appendEvents, getTimeline, SEVERITIES, type TimelineEvent } from '../incident';
+import type { CoreDeps } from './core/deps';
+import { STATUS_NOTICE_ACTION } from '../notify/status-page';
 import type { ExecutionRefs } from './payload';
 
 /**
@@ -109,10 +110,9 @@ async function evidence(deps: CoreDeps, refs: ExecutionRefs, step: string | unde
   return out;
 }
 
-const SEVERITY_ORDER = ['LOW', 'MEDIUM', 'HIGH', 'CRITICAL'];
-/** The worse of two severities or risks (`LOW`..`CRITICAL`; `LOW-MEDIUM` counts as its upper end). */
+/** The worse of two severities or risks (lib/incident's SEVERITIES ladder; `LOW-MEDIUM` counts as its upper end). */
 function worse(a: string, b: string): string {
-  const rank = (s: string) => SEVERITY_ORDER.indexOf(s.split('-').at(-1)!.toUpperCase());
+  const rank = (s: string) => (SEVERITIES as readonly string[]).indexOf(s.split('-').at(-1)!.toUpperCase());
   return rank(b) > rank(a) ? b.split('-').at(-1)! : a;
 }
 
@@ -127,6 +127,10 @@ export interface ApprovalRequestInput {
   readonly note?: string | null;
   readonly message: string;
   readonly record: ApprovalRecord;
+  /** The step's parameters as resolved (what the approval binds). */
+  readonly params?: Readonly<Record<string, unknown>>;
+  /** The investigation's lines for approvers (hypotheses, trend, this step's risk, similar incidents). */
+  readonly analysis?: readonly string[];
 }
 
 /** `requestStepApproval`: the request, with each approver's links, to the level's recipients. */
@@ -143,6 +147,8 @@ export async function notifyApprovalRequest(deps: CoreDeps, input: ApprovalReque
       input.message.trim(),
       '',
       `Step ${input.step} runs ${input.action} on ${refs.incident.service} (risk ${input.risk}).${input.note ? ` Note: ${input.note}` : ''}`,
+      ...(input.params && Object.keys(input.params).length > 0 ? [`Parameters: ${Object.entries(input.params).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`).join(', ')}`] : []),
+      ...(input.analysis && input.analysis.length > 0 ? ['', '— 调查 / investigation —', ...input.analysis] : []),
       `Needs ${rec.minApprovals} approval(s) from: ${rec.approvers.join(' + ')}. Unanswered by ${rec.expiresAt}, it ${input.level < 4 ? `escalates to ${levelName(input.level + 1)}` : 'expires and the step does not run'}.`,
     ].join('\n');
     await notifyAndRecord(
@@ -150,7 +156,7 @@ export async function notifyApprovalRequest(deps: CoreDeps, input: ApprovalReque
       {
         kind: 'approval_request',
         incidentId: refs.incident.id,
-        title: `Approval needed: ${input.step} (${input.action}) on ${refs.incident.service}, risk ${input.risk} — ${levelName(input.level)}`,
+        title: input.action === STATUS_NOTICE_ACTION ? `Public status-page notice to approve: ${refs.incident.id} (${refs.incident.service}) — ${levelName(input.level)}` : `Approval needed: ${input.step} (${input.action}) on ${refs.incident.service}, risk ${input.risk} — ${levelName(input.level)}`,
         message,
         // A pending approval is as urgent as the worse of the incident and the step it holds up.
         severity: pagerDutySeverity(worse(refs.incident.severity, input.risk)),
@@ -171,7 +177,7 @@ export async function notifyApprovalRequest(deps: CoreDeps, input: ApprovalReque
   }
 }
 
-/** `escalate('approval')`: pages the next level (war room and status-page TODO at level 4). */
+/** `escalate('approval')`: pages the next level (the war room at level 4; the status-page notice is lib/runtime/status-notice). */
 export async function notifyApprovalEscalated(deps: CoreDeps, refs: ExecutionRefs, step: string, level: number, pending: ApprovalRecord | undefined): Promise<void> {
   if (!deps.notifier) return;
   try {
@@ -185,7 +191,7 @@ export async function notifyApprovalEscalated(deps: CoreDeps, refs: ExecutionRef
       `The approval of ${step} on ${refs.incident.service} is unanswered (${asked}).`,
       pending?.message ? `Request: ${pending.message.trim()}` : '',
       `Approvers: ${approvers.join(' + ') || 'unknown'}. Now escalated to ${levelName(level)}.`,
-      lvl.warRoom ? 'War room opened: coordinate here; decide on emergency measures (seed §4.1 level 4) and post an external status-page notice.' : '',
+      lvl.warRoom ? 'War room opened: coordinate here; decide on emergency measures (seed §4.1 level 4). A public status-page notice has been drafted for the engineering director or the CTO to approve.' : '',
     ]
       .filter(Boolean)
       .join('\n');
@@ -209,16 +215,6 @@ export async function notifyApprovalEscalated(deps: CoreDeps, refs: ExecutionRef
       },
       { step, missing: found.missing },
     );
-    if (lvl.warRoom) {
-      // No status-page integration exists: the notice is owed by a human, and the timeline says so.
-      await appendEvent(deps.doc, deps.tables, refs.incident.id, {
-        at: now,
-        type: 'status_page_todo',
-        step,
-        summary: `status page: no integration configured; the war room must post the external notice for ${refs.incident.service} by hand (seed §4.1 对外公告)`,
-        data: { level },
-      });
-    }
   } catch {
     /* never fail the escalation over a notification */
   }
@@ -239,7 +235,7 @@ export async function notifyIncidentEscalated(deps: CoreDeps, refs: ExecutionRef
           kind: 'incident_escalated',
           incidentId: refs.incident.id,
           title: `${refs.incident.service}: still not recovered — escalated to level ${level} (${lvl.name})`,
-          message: `${refs.incident.id} (${refs.incident.severity}) is still not recovered. Level ${level}: ${lvl.name}.${lvl.warRoom ? ' Open the war room; decide on emergency measures and the status page.' : ''}`,
+          message: `${refs.incident.id} (${refs.incident.severity}) is still not recovered. Level ${level}: ${lvl.name}.${lvl.warRoom ? ' Open the war room; decide on emergency measures. A public status-page notice has been drafted for approval.' : ''}`,
           severity: pagerDutySeverity(refs.incident.severity),
           channels: [...lvl.channels],
           // Its own alert per level: the incident's open alert would swallow a page with its key.

@@ -1,40 +1,11 @@
 /**
- * What the compiled state machines pass to every Lambda (the `Payload` of each Task), and the
- * variables a step's templates and conditions can read from it.
+ * The variables a step's templates and conditions can read from what the compiled state machines
+ * pass to every Lambda (the `Payload` of each Task, defined in lib/compiled/payload).
  */
-import { z } from 'zod';
+import type { ExecutionRefs } from '../compiled/payload';
 
-export const incidentRefSchema = z.looseObject({
-  id: z.string().min(1),
-  playbook: z.string().min(1),
-  service: z.string().min(1),
-  severity: z.enum(['LOW', 'MEDIUM', 'HIGH', 'CRITICAL']),
-  alarmName: z.string().optional(),
-  alarmReason: z.string().optional(),
-});
-export type IncidentRef = z.infer<typeof incidentRefSchema>;
-
-const stepResultSchema = z.looseObject({ summary: z.string().optional(), outputs: z.record(z.string(), z.unknown()).nullish() });
-
-/** Fields every Task payload carries (CONTEXT_REFS in the compiler). */
-export const executionRefsSchema = z.object({
-  incident: incidentRefSchema,
-  context: z.record(z.string(), z.unknown()).default({}),
-  steps: z.record(z.string(), stepResultSchema).default({}),
-});
-export type ExecutionRefs = z.infer<typeof executionRefsSchema>;
-
-/** The payload of an action Task. */
-export const actionInvocationSchema = executionRefsSchema.extend({
-  step: z.string().min(1),
-  action: z.string().min(1),
-  params: z.record(z.string(), z.unknown()).default({}),
-  risk: z.enum(['LOW', 'MEDIUM', 'HIGH', 'CRITICAL']),
-  mode: z.enum(['auto', 'approval']),
-  approvers: z.array(z.string()).default([]),
-  approval: z.unknown().optional(),
-});
-export type ActionInvocation = z.infer<typeof actionInvocationSchema>;
+// The Task payloads' schemas are the compiler's and the runtime's one contract (lib/compiled/payload).
+export { executionRefsSchema, incidentRefSchema, type ExecutionRefs, type IncidentRef } from '../compiled/payload';
 
 /**
  * Variables of an execution: builtins from the incident, the context (alarm, metrics read), and

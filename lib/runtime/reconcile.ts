@@ -13,7 +13,9 @@
  */
 import { listApprovals } from '../approval/store';
 import { appendEvent, getIncident, listIncidents, releaseIncidentKey, transitionIncident, type Incident } from '../incident';
-import { closeIncidentApprovals, recordExecutionEnded, type CoreDeps } from './core';
+import { closeIncidentApprovals } from './core/common';
+import type { CoreDeps } from './core/deps';
+import { recordExecutionEnded } from './core/execution-ended';
 import { notifyExecutionEnded } from './notifications';
 
 /** Statuses in which an execution is (or should be) working on the incident. */

@@ -5,17 +5,14 @@
 import { readFileSync } from 'node:fs';
 import * as jsyaml from 'js-yaml';
 import { isNode, LineCounter, parseDocument, type Document } from 'yaml';
-import { PlaybookError, type PlaybookProblem } from './errors';
+import { PlaybookError } from './errors';
+import type { ConfigSource, FieldPath, LocateOptions } from './problem';
 
-export type FieldPath = readonly (string | number)[];
-
-export interface YamlSource {
-  readonly file: string;
+/** A YAML file's value with the positions of its nodes. */
+export interface YamlSource extends ConfigSource {
   readonly text: string;
   readonly doc: Document.Parsed;
   readonly lines: LineCounter;
-  /** The plain JavaScript value of the document. */
-  readonly value: unknown;
 }
 
 /** Parses with the `yaml` package: the document with positions, or a PlaybookError naming them. */
@@ -48,11 +45,12 @@ export function parseYamlSource(file: string, text: string): YamlSource {
     value = jsyaml.load(text, { schema: jsyaml.CORE_SCHEMA, filename: file });
   } catch {
     const { doc, lines } = parsePositioned(file, text);
-    return { file, text, doc, lines, value: doc.toJS({ maxAliasCount: 50 }) };
+    const src: YamlSource = { file, text, doc, lines, value: doc.toJS({ maxAliasCount: 50 }), locate: (path, options) => locate(src, path, options) };
+    return src;
   }
   let positioned: { doc: Document.Parsed; lines: LineCounter } | undefined;
   const lazily = () => (positioned ??= parsePositioned(file, text));
-  return {
+  const src: YamlSource = {
     file,
     text,
     value,
@@ -62,7 +60,9 @@ export function parseYamlSource(file: string, text: string): YamlSource {
     get lines() {
       return lazily().lines;
     },
+    locate: (path, options) => locate(src, path, options),
   };
+  return src;
 }
 
 export function readYamlSource(file: string): YamlSource {
@@ -75,21 +75,8 @@ export function readYamlSource(file: string): YamlSource {
   return parseYamlSource(file, text);
 }
 
-/** `steps[2].params.new_max` */
-export function formatPath(path: FieldPath): string {
-  let out = '';
-  for (const part of path) {
-    if (typeof part === 'number') out += `[${part}]`;
-    else out += out ? `.${part}` : part;
-  }
-  return out;
-}
-
-/**
- * A problem at `path`. Points at the deepest node of the path that exists (the key when
- * `atKey` is set, e.g. for an unknown field), plus `offset` characters into a scalar.
- */
-export function problemAt(src: YamlSource, path: FieldPath, message: string, options?: { atKey?: boolean; offset?: number }): PlaybookProblem {
+/** The deepest node of `path` that exists (the key when `atKey` is set), plus `offset` characters into a scalar. */
+function locate(src: YamlSource, path: FieldPath, options?: LocateOptions): { line: number; col: number } {
   let start = 0;
   for (let n = path.length; n >= 0; n--) {
     const sub = path.slice(0, n);
@@ -100,8 +87,7 @@ export function problemAt(src: YamlSource, path: FieldPath, message: string, opt
       break;
     }
   }
-  const pos = src.lines.linePos(start);
-  return { file: src.file, line: pos.line, col: pos.col, field: formatPath(path), message };
+  return src.lines.linePos(start);
 }
 
 function keyNode(doc: Document.Parsed, path: FieldPath): unknown {

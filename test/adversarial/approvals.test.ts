@@ -8,9 +8,10 @@ import { decideApproval, findApprovalForStep, getApproval, requestApproval } fro
 import { getIncident, getTimeline } from '../../lib/incident';
 import { LocalEngine } from '../../lib/local/engine';
 import { decide, startServer, type LocalServer } from '../../lib/local/server';
-import { approvalBinding, defaultPolicy } from '../../lib/policy';
+import { approvalBinding } from '../../lib/policy';
 import { resolveByHand, runCore } from '../../lib/runtime/core';
 import { startedIncident } from '../helpers/started-incident';
+import { defaultPolicy } from '../../lib/policy/files';
 
 let engine: LocalEngine;
 let server: LocalServer;

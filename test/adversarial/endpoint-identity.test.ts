@@ -12,9 +12,10 @@ import * as path from 'node:path';
 import { ACTIONS, type ActionDefinition } from '../../lib/actions';
 import type { HttpOps } from '../../lib/actions/ports';
 import { compileFile, PlaybookError } from '../../lib/playbook';
-import { decideStep, defaultPolicy } from '../../lib/policy';
+import { decideStep } from '../../lib/policy';
 import { actionContext } from '../helpers/action-context';
 import { facts } from '../helpers/step-facts';
+import { defaultPolicy } from '../../lib/policy/files';
 
 const apiCall = ACTIONS.api_call as ActionDefinition<Record<string, unknown>>;
 const dir = mkdtempSync(path.join(tmpdir(), 'sre-agent-endpoints-'));

@@ -10,10 +10,11 @@ import { resetBreaker, tripServiceBreaker } from '../../lib/breaker';
 import { claimStep, finishStep, getTimeline, pinPlaybookHash, readIncidentWithSteps, transitionIncident } from '../../lib/incident';
 import { createTables, startDynalite, type LocalDynamo } from '../../lib/local/dynalite';
 import { loadCompiledPlaybooks } from '../../lib/compiled/manifest';
-import { approvalBinding, defaultPolicy } from '../../lib/policy';
+import { approvalBinding } from '../../lib/policy';
 import { closeActionTargets } from '../../lib/runtime/action-lambda';
 import { LAMBDA_TEST_TABLES, lambdaEnvironment } from '../helpers/lambda-env';
 import { startedIncident, type StartedIncident } from '../helpers/started-incident';
+import { defaultPolicy } from '../../lib/policy/files';
 
 const tables = LAMBDA_TEST_TABLES;
 const DB = 6;

@@ -6,7 +6,7 @@
  */
 import { findApprovalForStep } from '../../lib/approval/store';
 import { getGlobalBreaker, getServiceBreaker } from '../../lib/breaker';
-import { getIncident, getTimeline, recordRecoveryCheck } from '../../lib/incident';
+import { claimStep, finishStep, getIncident, getTimeline, recordRecoveryCheck } from '../../lib/incident';
 import { LocalEngine } from '../../lib/local/engine';
 import { startedIncident } from '../helpers/started-incident';
 
@@ -62,6 +62,42 @@ describe('forged core operations', () => {
     await recordRecoveryCheck(engine.doc, engine.tables, inc.incident.id, 'true', new Date());
     await engine.invoke('Fn_incident', { op: 'resolve', ...inc.refs });
     expect((await getIncident(engine.doc, engine.tables, inc.incident.id)).status).toBe('RESOLVED');
+  });
+
+  it('Fn_evaluate verify checks the compiled playbook\'s detection rules, not rules the payload names: a forged easy rule cannot record a recovery', async () => {
+    // prepare: memory still at 92 % (the playbook's rule: > 85 %), no evictions
+    const inc = await incident('redis-memory-pressure');
+    engine.metrics.put([
+      { name: 'redis_memory_usage', value: 92, at: new Date(Date.now() - 5_000) },
+      { name: 'redis_evicted_keys', value: 0, at: new Date(Date.now() - 5_000) },
+    ]);
+    // act: the payload names only a rule that is clear (and one that is not the playbook's)
+    const out = await engine.invoke('Fn_evaluate', { op: 'verify', playbook: 'redis-memory-pressure', rules: ['redis_evicted_keys > 1000000'], ...inc.refs });
+    // assess: judged on the compiled rules; the stored check is false, so resolve is refused
+    expect(out).toEqual({ result: 'false' });
+    // Nor by naming another playbook, whose rules the memory reading would not break: the stored incident's playbook decides.
+    expect(await engine.invoke('Fn_evaluate', { op: 'verify', playbook: 'certificate-expiry-warning', rules: [], ...inc.refs, incident: { ...inc.refs.incident, playbook: 'certificate-expiry-warning' } })).toEqual({ result: 'false' });
+    const checked = (await getTimeline(engine.doc, engine.tables, inc.incident.id)).filter((e) => e.type === 'recovery_checked');
+    expect(checked.at(-1)?.summary).toBe('not recovered: redis_memory_usage > 85%');
+    await expect(engine.invoke('Fn_incident', { op: 'resolve', ...inc.refs })).rejects.toMatchObject({ name: 'RecoveryNotVerifiedError', message: expect.stringContaining('latest check: false') });
+  });
+
+  it('Fn_evaluate reads "still > 85% after cleanup" only from data newer than the stored end of the cleanup, whatever timing the payload gives', async () => {
+    // prepare: the cleanup step finished now; the latest datapoint (91 %) is from before it
+    const inc = await incident('redis-memory-pressure');
+    engine.metrics.put([{ name: 'redis_memory_usage', value: 91, at: new Date(Date.now() - 30_000) }]);
+    const claim = await claimStep(engine.doc, engine.tables, { incidentId: inc.incident.id, step: 'flush_expired_keys', action: 'redis_command', now: new Date() });
+    expect(claim.claimed).toBe(true);
+    await finishStep(engine.doc, engine.tables, inc.incident.id, 'flush_expired_keys', claim.record.claimId, { state: 'done', summary: 'unlinked', outputs: {} }, new Date());
+    const check = (extra: Record<string, unknown>) => engine.invoke('Fn_evaluate', { op: 'condition', step: 'scale_redis_cluster', condition: 'redis_memory_usage > 85%', ...extra, ...inc.refs }) as Promise<{ result: string }>;
+    // act + assess: the payload drops the "after" timing, and still the stale 91 % cannot trigger the scale-up
+    expect((await check({ timing: null, after_step: null })).result).toBe('pending');
+    const events = await getTimeline(engine.doc, engine.tables, inc.incident.id);
+    expect(events.filter((e) => e.type === 'condition_evaluated').at(-1)?.summary).toBe('scale_redis_cluster: "redis_memory_usage > 85%" is pending (waiting for data newer than flush_expired_keys: redis_memory_usage)');
+    // The first datapoint after the cleanup decides.
+    engine.metrics.put([{ name: 'redis_memory_usage', value: 38, at: new Date(Date.now() + 1_000) }]);
+    await new Promise((r) => setTimeout(r, 1_100));
+    expect((await check({})).result).toBe('false');
   });
 
   it('Fn_escalate counts the stored severity toward the global breaker, not a forged CRITICAL', async () => {

@@ -6,11 +6,13 @@
  */
 import { readFileSync } from 'node:fs';
 import { decideApproval, findApprovalForStep, getApproval, requestApproval, type ApprovalRecord } from '../../lib/approval/store';
-import { DEFAULT_ONCALL_FILE, RotationFile } from '../../lib/approval/oncall';
+import { RotationFile } from '../../lib/approval/oncall';
 import { LocalEngine } from '../../lib/local/engine';
 import { decide, localApprovalLinks, startServer, type LocalServer } from '../../lib/local/server';
-import { approvalBinding, defaultPolicy } from '../../lib/policy';
+import { approvalBinding } from '../../lib/policy';
 import { startedIncident } from '../helpers/started-incident';
+import { DEFAULT_ONCALL_FILE, parseRotationFile } from '../../lib/approval/oncall-file';
+import { defaultPolicy } from '../../lib/policy/files';
 
 /** The seed's rotation, plus an override that makes the matching engine's owner (Kenji Sato) on-call SRE too. */
 function doubleRoleRoster(): RotationFile {
@@ -19,7 +21,7 @@ function doubleRoleRoster(): RotationFile {
     /^overrides:\n/m,
     `overrides:\n  - role: oncall_sre\n    from: ${new Date(now - 3600_000).toISOString()}\n    to: ${new Date(now + 3600_000).toISOString()}\n    people: [sato.kenji]\n    reason: covering the on-call shift\n`,
   );
-  return RotationFile.parse('oncall-double-role.yaml', text);
+  return parseRotationFile('oncall-double-role.yaml', text);
 }
 
 let engine: LocalEngine;

@@ -2,7 +2,8 @@
  * Seed scenarios 1 and 6 end to end on the local engine (compiled machines, dynalite, waits sped
  * up 600×) with the Kubernetes API sandbox as the cluster and the real client as the adapter:
  * traffic-surge doubles both HPAs on its own; pod-oom-killed takes a heap dump, raises the memory
- * limit once approved, and files the follow-up ticket with the dump's path.
+ * limit once approved, and files the follow-up ticket with the dump's path; with every pod down
+ * the dump is skipped (on_fail: skip) and the ticket says so.
  */
 import { decideApproval, findApprovalForStep, type ApprovalRecord } from '../../lib/approval';
 import { TicketDesk } from '../../lib/actions/tickets/desk';
@@ -69,22 +70,27 @@ describe('traffic-surge on the sandbox cluster', () => {
 });
 
 describe('pod-oom-killed on the sandbox cluster', () => {
-  it('dumps the heap, raises the memory limit 1.5× once approved, and files the ticket with the dump path', async () => {
-    // prepare: trading-api pods were OOM-killed
-    t.sandbox.cluster.oomKill('trading', 'trading-api', 2);
-    await t.sandbox.cluster.until(() => t.sandbox.cluster.rolledOut('trading', 'trading-api') && t.sandbox.cluster.store.list(TYPES.pods, { namespace: 'trading', labelSelector: 'app=trading-api' }).every((p) => p.status.conditions.some((c: { type: string; status: string }) => c.type === 'Ready' && c.status === 'True')));
-    // act
-    const id = await alarm('pod-oom-killed', 'trading-api', 'pod_oom_killed');
+  /** The on-call SRE approves increase_memory_limit; the timeline once the follow-up ticket is filed. */
+  async function approveMemoryLimitThenTicket(id: string) {
     const pending = await waitFor(async () => {
       const rec = await findApprovalForStep(engine.doc, engine.tables, id, 'increase_memory_limit');
       return rec?.status === 'PENDING' ? rec : undefined;
     }, 'the approval of increase_memory_limit');
     const approved: ApprovalRecord = await decideApproval(engine.doc, engine.tables, pending.approvalId, { role: 'oncall_sre', person: 'alice', decision: 'approve' }, new Date());
     engine.sendTaskSuccess(pending.taskToken, { approvalId: approved.approvalId, status: approved.status });
-    const events = await waitFor(async () => {
+    return waitFor(async () => {
       const e = await getTimeline(engine.doc, engine.tables, id);
       return of(e, 'create_followup_ticket', 'action').length ? e : undefined;
     }, 'the follow-up ticket', 20000);
+  }
+
+  it('dumps the heap, raises the memory limit 1.5× once approved, and files the ticket with the dump path', async () => {
+    // prepare: trading-api pods were OOM-killed
+    t.sandbox.cluster.oomKill('trading', 'trading-api', 2);
+    await t.sandbox.cluster.until(() => t.sandbox.cluster.rolledOut('trading', 'trading-api') && t.sandbox.cluster.store.list(TYPES.pods, { namespace: 'trading', labelSelector: 'app=trading-api' }).every((p) => p.status.conditions.some((c: { type: string; status: string }) => c.type === 'Ready' && c.status === 'True')));
+    // act
+    const id = await alarm('pod-oom-killed', 'trading-api', 'pod_oom_killed');
+    const events = await approveMemoryLimitThenTicket(id);
     // assess
     const dump = of(events, 'capture_heap_dump', 'action')[0];
     expect(dump?.summary).toMatch(/^ran jmap in pod trading\/trading-api-\S+ \(container trading-api/);
@@ -92,5 +98,20 @@ describe('pod-oom-killed on the sandbox cluster', () => {
     expect(of(events, 'increase_memory_limit', 'action')[0]?.summary).toContain('trading/trading-api container trading-api memory limit 2Gi → 3Gi');
     const [ticket] = await tickets.list();
     expect(ticket?.description).toMatch(/堆转储已保存: trading\/trading-api-\S+:\/tmp\/heap\.hprof/);
+  });
+
+  it('every pod down: the heap dump is skipped, the limit still raised once approved, and the ticket says the dump is unavailable', async () => {
+    // prepare: all six trading-api pods were OOM-killed and wait in CrashLoopBackOff
+    const hit = t.sandbox.cluster.oomKill('trading', 'trading-api', 6, undefined, { backOffSeconds: 600 });
+    expect(hit).toHaveLength(6);
+    // act
+    const id = await alarm('pod-oom-killed', 'trading-api', 'pod_oom_killed');
+    const events = await approveMemoryLimitThenTicket(id);
+    // assess
+    expect(of(events, 'capture_heap_dump', 'action')).toEqual([]);
+    expect(of(events, 'capture_heap_dump', 'step_failed')[0]?.summary).toMatch(/^capture_heap_dump failed \(TargetNotFoundError: kubectl_exec: no running, ready pod of deployment trading\/trading-api.*skipping to the next step/);
+    expect(t.sandbox.cluster.store.get(TYPES.deployments, 'trading', 'trading-api').spec.template.spec.containers[0].resources.limits.memory).toBe('3Gi');
+    const [ticket] = await tickets.list();
+    expect(ticket?.description).toContain('堆转储已保存: (unavailable)');
   });
 });

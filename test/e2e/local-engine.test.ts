@@ -81,7 +81,7 @@ beforeAll(() => {
 });
 
 beforeEach(async () => {
-  engine = await new LocalEngine({ speedUp: 600, targets: { redis }, iam: true }).start();
+  engine = await new LocalEngine({ speedUp: 600, targets: { redis }, iam: true, holdMetrics: true }).start();
   await seedKeys();
 });
 
@@ -126,7 +126,7 @@ describe('LocalEngine redis-memory-pressure', () => {
     expect((await incident(id)).status).toBe('ESCALATED');
     // Unresolved, the incident itself climbs: on-call SRE, then L3 and L4 at each window's end.
     expect(events.filter((e) => e.type === 'incident_escalated').map((e) => e.data?.level)).toEqual([3, 4]);
-    expect(engine.reports.get(id)).toContain(id);
+    expect((await engine.reports.get(id))?.markdown['zh-CN']).toContain(id);
     // At level 4 the execution goes on checking recovery, one director window apart.
     expect(engine.executions.get(id)?.status).toBe('RUNNING');
     await waitFor(async () => ((await timeline(id)).filter((e) => e.type === 'recovery_checked').length >= 3 ? true : undefined), 'two more recovery checks at level 4', 15_000);
@@ -190,7 +190,7 @@ describe('LocalEngine redis-memory-pressure', () => {
     const resolved = await incident(id);
     expect(resolved.status).toBe('RESOLVED');
     expect(resolved.timestamps.resolvedAt).toBeDefined();
-    expect(engine.reports.has(id)).toBe(true);
+    expect(await engine.reports.get(id)).toBeDefined();
   });
 
   it('runs the scale-up once both roles approve, and records its failure (no ElastiCache target) instead of a silent success', async () => {
@@ -291,7 +291,7 @@ describe('LocalEngine stop', () => {
       destroy: (id) => void longTimers.delete(id),
     }).enable();
     // A real-time engine: the approval window of the scale-up is 10 minutes.
-    const slow = await new LocalEngine({ targets: { redis }, iam: true }).start();
+    const slow = await new LocalEngine({ targets: { redis }, iam: true, holdMetrics: true }).start();
     try {
       slow.metrics.put([
         { name: 'redis_memory_usage', value: 95, unit: 'Percent', at: new Date() },

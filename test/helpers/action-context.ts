@@ -1,7 +1,8 @@
 /** An ActionContext for calling an action's `run` directly: templates and expressions resolved as the runtime does, `remember` kept in memory. */
 import type { ActionContext, ActionTargets } from '../../lib/actions';
 import { resolveForAction } from '../../lib/actions/resolve';
-import { defaultPolicy, type Policy } from '../../lib/policy';
+import { type Policy } from '../../lib/policy';
+import { defaultPolicy } from '../../lib/policy/files';
 
 export interface TestContextOptions {
   readonly targets?: ActionTargets;

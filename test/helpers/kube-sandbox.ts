@@ -8,8 +8,8 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import type { KubeOps } from '../../lib/actions/ports';
 import { createKubeOps, kubeConfigFromString } from '../../lib/kube';
-import { loadServiceMap } from '../../lib/policy';
 import { startKubeSandbox, type KubeSandbox, type KubeSandboxOptions } from '../../lib/sandbox/kube';
+import { loadServiceMap } from '../../lib/policy/files';
 
 /** Fast controllers: pods start in 0.15 s and are Ready 0.2 s later. */
 export const FAST = { tickMs: 40, podStartSeconds: 0.15, podReadySeconds: 0.2, terminationSeconds: 0.1, hpaSyncSeconds: 0.5 } as const;

@@ -1,5 +1,5 @@
 /** A notifier that sends nothing and keeps what it was asked to send (every channel answers ok). */
-import type { Notification, Notifier } from '../../lib/approval/notify';
+import type { Notification, Notifier } from '../../lib/notify';
 
 export function recordingNotifier(channels: Notifier['configured'] = ['slack']): { notifier: Notifier; sent: Notification[] } {
   const sent: Notification[] = [];

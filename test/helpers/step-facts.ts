@@ -1,6 +1,7 @@
 /** StepFacts for the policy rules' unit tests: a registered action, its parameters, how it runs. */
 import { findAction } from '../../lib/actions';
-import { defaultPolicy, runRules, type Finding, type Phase, type Policy, type StepFacts } from '../../lib/policy';
+import { runRules, type Finding, type Phase, type Policy, type StepFacts } from '../../lib/policy';
+import { defaultPolicy } from '../../lib/policy/files';
 
 export function facts(action: string, params: Record<string, unknown>, overrides: Partial<StepFacts> = {}): StepFacts {
   const def = findAction(action);

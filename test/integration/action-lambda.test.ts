@@ -1,19 +1,23 @@
 /**
  * Action Lambdas as deployed (handler = actionLambda(action, its targets)), invoked the way the compiled
- * machine invokes them: a permitted call really acts (real Redis; DynamoDB is dynalite through
- * AWS_ENDPOINT_URL_DYNAMODB) and is recorded; forged invocations are test/adversarial's.
+ * machine invokes them, each under the IAM check as its synthesized role: a permitted call really
+ * acts (real Redis; DynamoDB is dynalite through AWS_ENDPOINT_URL_DYNAMODB) and is recorded;
+ * forged invocations are test/adversarial's.
  */
 import Redis from 'ioredis';
 import { createTables, startDynalite, type LocalDynamo } from '../../lib/local/dynalite';
 import { getTimeline } from '../../lib/incident';
 import { tripGlobalBreaker, resetBreaker } from '../../lib/breaker';
+import { installSdkHook, uninstallSdkHook, type IamCheck } from '../../lib/local/iam';
 import { closeActionTargets } from '../../lib/runtime/action-lambda';
+import { allowedResources, lambdaIamCheck } from '../helpers/iam';
 import { LAMBDA_TEST_TABLES, lambdaEnvironment } from '../helpers/lambda-env';
 import { startedIncident, type StartedIncident } from '../helpers/started-incident';
 
 const tables = LAMBDA_TEST_TABLES;
 let dynamo: LocalDynamo;
 let redis: Redis;
+let check: IamCheck;
 const prefix = `cache:lambda-test-${process.pid}:`;
 
 const savedEnv = { ...process.env };
@@ -21,11 +25,15 @@ const savedEnv = { ...process.env };
 beforeAll(async () => {
   dynamo = await startDynalite();
   await createTables(dynamo.client, tables);
-  Object.assign(process.env, lambdaEnvironment(dynamo.endpoint, { REDIS_URL: 'redis://127.0.0.1:6379/5' }));
+  const env = lambdaEnvironment(dynamo.endpoint, { REDIS_URL: 'redis://127.0.0.1:6379/5' });
+  Object.assign(process.env, env);
+  check = lambdaIamCheck(env);
+  installSdkHook();
   redis = new Redis({ host: '127.0.0.1', port: 6379, db: 5 });
-});
+}, 60_000);
 
 afterAll(async () => {
+  uninstallSdkHook();
   process.env = savedEnv;
   const keys = await redis.keys(`${prefix}*`);
   if (keys.length) await redis.del(...keys);
@@ -33,6 +41,12 @@ afterAll(async () => {
   await closeActionTargets();
   await dynamo.stop();
 });
+
+/** The action's function, invoked as itself. */
+async function actionHandler(name: 'redis_command' | 'redis_analysis'): Promise<(event: unknown) => Promise<{ outputs: Record<string, unknown> }>> {
+  const { handler } = (await import(`../../lambdas/actions/${name}`)) as { handler: (event: unknown) => Promise<{ outputs: Record<string, unknown> }> };
+  return (event) => check.runAs(`action:${name}`, () => handler(event));
+}
 
 /** redis-memory-pressure's flush step unlinks `cache:*`; the test's keys live under it. */
 async function incident(): Promise<StartedIncident> {
@@ -45,7 +59,7 @@ describe('action Lambdas', () => {
     const inc = await incident();
     await redis.set(`${prefix}a`, '1');
     await redis.set(`${prefix}b`, '2');
-    const { handler } = await import('../../lambdas/actions/redis_command');
+    const handler = await actionHandler('redis_command');
     // act
     const r = await handler(inc.actionPayload('flush_expired_keys'));
     // assess
@@ -53,6 +67,10 @@ describe('action Lambdas', () => {
     expect(await redis.exists(`${prefix}a`, `${prefix}b`)).toBe(0);
     const events = await getTimeline(dynamo.doc, tables, inc.incident.id);
     expect(events.find((e) => e.type === 'action')).toMatchObject({ step: 'flush_expired_keys', data: { action: 'redis_command', attempt: 1 } });
+    expect(check.denials()).toEqual([]);
+    // The breakers read and the timeline written, each as the action's own role.
+    expect(allowedResources(check, 'action:redis_command', 'dynamodb:GetItem')).toEqual(['arn:aws:dynamodb:us-east-1:123456789012:table/brk']);
+    expect(allowedResources(check, 'action:redis_command', 'dynamodb:PutItem')).toEqual(['arn:aws:dynamodb:us-east-1:123456789012:table/inc']);
   });
 
   it('with the global breaker open (diagnose-only), a mutating action is refused but a read-only one runs', async () => {
@@ -62,14 +80,16 @@ describe('action Lambdas', () => {
     await tripGlobalBreaker(dynamo.doc, tables, {}, new Date(), { reason: 'test' });
     try {
       // act
-      const flush = (await import('../../lambdas/actions/redis_command')).handler;
+      const flush = await actionHandler('redis_command');
       const refused = flush(inc.actionPayload('flush_expired_keys'));
-      const analyse = (await import('../../lambdas/actions/redis_analysis')).handler;
+      const analyse = await actionHandler('redis_analysis');
       const r = await analyse(inc.actionPayload('analyze_redis_keys'));
       // assess
       await expect(refused).rejects.toMatchObject({ name: 'PolicyViolationError', rule: 'breaker-gate', message: expect.stringContaining('diagnose_only') });
       expect(await redis.exists(`${prefix}keep`)).toBe(1);
       expect(r.outputs.dbsize).toBeGreaterThanOrEqual(1);
+      expect(check.denials()).toEqual([]);
+      expect(allowedResources(check, 'action:redis_analysis', 'dynamodb:PutItem')).toEqual(['arn:aws:dynamodb:us-east-1:123456789012:table/inc']);
     } finally {
       await resetBreaker(dynamo.doc, tables, {}, new Date(), { actor: 'test' });
     }

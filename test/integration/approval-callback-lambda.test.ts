@@ -1,7 +1,9 @@
 /**
  * The approval-callback Lambda as deployed: its handler module on HTTP API (payload 2.0) events,
  * a real DynamoDB API (dynalite, reached through AWS_ENDPOINT_URL_DYNAMODB), and Step Functions
- * and Secrets Manager mocked at the SDK boundary (aws-sdk-client-mock).
+ * and Secrets Manager mocked at the SDK boundary (aws-sdk-client-mock), run under the IAM check
+ * as its synthesized role: it may read the stack's signing key and answer task tokens; without
+ * states:SendTaskSuccess the decision stands but the waiting execution is never told.
  */
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SendTaskFailureCommand, SendTaskSuccessCommand, SFNClient } from '@aws-sdk/client-sfn';
@@ -11,6 +13,8 @@ import { buildApprovalLinks } from '../../lib/approval/links';
 import { getApproval, requestApproval } from '../../lib/approval/store';
 import { getTimeline, openOrJoinIncident } from '../../lib/incident';
 import { createTables, startDynalite, type LocalDynamo } from '../../lib/local/dynalite';
+import { installSdkHook, uninstallSdkHook, type IamCheck } from '../../lib/local/iam';
+import { allowedResources, checkedFake, lambdaIamCheck, withoutGrant } from '../helpers/iam';
 import { LAMBDA_TEST_TABLES, lambdaEnvironment } from '../helpers/lambda-env';
 
 const sfn = mockClient(SFNClient);
@@ -21,16 +25,22 @@ const BASE = 'https://abc123.execute-api.us-east-1.amazonaws.com/';
 const tables = LAMBDA_TEST_TABLES;
 const savedEnv = { ...process.env };
 let dynamo: LocalDynamo;
-let handler: (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;
+let callback: (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;
+let env: Record<string, string>;
+let check: IamCheck;
 
 beforeAll(async () => {
   dynamo = await startDynalite();
   await createTables(dynamo.client, tables);
-  Object.assign(process.env, lambdaEnvironment(dynamo.endpoint, { SIGNING_SECRET_ID: SECRET_ARN }));
-  ({ handler } = await import('../../lambdas/approval-callback'));
-});
+  env = lambdaEnvironment(dynamo.endpoint, { SIGNING_SECRET_ID: SECRET_ARN });
+  Object.assign(process.env, env);
+  check = lambdaIamCheck(env);
+  installSdkHook();
+  ({ handler: callback } = await import('../../lambdas/approval-callback'));
+}, 60_000);
 
 afterAll(async () => {
+  uninstallSdkHook();
   process.env = savedEnv;
   await dynamo.stop();
 });
@@ -38,10 +48,15 @@ afterAll(async () => {
 beforeEach(() => {
   sfn.reset();
   secrets.reset();
-  secrets.on(GetSecretValueCommand, { SecretId: SECRET_ARN }).resolves({ SecretString: SECRET });
-  sfn.on(SendTaskSuccessCommand).resolves({});
-  sfn.on(SendTaskFailureCommand).resolves({});
+  secrets.on(GetSecretValueCommand, { SecretId: SECRET_ARN }).callsFake(checkedFake(SecretsManagerClient, GetSecretValueCommand, () => ({ SecretString: SECRET })));
+  sfn.on(SendTaskSuccessCommand).callsFake(checkedFake(SFNClient, SendTaskSuccessCommand, () => ({})));
+  sfn.on(SendTaskFailureCommand).callsFake(checkedFake(SFNClient, SendTaskFailureCommand, () => ({})));
 });
+
+/** The approval-callback function invoked as itself, under `as` (the stack's roles as they are unless a test says). */
+function handler(e: APIGatewayProxyEventV2, as: IamCheck = check): Promise<APIGatewayProxyStructuredResultV2> {
+  return as.runAs('approvalCallback', () => callback(e));
+}
 
 const key = async () => Buffer.from(SECRET, 'utf8');
 
@@ -117,6 +132,10 @@ describe('approval-callback Lambda', () => {
       ['approval_viewed', '198.51.100.23'],
       ['approval_approved', '198.51.100.23'],
     ]);
+    expect(check.denials()).toEqual([]);
+    expect(allowedResources(check, 'approvalCallback', 'secretsmanager:GetSecretValue')).toEqual([SECRET_ARN]);
+    expect(allowedResources(check, 'approvalCallback', 'states:SendTaskSuccess')).toEqual(['*']);
+    expect(allowedResources(check, 'approvalCallback', 'dynamodb:UpdateItem')).toContain('arn:aws:dynamodb:us-east-1:123456789012:table/apr');
   });
 
   it('rejects with SendTaskFailure(ApprovalRejectedError)', async () => {
@@ -128,6 +147,23 @@ describe('approval-callback Lambda', () => {
     expect(sfn.commandCalls(SendTaskFailureCommand).map((c) => c.args[0].input)).toEqual([
       { taskToken: 'token-of-kill_idle_connections+/=', error: 'ApprovalRejectedError', cause: 'dana (dba) rejected kill_idle_connections: pool is fine' },
     ]);
+    expect(check.denials()).toEqual([]);
+  });
+
+  it('without states:SendTaskSuccess in its role, the approval stands but the execution is not told: AccessDeniedException on the timeline', async () => {
+    // GIVEN the function's role without its SendTaskSuccess grant
+    const without = lambdaIamCheck(env, { editTemplate: withoutGrant('approvalCallback', 'states:SendTaskSuccess') });
+    const record = await pending('raise_pool_size', ['dba']);
+    const { approveUrl } = await buildApprovalLinks(BASE, record, 'dana', 'dba', key);
+    // WHEN the approver confirms and decides
+    const view = await handler(event(approveUrl, 'GET'), without);
+    const decided = await handler(event(approveUrl, 'POST', formOf(String(view.body))), without);
+    // THEN the call was denied as AWS denies it; the decision is stored and the failure recorded
+    expect(decided.statusCode).toBe(200);
+    expect(without.denials()).toEqual([expect.objectContaining({ function: 'approvalCallback', action: 'states:SendTaskSuccess', resource: '*' })]);
+    expect((await getApproval(dynamo.doc, tables, record.approvalId)).status).toBe('APPROVED');
+    const failed = (await getTimeline(dynamo.doc, tables, record.incidentId)).find((e) => e.type === 'approval_release_failed');
+    expect(failed?.data).toMatchObject({ approvalId: record.approvalId, error: expect.stringMatching(/^AccessDeniedException: .*not authorized to perform: states:SendTaskSuccess/) });
   });
 
   it('refuses a form that is not urlencoded with 415 and a tampered link with 403, calling nothing', async () => {
@@ -138,5 +174,6 @@ describe('approval-callback Lambda', () => {
     expect((await handler(event(forged, 'GET'))).statusCode).toBe(403);
     expect(sfn.calls()).toHaveLength(0);
     expect((await getApproval(dynamo.doc, tables, record.approvalId)).status).toBe('PENDING');
+    expect(check.denials()).toEqual([]);
   });
 });

@@ -146,6 +146,19 @@ describe('approval page (lib/approval/callback.ts)', () => {
       expect(page.html).toContain('&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;');
     });
 
+    it("shows the step's resolved parameters, its note and the investigation (hypotheses, trend, risk)", async () => {
+      // GIVEN a request carrying what requestStepApproval stores
+      const analysis = ['根因分析 1: 部署 matching-engine v2.3.1 后异常开始 (置信度 85%) — deploy trading/matching-engine v2.3.1 (image): 15 min before the anomaly', '趋势预测: matching_engine_latency_p99 将在 30 分钟 内达到 100ms', '风险评估 (rollback_matching_engine): HIGH (0.66), 建议回滚，需人工确认影响'];
+      const record = await requestApproval(dynamo.doc, tables, { ...APPROVAL, params: { deployment: 'matching-engine', to_revision: 7 }, note: 'ElastiCache <扩容> 会有短暂的 failover', analysis }, ASKED_AT);
+      // WHEN
+      const page = await get((await links(record, 'john', 'oncall_sre')).approveUrl, harness().deps);
+      // THEN
+      expect(page.html).toMatch(/<th>Parameters<\/th><td><pre>\{\n {2}&quot;deployment&quot;: &quot;matching-engine&quot;,\n {2}&quot;to_revision&quot;: 7\n\}<\/pre>/);
+      expect(page.html).toContain('<th>Note</th><td><strong>ElastiCache &lt;扩容&gt; 会有短暂的 failover</strong>');
+      for (const line of analysis) expect(page.html).toContain(`<li>${line}</li>`);
+      expect(page.html.indexOf('根因分析 1')).toBeLessThan(page.html.indexOf('趋势预测'));
+    });
+
     it('shows a reason field on the reject link', async () => {
       const record = await requestApproval(dynamo.doc, tables, APPROVAL, ASKED_AT);
       const page = await get((await links(record, 'john', 'oncall_sre')).rejectUrl, harness().deps);

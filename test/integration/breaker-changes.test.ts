@@ -4,8 +4,7 @@
  * which belongs to no incident, and a cool-down that ends at the action dispatcher's gate.
  * A LocalEngine in memory with a recording notifier, the shipped rotation file and a set clock.
  */
-import type { Notification } from '../../lib/approval/notify';
-import { RotationFile } from '../../lib/approval/oncall';
+import type { Notification } from '../../lib/notify';
 import { getGlobalBreaker, recordRemediationResult } from '../../lib/breaker';
 import { getTimeline, openOrJoinIncident } from '../../lib/incident';
 import { LocalEngine } from '../../lib/local/engine';
@@ -13,6 +12,7 @@ import { runCore } from '../../lib/runtime/core';
 import { handleAlarmEvent } from '../../lib/runtime/intake';
 import { alarmEvent } from '../helpers/events';
 import { recordingNotifier } from '../helpers/recording-notifier';
+import { loadRotationFile } from '../../lib/approval/oncall-file';
 
 const T0 = new Date('2026-02-09T14:15:00.000Z');
 let clock = T0;
@@ -23,7 +23,7 @@ beforeEach(async () => {
   clock = T0;
   const recording = recordingNotifier();
   sent = recording.sent;
-  engine = await new LocalEngine({ notifier: recording.notifier, oncall: RotationFile.load(), breakerConfig: { coolDownSeconds: 60 }, now: () => clock }).start();
+  engine = await new LocalEngine({ notifier: recording.notifier, oncall: loadRotationFile(), breakerConfig: { coolDownSeconds: 60 }, now: () => clock }).start();
 });
 
 afterEach(async () => {

@@ -6,7 +6,7 @@
  */
 import * as tls from 'node:tls';
 import type { AddressInfo } from 'node:net';
-import { ACMClient, DescribeCertificateCommand, ListCertificatesCommand } from '@aws-sdk/client-acm';
+import { ACMClient, DescribeCertificateCommand, KeyAlgorithm, ListCertificatesCommand, type ListCertificatesCommandInput } from '@aws-sdk/client-acm';
 import { GetAccessKeyLastUsedCommand, IAMClient, ListAccessKeysCommand, ListUsersCommand } from '@aws-sdk/client-iam';
 import { mockClient } from 'aws-sdk-client-mock';
 import { generate } from 'selfsigned';
@@ -81,19 +81,38 @@ describe('check_certificates', () => {
     await expect(action.run(params, actionContext({ targets: { certificates: target } }))).rejects.toMatchObject({ name: 'ActionError', target: 'secret trading/broken' });
   });
 
-  it('checks ACM certificates bound to load balancers only, and reports the sources not configured', async () => {
-    // prepare: one ALB-bound certificate expiring in 5 days, one unused in 3 days
+  it('checks ACM certificates bound to load balancers only, of every key type and page, and reports the sources not configured', async () => {
+    // prepare: ACM as documented lists only RSA_1024/RSA_2048 certificates unless Includes.keyTypes
+    // names others, and pages with NextToken. An RSA certificate on an ALB expiring in 5 days, an
+    // ECDSA (EC_prime256v1) one on an ALB in 6 days, one unused in 3 days.
     const now = new Date();
-    acmMock.on(ListCertificatesCommand).resolves({ CertificateSummaryList: [{ CertificateArn: 'arn:aws:acm:us-east-1:111122223333:certificate/alb', DomainName: 'api.exchange.test' }, { CertificateArn: 'arn:aws:acm:us-east-1:111122223333:certificate/unused', DomainName: 'old.exchange.test' }] });
-    acmMock.on(DescribeCertificateCommand, { CertificateArn: 'arn:aws:acm:us-east-1:111122223333:certificate/alb' }).resolves({ Certificate: { CertificateArn: 'arn:aws:acm:us-east-1:111122223333:certificate/alb', DomainName: 'api.exchange.test', NotAfter: new Date(now.getTime() + 5 * DAY + 3_600_000), Status: 'ISSUED', InUseBy: ['arn:aws:elasticloadbalancing:us-east-1:111122223333:loadbalancer/app/trading/50dc6c495c0c9188'] } });
-    acmMock.on(DescribeCertificateCommand, { CertificateArn: 'arn:aws:acm:us-east-1:111122223333:certificate/unused' }).resolves({ Certificate: { DomainName: 'old.exchange.test', NotAfter: new Date(now.getTime() + 3 * DAY), InUseBy: [] } });
+    const arn = (id: string): string => `arn:aws:acm:us-east-1:111122223333:certificate/${id}`;
+    const catalogue = [
+      { CertificateArn: arn('alb'), DomainName: 'api.exchange.test', KeyAlgorithm: KeyAlgorithm.RSA_2048 },
+      { CertificateArn: arn('unused'), DomainName: 'old.exchange.test', KeyAlgorithm: KeyAlgorithm.RSA_2048 },
+      { CertificateArn: arn('ecdsa'), DomainName: 'ws.exchange.test', KeyAlgorithm: KeyAlgorithm.EC_prime256v1 },
+    ];
+    acmMock.on(ListCertificatesCommand).callsFake((input: ListCertificatesCommandInput) => {
+      const types: string[] = input.Includes?.keyTypes ?? [KeyAlgorithm.RSA_1024, KeyAlgorithm.RSA_2048];
+      const listed = catalogue.filter((c) => types.includes(c.KeyAlgorithm));
+      const at = Number(input.NextToken ?? 0);
+      return { CertificateSummaryList: listed.slice(at, at + 1), ...(at + 1 < listed.length ? { NextToken: String(at + 1) } : {}) };
+    });
+    const alb = 'arn:aws:elasticloadbalancing:us-east-1:111122223333:loadbalancer/app/trading/50dc6c495c0c9188';
+    acmMock.on(DescribeCertificateCommand, { CertificateArn: arn('alb') }).resolves({ Certificate: { CertificateArn: arn('alb'), DomainName: 'api.exchange.test', NotAfter: new Date(now.getTime() + 5 * DAY + 3_600_000), Status: 'ISSUED', KeyAlgorithm: KeyAlgorithm.RSA_2048, InUseBy: [alb] } });
+    acmMock.on(DescribeCertificateCommand, { CertificateArn: arn('ecdsa') }).resolves({ Certificate: { CertificateArn: arn('ecdsa'), DomainName: 'ws.exchange.test', NotAfter: new Date(now.getTime() + 6 * DAY + 3_600_000), Status: 'ISSUED', KeyAlgorithm: KeyAlgorithm.EC_prime256v1, InUseBy: [alb] } });
+    acmMock.on(DescribeCertificateCommand, { CertificateArn: arn('unused') }).resolves({ Certificate: { DomainName: 'old.exchange.test', NotAfter: new Date(now.getTime() + 3 * DAY), InUseBy: [] } });
     const target = new CertificateSources({ acm: new ACMClient({ region: 'us-east-1' }) });
 
     // act
     const result = await action.run(params, actionContext({ targets: { certificates: target }, now: () => now }));
 
     // assess
-    expect(result.outputs?.expiring_certs).toEqual([expect.objectContaining({ name: 'api.exchange.test', source: 'alb_certificates', days_remaining: 5, level: 'CRITICAL', inUseBy: ['arn:aws:elasticloadbalancing:us-east-1:111122223333:loadbalancer/app/trading/50dc6c495c0c9188'] })]);
+    expect(result.outputs?.expiring_certs).toEqual([
+      expect.objectContaining({ name: 'api.exchange.test', source: 'alb_certificates', days_remaining: 5, level: 'CRITICAL', inUseBy: [alb] }),
+      expect.objectContaining({ name: 'ws.exchange.test', source: 'alb_certificates', days_remaining: 6, level: 'CRITICAL', inUseBy: [alb] }),
+    ]);
+    expect(acmMock.commandCalls(ListCertificatesCommand).map((c) => c.args[0].input.Includes?.keyTypes)).toEqual([Object.values(KeyAlgorithm), Object.values(KeyAlgorithm), Object.values(KeyAlgorithm)]);
     expect(result.outputs?.unchecked_sources).toEqual(['kubernetes_secrets', 'external_domains']);
     expect(result.summary).toContain('not checked (not configured): kubernetes_secrets, external_domains');
   });
@@ -121,7 +140,21 @@ describe('check_certificates', () => {
     await expect(action.run(params, actionContext())).rejects.toMatchObject({ name: 'TargetNotConfiguredError' });
   });
 
-  it('names the domain whose handshake fails (retried as transient)', async () => {
+  it('records a failed handshake per domain and still reports the others', async () => {
+    // prepare: one endpoint down beside two that answer
+    const domains = [await serve(soon), '127.0.0.1:1', await serve(later)];
+    const target = new CertificateSources({ domains, timeoutMs: 2000 });
+
+    // act
+    const result = await action.run({ ...params, sources: ['external_domains'] }, actionContext({ targets: { certificates: target }, now: () => new Date() }));
+
+    // assess
+    expect((result.outputs?.expiring_certs as { name: string }[]).map((c) => c.name)).toEqual([domains[0]]);
+    expect(result.outputs?.unreadable_certificates).toEqual([{ name: '127.0.0.1:1', source: 'external_domains', error: expect.stringContaining('TLS handshake with 127.0.0.1:1 failed'), transient: true }]);
+    expect(result.summary).toContain('could not read 127.0.0.1:1');
+  });
+
+  it('names the domain whose handshake fails when it is the only one (retried as transient)', async () => {
     const target = new CertificateSources({ domains: ['127.0.0.1:1'], timeoutMs: 2000 });
 
     await expect(action.run({ ...params, sources: ['external_domains'] }, actionContext({ targets: { certificates: target } }))).rejects.toMatchObject({ name: 'TransientTargetError', target: '127.0.0.1:1' });

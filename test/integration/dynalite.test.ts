@@ -1,4 +1,6 @@
-/** The embedded DynamoDB: dynalite on its own thread, kept in a folder between runs when given one. */
+/** The embedded DynamoDB: dynalite on its own thread, kept in a folder between runs when given one. *
+ * @lane pure (its child process runs dynalite on a port of its own)
+ */
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -5,8 +5,7 @@
  * rotation file, and PagerDuty and Slack played by a local HTTP server on 127.0.0.1.
  */
 import { Redis } from 'ioredis';
-import { createNotifier, type Notifier } from '../../lib/approval/notify';
-import { RotationFile } from '../../lib/approval/oncall';
+import { createNotifier, type Notifier } from '../../lib/notify';
 import type { ApprovalRecord } from '../../lib/approval/store';
 import { getGlobalBreaker } from '../../lib/breaker';
 import { getTimeline, recordRecoveryCheck, openOrJoinIncident, type TimelineEvent } from '../../lib/incident';
@@ -15,6 +14,7 @@ import { handleAlarmEvent, type IntakeResult } from '../../lib/runtime/intake';
 import { alarmEvent } from '../helpers/events';
 import { startRecorder, type HttpRecorder, type RecordedRequest } from '../helpers/http-recorder';
 import { keysMatching as keysOf } from '../helpers/redis';
+import { loadRotationFile } from '../../lib/approval/oncall-file';
 
 const RUN = `esc-${process.pid}-${Date.now()}`;
 const SERVICE = 'redis-cache';
@@ -23,7 +23,7 @@ const SCALE = 'scale_redis_cluster';
 const ROUTING_KEY = 'e93facc04764012d7bfb002500d5d1a6';
 const SLACK_PATH = '/services/T0000/B0000/ESCALATE';
 const SPEED_UP = 600;
-const rotation = RotationFile.load();
+const rotation = loadRotationFile();
 
 let redis: Redis;
 let server: HttpRecorder;
@@ -40,7 +40,7 @@ function approvalLinks(record: ApprovalRecord, person: { name: string }, role: s
 }
 
 async function start(options: Partial<ConstructorParameters<typeof LocalEngine>[0]> = {}): Promise<void> {
-  engine = await new LocalEngine({ speedUp: SPEED_UP, targets: { redis }, notifier: notifier(), oncall: rotation, approvalLinks, ...options }).start();
+  engine = await new LocalEngine({ speedUp: SPEED_UP, targets: { redis }, notifier: notifier(), oncall: rotation, approvalLinks, holdMetrics: true, ...options }).start();
 }
 
 function postAlarm(at = new Date()): Promise<IntakeResult> {
@@ -145,6 +145,11 @@ describe('escalation of an unanswered approval (seed §4.1)', () => {
     const warRoom = slack.filter((m) => m.title.startsWith('War room:'));
     expect(warRoom).toHaveLength(1);
     expect(warRoom[0].roles).toEqual(['oncall_sre', 'team_lead', 'senior_sre', 'engineering_director', 'cto']);
+    // Level 4 also asks the director or the CTO to approve the public notice, once, without links on Slack.
+    const notice = slack.filter((m) => m.title.startsWith('Public status-page notice to approve'));
+    expect(notice).toHaveLength(1);
+    expect(notice[0].roles).toEqual(expect.arrayContaining(['engineering_director', 'cto']));
+    expect(notice[0].buttons).toEqual([]);
 
     const all = pagerDutyEvents();
     // The approval's climb and the hand-over first; the incident's own climb (L3, L4) follows.
@@ -181,7 +186,8 @@ describe('escalation of an unanswered approval (seed §4.1)', () => {
     const [r2, r3, r4] = requested.map((e) => Date.parse(e.at));
     expect(r3 - r2).toBeGreaterThanOrEqual(0.9 * ((10 * 60) / SPEED_UP) * 1000);
     expect(r4 - r3).toBeGreaterThanOrEqual(0.9 * ((15 * 60) / SPEED_UP) * 1000);
-    expect(events.filter((e) => e.type === 'status_page_todo')).toEqual([expect.objectContaining({ step: SCALE, summary: expect.stringContaining('status page: no integration configured') })]);
+    // Level 4 drafts the public notice once (both level-4 paths reach it), for the director or the CTO to approve.
+    expect(events.filter((e) => e.type === 'status_notice_drafted')).toEqual([expect.objectContaining({ step: '#status-page', summary: expect.stringContaining('engineering_director or cto') })]);
     // Every outcome is on the timeline, including the channel that is not configured here.
     const sent = events.filter((e) => e.type === 'notification_sent');
     expect(sent.filter((e) => e.data?.channel === 'slack')).toHaveLength(slack.length);

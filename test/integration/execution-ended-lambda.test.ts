@@ -1,34 +1,52 @@
 /**
  * The execution-ended Lambda as deployed: its handler module on a real DynamoDB API (dynalite,
  * reached through AWS_ENDPOINT_URL_DYNAMODB), fed the AWS documentation's Step Functions
- * "Execution Status Change" sample with the execution named after an incident.
+ * "Execution Status Change" sample with the execution named after an incident, run under the IAM
+ * check as its synthesized role.
  */
 import { GetSecretValueCommand, ResourceNotFoundException, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
 import { openOrJoinIncident, getIncident, getTimeline } from '../../lib/incident';
 import { createTables, startDynalite, type LocalDynamo } from '../../lib/local/dynalite';
+import { installSdkHook, uninstallSdkHook, type IamCheck } from '../../lib/local/iam';
 import sample from '../fixtures/events/aws-doc-sfn-execution-failed.json';
+import { allowedResources, checkedFake, lambdaIamCheck } from '../helpers/iam';
 import { LAMBDA_TEST_TABLES, lambdaEnvironment } from '../helpers/lambda-env';
 
 const tables = LAMBDA_TEST_TABLES;
 // No notifier credentials stored: the page to the on-call SRE fails, and the timeline says so.
 const secrets = mockClient(SecretsManagerClient);
-secrets.on(GetSecretValueCommand).rejects(new ResourceNotFoundException({ message: 'Secrets Manager can’t find the specified secret.', $metadata: {} }));
+secrets.on(GetSecretValueCommand).callsFake(
+  checkedFake(SecretsManagerClient, GetSecretValueCommand, () => {
+    throw new ResourceNotFoundException({ message: 'Secrets Manager can’t find the specified secret.', $metadata: {} });
+  }),
+);
 let dynamo: LocalDynamo;
-let handler: (event: unknown) => Promise<{ outcome: string; incidentId?: string }>;
+let check: IamCheck;
+let executionEnded: (event: unknown) => Promise<{ outcome: string; incidentId?: string }>;
 const savedEnv = { ...process.env };
 
 beforeAll(async () => {
   dynamo = await startDynalite();
   await createTables(dynamo.client, tables);
-  Object.assign(process.env, lambdaEnvironment(dynamo.endpoint));
-  ({ handler } = (await import('../../lambdas/execution-ended')) as unknown as { handler: typeof handler });
-});
+  const env = lambdaEnvironment(dynamo.endpoint);
+  Object.assign(process.env, env);
+  check = lambdaIamCheck(env);
+  installSdkHook();
+  ({ handler: executionEnded } = (await import('../../lambdas/execution-ended')) as unknown as { handler: typeof executionEnded });
+}, 60_000);
 
 afterAll(async () => {
+  uninstallSdkHook();
   process.env = savedEnv;
+  secrets.restore();
   await dynamo.stop();
 });
+
+/** The execution-ended function invoked as itself. */
+function handler(event: unknown): Promise<{ outcome: string; incidentId?: string }> {
+  return check.runAs('executionEnded', () => executionEnded(event));
+}
 
 function statusChange(name: string, status: string): unknown {
   const event = structuredClone(sample);
@@ -50,6 +68,9 @@ describe('execution-ended Lambda', () => {
     const timeline = await getTimeline(dynamo.doc, tables, incident.id);
     expect(timeline.filter((e) => e.type === 'status_changed').at(-1)?.summary).toBe('OPEN → FAILED: playbook execution FAILED: States.TaskFailed (The task failed.)');
     expect(timeline.filter((e) => e.type === 'notification_failed').length).toBeGreaterThan(0);
+    expect(check.denials()).toEqual([]);
+    expect(allowedResources(check, 'executionEnded', 'dynamodb:UpdateItem')).toContain('arn:aws:dynamodb:us-east-1:123456789012:table/inc');
+    expect(allowedResources(check, 'executionEnded', 'secretsmanager:GetSecretValue')).toContain('arn:aws:secretsmanager:us-east-1:123456789012:secret:sre-agent/pagerduty-routing-key-AbCdEf');
   });
 
   it('leaves an execution not named after an incident alone (the sample as AWS sends it)', async () => {

@@ -1,11 +1,12 @@
 /** Integration tests of the incident store against dynalite (in-process, in memory, random port; fresh tables per test). */
-import { DeleteCommand, GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import {
   IncidentNotFoundError,
   InvalidTransitionError,
   appendEvent,
   appendEvents,
   attachExecution,
+  beginExecution,
   findOpenIncident,
   getIncident,
   getTimeline,
@@ -13,9 +14,11 @@ import {
   isLikelyRepeat,
   listIncidents,
   markMitigated,
+  markInvestigated,
   nextIncidentId,
   openOrJoinIncident,
   raiseSeverity,
+  recordInvestigation,
   transitionIfStatus,
   transitionIncident,
   type OpenIncidentInput,
@@ -71,10 +74,22 @@ function crashingDoc(crashOn: (command: unknown) => boolean): DynamoDBDocumentCl
   } as unknown as DynamoDBDocumentClient;
 }
 
-const isPut = (pred: (item: Record<string, unknown>) => boolean) => (c: unknown) => c instanceof PutCommand && pred(c.input.Item ?? {});
 
 async function rawItem(pk: string, sk: string): Promise<Record<string, unknown> | undefined> {
   return (await dynamo.doc.send(new GetCommand({ TableName: tables.incidents, Key: { pk, sk }, ConsistentRead: true }))).Item;
+}
+
+/**
+ * What an opener of an earlier version left when it died after reserving the key: it wrote the
+ * key (with the incident's body) first and the incident item second. Opening is one transaction
+ * now, but such keys may still be found, and are completed from their body.
+ */
+async function keyLeftByDeadOpener(input: OpenIncidentInput = alarm()): Promise<string> {
+  const id = await nextIncidentId(dynamo.doc, tables, input.detectedAt);
+  const detectedAt = new Date(input.detectedAt).toISOString();
+  const incident = { id, playbook: input.playbook, service: input.service, severity: input.severity, status: 'OPEN', alarm: input.alarm, timestamps: { anomalyStartedAt: new Date(input.anomalyStartedAt).toISOString(), detectedAt } };
+  await dynamo.doc.send(new PutCommand({ TableName: tables.incidents, Item: { pk: `OPEN#${input.playbook}#${input.service}`, sk: 'OPEN', incidentId: id, openedBy: `${input.alarm?.name}@${detectedAt}`, incident } }));
+  return id;
 }
 
 describe('Incident store (dynalite)', () => {
@@ -115,6 +130,7 @@ describe('Incident store (dynalite)', () => {
       expect(result).toEqual({
         joined: false,
         recovered: false,
+        openedNow: true,
         incident: {
           id: 'INC-20260209-001',
           playbook: 'api-latency',
@@ -182,23 +198,42 @@ describe('Incident store (dynalite)', () => {
 
       const again = await openOrJoinIncident(dynamo.doc, tables, alarm());
 
-      expect(again).toEqual({ incident: first.incident, joined: false, recovered: false });
+      expect(again).toEqual({ incident: first.incident, joined: false, recovered: false, openedNow: false });
       expect((await getTimeline(dynamo.doc, tables, first.incident.id)).map((e) => e.type)).toEqual(['incident_opened']);
     });
 
-    it.each([
-      ['before the incident_opened event', isPut((item) => String(item.pk).startsWith('INC-'))],
-      ['after the incident_opened event, before the incident item', isPut((item) => item.sk === 'INCIDENT')],
-    ])('completes the same incident on retry when the opener died %s', async (_where, crashOn) => {
-      await expect(openOrJoinIncident(crashingDoc(crashOn), tables, alarm())).rejects.toThrow('simulated crash');
-      const reservation = await rawItem('OPEN#api-latency#trading-api', 'OPEN');
-      expect(reservation?.incidentId).toBe('INC-20260209-001');
-      await expect(getIncident(dynamo.doc, tables, 'INC-20260209-001')).rejects.toThrow(IncidentNotFoundError);
+    it('opens in one transaction: a crash at it leaves no key, no incident and no event, and the retry opens the incident', async () => {
+      await expect(openOrJoinIncident(crashingDoc((c) => c instanceof TransactWriteCommand), tables, alarm())).rejects.toThrow('simulated crash');
+      expect(await rawItem('OPEN#api-latency#trading-api', 'OPEN')).toBeUndefined();
+      expect(await listIncidents(dynamo.doc, tables)).toEqual([]);
+      expect(await getTimeline(dynamo.doc, tables, 'INC-20260209-001')).toEqual([]);
 
       const retry = await openOrJoinIncident(dynamo.doc, tables, alarm());
 
-      expect(retry.joined).toBe(false);
-      expect(retry.recovered).toBe(true);
+      // The crashed call's id is burned (unique and increasing, not gap-free).
+      expect(retry).toMatchObject({ joined: false, recovered: false, openedNow: true, incident: { id: 'INC-20260209-002', status: 'OPEN' } });
+      expect((await getTimeline(dynamo.doc, tables, retry.incident.id)).map((e) => e.type)).toEqual(['incident_opened']);
+    });
+
+    it('counts what the caller gives it with the opening, in the same transaction, and never for a join', async () => {
+      const count = (id: string) => [{ Update: { TableName: tables.breakers, Key: { pk: 'GLOBAL' }, UpdateExpression: 'ADD opened :ids', ExpressionAttributeValues: { ':ids': new Set([id]) } } }];
+      const opened = (await dynamo.doc.send(new GetCommand({ TableName: tables.breakers, Key: { pk: 'GLOBAL' }, ConsistentRead: true }))).Item;
+      expect(opened).toBeUndefined();
+
+      const results = await Promise.all(Array.from({ length: 20 }, (_, i) => openOrJoinIncident(dynamo.doc, tables, { ...alarm({ name: `alarm-${i}`, detectedAt: at('14:15', i) }), withOpening: count })));
+
+      expect(results.filter((r) => r.openedNow)).toHaveLength(1);
+      const item = (await dynamo.doc.send(new GetCommand({ TableName: tables.breakers, Key: { pk: 'GLOBAL' }, ConsistentRead: true }))).Item;
+      expect([...(item?.opened as Set<string>)]).toEqual([results.find((r) => r.openedNow)!.incident.id]);
+    });
+
+    it('completes, on the retry of its opener, an incident whose key an earlier version wrote before dying', async () => {
+      const id = await keyLeftByDeadOpener();
+      await expect(getIncident(dynamo.doc, tables, id)).rejects.toThrow(IncidentNotFoundError);
+
+      const retry = await openOrJoinIncident(dynamo.doc, tables, alarm());
+
+      expect(retry).toMatchObject({ joined: false, recovered: true, openedNow: false });
       expect(retry.incident.id).toBe('INC-20260209-001');
       expect(await getIncident(dynamo.doc, tables, 'INC-20260209-001')).toEqual(retry.incident);
       expect((await getTimeline(dynamo.doc, tables, retry.incident.id)).map((e) => e.type)).toEqual(['incident_opened']);
@@ -207,7 +242,7 @@ describe('Incident store (dynalite)', () => {
     });
 
     it('lets another alarm complete an incident whose opener died, and join it', async () => {
-      await expect(openOrJoinIncident(crashingDoc(isPut((item) => item.sk === 'INCIDENT')), tables, alarm())).rejects.toThrow('simulated crash');
+      await keyLeftByDeadOpener();
 
       const other = await openOrJoinIncident(dynamo.doc, tables, alarm({ name: 'trading-api-5xx', detectedAt: at('14:17') }));
 
@@ -319,8 +354,8 @@ describe('Incident store (dynalite)', () => {
       });
 
       it('records the join event of an alarm whose incident appears between its two conditional writes', async () => {
-        // The opener reserved the key and died before writing the incident item.
-        await expect(openOrJoinIncident(crashingDoc(isPut((item) => item.sk === 'INCIDENT')), tables, alarm())).rejects.toThrow('simulated crash');
+        // An earlier version's opener reserved the key and died before writing the incident item.
+        await keyLeftByDeadOpener();
         let updates = 0;
         const racing = {
           send: async (command: unknown) => {
@@ -379,7 +414,7 @@ describe('Incident store (dynalite)', () => {
         const a = host();
         const first = await openOrJoinIncident(a.doc, tables, alarm());
 
-        expect(await openOrJoinIncident(a.doc, tables, alarm())).toEqual({ incident: first.incident, joined: false, recovered: false });
+        expect(await openOrJoinIncident(a.doc, tables, alarm())).toEqual({ incident: first.incident, joined: false, recovered: false, openedNow: false });
         expect((await getTimeline(dynamo.doc, tables, first.incident.id)).map((e) => e.type)).toEqual(['incident_opened']);
       });
 
@@ -436,10 +471,10 @@ describe('Incident store (dynalite)', () => {
       const resolved = await transitionIncident(dynamo.doc, tables, incident.id, 'RESOLVED', at('14:38'));
 
       expect(resolved.status).toBe('RESOLVED');
+      // investigatedAt is the investigation's (markInvestigated), never a status change's.
       expect(resolved.timestamps).toEqual({
         anomalyStartedAt: at('14:00'),
         detectedAt: at('14:15'),
-        investigatedAt: at('14:16'),
         mitigatedAt: at('14:38'),
         resolvedAt: at('14:38'),
       });
@@ -499,13 +534,29 @@ describe('Incident store (dynalite)', () => {
       expect(changes).toHaveLength(2);
     });
 
+    it('recordInvestigation sets investigatedAt to the completion (over the MITIGATING fallback), once, with its event', async () => {
+      const { incident } = await openOrJoinIncident(dynamo.doc, tables, alarm());
+      await transitionIfStatus(dynamo.doc, tables, incident.id, 'OPEN', 'MITIGATING', at('14:15'));
+
+      const first = await recordInvestigation(dynamo.doc, tables, incident.id, at('14:16'), { summary: '调查完成: 部署 v2.3.1 后异常开始 (置信度 85%)', data: { investigation: { hypotheses: [] } } });
+      const second = await recordInvestigation(dynamo.doc, tables, incident.id, at('14:20'), { summary: 'again', data: {} });
+
+      expect(first?.incident.timestamps.investigatedAt).toBe(at('14:16'));
+      expect(first?.event).toMatchObject({ type: 'investigation_completed', at: at('14:16'), summary: '调查完成: 部署 v2.3.1 后异常开始 (置信度 85%)' });
+      expect(second).toBeUndefined();
+      expect((await getIncident(dynamo.doc, tables, incident.id)).timestamps.investigatedAt).toBe(at('14:16'));
+      expect((await getTimeline(dynamo.doc, tables, incident.id)).filter((e) => e.type === 'investigation_completed')).toHaveLength(1);
+      await expect(recordInvestigation(dynamo.doc, tables, 'INC-20260209-404', at('14:16'), { summary: 'x', data: {} })).rejects.toThrow(/INC-20260209-404/);
+    });
+
     it('transitionIfStatus moves only from the given status, in one write and its event', async () => {
       const { incident } = await openOrJoinIncident(dynamo.doc, tables, alarm());
 
       const moved = await transitionIfStatus(dynamo.doc, tables, incident.id, 'OPEN', 'MITIGATING', at('14:16'), { reason: 'playbook started' });
       const again = await transitionIfStatus(dynamo.doc, tables, incident.id, 'OPEN', 'MITIGATING', at('14:17'));
 
-      expect(moved).toMatchObject({ status: 'MITIGATING', timestamps: { investigatedAt: at('14:16') } });
+      expect(moved).toMatchObject({ status: 'MITIGATING' });
+      expect(moved?.timestamps.investigatedAt).toBeUndefined();
       expect(again).toBeUndefined();
       expect((await getTimeline(dynamo.doc, tables, incident.id)).map((e) => [e.type, e.summary])).toEqual([
         ['incident_opened', expect.any(String)],
@@ -564,6 +615,74 @@ describe('Incident store (dynalite)', () => {
     });
   });
 
+  describe('Function: beginExecution', () => {
+    const ARN = 'arn:aws:states:us-east-1:123456789012:execution:api-latency:INC-20260209-001';
+    const HASH = 'a'.repeat(64);
+    const begin = (overrides: Partial<Parameters<typeof beginExecution>[2]> = {}) =>
+      beginExecution(dynamo.doc, tables, { id: 'INC-20260209-001', playbook: 'api-latency', service: 'trading-api', severity: 'HIGH', alarmName: 'trading-api-p99-latency', alarmReason: 'Threshold crossed', playbookHash: HASH, executionArn: ARN, at: at('14:16'), options: { reason: 'playbook api-latency started' }, ...overrides });
+    const opened = async () => {
+      const { incident } = await openOrJoinIncident(dynamo.doc, tables, alarm());
+      await attachExecution(dynamo.doc, tables, incident.id, ARN, at('14:15', 30));
+      return incident;
+    };
+
+    it('pins the version and moves OPEN → MITIGATING with its event, in one transaction', async () => {
+      const incident = await opened();
+
+      expect(await begin()).toBe(true);
+
+      expect(await getIncident(dynamo.doc, tables, incident.id)).toMatchObject({ status: 'MITIGATING', playbookHash: HASH, executionArn: ARN, timestamps: { investigatedAt: at('14:16') } });
+      const timeline = await getTimeline(dynamo.doc, tables, incident.id);
+      expect(timeline.map((e) => [e.type, e.seq])).toEqual([['incident_opened', 0], ['execution_started', 2], ['status_changed', 1]]);
+      expect(timeline[2]).toMatchObject({ summary: 'OPEN → MITIGATING: playbook api-latency started', before: { status: 'OPEN' }, after: { status: 'MITIGATING' } });
+      // The kept number is used once: the counter goes on from where it was.
+      expect((await appendEvent(dynamo.doc, tables, incident.id, { at: at('14:17'), type: 'metric_read', summary: 'read' })).seq).toBe(3);
+    });
+
+    it('attaches the execution when the intake has not yet; the intake then writes its event, once', async () => {
+      const { incident } = await openOrJoinIncident(dynamo.doc, tables, alarm());
+
+      expect(await begin()).toBe(true);
+      expect((await getIncident(dynamo.doc, tables, incident.id)).executionArn).toBe(ARN);
+      await attachExecution(dynamo.doc, tables, incident.id, ARN, at('14:16', 10));
+      await attachExecution(dynamo.doc, tables, incident.id, ARN, at('14:16', 20));
+
+      expect((await getTimeline(dynamo.doc, tables, incident.id)).map((e) => e.type)).toEqual(['incident_opened', 'status_changed', 'execution_started']);
+      await expect(attachExecution(dynamo.doc, tables, incident.id, `${ARN}-other`, at('14:17'))).rejects.toThrow(IncidentError);
+    });
+
+    type Case = [string, () => Promise<void>, Partial<Parameters<typeof beginExecution>[2]>?];
+    it.each<Case>([
+      ['a second start (redelivered)', async (): Promise<void> => void (await begin())],
+      ['another execution attached', async (): Promise<void> => undefined, { executionArn: `${ARN}-other` }],
+      ['a severity raised by a join', async (): Promise<void> => void (await raiseSeverity(dynamo.doc, tables, 'INC-20260209-001', 'CRITICAL', at('14:15', 40), { reason: 'declared' }))],
+      ['another alarm than the one stored', async (): Promise<void> => undefined, { alarmName: 'trading-api-5xx' }],
+      ['another service than the one stored', async (): Promise<void> => undefined, { service: 'wallet-api' }],
+      ['a status moved by hand', async (): Promise<void> => void (await transitionIncident(dynamo.doc, tables, 'INC-20260209-001', 'ESCALATED', at('14:15', 40)))],
+    ])('writes nothing and says so for %s', async (_case, before, overrides = {}) => {
+      await opened();
+      await before();
+      const item = await rawItem('INC-20260209-001', 'INCIDENT');
+      const events = await getTimeline(dynamo.doc, tables, 'INC-20260209-001');
+
+      expect(await begin(overrides)).toBe(false);
+
+      expect(await rawItem('INC-20260209-001', 'INCIDENT')).toEqual(item);
+      expect(await getTimeline(dynamo.doc, tables, 'INC-20260209-001')).toEqual(events);
+    });
+
+    it('leaves an incident written by an earlier version (no kept sequence number) to the step-by-step path', async () => {
+      await keyLeftByDeadOpener();
+      const { incident } = await openOrJoinIncident(dynamo.doc, tables, alarm());
+      const item = await rawItem(incident.id, 'INCIDENT');
+      delete item!.startSeq;
+      await dynamo.doc.send(new PutCommand({ TableName: tables.incidents, Item: { ...item, eventSeq: 0, executionArn: ARN } }));
+
+      expect(await begin()).toBe(false);
+      expect((await getIncident(dynamo.doc, tables, incident.id)).status).toBe('OPEN');
+    });
+  });
+
   describe('Function: appendEvent and getTimeline', () => {
     it('returns the timeline ordered by time, then by sequence number for equal times', async () => {
       const { incident } = await openOrJoinIncident(dynamo.doc, tables, alarm());
@@ -583,16 +702,17 @@ describe('Incident store (dynalite)', () => {
       const timeline = await getTimeline(dynamo.doc, tables, incident.id);
 
       expect(timeline.map((e) => [e.at.slice(11, 16), e.seq, e.type])).toEqual([
+        // 1 is kept for the status change of the execution's first start (beginExecution).
         ['14:15', 0, 'incident_opened'],
-        ['14:16', 2, 'root_cause'],
-        ['14:17', 1, 'risk_assessed'],
-        ['14:17', 3, 'approval_requested'],
-        ['14:20', 4, 'action_started'],
+        ['14:16', 3, 'root_cause'],
+        ['14:17', 2, 'risk_assessed'],
+        ['14:17', 4, 'approval_requested'],
+        ['14:20', 5, 'action_started'],
       ]);
       expect(timeline[4]).toEqual({
         incidentId: incident.id,
         at: at('14:20'),
-        seq: 4,
+        seq: 5,
         type: 'action_started',
         step: 'rollback',
         summary: 'rollback v2.3.1 → v2.3.0',
@@ -619,7 +739,7 @@ describe('Incident store (dynalite)', () => {
 
       const written = await appendEvents(dynamo.doc, tables, incident.id, events);
 
-      expect(written.map((e) => e.seq)).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
+      expect(written.map((e) => e.seq)).toEqual(Array.from({ length: 30 }, (_, i) => i + 2));
       const timeline = await getTimeline(dynamo.doc, tables, incident.id);
       expect(timeline.map((e) => e.summary)).toEqual([expect.stringContaining('incident opened'), ...events.map((e) => e.summary)]);
       await expect(appendEvents(dynamo.doc, tables, 'INC-20260209-404', events)).rejects.toThrow(IncidentNotFoundError);
@@ -666,7 +786,9 @@ describe('Incident store (dynalite)', () => {
   describe('Function: incidentMetrics', () => {
     it('reproduces the seed §5.1 report: MTTD 15 min, MTTI 1 min, MTTR 23 min', async () => {
       const { incident } = await openOrJoinIncident(dynamo.doc, tables, alarm({ detectedAt: at('14:15'), anomalyStartedAt: at('14:00') }));
-      await transitionIncident(dynamo.doc, tables, incident.id, 'MITIGATING', at('14:16'));
+      await transitionIncident(dynamo.doc, tables, incident.id, 'MITIGATING', at('14:15'));
+      await markInvestigated(dynamo.doc, tables, incident.id, at('14:16'));
+      await markInvestigated(dynamo.doc, tables, incident.id, at('14:30')); // once: the first completion counts
       await transitionIncident(dynamo.doc, tables, incident.id, 'AWAITING_APPROVAL', at('14:17'));
       await transitionIncident(dynamo.doc, tables, incident.id, 'MITIGATING', at('14:19'));
       const resolved = await transitionIncident(dynamo.doc, tables, incident.id, 'RESOLVED', at('14:38'));

@@ -127,6 +127,34 @@ describe('Function: handleAlarmEvent', () => {
     });
   });
 
+  describe('anomaly start (MTTD)', () => {
+    it("records the alarm's first breaching datapoint as the anomaly start, with its basis, on the incident and its opened event", async () => {
+      // prepare: the sample with CloudWatch's evaluatedDatapoints (newest first): 3 of the last 4 periods above 85%
+      const event = alarmEvent(REDIS_ALARM, { at: new Date('2026-02-09T14:05:10.000Z') });
+      event.detail.state.reason = 'Threshold Crossed: 3 out of the last 4 datapoints [0.93 (09/02/26 14:04:00), 0.91 (09/02/26 14:03:00), 0.88 (09/02/26 14:02:00)] were greater than the threshold (0.85) (minimum 3 datapoints for OK -> ALARM transition).';
+      event.detail.state.reasonData = JSON.stringify({
+        version: '1.0', queryDate: '2026-02-09T14:05:10.000+0000', startDate: '2026-02-09T14:01:00.000+0000', statistic: 'Maximum', period: 60, recentDatapoints: [0.93, 0.91, 0.88, 0.8], threshold: 0.85,
+        evaluatedDatapoints: [0.93, 0.91, 0.88, 0.8].map((value, i) => ({ timestamp: `2026-02-09T14:0${4 - i}:00.000+0000`, sampleCount: 1, value })),
+      });
+      // act
+      const result = await post(event);
+      // assess
+      const incident = await getIncident(dynamo.doc, deps.tables, result.incidentId!);
+      expect(incident.timestamps.anomalyStartedAt).toBe('2026-02-09T14:02:00.000Z');
+      expect(incident.anomalyStart).toEqual({ basis: 'first_breaching_datapoint', startDate: '2026-02-09T14:01:00.000Z' });
+      const opened = (await getTimeline(dynamo.doc, deps.tables, incident.id)).find((e) => e.type === 'incident_opened');
+      expect(opened?.data).toMatchObject({ anomalyStartedAt: '2026-02-09T14:02:00.000Z', anomalyStart: { basis: 'first_breaching_datapoint' } });
+    });
+
+    it("falls back to CloudWatch's startDate for the AWS sample's reasonData (no datapoints) and says why", async () => {
+      const result = await post(alarmEvent(REDIS_ALARM, { at: new Date('2026-02-09T14:05:10.000Z') }));
+
+      const incident = await getIncident(dynamo.doc, deps.tables, result.incidentId!);
+      expect(incident.timestamps.anomalyStartedAt).toBe('2026-02-09T14:00:10.000Z');
+      expect(incident.anomalyStart).toEqual({ basis: 'start_date', startDate: '2026-02-09T14:00:10.000Z', fallback: 'reasonData has no evaluatedDatapoints' });
+    });
+  });
+
   describe('idempotency', () => {
     it('opens one incident and starts one execution when the same event is delivered 5 times in a row', async () => {
       // prepare

@@ -14,10 +14,14 @@ import { action as kubectlScale } from '../../lib/actions/kubectl_scale';
 import { action as patchHpaMax } from '../../lib/actions/patch_hpa_max';
 import { action as rollingRestart } from '../../lib/actions/rolling_restart';
 import type { KafkaGroupState, KafkaOps, KubeOps } from '../../lib/actions/ports';
-import { loadPolicy } from '../../lib/policy';
+import { createKubeOps, kubeConfigFromString } from '../../lib/kube';
 import { TYPES } from '../../lib/sandbox/kube';
 import { actionContext } from '../helpers/action-context';
 import { startTestSandbox, type TestSandbox } from '../helpers/kube-sandbox';
+import { loadPolicy, loadServiceMap } from '../../lib/policy/files';
+import { runCheck, type CheckPorts } from '../../lib/analysis/checks';
+import { LocalMetricStore } from '../../lib/metrics';
+import { defaultCatalogue } from '../../lib/playbook/catalogue-file';
 
 const policy = loadPolicy();
 let t: TestSandbox;
@@ -31,6 +35,27 @@ const hpa = (ns: string, name: string) => t.sandbox.cluster.store.get(TYPES.hpas
 /** Requests the adapter sent to a path, in order: method and whether it was a dry run. */
 const writesTo = (suffix: string) => t.sandbox.requests.filter((r) => (r.method === 'PATCH' || r.method === 'PUT') && r.path.endsWith(suffix)).map((r) => `${r.method}${r.query.includes('dryRun=All') ? ' dryRun' : ''}`);
 
+/** The resourceVersion a write carried: metadata.resourceVersion of a merge patch, or a JSON patch's replace of it. */
+function carriedVersion(body: unknown): string | undefined {
+  if (Array.isArray(body)) return (body as { op: string; path: string; value?: unknown }[]).find((op) => op.path === '/metadata/resourceVersion')?.value as string | undefined;
+  return (body as { metadata?: { resourceVersion?: string } } | undefined)?.metadata?.resourceVersion;
+}
+
+/** Writes to a path as the sandbox saw them: method (and dry run), the resourceVersion carried, the status answered. */
+const versionedWritesTo = (suffix: string) =>
+  t.sandbox.requests.filter((r) => (r.method === 'PATCH' || r.method === 'PUT') && r.path.endsWith(suffix)).map((r) => ({ write: `${r.method}${r.query.includes('dryRun=All') ? ' dryRun' : ''}`, resourceVersion: carriedVersion(r.body), code: r.code }));
+
+/** Another writer changing an object (here: a label) between the adapter's read and its write; answers the new resourceVersion. */
+function touch(type: (typeof TYPES)[keyof typeof TYPES], ns: string, name: string, label: string): string {
+  const o = t.sandbox.cluster.store.get(type, ns, name);
+  return t.sandbox.cluster.store.update(type, { ...o, metadata: { ...o.metadata, labels: { ...o.metadata.labels, 'touched-by': label } } }).metadata.resourceVersion as string;
+}
+
+/** Waits for the HPA controller's first sync of trading-api's HPA (its status write changes the resourceVersion). */
+const hpaSynced = () => t.sandbox.cluster.until(() => (hpa('trading', 'trading-api').status?.conditions?.length ?? 0) > 0);
+
+const HPA_PATH = '/apis/autoscaling/v2/namespaces/trading/horizontalpodautoscalers/trading-api';
+
 beforeEach(async () => {
   t = await startTestSandbox();
 });
@@ -41,13 +66,19 @@ afterEach(async () => {
 });
 
 describe('patch_hpa_max', () => {
-  it('doubles the HPA max of trading-api with current_max * 2, a server dry run first', async () => {
+  it('doubles the HPA max of trading-api with current_max * 2, a server dry run first, both carrying the resourceVersion read', async () => {
+    // prepare
+    await hpaSynced();
+    const read = hpa('trading', 'trading-api').metadata.resourceVersion;
     // act
     const r = await patchHpaMax.run({ deployment: 'trading-api', new_max: 'current_max * 2' }, ctx());
     // assess
     expect(hpa('trading', 'trading-api').spec.maxReplicas).toBe(40);
     expect(r.outputs).toEqual({ current_max: 20, new_max: 40 });
-    expect(writesTo('/horizontalpodautoscalers/trading-api')).toEqual(['PATCH dryRun', 'PATCH']);
+    expect(versionedWritesTo('/horizontalpodautoscalers/trading-api')).toEqual([
+      { write: 'PATCH dryRun', resourceVersion: read, code: 200 },
+      { write: 'PATCH', resourceVersion: read, code: 200 },
+    ]);
     expect(r.summary).toContain('HPA trading/trading-api maxReplicas 20 → 40');
   });
 
@@ -92,21 +123,108 @@ describe('patch_hpa_max', () => {
     expect((r.after as { conflictsRetried: number }).conflictsRetried).toBe(2);
   });
 
+  it('a concurrent write between read and write is a real 409 on the resourceVersion: read again, written with the fresh one, the other change kept', async () => {
+    // prepare: another writer labels the HPA just before the adapter's dry run lands
+    await hpaSynced();
+    const read = hpa('trading', 'trading-api').metadata.resourceVersion;
+    let fresh = '';
+    t.sandbox.beforeWrite(HPA_PATH, () => {
+      fresh = touch(TYPES.hpas, 'trading', 'trading-api', 'capacity-team');
+    });
+    // act
+    const r = await patchHpaMax.run({ deployment: 'trading-api', new_max: 'current_max * 2' }, ctx());
+    // assess
+    expect(versionedWritesTo('/horizontalpodautoscalers/trading-api')).toEqual([
+      { write: 'PATCH dryRun', resourceVersion: read, code: 409 },
+      { write: 'PATCH dryRun', resourceVersion: fresh, code: 200 },
+      { write: 'PATCH', resourceVersion: fresh, code: 200 },
+    ]);
+    expect(hpa('trading', 'trading-api').spec.maxReplicas).toBe(40);
+    expect(hpa('trading', 'trading-api').metadata.labels?.['touched-by']).toBe('capacity-team');
+    expect((r.after as { conflictsRetried: number }).conflictsRetried).toBe(1);
+  });
+
+  it('a writer that keeps winning the race exhausts the retries: TransientTargetError, nothing written', async () => {
+    // prepare: every write meets a fresh concurrent change; two retries allowed
+    const kube = createKubeOps({ config: kubeConfigFromString(t.sandbox.kubeconfig('trading')), conflictRetries: 2, pollMs: 50 });
+    let n = 0;
+    t.sandbox.beforeWrite(HPA_PATH, () => void touch(TYPES.hpas, 'trading', 'trading-api', `writer-${++n}`), Infinity);
+    // act
+    const run = kube.patchHpaMax({ namespace: 'trading', name: 'trading-api' }, 40);
+    // assess
+    await expect(run).rejects.toMatchObject({ name: 'TransientTargetError', message: expect.stringContaining('trading/trading-api: still conflicting after 3 attempts') });
+    expect(versionedWritesTo('/horizontalpodautoscalers/trading-api').map((w) => `${w.write} ${w.code}`)).toEqual(['PATCH dryRun 409', 'PATCH dryRun 409', 'PATCH dryRun 409']);
+    expect(hpa('trading', 'trading-api').spec.maxReplicas).toBe(20);
+  });
+
+  it('a concurrent raise past the new max, seen on the re-read after its 409, is never lowered back', async () => {
+    // prepare: the action reads 20 and aims at 40; just before its dry run someone sets 50
+    await hpaSynced();
+    t.sandbox.beforeWrite(HPA_PATH, () => {
+      const h = hpa('trading', 'trading-api');
+      t.sandbox.cluster.store.update(TYPES.hpas, { ...h, spec: { ...h.spec, maxReplicas: 50 } });
+    });
+    // act
+    const r = await patchHpaMax.run({ deployment: 'trading-api', new_max: 'current_max * 2' }, ctx());
+    // assess
+    expect(hpa('trading', 'trading-api').spec.maxReplicas).toBe(50);
+    expect(versionedWritesTo('/horizontalpodautoscalers/trading-api').map((w) => `${w.write} ${w.code}`)).toEqual(['PATCH dryRun 409']);
+    expect(r.outputs).toEqual({ current_max: 20, new_max: 50 });
+    expect(r.summary).toContain('already 50');
+  });
+
+  it('refuses the HPA of a paused deployment, naming it, and writes nothing', async () => {
+    // prepare
+    t.sandbox.cluster.store.update(TYPES.deployments, { ...deployment('trading', 'trading-api'), spec: { ...deployment('trading', 'trading-api').spec, paused: true } });
+    // act
+    const run = patchHpaMax.run({ deployment: 'trading-api', new_max: 'current_max * 2' }, ctx());
+    // assess
+    await expect(run).rejects.toMatchObject({ name: 'TargetPausedError', message: expect.stringContaining('patch_hpa_max: deployment trading/trading-api is paused') });
+    expect(writesTo('/horizontalpodautoscalers/trading-api')).toEqual([]);
+    expect(hpa('trading', 'trading-api').spec.maxReplicas).toBe(20);
+  });
+
   it('a deployment no HPA scales is a TargetNotFoundError naming namespace/name', async () => {
     await expect(patchHpaMax.run({ deployment: 'matching-engine', new_max: 'current_max * 2' }, ctx())).rejects.toMatchObject({ name: 'TargetNotFoundError', message: 'no HorizontalPodAutoscaler scales deployment trading/matching-engine' });
   });
 });
 
 describe('kubectl_scale', () => {
-  it('doubles order-consumer with current * 2 through the scale subresource, dry run first', async () => {
+  it('doubles order-consumer with current * 2 through the scale subresource, dry run first, both carrying the resourceVersion read', async () => {
+    // prepare
+    const read = deployment('trading', 'order-consumer').metadata.resourceVersion;
     // act
     const r = await kubectlScale.run({ deployment: 'order-consumer', replicas: 'current * 2' }, ctx());
     // assess
     expect(deployment('trading', 'order-consumer').spec.replicas).toBe(8);
     expect(r.outputs).toEqual({ current_replicas: 4, replicas: 8 });
-    expect(writesTo('/deployments/order-consumer/scale')).toEqual(['PATCH dryRun', 'PATCH']);
+    expect(versionedWritesTo('/deployments/order-consumer/scale')).toEqual([
+      { write: 'PATCH dryRun', resourceVersion: read, code: 200 },
+      { write: 'PATCH', resourceVersion: read, code: 200 },
+    ]);
     await t.sandbox.cluster.until(() => t.sandbox.cluster.rolledOut('trading', 'order-consumer'));
     expect(deployment('trading', 'order-consumer').status.readyReplicas).toBe(8);
+  });
+
+  it('a concurrent change of the deployment between read and scale is a real 409: read again, scaled with the fresh resourceVersion', async () => {
+    // prepare: someone labels the deployment just before the adapter's real write lands
+    let fresh = '';
+    t.sandbox.beforeWrite('/apis/apps/v1/namespaces/trading/deployments/order-consumer/scale', (w) => {
+      if (!w.dryRun) fresh = touch(TYPES.deployments, 'trading', 'order-consumer', 'release-bot');
+    }, 2);
+    const read = deployment('trading', 'order-consumer').metadata.resourceVersion;
+    // act
+    const r = await kubectlScale.run({ deployment: 'order-consumer', replicas: 'current * 2' }, ctx());
+    // assess
+    expect(versionedWritesTo('/deployments/order-consumer/scale')).toEqual([
+      { write: 'PATCH dryRun', resourceVersion: read, code: 200 },
+      { write: 'PATCH', resourceVersion: read, code: 409 },
+      { write: 'PATCH dryRun', resourceVersion: fresh, code: 200 },
+      { write: 'PATCH', resourceVersion: fresh, code: 200 },
+    ]);
+    expect(deployment('trading', 'order-consumer').spec.replicas).toBe(8);
+    expect(deployment('trading', 'order-consumer').metadata.labels?.['touched-by']).toBe('release-bot');
+    expect((r.after as { conflictsRetried: number }).conflictsRetried).toBe(1);
   });
 
   it('a retried step doubles once', async () => {
@@ -270,14 +388,43 @@ describe('kubectl_rollout_undo', () => {
 describe('kubectl_patch', () => {
   const patch = 'spec.template.spec.containers[0].resources.limits.memory: "{{current_limit * 1.5}}"\n';
 
-  it('raises order-consumer memory limit by the seed expression as a JSON patch, and waits for the rollout', async () => {
+  it('raises order-consumer memory limit by the seed expression as a JSON patch carrying the resourceVersion read, and waits for the rollout', async () => {
+    // prepare
+    const read = deployment('trading', 'order-consumer').metadata.resourceVersion;
     // act
     const r = await kubectlPatch.run({ resource: 'deployment/order-consumer', patch }, ctx());
     // assess
     expect(deployment('trading', 'order-consumer').spec.template.spec.containers[0].resources.limits.memory).toBe('2304Mi');
     expect(r.outputs).toEqual({ previous_memory_limit: 1536 * 2 ** 20, memory_limit: 2304 * 2 ** 20 });
-    expect(writesTo('/deployments/order-consumer')).toEqual(['PATCH dryRun', 'PATCH']);
+    expect(versionedWritesTo('/deployments/order-consumer')).toEqual([
+      { write: 'PATCH dryRun', resourceVersion: read, code: 200 },
+      { write: 'PATCH', resourceVersion: read, code: 200 },
+    ]);
     expect(t.sandbox.cluster.rolledOut('trading', 'order-consumer')).toBe(true);
+  });
+
+  it('a deploy landing between read and patch is a real 409: the patch is computed again on the new template, the new image kept', async () => {
+    // prepare: CI/CD ships v1.9.0 just before the adapter's dry run
+    const read = deployment('trading', 'order-consumer').metadata.resourceVersion;
+    t.sandbox.beforeWrite('/apis/apps/v1/namespaces/trading/deployments/order-consumer', () => t.sandbox.cluster.deploy('trading', 'order-consumer', 'v1.9.0'));
+    // act
+    const r = await kubectlPatch.run({ resource: 'deployment/order-consumer', patch }, ctx());
+    // assess
+    // (the new rollout's status writes may make a retry meet another 409: each is read again)
+    const fresh = (r.before as { resourceVersion: string }).resourceVersion;
+    expect(fresh).not.toBe(read);
+    const writes = versionedWritesTo('/deployments/order-consumer');
+    expect(writes[0]).toEqual({ write: 'PATCH dryRun', resourceVersion: read, code: 409 });
+    // no real write landed before the last, each attempt ended in a 409
+    expect(writes.slice(0, -2).every((w) => w.code === 409 || (w.write === 'PATCH dryRun' && w.code === 200))).toBe(true);
+    expect(writes.slice(-2)).toEqual([
+      { write: 'PATCH dryRun', resourceVersion: fresh, code: 200 },
+      { write: 'PATCH', resourceVersion: fresh, code: 200 },
+    ]);
+    expect((r.after as { conflictsRetried: number }).conflictsRetried).toBe(writes.filter((w) => w.code === 409).length);
+    const c = deployment('trading', 'order-consumer').spec.template.spec.containers[0];
+    expect(c.image).toMatch(/:v1\.9\.0$/);
+    expect(c.resources.limits.memory).toBe('2304Mi');
   });
 
   it('a retried patch multiplies the first reading once', async () => {
@@ -288,6 +435,17 @@ describe('kubectl_patch', () => {
     await kubectlPatch.run({ resource: 'deployment/order-consumer', patch }, ctx({ memory }));
     // assess
     expect(deployment('trading', 'order-consumer').spec.template.spec.containers[0].resources.limits.memory).toBe('2304Mi');
+  });
+
+  it('refuses a paused deployment, naming it, and writes nothing', async () => {
+    // prepare
+    t.sandbox.cluster.store.update(TYPES.deployments, { ...deployment('trading', 'order-consumer'), spec: { ...deployment('trading', 'order-consumer').spec, paused: true } });
+    // act
+    const run = kubectlPatch.run({ resource: 'deployment/order-consumer', patch }, ctx());
+    // assess
+    await expect(run).rejects.toMatchObject({ name: 'TargetPausedError', message: expect.stringContaining('kubectl_patch: deployment trading/order-consumer is paused') });
+    expect(writesTo('/deployments/order-consumer')).toEqual([]);
+    expect(deployment('trading', 'order-consumer').spec.template.spec.containers[0].resources.limits.memory).toBe('1536Mi');
   });
 
   it('refuses more than max_memory_factor × the current limit', async () => {
@@ -310,10 +468,13 @@ describe('kubectl_exec', () => {
     // act
     const r = await kubectlExec.run({ command: 'jmap -dump:format=b,file=/tmp/heap.hprof 1', deployment: 'trading-api' }, ctx());
     // assess
+    // (two pods may use the same memory: then either is right, and the adapter takes the older)
     const usage = await t.kube.podUsage({ namespace: 'trading', name: 'trading-api' });
-    const fullest = [...usage].sort((a, b) => b.memoryBytes - a.memoryBytes)[0]?.pod as string;
-    expect(r.outputs).toEqual({ heap_dump_path: `trading/${fullest}:/tmp/heap.hprof`, exec_pod: `trading/${fullest}` });
-    const ls = await t.kube.exec({ namespace: 'trading', name: 'trading-api' }, ['ls', '/tmp/heap.hprof'], { pod: fullest });
+    const most = Math.max(...usage.map((u) => u.memoryBytes));
+    const chosen = String(r.outputs?.exec_pod).replace('trading/', '');
+    expect(usage.find((u) => u.pod === chosen)?.memoryBytes).toBe(most);
+    expect(r.outputs).toEqual({ heap_dump_path: `trading/${chosen}:/tmp/heap.hprof`, exec_pod: `trading/${chosen}` });
+    const ls = await t.kube.exec({ namespace: 'trading', name: 'trading-api' }, ['ls', '/tmp/heap.hprof'], { pod: chosen });
     expect(ls).toMatchObject({ exitCode: 0, stdout: '/tmp/heap.hprof\n' });
   });
 
@@ -332,6 +493,20 @@ describe('kubectl_exec', () => {
     t.sandbox.cluster.oomKill('trading', 'trading-api', 6);
     // act, assess
     await expect(kubectlExec.run({ command: 'jmap -dump:format=b,file=/tmp/heap.hprof 1', deployment: 'trading-api' }, ctx())).rejects.toMatchObject({ name: 'TargetNotFoundError', message: expect.stringContaining('no running, ready pod of deployment trading/trading-api') });
+  });
+
+  it('the chosen pod deleted between its choice and the exec: the upgrade is a 404, a TargetNotFoundError naming the pod (on_fail: skip handles it)', async () => {
+    // prepare: the pod is gone (evicted, scaled away) by the time the exec reaches it
+    let gone = '';
+    t.sandbox.beforeExec((pod) => {
+      gone = pod.name;
+      t.sandbox.cluster.store.delete(TYPES.pods, pod.namespace, pod.name);
+    });
+    // act
+    const err = await kubectlExec.run({ command: 'jmap -dump:format=b,file=/tmp/heap.hprof 1', deployment: 'trading-api' }, ctx()).catch((e: unknown) => e);
+    // assess
+    expect(gone).toMatch(/^trading-api-/);
+    expect(err).toMatchObject({ name: 'TargetNotFoundError', target: `trading/${gone}`, message: expect.stringContaining(`kubectl_exec: pod trading/${gone} is gone`) });
   });
 
   it('a program the image lacks is a CommandFailedError naming the pod', async () => {
@@ -411,19 +586,52 @@ describe('KubeOps diagnostics', () => {
     expect(health.pods.filter((p) => hit.includes(p.name)).map((p) => p.lastTermination?.reason)).toEqual(['OOMKilled', 'OOMKilled']);
   });
 
-  it('reports an HPA at its ceiling when load needs more than maxReplicas', async () => {
-    // prepare: a market move: trading-api needs 4× its CPU
-    t.sandbox.cluster.setLoad('trading', 'trading-api', { demandCores: 1.6 * 4 });
-    await t.sandbox.cluster.until(() => hpa('trading', 'trading-api').status?.desiredReplicas === 19 || hpa('trading', 'trading-api').status?.desiredReplicas === 20, 10000);
+  it('reports an HPA at its ceiling when load needs more than maxReplicas (ScalingLimited: TooManyReplicas)', async () => {
+    // prepare: at its usual load trading-api is within range; then a market move needs 6× its CPU
+    // (9.6 cores at 70 % of 500m requests: 28 pods recommended, over the max of 20)
+    await hpaSynced();
+    expect((await t.kube.readHpa(ref)).atCeiling).toBe(false);
+    t.sandbox.cluster.setLoad('trading', 'trading-api', { demandCores: 1.6 * 6 });
+    const limited = () => hpa('trading', 'trading-api').status?.conditions?.find((c: { type: string }) => c.type === 'ScalingLimited');
+    await t.sandbox.cluster.until(() => hpa('trading', 'trading-api').status?.desiredReplicas === 20, 5000);
     // act
     const h = await t.kube.readHpa(ref);
     // assess
-    expect(h).toMatchObject({ maxReplicas: 20, atCeiling: h.desiredReplicas >= 20 });
+    expect(limited()).toMatchObject({ status: 'True', reason: 'TooManyReplicas' });
+    expect(h).toMatchObject({ maxReplicas: 20, desiredReplicas: 20, atCeiling: true });
     expect(h.cpuUtilization).toBeGreaterThan(70);
   });
 
+  it('reports a deploy, its rollback and a restart as image / rollback / restart, each at the time it began', async () => {
+    // prepare: v2.2.0 ships (revision 3), is undone (revision 4 reuses revision 2's ReplicaSet), then restarted (revision 5)
+    const svc = { namespace: 'settlement', name: 'settlement-service' };
+    const second = (ms: number) => Math.floor(ms / 1000) * 1000;
+    const c = t.sandbox.cluster;
+    const deployedFrom = Date.now();
+    c.deploy('settlement', 'settlement-service', 'v2.2.0');
+    await c.until(() => c.rolledOut('settlement', 'settlement-service'));
+    const undoFrom = Date.now();
+    await t.kube.undoDeployment(svc, await t.kube.planUndo(svc));
+    await c.until(() => c.rolledOut('settlement', 'settlement-service'));
+    const restartFrom = Date.now();
+    await t.kube.restartDeployment(svc, { restartedAt: new Date().toISOString().replace(/\.\d+Z$/, 'Z'), strategy: 'rolling', timeoutSeconds: 10 });
+    const restartTo = Date.now();
+    // act
+    const deploys = await t.kube.recentDeploys([svc], 3600);
+    // assess: newest first, each inside the span of what started it
+    expect(deploys.map((d) => [d.revision, d.change])).toEqual([[5, 'restart'], [4, 'rollback'], [3, 'image']]);
+    const at = deploys.map((d) => Date.parse(d.at));
+    expect(at[0]).toBeGreaterThanOrEqual(second(restartFrom));
+    expect(at[0]).toBeLessThanOrEqual(restartTo);
+    expect(at[1]).toBeGreaterThanOrEqual(second(undoFrom));
+    expect(at[1]).toBeLessThanOrEqual(restartFrom);
+    expect(at[2]).toBeGreaterThanOrEqual(second(deployedFrom));
+    expect(at[2]).toBeLessThanOrEqual(undoFrom);
+    expect(deploys[1]).toMatchObject({ images: [expect.stringMatching(/:v2\.1\.1$/)], previousImages: [expect.stringMatching(/:v2\.2\.0$/)] });
+  });
+
   it('says how many more trading-api pods the nodes can take', async () => {
-    const room = await t.kube.nodeHeadroom(ref);
+    const room = await t.kube.nodeHeadroom({ namespace: 'trading', name: 'trading-api' });
     expect(room.nodes).toHaveLength(6);
     expect(room.cpuAllocatable).toBeCloseTo(6 * 15.89, 2);
     expect(room.podsThatFit).toBe(Math.floor(room.nodes.reduce((s, n) => s + Math.floor(Math.min(n.cpuFree / 0.5, n.memoryFreeBytes / 2 ** 30)), 0)));
@@ -435,5 +643,41 @@ describe('KubeOps diagnostics', () => {
     const wallet = secrets.find((s) => s.name === 'wallet-mtls')!;
     const cert = new X509Certificate(Buffer.from(wallet.data['tls.crt']!, 'base64').toString('utf8'));
     expect(Math.round((Date.parse(cert.validTo) - Date.now()) / 86400e3)).toBe(5);
+  });
+});
+
+describe('investigation checks against the cluster', () => {
+  const incident = { id: 'INC-20260209-001', service: 'trading-api', anomalyStartedAt: new Date().toISOString(), detectedAt: new Date().toISOString() };
+  const ports = (): CheckPorts => ({ kube: t.kube, metrics: new LocalMetricStore({ catalogue: defaultCatalogue() }), catalogue: defaultCatalogue(), services: loadServiceMap() });
+
+  it('capacity: trading-api at its HPA ceiling, with the nodes\' room for more pods (scenario 1: is capacity enough?)', async () => {
+    // prepare: load needing 28 pods of a max of 20
+    t.sandbox.cluster.setLoad('trading', 'trading-api', { demandCores: 1.6 * 6 });
+    await t.sandbox.cluster.until(() => hpa('trading', 'trading-api').status?.desiredReplicas === 20 && t.sandbox.cluster.rolledOut('trading', 'trading-api'), 5000);
+    // act
+    const outcome = await runCheck({ name: 'capacity', kind: 'capacity', services: ['trading-api'], question: '当前容量是否足够', timeoutSeconds: 20 }, incident, ports(), new Date());
+    // assess
+    expect(outcome).toMatchObject({ status: 'ok', data: { question: '当前容量是否足够', hpas: [{ service: 'trading-api', desired: 20, max: 20, atCeiling: true }] } });
+    const room = await t.kube.nodeHeadroom({ namespace: 'trading', name: 'trading-api' });
+    expect(outcome.data?.headroom).toEqual({ cpuFree: room.cpuAllocatable - room.cpuRequested, memoryFreeBytes: room.memoryAllocatableBytes - room.memoryRequestedBytes, podsThatFit: room.podsThatFit, nodes: 6 });
+  });
+
+  it('capacity: a service without an HPA is reported with the error naming it, not dropped', async () => {
+    const outcome = await runCheck({ name: 'capacity', kind: 'capacity', services: ['matching-engine'], timeoutSeconds: 20 }, { ...incident, service: 'matching-engine' }, ports(), new Date());
+    expect(outcome).toMatchObject({ status: 'ok', data: { hpas: [{ service: 'matching-engine', error: 'no HorizontalPodAutoscaler scales deployment trading/matching-engine' }] } });
+  });
+
+  it('pod_health: OOMKilled restarts of the last hour and the pods not ready', async () => {
+    // prepare: two trading-api pods were just OOM-killed and are restarting
+    t.sandbox.cluster.oomKill('trading', 'trading-api', 2);
+    // act
+    const outcome = await runCheck({ name: 'pod_health', kind: 'pod_health', services: ['trading-api'], timeoutSeconds: 20 }, incident, ports(), new Date());
+    // assess
+    expect(outcome).toMatchObject({ status: 'ok', data: { deployment: 'trading/trading-api', restartsInWindow: 2, oomKilledInWindow: 2, readyPods: 4, desiredReplicas: 6 } });
+  });
+
+  it('pod_health: a service that is not on Kubernetes is skipped, never guessed', async () => {
+    const outcome = await runCheck({ name: 'pod_health', kind: 'pod_health', timeoutSeconds: 20 }, { ...incident, service: 'redis-cache' }, ports(), new Date());
+    expect(outcome).toMatchObject({ status: 'skipped', error: expect.stringContaining('not a Kubernetes service of the service map') });
   });
 });

@@ -12,30 +12,18 @@
  * kubelet's NonZeroExitCode status that kubectl turns into its exit code). Table columns are the
  * server's (k8s.io/kubernetes pkg/printers/internalversion/printers.go).
  */
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { request } from 'node:https';
 import { promisify } from 'node:util';
 import { SANDBOX_HEADER, TYPES } from '../../lib/sandbox/kube';
 import { startTestSandbox, type TestSandbox } from '../helpers/kube-sandbox';
+import { kubectlVersionJson, kubectlVersionProblem } from '../helpers/kubectl';
 
 const run = promisify(execFile);
 let t: TestSandbox;
 
-/**
- * The kubectl minor version on PATH. Exec over websockets is kubectl's default from 1.30 (older
- * ones speak SPDY, which the sandbox does not); server-side field validation, which `replace`
- * relies on against a server without OpenAPI v2 schemas, from 1.25. Older clients skip those tests.
- */
-const kubectlMinor = (() => {
-  try {
-    const out = execFileSync('kubectl', ['version', '--client', '-o', 'json'], { encoding: 'utf8' });
-    return Number(String(JSON.parse(out).clientVersion.minor).replace(/\D.*$/, ''));
-  } catch {
-    return 0;
-  }
-})();
-const withWebsocketExec = kubectlMinor >= 30 ? it : it.skip;
-const withFieldValidation = kubectlMinor >= 25 ? it : it.skip;
+/** Why the kubectl on PATH cannot run this suite (too old, missing), or undefined: then every test fails with it. */
+const kubectlProblem = kubectlVersionProblem(kubectlVersionJson());
 
 interface Result {
   readonly stdout: string;
@@ -78,11 +66,49 @@ async function json(args: string[]): Promise<any> {
 // Each kubectl run costs about a second on a busy 2-core machine; rollouts wait on the controllers.
 jest.setTimeout(90000);
 
+/**
+ * The sandbox's clock, which a test may stop: its controllers then leave a rollout where it is
+ * (pods become Ready on this clock), however slowly kubectl starts on a busy machine.
+ */
+const clock = (() => {
+  let lost = 0;
+  let stoppedAt: number | undefined;
+  return {
+    now: () => new Date((stoppedAt ?? Date.now()) - lost),
+    stop: () => void (stoppedAt ??= Date.now()),
+    go: () => {
+      if (stoppedAt !== undefined) lost += Date.now() - stoppedAt;
+      stoppedAt = undefined;
+    },
+  };
+})();
+
+/** Starts kubectl, resolves once its output contains `text`, and then with the whole run. */
+function kubectlUntil(args: string[], text: string): { seen: Promise<void>; done: Promise<Result> } {
+  const env = { ...process.env, KUBECONFIG: t.kubeconfig, HOME: t.dir, KUBECACHEDIR: `${t.dir}/cache` };
+  let stdout = '';
+  let stderr = '';
+  let saw!: () => void;
+  const seen = new Promise<void>((r) => (saw = r));
+  const child = spawn('kubectl', args, { env, timeout: 60000 });
+  child.stdout.on('data', (c: Buffer) => {
+    stdout += c.toString();
+    if (stdout.includes(text)) saw();
+  });
+  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+  const done = new Promise<Result>((resolve) => child.on('close', (code) => resolve({ stdout, stderr, code: code ?? 1 })));
+  void done.then(saw);
+  return { seen, done };
+}
+
 beforeAll(async () => {
-  t = await startTestSandbox();
+  // A kubectl too old for websocket exec fails the suite: skipping would leave the sandbox unchecked.
+  if (kubectlProblem) throw new Error(kubectlProblem);
+  t = await startTestSandbox({ now: clock.now });
 });
 
 afterAll(async () => {
+  if (!t) return;
   // A controller that threw is a sandbox bug, whatever kubectl made of it.
   expect(t.sandbox.cluster.errors).toEqual([]);
   await t.close();
@@ -177,6 +203,22 @@ describe('Kubernetes API sandbox checked by kubectl', () => {
       expect(t.sandbox.requests.some((q) => q.method === 'PATCH' && q.path.endsWith('/deployments/order-consumer/scale'))).toBe(true);
     });
 
+    it('get events lists the deployment controller\'s ScalingReplicaSet rows, as the server prints them', async () => {
+      // prepare: wallet-service goes from 3 to 4 replicas
+      await kubectl(['scale', 'deployment/wallet-service', '-n', 'wallet', '--replicas=4']);
+      await kubectl(['rollout', 'status', 'deployment/wallet-service', '-n', 'wallet', '--timeout=30s']);
+      const [rs] = (await json(['get', 'rs', '-l', 'app=wallet-service', '-n', 'wallet'])).items.filter((x: any) => x.spec.replicas > 0);
+      // act
+      const r = await kubectl(['get', 'events', '-n', 'wallet', '--field-selector', 'involvedObject.kind=Deployment,involvedObject.name=wallet-service']);
+      // assess: the Event table's default columns (printers.go printEvent) and the message of
+      // pkg/controller/deployment/sync.go scaleReplicaSet: "Scaled %s replica set %s to %d from %d"
+      expect(r.stderr).toBe('');
+      const [header, ...events] = rows(r.stdout);
+      expect(header).toEqual(['LAST SEEN', 'TYPE', 'REASON', 'OBJECT', 'MESSAGE']);
+      expect(events).toContainEqual([expect.stringMatching(/^\d+s$/), 'Normal', 'ScalingReplicaSet', 'deployment/wallet-service', `Scaled up replica set ${rs.metadata.name} to 4 from 3`]);
+      expect(events.every((e) => e[3] === 'deployment/wallet-service')).toBe(true);
+    });
+
     it('validates a server-side dry run and persists nothing', async () => {
       // prepare
       const before = await json(['get', 'deployment', 'order-service']);
@@ -195,8 +237,13 @@ describe('Kubernetes API sandbox checked by kubectl', () => {
       // prepare
       const before = (await json(['get', 'pods', '-l', 'app=settlement-service', '-n', 'settlement'])).items.map((p: any) => p.metadata.name);
       // act
+      // (the clock stops so the rollout is still under way when `rollout status` first looks)
+      clock.stop();
       const restarted = await kubectl(['rollout', 'restart', 'deployment/settlement-service', '-n', 'settlement']);
-      const status = await kubectl(['rollout', 'status', 'deployment/settlement-service', '-n', 'settlement', '--timeout=30s']);
+      const watching = kubectlUntil(['rollout', 'status', 'deployment/settlement-service', '-n', 'settlement', '--timeout=30s'], 'Waiting for deployment');
+      await watching.seen;
+      clock.go();
+      const status = await watching.done;
       // assess
       expect(restarted.stdout.trim()).toBe('deployment.apps/settlement-service restarted');
       expect(status.stdout).toMatch(/Waiting for deployment "settlement-service" rollout to finish: \d+ (out of 2 new replicas have been updated|old replicas are pending termination|of 2 updated replicas are available)\.\.\./);
@@ -305,7 +352,7 @@ describe('Kubernetes API sandbox checked by kubectl', () => {
       expect(bad.stderr.trim()).toBe('error: failed to patch resources update to pod template Deployment.apps "order-consumer" is invalid: spec.template.spec.containers[0].resources.requests: Invalid value: "4Gi": must be less than or equal to memory limit of 2Gi');
     });
 
-    withFieldValidation('a write with a stale resourceVersion is a 409 Conflict', async () => {
+    it('a write with a stale resourceVersion is a 409 Conflict', async () => {
       // prepare: read, then someone else changes the deployment
       const stale = await json(['get', 'deployment', 'settlement-service', '-n', 'settlement']);
       await kubectl(['annotate', 'deployment/settlement-service', '-n', 'settlement', 'oncall=alice']);
@@ -319,7 +366,7 @@ describe('Kubernetes API sandbox checked by kubectl', () => {
   });
 
   describe('exec', () => {
-    withWebsocketExec('runs jmap in a pod over the websocket protocol and keeps the dump in the container', async () => {
+    it('runs jmap in a pod over the websocket protocol and keeps the dump in the container', async () => {
       // act
       const dump = await kubectl(['exec', 'deploy/trading-api', '--', 'jmap', '-dump:format=b,file=/tmp/heap.hprof', '1']);
       const ls = await kubectl(['exec', 'deploy/trading-api', '--', 'ls', '-l', '/tmp/heap.hprof']);
@@ -330,7 +377,7 @@ describe('Kubernetes API sandbox checked by kubectl', () => {
       expect(t.sandbox.requests.some((q) => q.method.endsWith('(upgrade)') && q.path.endsWith('/exec'))).toBe(true);
     });
 
-    withWebsocketExec("passes a command's exit code through, as the kubelet's NonZeroExitCode status", async () => {
+    it("passes a command's exit code through, as the kubelet's NonZeroExitCode status", async () => {
       // act
       const r = await kubectl(['exec', 'deploy/trading-api', '--', 'sh', '-c', 'exit 3']);
       // assess
@@ -338,7 +385,7 @@ describe('Kubernetes API sandbox checked by kubectl', () => {
       expect(r.stderr.trim()).toBe('command terminated with exit code 3');
     });
 
-    withWebsocketExec('a program the image does not have fails as containerd reports it', async () => {
+    it('a program the image does not have fails as containerd reports it', async () => {
       // act: market-data-ws is a distroless Go image
       const r = await kubectl(['exec', '-n', 'market-data', 'deploy/market-data-ws', '--', 'jmap', '-dump:file=/tmp/h.hprof', '1']);
       // assess

@@ -75,6 +75,8 @@ describe('the Kubernetes target of npm start', () => {
     delete process.env.KUBECONFIG;
     const { agent: a, banner } = await start({ kube: false });
     expect(banner).toContain('kubernetes: none (--no-kube-sandbox); the Kubernetes actions fail with "target not configured"');
+    // The schedules run at the engine's speed-up (60× here).
+    expect(banner).toMatch(/schedule: certificate-expiry-warning cron\(0 1 \* \* \? \*\), next \S+ \(×60\)/);
     expect(kubeOf(a)).toBeUndefined();
   });
 

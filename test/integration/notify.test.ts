@@ -7,18 +7,19 @@ import * as path from 'node:path';
 import { GetSecretValueCommand, ResourceNotFoundException, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { PublishCommand, SNSClient, type PublishCommandInput } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
-import { createNotifier, notifyOpsFor, type Notification, type NotifierConfig } from '../../lib/approval/notify';
-import { PagerDutyOnCall, RotationFile, type Person } from '../../lib/approval/oncall';
-import { readSecret, secretsManagerReader } from '../../lib/approval/secrets';
+import { createNotifier, notifyOpsFor, type Notification, type NotifierConfig } from '../../lib/notify';
+import { PagerDutyOnCall, type Person } from '../../lib/approval/oncall';
+import { readSecret, secretsManagerReader } from '../../lib/notify/secrets';
 import { awsNotifying } from '../../lib/runtime/aws';
 import { startRecorder, type HttpRecorder } from '../helpers/http-recorder';
+import { loadRotationFile } from '../../lib/approval/oncall-file';
 
 const AT = new Date('2026-02-09T14:17:00.000Z');
 const INCIDENT = 'INC-20260209-001';
 const ROUTING_KEY = 'e93facc04764012d7bfb002500d5d1a6';
 const TOPIC = 'arn:aws:sns:us-east-1:123456789012:sre-agent-approvals';
 const SLACK_PATH = '/services/T0000/B0000/XXXXXXXX';
-const ROTATION = RotationFile.load(path.resolve(__dirname, '../../playbooks/oncall.yaml'));
+const ROTATION = loadRotationFile(path.resolve(__dirname, '../../playbooks/oncall.yaml'));
 
 const JOHN: Person = { name: 'John Park', email: 'john.park@exchange.example', phone: '+12025550103', slack: 'U04JOHNPRK', pagerdutyUserId: 'PJOHN03' };
 const CHEN: Person = { name: 'Chen Jie', email: 'chen.jie@exchange.example', slack: 'U04CHENJIE' };
@@ -445,7 +446,8 @@ describe('awsNotifying (Lambda wiring)', () => {
   it('reads credentials from secrets under SECRETS_PREFIX, publishes to TOPIC_ARN, and looks people up in the bundled rotation file', async () => {
     // prepare: no PagerDuty or Slack secret exists in this account yet.
     secretsManager.on(GetSecretValueCommand).rejects(new ResourceNotFoundException({ message: "Secrets Manager can't find the specified secret.", $metadata: {} }));
-    const { notifier, oncall } = awsNotifying({ TOPIC_ARN: TOPIC, SECRETS_PREFIX: 'sre-agent/', SRE_AGENT_CONFIG_DIR: path.resolve(__dirname, '../../playbooks') });
+    // The function's config folder holds what it bundles: statemachines/config.json (CONFIG_FILES).
+    const { notifier, oncall } = awsNotifying({ TOPIC_ARN: TOPIC, SECRETS_PREFIX: 'sre-agent/', SRE_AGENT_CONFIG_DIR: path.resolve(__dirname, '../../statemachines') });
     // act
     const outcomes = await notifier.send({ ...APPROVAL, recipients: [], channels: ['pagerduty', 'slack', 'email'] });
     const people = await oncall.whoIs('oncall_sre', AT);

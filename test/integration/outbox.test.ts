@@ -8,7 +8,7 @@ import { appendFileSync, mkdtempSync, readFileSync, rmSync, statSync } from 'nod
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { Redis } from 'ioredis';
-import type { Notification, Notifier } from '../../lib/approval/notify';
+import type { Notification, Notifier } from '../../lib/notify';
 import { getTimeline } from '../../lib/incident';
 import { startLocal, type RunningAgent } from '../../lib/local/main';
 import { Outbox, withOutbox } from '../../lib/local/outbox';
@@ -87,8 +87,8 @@ describe('withOutbox', () => {
     expect(sent.map((n) => n.channels)).toEqual([['slack']]);
     expect(outcomes).toEqual([
       { channel: 'slack', ok: true, detail: 'posted (HTTP 200)' },
-      { channel: 'email', ok: true, detail: 'kept in the local outbox (OUT-000001; not configured: email)', person: 'John Park' },
-      { channel: 'email', ok: true, detail: 'kept in the local outbox (OUT-000002; not configured: email)', person: 'Chen Jie' },
+      { channel: 'email', ok: true, detail: 'kept in the local outbox (OUT-000001)', person: 'John Park' },
+      { channel: 'email', ok: true, detail: 'kept in the local outbox (OUT-000002)', person: 'Chen Jie' },
     ]);
     expect(outbox.list({ channel: 'slack' })).toEqual([]);
   });
@@ -144,9 +144,16 @@ describe('the outbox of npm start', () => {
     expect((await api(a, '/api/outbox?channel=fax')).status).toBe(400);
 
     // assess: the e-mail to each approver carries their own links, the same the pending list shows
-    const emails = (await (await api(a, `/api/outbox?incident=${id}&channel=email`)).json()) as { to: string[]; links?: { person: string; approveUrl: string }[]; kind: string }[];
-    const requests = emails.filter((e) => e.kind === 'approval_request');
-    expect(requests.map((e) => e.to).sort()).toEqual([['Chen Jie (team_lead)'], ['John Park (oncall_sre)']]);
+    // The approval record is stored before its e-mails are sent, so the outbox may trail the pending list by a moment.
+    type Email = { to: string[]; links?: { person: string; approveUrl: string }[]; kind: string };
+    const requests = await until(async () => {
+      const emails = (await (await api(a, `/api/outbox?incident=${id}&channel=email`)).json()) as Email[];
+      const found = emails.filter((e) => e.kind === 'approval_request');
+      return found.length >= pending.mayDecide.length ? found : undefined;
+    }, 'the approval e-mails');
+    // Who holds each role this week (playbooks/oncall.yaml rotates weekly).
+    const holders = (await Promise.all(['oncall_sre', 'team_lead'].map(async (role) => (await a.engine.oncall!.whoIs(role, new Date())).map((p) => [`${p.name} (${role})`])))).flat();
+    expect(requests.map((e) => e.to).sort()).toEqual(holders.sort());
     for (const d of pending.mayDecide) expect(requests.find((e) => e.links?.[0]?.person === d.person)?.links?.[0]?.approveUrl).toBe(d.approveUrl);
 
     // act: both approve through their links' confirmation forms (what a browser posts)
@@ -159,12 +166,12 @@ describe('the outbox of npm start', () => {
     }
     expect(pages[0]).toContain('The step still waits for 1 more approval(s)');
     expect(pages[1]).toContain('The step is approved: the playbook goes on.');
-    // assess: the step ran (and failed: no ElastiCache target locally), nothing was "not configured"
+    // assess: the step ran (on the local replication group in front of --redis), nothing was "not configured"
     const events = await until(async () => {
       const t = await getTimeline(a.engine.doc, a.engine.tables, id);
-      return t.some((e) => e.step === 'scale_redis_cluster' && /fail/.test(e.type)) ? t : undefined;
+      return t.some((e) => e.step === 'scale_redis_cluster' && e.type === 'action') ? t : undefined;
     }, 'the scale-up to run');
-    expect(events.filter((e) => e.type === 'notification_failed' && e.summary.includes('not configured'))).toEqual([]);
+    expect(events.filter((e) => e.type.startsWith('notification') && e.summary.includes('not configured'))).toEqual([]);
     expect(events.some((e) => e.type === 'notification_sent' && e.summary.includes('kept in the local outbox'))).toBe(true);
 
     // act: restart on the same data folder

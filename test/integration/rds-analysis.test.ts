@@ -8,9 +8,10 @@ import { analyseConnections } from '../../lib/actions/rds/analysis';
 import { MysqlServerParameters } from '../../lib/actions/rds/mysql-parameters';
 import { action as rdsParameterChange } from '../../lib/actions/rds_parameter_change';
 import { action as rdsQuery } from '../../lib/actions/rds_query';
-import { createPolicy, loadPolicy } from '../../lib/policy';
+import { createPolicy } from '../../lib/policy';
 import { createServiceMap } from '../../lib/policy/services';
 import { actionContext } from '../helpers/action-context';
+import { loadPolicy } from '../../lib/policy/files';
 
 const HOST = '127.0.0.1';
 const LEAKY_USER = 'sre_data_leaky';
@@ -79,6 +80,11 @@ describe('rds_query analysis (seed scenario 3)', () => {
       expect(result.outputs?.connections).toBeGreaterThanOrEqual(16);
       expect(result.outputs?.connection_usage).toBeCloseTo((result.outputs?.connections as number) / (result.outputs?.max as number));
       expect(result.summary).toContain('order-service holds most of them');
+      // How long the leaked connections may idle, and whether a per-user limit would have stopped them: the server's own settings.
+      const [[vars]] = await admin.query<mysql.RowDataPacket[]>('SELECT @@GLOBAL.wait_timeout AS w, @@GLOBAL.max_user_connections AS m');
+      expect(result.outputs?.pool_configuration).toEqual({ wait_timeout: Number(vars?.w), max_user_connections: Number(vars?.m) });
+      const byHost = result.outputs?.connections_by_host as Record<string, number>;
+      expect(byHost[HOST] ?? byHost.localhost).toBeGreaterThanOrEqual(15);
     } finally {
       await agent.end();
     }

@@ -3,8 +3,9 @@ import * as mysql from 'mysql2/promise';
 import type { ActionContext, ActionTargets } from '../../lib/actions/define';
 import { InvalidParameterError, TargetNotConfiguredError, TransientTargetError } from '../../lib/actions/errors';
 import { action } from '../../lib/actions/rds_query';
-import { createPolicy, createServiceMap, loadPolicy, PolicyViolationError, type Policy } from '../../lib/policy';
+import { createPolicy, createServiceMap, PolicyViolationError, type Policy } from '../../lib/policy';
 import { actionContext } from '../helpers/action-context';
+import { loadPolicy } from '../../lib/policy/files';
 
 const HOST = '127.0.0.1';
 const IDLE_USER = 'sre_idle_test';
@@ -32,6 +33,32 @@ function testPolicy(options: { maxKills?: number; protect?: boolean } = {}): Pol
 let admin: mysql.Pool;
 let agent: mysql.Pool;
 let idle: mysql.Connection[] = [];
+
+/**
+ * The agent's pool, whose answer to the kill-list query carries one more row than the database
+ * returned: a thread that changed between the list and the KILL, or a row the first layer missed.
+ * The list's SQL cannot select it any more (a UNION is refused before anything runs), so this is
+ * how the KILL step's own re-check of every thread is reached.
+ */
+function withExtraRow(pool: mysql.Pool, query: string, extra: Record<string, unknown>): mysql.Pool {
+  const getConnection = async () => {
+    const conn = await pool.getConnection();
+    return new Proxy(conn, {
+      get(target, prop) {
+        if (prop === 'query') {
+          return async (arg: unknown, ...rest: unknown[]) => {
+            const out = (await (target.query as (...a: unknown[]) => Promise<[unknown[], unknown]>)(arg, ...rest));
+            if (typeof arg === 'object' && arg !== null && (arg as { sql?: string }).sql === query) return [[...out[0], extra], out[1]];
+            return out;
+          };
+        }
+        const v = Reflect.get(target, prop) as unknown;
+        return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+      },
+    });
+  };
+  return { getConnection } as unknown as mysql.Pool;
+}
 
 function context(targets: ActionTargets, policy: Policy = testPolicy()): ActionContext {
   return actionContext({ incidentId: 'inc-test', step: 'kill_idle_connections', targets, policy, now: () => new Date() });
@@ -136,9 +163,9 @@ describe('rds_query kill_idle_connections', () => {
     const running = busy.query('SELECT SLEEP(2)').catch(() => undefined);
     await new Promise((r) => setTimeout(r, 200));
     const [[row]] = await admin.query<mysql.RowDataPacket[]>('SELECT id FROM information_schema.processlist WHERE user = ? AND command = ? LIMIT 1', [IDLE_USER, 'Query']);
-    const query = `SELECT id FROM information_schema.processlist WHERE command = 'Sleep' AND time > 0 AND user = '${IDLE_USER}' UNION ALL SELECT ${Number(row?.id)}`;
+    const query = `SELECT id FROM information_schema.processlist WHERE command = 'Sleep' AND time > 0 AND user = '${IDLE_USER}'`;
 
-    const result = await action.run({ query, follow_up: 'KILL {id}' }, context({ mysql: agent }));
+    const result = await action.run({ query, follow_up: 'KILL {id}' }, context({ mysql: withExtraRow(agent, query, { id: Number(row?.id) }) }));
 
     expect(result.outputs).toMatchObject({ killed: 1 });
     expect(result.after).toMatchObject({ skipped: { 'no longer idle': 1 } });
@@ -166,13 +193,11 @@ describe('rds_query kill_idle_connections', () => {
     try {
       expect(await settle(1, countScheduler)).toBe(1);
 
-      // The event scheduler's command is "Daemon": ask for it by id so that the list holds it.
+      // The event scheduler's command is "Daemon": the list is made to hold it by id.
       const [[sched]] = await admin.query<mysql.RowDataPacket[]>("SELECT id FROM information_schema.processlist WHERE user = 'event_scheduler'");
-      const result = await action.run(
-        // (Only this test's user besides it: other clients of the shared server are never touched.)
-        { query: `SELECT id FROM information_schema.processlist WHERE command = 'Sleep' AND time > 0 AND user = '${IDLE_USER}' UNION ALL SELECT ${Number(sched?.id)}`, follow_up: 'KILL {id}' },
-        context({ mysql: agent }),
-      );
+      // (Only this test's user besides it: other clients of the shared server are never touched.)
+      const query = `SELECT id FROM information_schema.processlist WHERE command = 'Sleep' AND time > 0 AND user = '${IDLE_USER}'`;
+      const result = await action.run({ query, follow_up: 'KILL {id}' }, context({ mysql: withExtraRow(agent, query, { id: Number(sched?.id) }) }));
 
       expect(result.after).toMatchObject({ skipped: expect.objectContaining({ 'system thread': 1 }) });
       expect(await countScheduler()).toBe(1);
@@ -222,9 +247,9 @@ describe('rds_query kill_idle_connections', () => {
 
   it('refuses a row whose id is not an integer before killing anything', async () => {
     await openIdle(2);
-    const query = `SELECT id FROM information_schema.processlist WHERE command = 'Sleep' AND time > 0 AND user = '${IDLE_USER}' UNION ALL SELECT 'x'`;
+    const query = `SELECT id FROM information_schema.processlist WHERE command = 'Sleep' AND time > 0 AND user = '${IDLE_USER}'`;
 
-    const run = action.run({ query, follow_up: 'KILL {id}' }, context({ mysql: agent }));
+    const run = action.run({ query, follow_up: 'KILL {id}' }, context({ mysql: withExtraRow(agent, query, { id: 'x' }) }));
 
     await expect(run).rejects.toBeInstanceOf(InvalidParameterError);
     expect(await countIdleUser()).toBe(2);
@@ -236,12 +261,13 @@ describe('rds_query kill_idle_connections', () => {
     await expect(run).rejects.toThrow(new TargetNotConfiguredError('rds_query: no MySQL/RDS target configured'));
   });
 
-  it('reports a refused connection as transient', async () => {
+  it('reports a refused connection as transient, naming the server', async () => {
     const unreachable = mysql.createPool({ host: HOST, port: 1, user: 'root', connectTimeout: 2000 });
     try {
       const run = action.run({ query: IDLE_QUERY }, context({ mysql: unreachable }));
 
       await expect(run).rejects.toBeInstanceOf(TransientTargetError);
+      await expect(run).rejects.toMatchObject({ target: `${HOST}:1`, message: expect.stringContaining(`connecting to ${HOST}:1 failed`) });
     } finally {
       await unreachable.end();
     }

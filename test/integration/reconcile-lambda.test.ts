@@ -1,31 +1,47 @@
 /**
  * The reconcile Lambda (every 5 minutes in AWS) on dynalite, with Step Functions' DescribeExecution
- * mocked at the SDK boundary (aws-sdk-client-mock, the documented response shapes): incidents whose
- * execution is no longer RUNNING get what execution-ended would have done, and PENDING approvals
- * past their expiry become EXPIRED.
+ * mocked at the SDK boundary (aws-sdk-client-mock, the documented response shapes), run under the
+ * IAM check as its synthesized role: incidents whose execution is no longer RUNNING get what
+ * execution-ended would have done, and PENDING approvals past their expiry become EXPIRED.
  */
+import { GetSecretValueCommand, ResourceNotFoundException, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { DescribeExecutionCommand, ExecutionDoesNotExist, SFNClient } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import { findApprovalForStep, requestApproval } from '../../lib/approval/store';
 import { getIncident, openOrJoinIncident } from '../../lib/incident';
 import { createTables, startDynalite, type LocalDynamo } from '../../lib/local/dynalite';
+import { installSdkHook, uninstallSdkHook, type IamCheck } from '../../lib/local/iam';
+import { allowedResources, checkedFake, lambdaIamCheck } from '../helpers/iam';
 import { LAMBDA_TEST_TABLES, lambdaEnvironment } from '../helpers/lambda-env';
 import { startedIncident } from '../helpers/started-incident';
 
 const tables = LAMBDA_TEST_TABLES;
 const sfn = mockClient(SFNClient);
+// No notifier credentials stored: the escalations' pages fail, and their timelines say so.
+const secrets = mockClient(SecretsManagerClient);
+secrets.on(GetSecretValueCommand).callsFake(
+  checkedFake(SecretsManagerClient, GetSecretValueCommand, () => {
+    throw new ResourceNotFoundException({ message: 'Secrets Manager can’t find the specified secret.', $metadata: {} });
+  }),
+);
 let dynamo: LocalDynamo;
+let check: IamCheck;
 const savedEnv = { ...process.env };
 
 beforeAll(async () => {
   dynamo = await startDynalite();
   await createTables(dynamo.client, tables);
-  Object.assign(process.env, lambdaEnvironment(dynamo.endpoint));
-});
+  const env = lambdaEnvironment(dynamo.endpoint);
+  Object.assign(process.env, env);
+  check = lambdaIamCheck(env);
+  installSdkHook();
+}, 60_000);
 
 afterAll(async () => {
+  uninstallSdkHook();
   process.env = savedEnv;
   sfn.restore();
+  secrets.restore();
   await dynamo.stop();
 });
 
@@ -41,13 +57,15 @@ describe('reconcile Lambda', () => {
     const neverStarted = (await openOrJoinIncident(dynamo.doc, tables, { playbook, service: 'rc-never', severity: 'MEDIUM', alarm: { name: 'a' }, detectedAt: old, anomalyStartedAt: old })).incident;
     const late = await requestApproval(dynamo.doc, tables, { incidentId: running.incident.id, step: 'scale_redis_cluster', action: 'elasticache_modify', level: 4, approvers: ['oncall_sre'], minApprovals: 1, taskToken: 't', timeoutSeconds: 1, totalSeconds: 1, binding: { action: 'elasticache_modify', paramsHash: 'c'.repeat(64), target: 'cache:redis' }, params: {} }, new Date(Date.now() - 60_000));
     const status: Record<string, string> = { [running.executionArn]: 'RUNNING', [failed.executionArn]: 'FAILED', [aborted.executionArn]: 'ABORTED' };
-    sfn.on(DescribeExecutionCommand).callsFake((input: { executionArn: string }) => {
-      if (input.executionArn === missing.executionArn) throw new ExecutionDoesNotExist({ message: `Execution Does Not Exist: '${input.executionArn}'`, $metadata: {} });
-      return { executionArn: input.executionArn, status: status[input.executionArn] ?? 'RUNNING', startDate: new Date(), stateMachineArn: 'arn:aws:states:us-east-1:123456789012:stateMachine:redis-memory-pressure' };
-    });
-    // WHEN
+    sfn.on(DescribeExecutionCommand).callsFake(
+      checkedFake(SFNClient, DescribeExecutionCommand, (input: { executionArn: string }) => {
+        if (input.executionArn === missing.executionArn) throw new ExecutionDoesNotExist({ message: `Execution Does Not Exist: '${input.executionArn}'`, $metadata: {} });
+        return { executionArn: input.executionArn, status: status[input.executionArn] ?? 'RUNNING', startDate: new Date(), stateMachineArn: 'arn:aws:states:us-east-1:123456789012:stateMachine:redis-memory-pressure' };
+      }),
+    );
+    // WHEN the function runs as itself
     const { handler } = await import('../../lambdas/reconcile');
-    const report = (await handler()) as { escalated: string[]; failed: string[]; approvalsClosed: string[] };
+    const report = (await check.runAs('reconcile', () => handler())) as { escalated: string[]; failed: string[]; approvalsClosed: string[] };
     // THEN
     const statusOf = async (id: string) => (await getIncident(dynamo.doc, tables, id)).status;
     expect(await statusOf(running.incident.id)).toBe('MITIGATING');
@@ -60,5 +78,9 @@ describe('reconcile Lambda', () => {
     expect(report.approvalsClosed).toEqual([late.approvalId]);
     expect(await findApprovalForStep(dynamo.doc, tables, running.incident.id, 'scale_redis_cluster')).toMatchObject({ status: 'EXPIRED' });
     expect(sfn.commandCalls(DescribeExecutionCommand).map((c) => c.args[0].input.executionArn).sort()).toEqual([running, failed, aborted, missing].map((i) => i.executionArn).sort());
+    expect(check.denials()).toEqual([]);
+    expect(allowedResources(check, 'reconcile', 'states:DescribeExecution').sort()).toEqual([running, failed, aborted, missing].map((i) => i.executionArn).sort());
+    // The escalations paged the on-call SRE: the function may read the notifier's secrets.
+    expect(allowedResources(check, 'reconcile', 'secretsmanager:GetSecretValue')).toContain('arn:aws:secretsmanager:us-east-1:123456789012:secret:sre-agent/pagerduty-routing-key-AbCdEf');
   });
 });

@@ -4,9 +4,10 @@ import type { ActionContext, ActionTargets } from '../../lib/actions/define';
 import { InvalidParameterError, TargetNotConfiguredError, TransientTargetError } from '../../lib/actions/errors';
 import { action as redisAnalysis } from '../../lib/actions/redis_analysis';
 import { action as redisCommand } from '../../lib/actions/redis_command';
-import { createPolicy, loadPolicy, PolicyViolationError, type Policy } from '../../lib/policy';
+import { createPolicy, PolicyViolationError, type Policy } from '../../lib/policy';
 import { keysMatching as keysOf } from '../helpers/redis';
 import { actionContext } from '../helpers/action-context';
+import { loadPolicy } from '../../lib/policy/files';
 
 const RUN = `sretest-${process.pid}-${Date.now()}`;
 const unlinkCommand = (pattern: string) => `redis-cli --scan --pattern '${pattern}' | xargs redis-cli UNLINK`;
@@ -101,13 +102,14 @@ describe('redis_command flush_expired_keys', () => {
     await expect(run).rejects.toThrow(new TargetNotConfiguredError('redis_command: no Redis target configured'));
   });
 
-  it('reports an unreachable Redis as transient', async () => {
+  it('reports an unreachable Redis as transient, naming the server', async () => {
     const unreachable = new Redis({ host: '127.0.0.1', port: 1, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
     unreachable.on('error', () => undefined);
     try {
       const run = redisCommand.run({ command: unlinkCommand(`cache:${RUN}:*`) }, context({ redis: unreachable }));
 
       await expect(run).rejects.toBeInstanceOf(TransientTargetError);
+      await expect(run).rejects.toMatchObject({ target: '127.0.0.1:1', message: expect.stringContaining('Redis call to 127.0.0.1:1 failed') });
     } finally {
       unreachable.disconnect();
     }
@@ -154,6 +156,16 @@ describe('redis_analysis analyze_redis_keys', () => {
       expect(await keysMatching(`cache:${RUN}:*`)).toHaveLength(3);
     },
   );
+
+  it('reports an unreachable Redis as transient, naming the server', async () => {
+    const unreachable = new Redis({ host: '127.0.0.1', port: 1, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    unreachable.on('error', () => undefined);
+    try {
+      await expect(redisAnalysis.run({ commands: SEED_COMMANDS }, context({ redis: unreachable }))).rejects.toMatchObject({ name: 'TransientTargetError', target: '127.0.0.1:1' });
+    } finally {
+      unreachable.disconnect();
+    }
+  });
 
   it('reports the target not configured', async () => {
     await expect(redisAnalysis.run({ commands: SEED_COMMANDS }, context({}))).rejects.toThrow(

@@ -9,10 +9,11 @@ import type { ActionContext } from '../../lib/actions/define';
 import { TargetNotConfiguredError } from '../../lib/actions/errors';
 import { action as redisAnalysis, type BigKey } from '../../lib/actions/redis_analysis';
 import { action as redisCommand } from '../../lib/actions/redis_command';
-import { connectRedis, masterNodes } from '../../lib/actions/redis/nodes';
-import { createPolicy, loadPolicy, type Policy } from '../../lib/policy';
+import { connectRedis, masterNodes, targetName } from '../../lib/actions/redis/nodes';
+import { createPolicy, type Policy } from '../../lib/policy';
 import { actionContext } from '../helpers/action-context';
 import { startRedisCluster, type LocalRedisCluster } from '../helpers/redis-cluster';
+import { loadPolicy } from '../../lib/policy/files';
 
 let local: LocalRedisCluster;
 let cluster: Cluster;
@@ -57,6 +58,11 @@ beforeEach(async () => {
 });
 
 describe('Redis targets (lib/actions/redis/nodes)', () => {
+  it('names a cluster target by its configuration endpoint, as errors report it', () => {
+    expect(targetName(cluster)).toBe(`127.0.0.1:${local.ports[0]}`);
+  });
+
+
   it('finds the three masters of the cluster, each answering for itself', async () => {
     const masters = await masterNodes(cluster);
     expect(masters).toHaveLength(3);

@@ -5,7 +5,11 @@
  */
 import { action } from '../../lib/actions/create_ticket';
 import { TicketDesk } from '../../lib/actions/tickets/desk';
-import { JiraTickets, WebhookTickets } from '../../lib/actions/tickets/http-backends';
+import { GetSecretValueCommand, ResourceNotFoundException, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { mockClient } from 'aws-sdk-client-mock';
+import { JiraTickets, jiraCredentials, WebhookTickets } from '../../lib/actions/tickets/http-backends';
+import { defaultPolicy } from '../../lib/policy/files';
+import { ticketsTarget } from '../../lib/runtime/targets/tickets';
 import { createTables, startDynalite, type LocalDynamo, type Tables } from '../../lib/local/dynalite';
 import { actionContext } from '../helpers/action-context';
 import { startRecorder, type HttpRecorder } from '../helpers/http-recorder';
@@ -144,5 +148,34 @@ describe('create_ticket on a webhook', () => {
 
     expect(http.to('/tickets')[0]!.json).toEqual({ title: 'trading-api OOMKilled', priority: 'HIGH', description: 'heap dump: (unavailable)', assignee: null, incident_id: 'INC-20260209-001', dedupe_key: 'INC-20260209-001|trading-api OOMKilled' });
     expect(result.outputs).toMatchObject({ ticket_id: '4711', ticket_url: 'https://tickets.exchange.test/4711' });
+  });
+});
+
+describe('Jira credentials', () => {
+  it('a missing secret fails the wiring naming the secret, and nothing is sent', async () => {
+    // prepare: the action function's environment names Jira; the secret was never created
+    const sm = mockClient(SecretsManagerClient);
+    sm.on(GetSecretValueCommand).rejects(new ResourceNotFoundException({ message: "Secrets Manager can't find the specified secret.", $metadata: {} }));
+    const env = { INCIDENTS_TABLE: 'i', BREAKERS_TABLE: 'b', APPROVALS_TABLE: 'a', DEDUPE_TABLE: 'd', TOPIC_ARN: 'arn:aws:sns:eu-west-1:111122223333:t', SECRETS_PREFIX: 'exchange/', POWERTOOLS_SERVICE_NAME: 'sre-agent', JIRA_BASE_URL: http.url, JIRA_PROJECT: 'OPS' };
+    const sent = http.requests.length;
+    try {
+      // act / assess
+      await expect(ticketsTarget({ env, policy: defaultPolicy(), wired: {} })).rejects.toMatchObject({ name: 'TargetNotConfiguredError', target: 'exchange/jira', message: expect.stringContaining('the secret exchange/jira is missing') });
+      expect(http.requests.length).toBe(sent);
+    } finally {
+      sm.restore();
+    }
+  });
+
+  it.each([
+    ['not JSON', 'email=a', 'is not JSON'],
+    ['without apiToken', '{"email":"agent@exchange.test"}', 'has no apiToken'],
+    ['with neither field', '{}', 'has no email and no apiToken'],
+  ])('refuses a secret %s, naming it', (_what, raw, message) => {
+    expect(() => jiraCredentials(raw, 'sre-agent/jira')).toThrow(expect.objectContaining({ name: 'TargetNotConfiguredError', target: 'sre-agent/jira', message: expect.stringContaining(message) }));
+  });
+
+  it('never builds a client that would send Basic undefined:undefined', () => {
+    expect(() => new JiraTickets({ baseUrl: http.url, projectKey: 'OPS', email: undefined as unknown as string, apiToken: 'token' })).toThrow(expect.objectContaining({ name: 'TargetNotConfiguredError', message: expect.stringContaining('has no email') }));
   });
 });

@@ -1,7 +1,9 @@
 /**
  * The trigger Lambda as deployed: its handler module with Powertools idempotency on a real
  * DynamoDB API (dynalite, reached through AWS_ENDPOINT_URL_DYNAMODB) and Step Functions mocked
- * at the SDK boundary (aws-sdk-client-mock).
+ * at the SDK boundary (aws-sdk-client-mock), run under the IAM check as its synthesized role (the
+ * idempotency records in the dedupe table included); without states:StartExecution the alarm is
+ * refused with AccessDeniedException, as AWS would.
  */
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
@@ -11,13 +13,17 @@ import { mockClient } from 'aws-sdk-client-mock';
 import type { Context } from 'aws-lambda';
 import { createTables, startDynalite, type LocalDynamo } from '../../lib/local/dynalite';
 import { getIncident, listIncidents } from '../../lib/incident';
+import { installSdkHook, uninstallSdkHook, type IamCheck } from '../../lib/local/iam';
 import { listDeadLetters } from '../../lib/runtime/intake';
+import { allowedResources, checkedFake, lambdaIamCheck, withoutGrant } from '../helpers/iam';
 import { LAMBDA_TEST_TABLES, lambdaEnvironment } from '../helpers/lambda-env';
 
 const sfn = mockClient(SFNClient);
 const tables = LAMBDA_TEST_TABLES;
 let dynamo: LocalDynamo;
-let handler: (event: unknown, context: Context) => Promise<{ outcome: string; incidentId?: string }>;
+let trigger: (event: unknown, context: Context) => Promise<{ outcome: string; incidentId?: string }>;
+let check: IamCheck;
+let env: Record<string, string>;
 const context = { getRemainingTimeInMillis: () => 30_000, functionName: 'trigger', awsRequestId: 'r1' } as unknown as Context;
 
 function alarmEvent(name: string, at: string): Record<string, unknown> {
@@ -33,21 +39,30 @@ beforeAll(async () => {
   dynamo = await startDynalite();
   await createTables(dynamo.client, tables);
   await dynamo.client.send(new CreateTableCommand({ TableName: 'dedupe', BillingMode: 'PAY_PER_REQUEST', AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }], KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }] }));
-  Object.assign(process.env, lambdaEnvironment(dynamo.endpoint, {
+  env = lambdaEnvironment(dynamo.endpoint, {
     STATE_MACHINES: JSON.stringify({ 'kafka-consumer-lag': 'arn:aws:states:us-east-1:123456789012:stateMachine:kafka-consumer-lag' }),
-  }));
-  ({ handler } = await import('../../lambdas/trigger'));
-});
+  });
+  Object.assign(process.env, env);
+  check = lambdaIamCheck(env);
+  installSdkHook();
+  ({ handler: trigger } = await import('../../lambdas/trigger'));
+}, 60_000);
 
 afterAll(async () => {
+  uninstallSdkHook();
   process.env = savedEnv;
   await dynamo.stop();
 });
 
 beforeEach(() => {
   sfn.reset();
-  sfn.on(StartExecutionCommand).callsFake((input: { name: string }) => ({ executionArn: `arn:aws:states:us-east-1:123456789012:execution:kafka-consumer-lag:${input.name}`, startDate: new Date() }));
+  sfn.on(StartExecutionCommand).callsFake(checkedFake(SFNClient, StartExecutionCommand, (input: { name: string }) => ({ executionArn: `arn:aws:states:us-east-1:123456789012:execution:kafka-consumer-lag:${input.name}`, startDate: new Date() })));
 });
+
+/** The trigger function invoked as itself, under `as` (the stack's roles as they are unless a test says). */
+function handler(event: unknown, ctx: Context, as: IamCheck = check): Promise<{ outcome: string; incidentId?: string }> {
+  return as.runAs('trigger', () => trigger(event, ctx));
+}
 
 describe('trigger Lambda', () => {
   it('starts one execution named after the incident, and a redelivered event starts nothing', async () => {
@@ -60,12 +75,21 @@ describe('trigger Lambda', () => {
     expect(calls).toHaveLength(1);
     expect(calls[0].args[0].input).toMatchObject({ stateMachineArn: 'arn:aws:states:us-east-1:123456789012:stateMachine:kafka-consumer-lag', name: 'INC-20260209-001' });
     expect((await getIncident(dynamo.doc, tables, 'INC-20260209-001')).executionArn).toBe('arn:aws:states:us-east-1:123456789012:execution:kafka-consumer-lag:INC-20260209-001');
+    expect(check.denials()).toEqual([]);
+    expect(allowedResources(check, 'trigger', 'states:StartExecution')).toEqual(['arn:aws:states:us-east-1:123456789012:stateMachine:kafka-consumer-lag']);
+    // The redelivery was answered from the idempotency record in the dedupe table.
+    expect(allowedResources(check, 'trigger', 'dynamodb:PutItem')).toEqual(expect.arrayContaining(['arn:aws:dynamodb:us-east-1:123456789012:table/dedupe', 'arn:aws:dynamodb:us-east-1:123456789012:table/inc']));
   });
 
   it('treats ExecutionAlreadyExists as the incident\'s execution already running', async () => {
-    sfn.on(StartExecutionCommand).rejects(new ExecutionAlreadyExists({ message: 'Execution Already Exists', $metadata: {} }));
+    sfn.on(StartExecutionCommand).callsFake(
+      checkedFake(SFNClient, StartExecutionCommand, () => {
+        throw new ExecutionAlreadyExists({ message: 'Execution Already Exists', $metadata: {} });
+      }),
+    );
     const r = await handler(alarmEvent('sre-agent/kafka-consumer-lag/payment-consumer/kafka_consumer_lag', '2026-02-09T15:00:00.000+0000'), context);
     expect(r.outcome).toBe('already_started');
+    expect(check.denials()).toEqual([]);
   });
 
   it('dead-letters an alarm no playbook owns, without throwing and without an incident', async () => {
@@ -75,5 +99,16 @@ describe('trigger Lambda', () => {
     expect((await listIncidents(dynamo.doc, tables)).length).toBe(before);
     expect((await listDeadLetters(dynamo.doc, tables))[0].reason).toContain('no playbook for alarm "ServerCpuTooHigh"');
     expect(sfn.commandCalls(StartExecutionCommand)).toHaveLength(0);
+    expect(check.denials()).toEqual([]);
+  });
+
+  it('is refused with AccessDeniedException when its role lacks states:StartExecution, as AWS would refuse it', async () => {
+    // GIVEN the trigger's role without its StartExecution grant
+    const without = lambdaIamCheck(env, { editTemplate: withoutGrant('trigger', 'states:StartExecution') });
+    // WHEN an alarm comes in
+    const refused = handler(alarmEvent('sre-agent/kafka-consumer-lag/refund-consumer/kafka_consumer_lag', '2026-02-11T09:00:00.000+0000'), context, without);
+    // THEN the call is denied and the function fails (EventBridge retries it)
+    await expect(refused).rejects.toMatchObject({ name: 'AccessDeniedException', $metadata: { httpStatusCode: 400 } });
+    expect(without.denials()).toEqual([expect.objectContaining({ function: 'trigger', action: 'states:StartExecution', resource: 'arn:aws:states:us-east-1:123456789012:stateMachine:kafka-consumer-lag' })]);
   });
 });

@@ -3,6 +3,8 @@
  * runs over bin/, lib/ and lambdas/ and every violation fails the test, named with its rule and
  * the import at fault. A miniature repository (test/fixtures/architecture) breaks each rule once
  * to show that the rules bite.
+ *
+ * @lane pure (dependency-cruiser in a child process reads the source; it touches no shared service)
  */
 import { execFile } from 'node:child_process';
 import * as path from 'node:path';
@@ -49,12 +51,13 @@ describe('dependency rules (.dependency-cruiser.cjs)', () => {
         'lambdas-do-not-know-where-they-run: lambdas/knows-local.js → lib/local/engine.js',
         'sandbox-only-for-drills-and-tests: lib/runtime/reaches-sandbox.js → lib/sandbox/world.js',
         'yaml-below-policy: lib/yaml/reaches-policy.js → lib/policy/reaches-actions.js',
+        'lambdas-read-compiled-config: lambdas/reads-yaml.js → lib/yaml/source.js',
         expect.stringMatching(/^no-cdk-package-in-lambda-code: lib\/runtime\/reaches-cdk\.js → .*node_modules\/constructs\//),
         expect.stringMatching(/^no-cycles-between-folders: lib\/(actions|runtime) → lib\/(runtime|actions)/),
       ]),
     );
     expect(new Set(result.violations.map((v) => v.rule))).toEqual(
-      new Set(['actions-do-not-import-runtime-wiring', 'policy-is-the-lowest-layer', 'no-cdk-in-lambda-code', 'lambdas-do-not-know-where-they-run', 'sandbox-only-for-drills-and-tests', 'no-cycles-between-folders', 'yaml-below-policy', 'no-cdk-package-in-lambda-code']),
+      new Set(['actions-do-not-import-runtime-wiring', 'policy-is-the-lowest-layer', 'no-cdk-in-lambda-code', 'lambdas-do-not-know-where-they-run', 'sandbox-only-for-drills-and-tests', 'no-cycles-between-folders', 'yaml-below-policy', 'no-cdk-package-in-lambda-code', 'lambdas-read-compiled-config']),
     );
   }, 60_000);
 });

@@ -76,7 +76,7 @@ describe('sre-agent CLI', () => {
       const r = await cli('compile', '--check');
       expect(r.err).toBe('');
       expect(r.code).toBe(0);
-      expect(r.out).toMatch(/^up to date: 9 files/);
+      expect(r.out).toMatch(/^up to date: 10 files/); // 7 machines, index.json, config.json, schema.json
     });
   });
 });

@@ -10,7 +10,7 @@ import * as tls from 'node:tls';
 import type { ACMClient } from '@aws-sdk/client-acm';
 import type { IAMClient } from '@aws-sdk/client-iam';
 import { ActionError, TransientTargetError } from '../errors';
-import type { AccessKeyAge, CertificateOps, FoundCertificate } from '../ports';
+import type { AccessKeyAge, CertificateListing, CertificateOps, FoundCertificate } from '../ports';
 
 /**
  * What check_certificates needs from Kubernetes: the `kubernetes.io/tls` secrets, `data` as the
@@ -73,24 +73,38 @@ export class CertificateSources implements CertificateOps {
     this.sources = [...(o.acm ? ['alb_certificates' as const] : []), ...(o.kube ? ['kubernetes_secrets' as const] : []), ...(o.domains?.length ? ['external_domains' as const] : [])];
   }
 
-  public async list(sources: readonly string[]): Promise<FoundCertificate[]> {
+  public async list(sources: readonly string[]): Promise<CertificateListing> {
     const out: FoundCertificate[] = [];
+    const unreadable: CertificateListing['unreadable'][number][] = [];
     if (sources.includes('alb_certificates') && this.o.acm) out.push(...(await this.acm(this.o.acm)));
     if (sources.includes('kubernetes_secrets') && this.o.kube) out.push(...(await this.kubeSecrets(this.o.kube)));
     if (sources.includes('external_domains') && this.o.domains?.length) {
-      for (const d of this.o.domains) out.push({ name: d, source: 'external_domains', id: d, notAfter: await peerNotAfter(d, this.o.timeoutMs, this.o.ca) });
+      // Per domain: one endpoint down must not hide the expiry of the others.
+      const read = await Promise.allSettled(this.o.domains.map((d) => peerNotAfter(d, this.o.timeoutMs, this.o.ca)));
+      read.forEach((r, i) => {
+        const d = this.o.domains![i] as string;
+        if (r.status === 'fulfilled') out.push({ name: d, source: 'external_domains', id: d, notAfter: r.value });
+        else unreadable.push({ name: d, source: 'external_domains', error: (r.reason as Error).message, transient: r.reason instanceof TransientTargetError });
+      });
+      // Nothing read at all is a failure of the check (retried when transient), not an all-clear.
+      const first = read.find((r) => r.status === 'rejected');
+      if (out.length === 0 && first) throw first.reason;
     }
-    return out;
+    return { certificates: out, unreadable };
   }
 
   private async acm(acm: ACMClient): Promise<FoundCertificate[]> {
-    const { ListCertificatesCommand, DescribeCertificateCommand } = await import('@aws-sdk/client-acm');
+    const { ListCertificatesCommand, DescribeCertificateCommand, KeyAlgorithm } = await import('@aws-sdk/client-acm');
+    // Without Includes.keyTypes ACM lists only RSA_1024/RSA_2048 certificates: an ECDSA or RSA_4096
+    // certificate on a load balancer would never be checked.
+    // https://docs.aws.amazon.com/acm/latest/APIReference/API_Filters.html
+    const keyTypes = Object.values(KeyAlgorithm);
     const arns: string[] = [];
     let next: string | undefined;
     do {
       let page;
       try {
-        page = await acm.send(new ListCertificatesCommand({ NextToken: next, MaxItems: 100 }));
+        page = await acm.send(new ListCertificatesCommand({ Includes: { keyTypes }, NextToken: next, MaxItems: 100 }));
       } catch (err) {
         throw awsFail(err, 'ListCertificates in', 'ACM');
       }

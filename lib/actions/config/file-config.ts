@@ -4,9 +4,7 @@
  * feature_flags take effect, and the undo restore them. Written whole to a temporary file and
  * renamed, so a crash never leaves half a file.
  */
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import * as path from 'node:path';
-import { ActionError } from '../errors';
+import { readJsonDocument, writeJsonDocument } from '../json-file';
 import type { ConfigOps } from '../ports';
 
 /** The file's shape. */
@@ -24,20 +22,12 @@ export class FileConfigStore implements ConfigOps {
 
   /** Everything the store holds (the CLI and drills show it). */
   public read(): ConfigStoreDocument {
-    if (!existsSync(this.file)) return { config: {}, flags: {} };
-    try {
-      const doc = JSON.parse(readFileSync(this.file, 'utf8')) as Partial<ConfigStoreDocument>;
-      return { config: doc.config ?? {}, flags: doc.flags ?? {} };
-    } catch (err) {
-      throw new ActionError(`config store ${this.file} is not valid JSON: ${(err as Error).message}`, { target: this.file, cause: err });
-    }
+    const doc = readJsonDocument<ConfigStoreDocument>(this.file, () => ({ config: {}, flags: {} }), 'config store', this.file);
+    return { config: doc.config ?? {}, flags: doc.flags ?? {} };
   }
 
   private write(doc: ConfigStoreDocument): void {
-    mkdirSync(path.dirname(this.file), { recursive: true });
-    const tmp = `${this.file}.${process.pid}.tmp`;
-    writeFileSync(tmp, `${JSON.stringify(doc, null, 2)}\n`);
-    renameSync(tmp, this.file);
+    writeJsonDocument(this.file, doc);
   }
 
   public async get(service: string, key: string): Promise<string | undefined> {

@@ -1,7 +1,7 @@
 /** ElastiCacheOps over the ElastiCache API: DescribeReplicationGroups, ModifyReplicationGroup with ApplyImmediately. */
 import { DescribeReplicationGroupsCommand, ModifyReplicationGroupCommand, type ElastiCacheClient } from '@aws-sdk/client-elasticache';
 import { ActionError, TargetNotFoundError, TransientTargetError } from '../errors';
-import type { ElastiCacheOps } from '../ports';
+import type { ElastiCacheOps, ReplicationGroupState } from '../ports';
 
 function fail(err: unknown, doing: string, target: string): ActionError {
   const name = (err as { name?: string }).name ?? 'Error';
@@ -15,7 +15,7 @@ export class AwsReplicationGroups implements ElastiCacheOps {
   /** @param defaultGroup the replication group the playbooks work on (ELASTICACHE_REPLICATION_GROUP) */
   public constructor(private readonly client: ElastiCacheClient, private readonly defaultGroup?: string) {}
 
-  public async describe(group?: string): Promise<{ id: string; nodeType: string; status: string }> {
+  public async describe(group?: string): Promise<ReplicationGroupState> {
     const id = group ?? this.defaultGroup;
     if (!id) throw new TargetNotFoundError('elasticache_modify: no replication group named by the step and none configured (ELASTICACHE_REPLICATION_GROUP)');
     let g;
@@ -25,14 +25,17 @@ export class AwsReplicationGroups implements ElastiCacheOps {
       throw fail(err, 'DescribeReplicationGroups', id);
     }
     if (!g?.CacheNodeType) throw new TargetNotFoundError(`elasticache_modify: replication group ${id} not found`, { target: id });
-    return { id, nodeType: g.CacheNodeType, status: g.Status ?? 'unknown' };
+    const pending = Object.fromEntries(Object.entries(g.PendingModifiedValues ?? {}).filter(([, v]) => v !== undefined));
+    return { id, nodeType: g.CacheNodeType, status: g.Status ?? 'unknown', ...(Object.keys(pending).length > 0 ? { pending } : {}) };
   }
 
-  public async modifyNodeType(group: string, nodeType: string): Promise<void> {
+  /** ModifyReplicationGroup, then DescribeReplicationGroups: the group reports `modifying` and its old node type until the change completes. */
+  public async modifyNodeType(group: string, nodeType: string): Promise<ReplicationGroupState> {
     try {
       await this.client.send(new ModifyReplicationGroupCommand({ ReplicationGroupId: group, CacheNodeType: nodeType, ApplyImmediately: true }));
     } catch (err) {
       throw fail(err, 'ModifyReplicationGroup', group);
     }
+    return this.describe(group);
   }
 }

@@ -9,7 +9,7 @@ import type { HttpOps } from '../ports';
 export interface FetchHttpOptions {
   /** @default 10000 */
   readonly timeoutMs?: number;
-  /** Characters of the response body kept. @default 4000 */
+  /** Characters of the response body kept. @default 4096 */
   readonly maxBody?: number;
   /** @default globalThis.fetch */
   readonly fetch?: typeof fetch;
@@ -18,7 +18,7 @@ export interface FetchHttpOptions {
 export class FetchHttp implements HttpOps {
   public constructor(private readonly o: FetchHttpOptions = {}) {}
 
-  public async request(method: string, url: string, body?: unknown): Promise<{ status: number; body: string }> {
+  public async request(method: string, url: string, body?: unknown): Promise<{ status: number; body: string; truncated?: boolean }> {
     const timeoutMs = this.o.timeoutMs ?? 10_000;
     let res: Response;
     try {
@@ -34,6 +34,7 @@ export class FetchHttp implements HttpOps {
       throw new TransientTargetError(`api_call: ${method} ${url} ${timedOut ? `timed out after ${timeoutMs} ms` : `failed: ${(err as Error).message}`}`, { target: url, cause: err });
     }
     const text = await res.text();
-    return { status: res.status, body: text.slice(0, this.o.maxBody ?? 4000) };
+    const max = this.o.maxBody ?? 4096;
+    return { status: res.status, body: text.slice(0, max), ...(text.length > max ? { truncated: true } : {}) };
   }
 }

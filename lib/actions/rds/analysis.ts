@@ -157,6 +157,7 @@ export const ANALYSIS_OUTPUTS = [
   'connection_usage',
   'connections_by_service',
   'connections_by_host',
+  'pool_configuration',
   'long_transactions',
   'slow_queries',
 ] as const;
@@ -185,6 +186,7 @@ export async function connectionAnalysisOutputs(conn: PoolConnection, services: 
       connection_usage: a.usage,
       connections_by_service: a.by_service,
       connections_by_host: a.by_host,
+      pool_configuration: a.pool,
       long_transactions: a.long_transactions,
       slow_queries: a.slow_queries,
     },

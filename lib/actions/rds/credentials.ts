@@ -4,7 +4,7 @@
  * the endpoint comes from configuration) and the "credentials for Amazon RDS database" secret
  * (`{"engine","host","port","username","password","dbname","dbInstanceIdentifier"}`).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { InvalidParameterError } from '../errors';
 
 const secretSchema = z.looseObject({

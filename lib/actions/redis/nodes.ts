@@ -60,6 +60,15 @@ export function nodeName(node: Redis): string {
   return `${node.options.host ?? '127.0.0.1'}:${node.options.port ?? 6379}`;
 }
 
+/** `host:port` of a target as errors name it: the server, or a cluster's first startup node (its configuration endpoint). */
+export function targetName(target: RedisTarget): string {
+  if (!isCluster(target)) return nodeName(target);
+  // ioredis keeps the startup nodes as given (host:port strings, ports or {host, port}) in a field its types mark private.
+  const first = (target as unknown as { startupNodes?: (string | number | { host?: string; port?: number })[] }).startupNodes?.[0];
+  if (typeof first === 'object' && first) return `${first.host ?? '127.0.0.1'}:${first.port ?? 6379}`;
+  return first === undefined ? 'redis cluster' : typeof first === 'number' ? `127.0.0.1:${first}` : first;
+}
+
 /** Whether the target is a cluster, for summaries. */
 export function isClusterTarget(target: RedisTarget): boolean {
   return isCluster(target);

@@ -3,7 +3,7 @@
  * mapping, labels that carry the incident) and a generic JSON webhook. Both with a timeout;
  * 5xx and network failures are transient (retried), 4xx are not.
  */
-import { ActionError, TransientTargetError } from '../errors';
+import { ActionError, TargetNotConfiguredError, TransientTargetError } from '../errors';
 import type { TicketRequest } from '../ports';
 import type { TicketBackend } from './desk';
 
@@ -49,10 +49,31 @@ function adf(text: string) {
   return { type: 'doc', version: 1, content: text.split('\n').filter((l) => l.trim()).map((line) => ({ type: 'paragraph', content: [{ type: 'text', text: line }] })) };
 }
 
+/**
+ * The Jira credentials of a Secrets Manager secret (`{"email","apiToken"}`), or an error naming the
+ * secret and what it lacks: a missing secret must not become a Basic header of "undefined:undefined".
+ * @throws TargetNotConfiguredError when the secret is missing, not JSON, or lacks either field
+ */
+export function jiraCredentials(raw: string | undefined, secretId: string): { email: string; apiToken: string } {
+  const fix = `store {"email":"<Atlassian account e-mail>","apiToken":"<API token>"} in the secret ${secretId}`;
+  if (!raw) throw new TargetNotConfiguredError(`create_ticket: Jira is configured but the secret ${secretId} is missing or empty; ${fix}`, { target: secretId });
+  let doc: unknown;
+  try {
+    doc = JSON.parse(raw);
+  } catch (err) {
+    throw new TargetNotConfiguredError(`create_ticket: the secret ${secretId} is not JSON; ${fix}`, { target: secretId, cause: err });
+  }
+  const { email, apiToken } = (doc ?? {}) as { email?: unknown; apiToken?: unknown };
+  const missing = [typeof email === 'string' && email ? '' : 'email', typeof apiToken === 'string' && apiToken ? '' : 'apiToken'].filter(Boolean);
+  if (missing.length > 0) throw new TargetNotConfiguredError(`create_ticket: the secret ${secretId} has no ${missing.join(' and no ')}; ${fix}`, { target: secretId });
+  return { email: email as string, apiToken: apiToken as string };
+}
+
 export class JiraTickets implements TicketBackend {
   public readonly name: string;
   public constructor(private readonly o: JiraOptions) {
     this.name = `jira:${o.projectKey}`;
+    if (!o.email || !o.apiToken) throw new TargetNotConfiguredError(`create_ticket: Jira ${o.baseUrl} has no ${!o.email ? 'email' : 'apiToken'} to authenticate with`, { target: this.name });
   }
 
   private headers() {

@@ -140,7 +140,7 @@ export class IamCheck {
           contextVariables: { 'aws:SecureTransport': 'true', ...Object.fromEntries(Object.entries(req.context ?? {}).map(([k, v]) => [k, typeof v === 'string' ? v : [...v]])) },
         },
         identityPolicies: role.policies.map((p) => ({ name: p.name, policy: p.document })),
-        ...(this.facts.resourcePolicies.has(req.resource) ? { resourcePolicy: this.facts.resourcePolicies.get(req.resource) } : {}),
+        ...(resourcePolicyOf(this.facts, req.resource) ? { resourcePolicy: resourcePolicyOf(this.facts, req.resource) } : {}),
         serviceControlPolicies: [],
         resourceControlPolicies: [],
       },
@@ -150,6 +150,14 @@ export class IamCheck {
     if (result.overallResult === 'Allowed') return { allowed: true };
     return { allowed: false, why: result.overallResult === 'ExplicitlyDenied' ? 'explicit-deny' : 'no-allow' };
   }
+}
+
+/** The resource policy that governs an ARN: its own, or for an S3 object its bucket's. */
+function resourcePolicyOf(facts: StackFacts, resource: string): StackFacts['resourcePolicies'] extends ReadonlyMap<string, infer P> ? P | undefined : never {
+  const own = facts.resourcePolicies.get(resource);
+  if (own !== undefined) return own;
+  const object = /^(arn:[^:]+:s3:::[^/]+)\//.exec(resource);
+  return object ? facts.resourcePolicies.get(object[1] as string) : undefined;
 }
 
 /** Which function is calling, and the check it runs under. */

@@ -5,7 +5,7 @@
  * (secrets and SNS), Parameter Store (the config actions), the approval links' signing key.
  */
 import type { ConfigOps } from '../../actions/ports';
-import type { Channel, ChannelOutcome, Notifier } from '../../approval/notify';
+import type { Channel, ChannelOutcome, Notifier } from '../../notify';
 import { NOTIFIER_SECRETS } from '../../runtime/aws';
 import { authorizeLocal, currentCaller, IamCheck } from './check';
 import { AccessDeniedError } from './errors';

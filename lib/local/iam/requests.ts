@@ -39,12 +39,15 @@ const SERVICES: Readonly<Record<string, string>> = {
   STSClient: 'sts',
   KMSClient: 'kms',
   LambdaClient: 'lambda',
+  S3Client: 's3',
+  BedrockRuntimeClient: 'bedrock',
 };
 
 /** Error code and HTTP status AWS uses for a denial, by service (JSON services vs query services). */
 export function denialCode(service: string): { code: string; status: number } {
   if (service === 'sns') return { code: 'AuthorizationError', status: 403 };
-  if (['rds', 'elasticache', 'iam', 'cloudwatch', 'elasticloadbalancing', 'sts'].includes(service)) return { code: 'AccessDenied', status: 403 };
+  if (['rds', 'elasticache', 'iam', 'cloudwatch', 'elasticloadbalancing', 'sts', 's3'].includes(service)) return { code: 'AccessDenied', status: 403 };
+  if (service === 'bedrock') return { code: 'AccessDeniedException', status: 403 };
   return { code: 'AccessDeniedException', status: 400 };
 }
 
@@ -107,6 +110,15 @@ function dynamo(world: RequestWorld, command: string, input: Input): IamRequest[
         resource: table(t),
         context: leading(t, writes.map((w) => w.PutRequest?.Item ?? w.DeleteRequest?.Key)),
       }));
+    case 'TransactWriteItems':
+      // No action of its own: IAM authorizes each member as its single-item action
+      // (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/transaction-apis-iam.html).
+      return ((input.TransactItems ?? []) as Record<string, Input>[]).flatMap((entry) =>
+        Object.entries(entry).flatMap(([kind, member]) => {
+          const single = { Put: 'PutItem', Update: 'UpdateItem', Delete: 'DeleteItem', ConditionCheck: 'ConditionCheckItem' }[kind];
+          return single ? dynamo(world, single, member) : [];
+        }),
+      );
     case 'DescribeTable':
     case 'CreateTable':
     case 'DeleteTable':
@@ -185,12 +197,35 @@ export function iamRequests(clientName: string, commandName: string, input: Inpu
       return undefined;
     case 'iam': {
       const user = (name: unknown) => `arn:${partition}:iam::${account}:user/${String(name)}`;
-      if (command === 'ListUsers') return [{ action, resource: user('*') }];
+      // No resource type for ListUsers (Service Authorization Reference): evaluated on "*", as AWS does.
+      if (command === 'ListUsers') return [{ action, resource: '*' }];
       if (command === 'ListAccessKeys' || command === 'GetAccessKeyLastUsed') return [{ action, resource: user(input.UserName ?? '*') }];
       return undefined;
     }
     case 'elasticloadbalancing':
       return command.startsWith('Describe') ? [{ action, resource: '*' }] : undefined;
+    case 's3': {
+      // Buckets and objects have no region or account in their ARNs.
+      if (typeof input.Bucket !== 'string' || input.Bucket === '') return undefined;
+      const bucket = input.Bucket;
+      const object = `arn:${partition}:s3:::${bucket}/${String(input.Key ?? '')}`;
+      const keyed = typeof input.Key === 'string' && input.Key !== '';
+      if ((command === 'GetObject' || command === 'HeadObject') && keyed) return [{ action: 's3:GetObject', resource: object }];
+      // A conditional put (If-Match / If-None-Match) needs no more than s3:PutObject.
+      if ((command === 'PutObject' || command === 'DeleteObject') && keyed) return [{ action, resource: object }];
+      if (command === 'ListObjectsV2' || command === 'ListObjects') return [{ action: 's3:ListBucket', resource: `arn:${partition}:s3:::${bucket}`, context: { 's3:prefix': String(input.Prefix ?? '') } }];
+      return undefined;
+    }
+    case 'bedrock': {
+      // The runtime client's calls are authorized as bedrock:*; a foundation model's ARN has no account.
+      const model = String(input.modelId ?? '');
+      const resource = model.startsWith('arn:') ? model : `arn:${partition}:bedrock:${region}::foundation-model/${model}`;
+      // Converse is authorized as bedrock:InvokeModel, its streaming forms as
+      // bedrock:InvokeModelWithResponseStream (https://docs.aws.amazon.com/bedrock/latest/userguide/conversation-inference-call.html).
+      if (command === 'InvokeModel' || command === 'Converse') return [{ action: 'bedrock:InvokeModel', resource }];
+      if (command === 'InvokeModelWithResponseStream' || command === 'ConverseStream') return [{ action: 'bedrock:InvokeModelWithResponseStream', resource }];
+      return undefined;
+    }
     case 'sts':
       // GetCallerIdentity needs no permission; the EKS token presigns it.
       return command === 'GetCallerIdentity' ? [] : undefined;

@@ -186,6 +186,8 @@ class Resolver {
         return this.arn('secretsmanager', `secret:${name}-AbCdEf`);
       case 'AWS::IAM::Role.Arn':
         return `arn:${this.partition}:iam::${this.account}:role/${name}`;
+      case 'AWS::S3::Bucket.Arn':
+        return `arn:${this.partition}:s3:::${name}`;
       case 'AWS::ApiGatewayV2::Api.ApiEndpoint':
         return `https://${name}.execute-api.${this.region}.amazonaws.com`;
       default:
@@ -325,6 +327,8 @@ export function stackFacts(template: CfnTemplate, world: IamWorld = {}): StackFa
     // KMS needs its key policy to allow as well (the stack's keys let the account's IAM policies decide).
     if (r.Type === 'AWS::KMS::Key' && r.Properties?.KeyPolicy) resourcePolicies.set(resolver.attribute(id, 'Arn'), resolver.resolve(r.Properties.KeyPolicy));
     if (r.Type === 'AWS::SNS::TopicPolicy') for (const t of (r.Properties?.Topics as Json[] | undefined) ?? []) resourcePolicies.set(String(resolver.resolve(t)), resolver.resolve(r.Properties?.PolicyDocument as Json));
+    // A bucket's policy (the reports bucket's SSL-only deny) governs its objects too: see IamCheck's lookup.
+    if (r.Type === 'AWS::S3::BucketPolicy') resourcePolicies.set(`arn:${resolver.partition}:s3:::${String(resolver.resolve(r.Properties?.Bucket as Json))}`, resolver.resolve(r.Properties?.PolicyDocument as Json));
     if (r.Type === 'AWS::SecretsManager::ResourcePolicy') resourcePolicies.set(String(resolver.resolve(r.Properties?.SecretId as Json)), resolver.resolve(r.Properties?.ResourcePolicy as Json));
     if (r.Type === 'AWS::SNS::Topic' && r.Properties?.KmsMasterKeyId) topicKeys.set(resolver.ref(id), String(resolver.resolve(r.Properties.KmsMasterKeyId)));
     if (r.Type === 'AWS::DynamoDB::Table') {

@@ -6,7 +6,6 @@
  * key and string as a path segment after the endpoint (`?op=%68alt` is `.../halt`).
  */
 import { EndpointError, requestTexts, type NormalEndpoint } from '../endpoints';
-import { analyseSql } from '../sql';
 import { isTemplated, stringsOf } from '../step';
 import type { BlacklistHit } from '../types';
 import { defineRule, type Finding } from './rule';
@@ -20,8 +19,8 @@ export const rule = defineRule({
   check(step, policy, _phase, finding) {
     const roles = step.action.roles ?? {};
     const out: Finding[] = [];
-    const hit = (field: (string | number)[], hits: BlacklistHit[], offset?: number) => {
-      for (const h of hits) out.push(finding({ effect: 'refuse', field, category: h.category, message: `blacklisted operation, category ${h.category}: ${h.reason}`, fix: FIX, ...(offset !== undefined ? { offset } : {}) }));
+    const hit = (field: (string | number)[], hits: BlacklistHit[]) => {
+      for (const h of hits) out.push(finding({ effect: 'refuse', field, category: h.category, message: `blacklisted operation, category ${h.category}: ${h.reason}`, fix: FIX }));
     };
     let called: NormalEndpoint | undefined;
     for (const param of roles.endpoints ?? []) {
@@ -41,8 +40,7 @@ export const rule = defineRule({
       hit(['params', param], hits.filter((h) => !seen.has(h.category) && seen.add(h.category)));
     }
     for (const param of roles.bodies ?? []) {
-      const body = step.params[param];
-      if (body === undefined || body === null) continue;
+      const body = step.params[param]; // an absent or null body has no texts
       let texts: string[];
       try {
         texts = requestTexts(called && { ...called, query: [] }, body);
@@ -71,8 +69,9 @@ export const rule = defineRule({
     }
     for (const param of roles.sql ?? []) {
       const sql = step.params[param];
-      if (typeof sql !== 'string' || isTemplated(sql)) continue;
-      for (const t of analyseSql(sql).tables) {
+      // Without a parser the statement cannot be read at all: sql-read-only refuses it.
+      if (typeof sql !== 'string' || isTemplated(sql) || !roles.sqlAnalysis) continue;
+      for (const t of roles.sqlAnalysis.analyseSql(sql).tables) {
         const seen = new Set<string>();
         hit(['params', param], [...policy.classify('sql_tables', t.table), ...(t.db ? policy.classify('sql_tables', `${t.db}.${t.table}`) : [])].filter((h) => !seen.has(h.category) && seen.add(h.category)));
       }

@@ -5,7 +5,7 @@
  * query that could select every thread is refused. At run time rds_query checks each thread
  * again before it kills it.
  */
-import { idleFilterOf, KILL_FOLLOW_UP } from '../sql';
+import { KILL_FOLLOW_UP } from '../sql-facts';
 import { isTemplated } from '../step';
 import { defineRule } from './rule';
 
@@ -20,7 +20,8 @@ export const rule = defineRule({
     const query = step.params[kill.query];
     if (typeof followUp !== 'string' || !KILL_FOLLOW_UP.test(followUp) || typeof query !== 'string' || isTemplated(query)) return [];
     const min = policy.caps.min_kill_idle_seconds;
-    const filter = idleFilterOf(query);
+    const analysis = step.action.roles?.sqlAnalysis;
+    const filter = analysis ? analysis.idleFilterOf(query) : { problem: `action ${step.action.name} declares no SQL parser (roles.sqlAnalysis), so the query cannot be read` };
     const at = { effect: 'refuse' as const, field: ['params', kill.query], category: 'database_writes' as const };
     if ('problem' in filter) {
       return [finding({ ...at, message: `the kill list cannot be limited to idle connections: ${filter.problem}`, fix: "select from information_schema.processlist WHERE command = 'Sleep' AND time > 300" })];

@@ -3,7 +3,7 @@
  * word: one plain SELECT / EXPLAIN / SHOW, no locking reads, no INTO, no assignments, no
  * side-effect functions, no executable comments. A KILL follow-up has one form only.
  */
-import { analyseSql, KILL_FOLLOW_UP } from '../sql';
+import { KILL_FOLLOW_UP } from '../sql-facts';
 import { isTemplated } from '../step';
 import { defineRule, type Finding } from './rule';
 
@@ -21,7 +21,11 @@ export const rule = defineRule({
         out.push(finding({ effect: 'refuse', field: ['params', param], category: 'database_writes', message: 'SQL built from a {{template}} cannot be checked before it runs', fix: 'write the statement out in full' }));
         continue;
       }
-      for (const problem of analyseSql(sql).problems) {
+      if (!roles.sqlAnalysis) {
+        out.push(finding({ effect: 'refuse', field: ['params', param], category: 'database_writes', message: `${param}: cannot be checked: action ${step.action.name} declares SQL parameters but no SQL parser (roles.sqlAnalysis)`, fix: 'declare roles.sqlAnalysis: SQL_ANALYSIS in the action (lib/policy/sql.ts)' }));
+        continue;
+      }
+      for (const problem of roles.sqlAnalysis.analyseSql(sql).problems) {
         out.push(finding({ effect: 'refuse', field: ['params', param], category: 'database_writes', message: `${param}: ${problem}`, fix: 'the agent only reads: one plain SELECT, SHOW or EXPLAIN (kills go through follow_up)' }));
       }
     }

@@ -3,17 +3,17 @@
  * JIRA_PROJECT, secret `<prefix>jira` = {"email","apiToken"}) or TICKET_WEBHOOK_URL receive them
  * when configured.
  */
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { readSecret, secretsManagerReader } from '../../approval/secrets';
+import { readSecret, secretsManagerReader } from '../../notify/secrets';
 import { TicketDesk } from '../../actions/tickets/desk';
-import { JiraTickets, WebhookTickets } from '../../actions/tickets/http-backends';
+import { JiraTickets, jiraCredentials, WebhookTickets } from '../../actions/tickets/http-backends';
 import { awsData } from '../aws';
 import type { TargetFactory } from './types';
 
 async function ticketBackend(env: NodeJS.ProcessEnv) {
   if (env.JIRA_BASE_URL && env.JIRA_PROJECT) {
-    const secret = JSON.parse((await readSecret({ secretId: `${env.SECRETS_PREFIX ?? 'sre-agent/'}jira` }, secretsManagerReader(new SecretsManagerClient({})))) ?? '{}') as { email: string; apiToken: string };
-    return new JiraTickets({ baseUrl: env.JIRA_BASE_URL, projectKey: env.JIRA_PROJECT, email: secret.email, apiToken: secret.apiToken });
+    const secretId = `${env.SECRETS_PREFIX ?? 'sre-agent/'}jira`;
+    const raw = await readSecret({ secretId }, secretsManagerReader(new (await import('@aws-sdk/client-secrets-manager')).SecretsManagerClient({})));
+    return new JiraTickets({ baseUrl: env.JIRA_BASE_URL, projectKey: env.JIRA_PROJECT, ...jiraCredentials(raw, secretId) });
   }
   return env.TICKET_WEBHOOK_URL ? new WebhookTickets({ url: env.TICKET_WEBHOOK_URL }) : undefined;
 }

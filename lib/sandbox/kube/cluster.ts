@@ -17,7 +17,7 @@ import { formatCpu, formatMemory, parseQuantity } from '../../actions/quantity';
 import type { ServiceMap } from '../../policy/services';
 import { selfSignedCertificate } from './certs';
 import { runInContainer, type ContainerState, type ExecOutcome } from './container-runtime';
-import { badRequest, notFound } from './errors';
+import { badRequest, notFound, SandboxTimeoutError } from './errors';
 import { canonical, fnv32a, labelSelectorText, ObjectStore, randomSuffix, safeEncode, type KubeObject } from './store';
 import { exchangeScene, type Runtime, type Scene, type SceneWorkload } from './scene';
 
@@ -838,27 +838,38 @@ export class KubeCluster {
 
   /**
    * The kernel OOM-kills the main container of `count` ready pods: restartCount + 1,
-   * lastState.terminated OOMKilled (exit 137), a fresh /tmp, Ready again after the readiness delay.
+   * lastState.terminated OOMKilled (exit 137), a fresh /tmp, Ready again after the readiness delay
+   * (after `backOffSeconds` in CrashLoopBackOff first, when given).
+   * @param which only pods it accepts (the drill world: pods whose memory limit is below their working set)
+   * @param options.backOffSeconds the kubelet's restart back-off before the container runs again
+   *   (real: 10 s, doubling up to 5 min for a container that keeps dying). @default 0
    * @returns the names of the pods hit
    */
-  public oomKill(namespace: string, name: string, count = 1): string[] {
+  public oomKill(namespace: string, name: string, count = 1, which: (pod: Obj) => boolean = () => true, options: { backOffSeconds?: number } = {}): string[] {
     const d = this.deployment(namespace, name);
     const selector = labelSelectorText(d.spec.selector);
-    const pods = this.store.list(T.pods, { namespace, labelSelector: selector }).filter(podReady).slice(0, count);
+    const pods = this.store.list(T.pods, { namespace, labelSelector: selector }).filter((p) => podReady(p) && which(p)).slice(0, count);
     const now = this.ms();
+    const backOff = (options.backOffSeconds ?? 0) * 1000;
     for (const pod of pods) {
       const sim = this.pods.get(`${namespace}/${pod.metadata.name}`);
       const c = pod.spec.containers[0];
       if (sim) {
         sim.files.delete(c.name);
-        sim.startAt = now;
-        sim.readyAt = now + this.timing.podReadySeconds * 1000;
+        sim.startAt = now + backOff;
+        sim.readyAt = now + backOff + this.timing.podReadySeconds * 1000;
       }
+      // In back-off the container waits (not running, so no exec); then it runs again, not yet Ready.
+      const state = backOff > 0 ? { waiting: { reason: 'CrashLoopBackOff', message: `back-off ${Math.round(backOff / 1000)}s restarting failed container=${c.name} pod=${pod.metadata.name}` } } : { running: { startedAt: iso(now) } };
       pod.status.containerStatuses = pod.status.containerStatuses.map((s: { name: string; restartCount: number; state: { running?: { startedAt: string } } }) =>
-        s.name === c.name ? { ...s, ready: false, restartCount: s.restartCount + 1, state: { running: { startedAt: iso(now) } }, lastState: { terminated: { exitCode: 137, reason: 'OOMKilled', startedAt: s.state.running?.startedAt ?? iso(now), finishedAt: iso(now), containerID: (s as { containerID?: string }).containerID } } } : s,
+        s.name === c.name ? { ...s, ready: false, ...(backOff > 0 ? { started: false } : {}), restartCount: s.restartCount + 1, state, lastState: { terminated: { exitCode: 137, reason: 'OOMKilled', startedAt: s.state.running?.startedAt ?? iso(now), finishedAt: iso(now), containerID: (s as { containerID?: string }).containerID } } } : s,
       );
       pod.status.conditions = pod.status.conditions.map((x: { type: string }) => (x.type === 'Ready' || x.type === 'ContainersReady' ? { ...x, status: 'False', lastTransitionTime: iso(now), reason: 'ContainersNotReady', message: `containers with unready status: [${c.name}]` } : x));
       this.store.update(T.pods, pod);
+      if (backOff > 0) {
+        this.event(pod, 'Warning', 'BackOff', 'Back-off restarting failed container', 'kubelet', `spec.containers{${c.name}}`);
+        continue;
+      }
       this.event(pod, 'Normal', 'Pulled', `Container image "${c.image}" already present on machine`, 'kubelet', `spec.containers{${c.name}}`);
       this.event(pod, 'Normal', 'Created', `Created container ${c.name}`, 'kubelet', `spec.containers{${c.name}}`);
       this.event(pod, 'Normal', 'Started', `Started container ${c.name}`, 'kubelet', `spec.containers{${c.name}}`);
@@ -870,7 +881,7 @@ export class KubeCluster {
   public async until(check: () => boolean, timeoutMs = 10000): Promise<void> {
     const end = Date.now() + timeoutMs;
     while (!check()) {
-      if (Date.now() > end) throw new Error(`sandbox: condition not reached in ${timeoutMs} ms`);
+      if (Date.now() > end) throw new SandboxTimeoutError(timeoutMs);
       await new Promise((r) => setTimeout(r, this.timing.tickMs));
     }
   }

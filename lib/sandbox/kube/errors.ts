@@ -127,3 +127,13 @@ export function gone(message: string): SandboxApiError {
 export function unsupportedMediaType(type: string): SandboxApiError {
   return new SandboxApiError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json (got ${type})`);
 }
+
+/** A drill or test waited for the sandbox's controllers longer than it allowed. */
+export class SandboxTimeoutError extends Error {
+  public readonly timeoutMs: number;
+  public constructor(timeoutMs: number) {
+    super(`sandbox: condition not reached in ${timeoutMs} ms`);
+    this.name = 'SandboxTimeoutError';
+    this.timeoutMs = timeoutMs;
+  }
+}

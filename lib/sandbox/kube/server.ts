@@ -77,14 +77,53 @@ export interface KubeSandbox {
   kubeconfig(namespace?: string): string;
   /** Writes the kubeconfig to `file` (mode 0600, as kubectl writes its own). */
   writeKubeconfig(file: string, namespace?: string): void;
-  /** Counts requests by `METHOD path-without-query` (tests: what a client really called). */
-  readonly requests: { method: string; path: string; query: string; contentType?: string }[];
+  /** Every request, in order (tests: what a client really called, with what body, and the answer). */
+  readonly requests: SandboxRequest[];
   /**
-   * Makes the next `count` writes (PUT/PATCH) to `path` fail with 409 Conflict, as when another
-   * writer got there first (tests of conflict retries).
+   * Makes the next `count` writes (PUT/PATCH) to `path` fail with 409 Conflict whatever they carry
+   * (tests of a client's retry loop; `beforeWrite` makes a real one).
    */
   injectConflicts(path: string, count: number): void;
+  /**
+   * Runs `hook` just before the next `times` writes (PUT/PATCH, dry runs included) to `path` are
+   * applied: another writer changing the object between a client's read and its write, so a
+   * write carrying the resourceVersion it read meets the real precondition (409).
+   * @default times 1
+   */
+  beforeWrite(path: string, hook: (write: SandboxWrite) => void, times?: number): void;
+  /**
+   * Runs `hook` when the next exec upgrade has been asked for, before it looks its pod up: a pod
+   * deleted between a client's choice of it and its exec.
+   */
+  beforeExec(hook: (pod: { namespace: string; name: string }) => void): void;
   close(): Promise<void>;
+}
+
+/** One request as the sandbox saw it. */
+export interface SandboxRequest {
+  readonly method: string;
+  /** The path without the query. */
+  readonly path: string;
+  /** `?…` or ''. */
+  readonly query: string;
+  readonly contentType?: string;
+  /** The request body, parsed (JSON or YAML; the text when it is neither). */
+  body?: unknown;
+  /** The HTTP status answered. */
+  code?: number;
+}
+
+/** A write about to be applied (what `beforeWrite` hooks see). */
+export interface SandboxWrite {
+  readonly method: string;
+  readonly path: string;
+  readonly dryRun: boolean;
+  readonly body: unknown;
+}
+
+interface WriteHook {
+  readonly hook: (write: SandboxWrite) => void;
+  left: number;
 }
 
 interface Route {
@@ -120,10 +159,14 @@ function route(path: string): Route | undefined {
   return { type, ...(namespace ? { namespace } : {}), ...(name ? { name } : {}), ...(subresource ? { subresource } : {}) };
 }
 
-async function body(req: IncomingMessage): Promise<unknown> {
+async function readText(req: IncomingMessage): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const c of req) chunks.push(c as Buffer);
-  const text = Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** A request body as the API server decodes it (JSON, else YAML). */
+function parseBody(text: string): unknown {
   if (!text) return undefined;
   try {
     return JSON.parse(text);
@@ -147,8 +190,10 @@ export class SandboxHttpApi {
   private readonly cluster: KubeCluster;
   private readonly store: ObjectStore;
   private readonly token: string;
-  public readonly requests: KubeSandbox['requests'] = [];
+  public readonly requests: SandboxRequest[] = [];
   private readonly conflicts = new Map<string, number>();
+  private readonly writeHooks = new Map<string, WriteHook>();
+  private execHook?: (pod: { namespace: string; name: string }) => void;
   private readonly watches = new Set<ServerResponse>();
   private readonly sockets = new Set<WebSocket>();
   private readonly wss = new WebSocketServer({
@@ -168,6 +213,22 @@ export class SandboxHttpApi {
 
   public injectConflicts(path: string, count: number): void {
     this.conflicts.set(path, count);
+  }
+
+  public beforeWrite(path: string, hook: (write: SandboxWrite) => void, times = 1): void {
+    this.writeHooks.set(path, { hook, left: times });
+  }
+
+  public beforeExec(hook: (pod: { namespace: string; name: string }) => void): void {
+    this.execHook = hook;
+  }
+
+  /** Runs (and counts down) the write hook of this path. */
+  private runWriteHook(write: SandboxWrite): void {
+    const h = this.writeHooks.get(write.path);
+    if (!h || h.left <= 0) return;
+    h.left -= 1;
+    h.hook(write);
   }
 
   private authorised(req: IncomingMessage): boolean {
@@ -193,13 +254,25 @@ export class SandboxHttpApi {
 
   public async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://sandbox');
-    this.requests.push({ method: req.method ?? 'GET', path: url.pathname, query: url.search, ...(req.headers['content-type'] ? { contentType: req.headers['content-type'] } : {}) });
+    const entry: SandboxRequest = { method: req.method ?? 'GET', path: url.pathname, query: url.search, ...(req.headers['content-type'] ? { contentType: req.headers['content-type'] } : {}) };
+    this.requests.push(entry);
+    res.on('finish', () => {
+      entry.code = res.statusCode;
+    });
     try {
       if (!this.authorised(req)) throw unauthorized();
+      const text = await readText(req);
+      if (text) {
+        try {
+          entry.body = parseBody(text);
+        } catch {
+          entry.body = text;
+        }
+      }
       if (this.discovery(url.pathname, res)) return;
       const r = route(url.pathname);
       if (!r) throw new SandboxApiError(404, 'NotFound', 'the server could not find the requested resource', {});
-      await this.resource(req, res, r, url.searchParams);
+      await this.resource(req, res, r, url.searchParams, text);
     } catch (err) {
       this.fail(res, err);
     }
@@ -255,13 +328,13 @@ export class SandboxHttpApi {
     }
   }
 
-  private async resource(req: IncomingMessage, res: ServerResponse, r: Route, q: URLSearchParams): Promise<void> {
+  private async resource(req: IncomingMessage, res: ServerResponse, r: Route, q: URLSearchParams, text: string): Promise<void> {
     const method = req.method ?? 'GET';
     const dryRun = q.getAll('dryRun').includes('All');
     if (q.getAll('dryRun').some((v) => v !== 'All')) throw badRequest(`Invalid dryRun value: ${q.getAll('dryRun').join(',')}; only "All" is supported`);
     if (r.type.group === 'metrics.k8s.io') return this.metrics(res, r, q);
     if (r.subresource === 'log' && method === 'GET') return this.log(res, r, q);
-    if (r.subresource === 'scale') return this.scale(req, res, r, dryRun);
+    if (r.subresource === 'scale') return this.scale(req, res, r, dryRun, text);
     if (r.subresource && r.subresource !== 'status') throw new SandboxApiError(404, 'NotFound', 'the server could not find the requested resource', {});
     const t = this.stored(r);
     const table = wantsTable(req.headers.accept);
@@ -280,7 +353,7 @@ export class SandboxHttpApi {
     const path = new URL(req.url ?? '/', 'http://sandbox').pathname;
     if (method === 'POST' && !r.name) {
       this.namespaceMustExist(r);
-      const input = (await body(req)) as KubeObject;
+      const input = parseBody(text) as KubeObject;
       if (!input || typeof input !== 'object') throw badRequest('the request body is empty');
       const obj = this.defaults(t, { ...input, apiVersion: apiVersionOf(t), kind: t.kind, metadata: { ...input.metadata, ...(t.namespaced ? { namespace: r.namespace ?? input.metadata?.namespace ?? 'default' } : {}) } });
       validateObject(obj);
@@ -289,7 +362,8 @@ export class SandboxHttpApi {
     }
     if (method === 'PUT' && r.name) {
       this.injectedConflict(path, r);
-      const input = (await body(req)) as KubeObject;
+      const input = parseBody(text) as KubeObject;
+      this.runWriteHook({ method, path, dryRun, body: input });
       const current = this.store.get(t, r.namespace, r.name);
       const next = this.keepServerFields(t, r, current, { ...input, apiVersion: apiVersionOf(t), kind: t.kind });
       validateObject(next, current);
@@ -299,7 +373,8 @@ export class SandboxHttpApi {
       this.injectedConflict(path, r);
       const type = patchTypeOf(req.headers['content-type']);
       if (!type || type === 'apply') throw unsupportedMediaType(req.headers['content-type'] ?? '');
-      const patch = await body(req);
+      const patch = parseBody(text);
+      this.runWriteHook({ method, path, dryRun, body: patch });
       const current = this.store.get(t, r.namespace, r.name);
       const patched = applyPatch(type, current, patch) as KubeObject;
       if (!patched || typeof patched !== 'object' || !patched.metadata) throw badRequest('the patch removed the object metadata');
@@ -350,9 +425,15 @@ export class SandboxHttpApi {
   }
 
   /** The Scale subresource of deployments and replicasets (autoscaling/v1 Scale). */
-  private async scale(req: IncomingMessage, res: ServerResponse, r: Route, dryRun: boolean): Promise<void> {
+  private async scale(req: IncomingMessage, res: ServerResponse, r: Route, dryRun: boolean, text: string): Promise<void> {
     const t = this.stored(r);
     const method = req.method ?? 'GET';
+    const path = new URL(req.url ?? '/', 'http://sandbox').pathname;
+    const input = method === 'PUT' || method === 'PATCH' ? parseBody(text) : undefined;
+    if (method === 'PUT' || method === 'PATCH') {
+      this.injectedConflict(path, r);
+      this.runWriteHook({ method, path, dryRun, body: input });
+    }
     const current = this.store.get(t, r.namespace, r.name as string);
     const scaleOf = (o: KubeObject) => ({
       kind: 'Scale',
@@ -363,8 +444,6 @@ export class SandboxHttpApi {
     });
     if (method === 'GET') return this.send(res, 200, scaleOf(current));
     if (method !== 'PUT' && method !== 'PATCH') throw methodNotAllowed();
-    this.injectedConflict(new URL(req.url ?? '/', 'http://sandbox').pathname, r);
-    const input = await body(req);
     let next: { metadata?: { resourceVersion?: string }; spec?: { replicas?: number } };
     if (method === 'PUT') next = input as typeof next;
     else {
@@ -469,6 +548,9 @@ export class SandboxHttpApi {
       const command = q.getAll('command');
       if (command.length === 0) throw badRequest('you must specify at least 1 command');
       const container = q.get('container') ?? undefined;
+      const hook = this.execHook;
+      this.execHook = undefined;
+      hook?.({ namespace: r.namespace, name: r.name });
       const pod = this.store.get(TYPES.pods, r.namespace, r.name);
       // Checked before the upgrade, as the kubelet does: a missing container is a 400, not a stream.
       const name = container ?? pod.spec.containers[0]?.name;
@@ -552,6 +634,8 @@ export async function startKubeSandbox(options: KubeSandboxOptions = {}): Promis
     writeKubeconfig: (file, namespace) => writeFileSync(file, kubeconfig(namespace), { mode: 0o600 }),
     requests: api.requests,
     injectConflicts: (path, count) => api.injectConflicts(path, count),
+    beforeWrite: (path, hook, times) => api.beforeWrite(path, hook, times),
+    beforeExec: (hook) => api.beforeExec(hook),
     close: async () => {
       cluster.stop();
       api.close();

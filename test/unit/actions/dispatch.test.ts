@@ -4,13 +4,17 @@
  * the approval record and the breakers — never from the payload. Fast on purpose: mutation
  * testing (`npm run mutate`) runs these.
  */
+import * as z from 'zod';
 import { ACTIONS, type ActionDefinition, type ActionResult } from '../../../lib/actions';
 import { dispatchAction, type DispatchDeps } from '../../../lib/actions/dispatch';
 import { TransientTargetError } from '../../../lib/actions/errors';
+import { PolicyViolationError } from '../../../lib/policy/errors';
 import type { ApprovalRecord } from '../../../lib/approval/store';
 import type { Incident, IncidentWithSteps, StepRecord } from '../../../lib/incident';
 import { loadCompiledPlaybooks } from '../../../lib/compiled/manifest';
-import { approvalBinding, defaultPolicy } from '../../../lib/policy';
+import { approvalBinding, createPolicy, createServiceMap } from '../../../lib/policy';
+import { defaultPolicy } from '../../../lib/policy/files';
+import { resolveTargets } from '../../../lib/actions/resolve';
 
 const playbooks = loadCompiledPlaybooks();
 const EXEC = 'arn:aws:states:us-east-1:123456789012:execution:traffic-surge:INC-20260209-001';
@@ -354,5 +358,212 @@ describe('dispatchAction', () => {
       await expect(dispatchAction(recording('patch_hpa_max', w), payload(w, 'scale_up_trading_api'), deps(w))).rejects.toEqual(refusedBy('breaker-attempts', '3 attempts within 1 h'));
       expect(w.calls).toEqual([]);
     });
+  });
+});
+
+/** What the dispatcher says and records, word for word: the timeline and the state machine's Catch read these. */
+describe('dispatchAction: messages and records', () => {
+  const SCALE = 'scale_up_trading_api';
+  const WHERE = `step "${SCALE}" of INC-20260209-001 (action patch_hpa_max)`;
+
+  it('names the fields a payload may not carry, and each invalid field by its path', async () => {
+    const w = world();
+    await expect(dispatchAction(recording('patch_hpa_max', w), payload(w, SCALE, { mode: 'auto', risk: 'LOW' }), deps(w))).rejects.toMatchObject({
+      message: "patch_hpa_max: invalid invocation: field(s) mode, risk are not taken: the step's mode, risk, approvers and the incident's service come from stored state",
+      rule: 'invocation-shape',
+    });
+    await expect(dispatchAction(recording('patch_hpa_max', w), payload(w, SCALE, { incidentId: 'x', step: '' }), deps(w))).rejects.toMatchObject({
+      message: 'patch_hpa_max: invalid invocation: incidentId: an incident id INC-YYYYMMDD-NNN; step: Too small: expected string to have >=1 characters',
+    });
+    await expect(dispatchAction(recording('patch_hpa_max', w), 'not an object', deps(w))).rejects.toMatchObject({ message: expect.stringMatching(/^patch_hpa_max: invalid invocation: \(payload\): /) });
+  });
+
+  it('records a refusal with the action, the rule and the category (null when none)', async () => {
+    const w = world('traffic-surge', { status: 'RESOLVED' });
+    await expect(dispatchAction(recording('patch_hpa_max', w), payload(w, SCALE), deps(w))).rejects.toMatchObject({ message: `${WHERE}: incident INC-20260209-001 is RESOLVED; the agent acts only on active incidents` });
+    expect(w.events).toEqual([{ type: 'action_refused', step: SCALE, summary: `${WHERE}: incident INC-20260209-001 is RESOLVED; the agent acts only on active incidents`, data: { action: 'patch_hpa_max', rule: 'incident-active', category: null } }]);
+  });
+
+  it('names both playbook versions, by their first 12 characters', async () => {
+    const w = world('traffic-surge', { playbookHash: 'f'.repeat(64) });
+    await expect(dispatchAction(recording('patch_hpa_max', w), payload(w, SCALE), deps(w))).rejects.toMatchObject({
+      message: `${WHERE}: incident INC-20260209-001 runs playbook traffic-surge version ${'f'.repeat(12)}…, this function has ${playbooks.get('traffic-surge')!.hash.slice(0, 12)}…`,
+    });
+  });
+
+  it('says "none yet" for an incident without an execution', async () => {
+    const w = world('traffic-surge', { executionArn: undefined });
+    await expect(dispatchAction(recording('patch_hpa_max', w), payload(w, SCALE), deps(w))).rejects.toMatchObject({ message: `${WHERE}: execution ${EXEC} is not the one working on INC-20260209-001 (none yet)` });
+  });
+
+  it('lists every differing parameter, sorted', async () => {
+    const w = world();
+    const p = playbooks.step('traffic-surge', SCALE)!.params;
+    await expect(dispatchAction(recording('patch_hpa_max', w), payload(w, SCALE, { params: { ...p, new_max: 100, deployment: 'x' } }), deps(w))).rejects.toMatchObject({
+      message: `${WHERE}: parameter(s) deployment, new_max differ from the compiled step; a payload cannot change what the playbook says`,
+    });
+  });
+
+  it('says how an earlier attempt failed, or that it has no error stored', async () => {
+    const w = world();
+    w.steps[SCALE] = { state: 'failed', attempt: 1, memory: {}, error: { name: 'ActionError', message: 'no such HPA' } } as unknown as StepRecord;
+    await expect(dispatchAction(recording('patch_hpa_max', w), payload(w, SCALE), deps(w))).rejects.toMatchObject({ message: `${WHERE}: the step failed earlier (ActionError: no such HPA); a failed step is not run again` });
+    w.steps[SCALE] = { state: 'failed', attempt: 1, memory: {} } as unknown as StepRecord;
+    await expect(dispatchAction(recording('patch_hpa_max', w), payload(w, SCALE), deps(w))).rejects.toMatchObject({ message: `${WHERE}: the step failed earlier (error: ); a failed step is not run again` });
+  });
+
+  it('records a replay and hands back the stored summary and outputs (empty when none were stored)', async () => {
+    const w = world();
+    w.steps[SCALE] = { state: 'done', attempt: 1, memory: {} } as unknown as StepRecord;
+    await expect(dispatchAction(recording('patch_hpa_max', w), payload(w, SCALE), deps(w))).resolves.toEqual({ summary: '', outputs: {} });
+    expect(w.events).toEqual([{ type: 'action_replayed', step: SCALE, summary: `${SCALE}: a repeated invocation got the stored result; nothing ran again`, data: { action: 'patch_hpa_max' } }]);
+  });
+
+  it('when the claim is lost to a concurrent invocation: its result if it succeeded, a refusal if it runs, else "could not be claimed"', async () => {
+    const w = world();
+    const lost = (record: Partial<StepRecord>): DispatchDeps => ({ ...deps(w), claim: async () => ({ claimed: false, record: record as StepRecord }) });
+    await expect(dispatchAction(recording('patch_hpa_max', w), payload(w, SCALE), lost({ state: 'done', summary: 'ran', outputs: { new_max: 8 } }))).resolves.toEqual({ summary: 'ran', outputs: { new_max: 8 } });
+    await expect(dispatchAction(recording('patch_hpa_max', w), payload(w, SCALE), lost({ state: 'running', attempt: 2, claimedAt: 'T' }))).rejects.toMatchObject({ rule: 'step-claim', message: `${WHERE}: the step is already running (attempt 2 claimed at T); one attempt at a time` });
+    await expect(dispatchAction(recording('patch_hpa_max', w), payload(w, SCALE), lost({ state: 'retryable' }))).rejects.toMatchObject({ rule: 'step-claim', message: `${WHERE}: the step could not be claimed` });
+    expect(w.calls).toEqual([]);
+  });
+
+  it('a refused attempt fails the claimed step with the error and records it; a read-only step spends no attempt', async () => {
+    const w = world();
+    w.attempts = { allowed: false };
+    await expect(dispatchAction(recording('patch_hpa_max', w), payload(w, SCALE), deps(w))).rejects.toMatchObject({ rule: 'breaker-attempts', message: `${WHERE}: the trading-api breaker refused the attempt (limit reached)` });
+    expect(w.steps[SCALE]).toMatchObject({ state: 'failed', error: { name: 'PolicyViolationError', message: `${WHERE}: the trading-api breaker refused the attempt (limit reached)` } });
+    expect(w.events).toEqual([{ type: 'action_refused', step: SCALE, summary: `${WHERE}: the trading-api breaker refused the attempt (limit reached)`, data: { action: 'patch_hpa_max', rule: 'breaker-attempts', category: null } }]);
+    const r = world();
+    r.attempts = { allowed: false, reason: 'never' };
+    const readOnly = { ...recording('patch_hpa_max', r), mutates: false };
+    await dispatchAction(readOnly, payload(r, SCALE), deps(r));
+    expect(r.calls.filter((c) => c.startsWith('succeeded'))).toEqual([]);
+  });
+
+  it('gives the action the earlier of the two timeouts, the clock, and only declared targets that are wired', async () => {
+    const w = world();
+    let seen: { timeout?: number; now?: string; targets?: string[] } = {};
+    const def = { ...recording('patch_hpa_max', w, async (_p, ctx) => {
+      seen = { timeout: ctx.timeoutSeconds, now: ctx.now().toISOString(), targets: Object.keys(ctx.targets) };
+      return { summary: 's' };
+    }), timeoutSeconds: 7, uses: ['kube', 'redis'] as never };
+    await dispatchAction(def, payload(w, SCALE), { ...deps(w), targets: { kube: {}, mysql: {} } as unknown as DispatchDeps['targets'] });
+    expect(seen).toEqual({ timeout: 7, now: '2026-02-09T14:20:00.000Z', targets: ['kube'] });
+    const compiled = playbooks.step('traffic-surge', SCALE)!.timeoutSeconds;
+    const w2 = world();
+    const long = { ...recording('patch_hpa_max', w2, async (_p, ctx) => ({ summary: String(ctx.timeoutSeconds) })), timeoutSeconds: compiled + 100 };
+    expect((await dispatchAction(long, payload(w2, SCALE), deps(w2))).summary).toBe(String(compiled));
+  });
+
+  it('checks bounds only for a bounded parameter, against its own compiled bound, and refuses a result that is not a number', async () => {
+    const w = world();
+    const def = recording('patch_hpa_max', w, async (_p, ctx) => {
+      const free = ctx.resolve('current_max * 10', { current_max: 10 });
+      const other = ctx.resolve('current_max * 10', { current_max: 10 }, 'deployment');
+      ctx.resolve('"many"', { current_max: 10 }, 'new_max');
+      return { summary: `${String(free)} ${String(other)}` };
+    });
+    await expect(dispatchAction(def, payload(w, SCALE), deps(w))).rejects.toMatchObject({ rule: 'expression-bounds', step: SCALE, message: `${WHERE}: new_max: new_max resolved to "many", not a number` });
+    const w2 = world();
+    const edge = recording('patch_hpa_max', w2, async (_p, ctx) => ({ summary: String(ctx.resolve('current_max * 2 + 1', { current_max: 10 }, 'new_max')) }));
+    expect((await dispatchAction(edge, payload(w2, SCALE), deps(w2))).summary).toBe('21');
+    const w3 = world();
+    const over = recording('patch_hpa_max', w3, async (_p, ctx) => ({ summary: String(ctx.resolve('current_max * 2 + 2', { current_max: 10 }, 'new_max')) }));
+    await expect(dispatchAction(over, payload(w3, SCALE), deps(w3))).rejects.toMatchObject({ message: `${WHERE}: new_max: 22 is 2.2 × current_max (10), outside the compiled 2..2 of "current_max * 2"` });
+  });
+
+  it('records a policy refusal raised by the action itself with its rule and category, and an error without a name as Error', async () => {
+    const w = world();
+    const def = recording('patch_hpa_max', w, async () => {
+      throw new PolicyViolationError('HPA is the matching engine', { rule: 'protected-service-approval', category: 'matching_engine_core' });
+    });
+    await expect(dispatchAction(def, payload(w, SCALE), deps(w))).rejects.toMatchObject({ rule: 'protected-service-approval' });
+    expect(w.events).toEqual([{ type: 'action_refused', step: SCALE, summary: 'HPA is the matching engine', data: { action: 'patch_hpa_max', rule: 'protected-service-approval', category: 'matching_engine_core' } }]);
+    const w2 = world();
+    const plain = recording('patch_hpa_max', w2, async () => {
+      throw Object.assign(new Error('odd'), { name: undefined });
+    });
+    await expect(dispatchAction(plain, payload(w2, SCALE), deps(w2))).rejects.toThrow('odd');
+    expect(w2.steps[SCALE]).toMatchObject({ state: 'failed', error: { name: 'Error', message: 'odd' } });
+    expect(w2.events).toEqual([]);
+  });
+
+  it('records the action with its parameters and attempt, and resets failures only for a mutating action', async () => {
+    const w = world();
+    await dispatchAction(recording('patch_hpa_max', w, async () => ({ summary: 'max 10 → 20', before: { max: 10 }, after: { max: 20 } })), payload(w, SCALE), deps(w));
+    expect(w.events).toEqual([{ type: 'action', step: SCALE, summary: 'max 10 → 20', before: { max: 10 }, after: { max: 20 }, data: { action: 'patch_hpa_max', params: playbooks.step('traffic-surge', SCALE)!.params, attempt: 1 } }]);
+    expect(w.calls.filter((c) => c.startsWith('succeeded'))).toEqual(['succeeded trading-api']);
+    const r = world();
+    await dispatchAction({ ...recording('patch_hpa_max', r), mutates: false }, payload(r, SCALE), deps(r));
+    expect(r.calls.filter((c) => c.startsWith('succeeded'))).toEqual([]);
+  });
+});
+
+describe('dispatchAction: what is not a policy refusal', () => {
+  const SCALE = 'scale_up_trading_api';
+  it('names the step on every refusal it records', async () => {
+    const w = world('traffic-surge', { status: 'FAILED' });
+    await expect(dispatchAction(recording('patch_hpa_max', w), payload(w, SCALE), deps(w))).rejects.toMatchObject({ rule: 'incident-active', step: SCALE });
+    const w2 = world();
+    await expect(dispatchAction(recording('patch_hpa_max', w2), payload(w2, SCALE, { incidentId: 'INC-20260209-777' }), deps(w2))).rejects.toMatchObject({ step: SCALE });
+  });
+
+  it('lets a failure to read stored state through unchanged, and records no refusal for it', async () => {
+    const w = world('rds-connection-exhaustion');
+    w.steps.kill_idle_connections = { state: 'done', outputs: { leaking_service: 'order-service' }, finishedAt: 'x', memory: {} } as unknown as StepRecord;
+    const down = new Error('ProvisionedThroughputExceededException');
+    await expect(dispatchAction(recording('rolling_restart', w), payload(w, 'restart_leaking_pods'), { ...deps(w), approval: async () => Promise.reject(down) })).rejects.toBe(down);
+    expect(w.events).toEqual([]);
+    expect(w.calls).toEqual([]);
+  });
+
+  it('records a refusal by the guard on the timeline with its rule, and lists differing parameters in order', async () => {
+    const w = world();
+    w.gate = { mode: 'diagnose_only', reason: 'global breaker open' };
+    await expect(dispatchAction(recording('patch_hpa_max', w), payload(w, SCALE), deps(w))).rejects.toMatchObject({ rule: 'breaker-gate' });
+    // Unrecorded, a refusal would leave the timeline silent about why the step did not run.
+    expect(w.events).toEqual([expect.objectContaining({ type: 'action_refused', step: SCALE, data: { action: 'patch_hpa_max', rule: 'breaker-gate', category: null } })]);
+    const w2 = world();
+    const forged = { zz: 1, ...payload(w2, SCALE).params as Record<string, unknown>, aa: 2 };
+    await expect(dispatchAction(recording('patch_hpa_max', w2), payload(w2, SCALE, { params: forged }), deps(w2))).rejects.toMatchObject({ rule: 'compiled-params', message: expect.stringContaining('parameter(s) aa, zz differ from the compiled step') });
+  });
+
+  it("resolves {{deployment}} to the service's deployment in the service map, not its name", async () => {
+    // pod-oom-killed patches `deployment/{{deployment}}`: a wrong name patches another deployment (or none).
+    const services = createServiceMap({ services: { 'trading-api': { kubernetes: true, namespace: 'trading', deployment: 'trading-api-v2', containers: [], database_users: [], consumer_groups: [] } } });
+    const policy = createPolicy(defaultPolicy().document, '<test>', services);
+    const w = world('pod-oom-killed');
+    const compiled = playbooks.step('pod-oom-killed', 'increase_memory_limit')!;
+    const params = { ...compiled.params, resource: 'deployment/trading-api-v2' };
+    const vars = { service: 'trading-api', deployment: 'trading-api-v2' };
+    const binding = approvalBinding('kubectl_patch', params, resolveTargets(compiled.targets, vars), policy);
+    w.approvals.increase_memory_limit = { approvalId: 'a9', status: 'APPROVED', binding, decisions: compiled.approvers.map((role, i) => ({ role, person: `p${i}`, decision: 'approve', at: 'x' })) } as unknown as ApprovalRecord;
+    await dispatchAction(recording('kubectl_patch', w), payload(w, 'increase_memory_limit'), { ...deps(w), policy });
+    expect(w.calls[0]).toBe(`run kubectl_patch ${JSON.stringify(params)}`);
+  });
+
+  it("refuses compiled parameters that fail the action's own schema (a forged manifest) before anything runs, naming each path", async () => {
+    // Only a manifest the compiler did not write gets here: the compiler refuses such a playbook.
+    const w = world();
+    const strict = z.any().superRefine((_p, ctx) => {
+      ctx.addIssue({ code: 'custom', message: 'too high', path: ['limits', 'max'] });
+      ctx.addIssue({ code: 'custom', message: 'unknown HPA', path: ['hpa'] });
+    });
+    const def = { ...recording('patch_hpa_max', w), params: strict } as unknown as ActionDefinition<Record<string, unknown>>;
+    await expect(dispatchAction(def, payload(w, SCALE), deps(w))).rejects.toMatchObject({
+      name: 'InvalidParameterError',
+      message: `step "${SCALE}" of INC-20260209-001 (action patch_hpa_max): params.limits.max: too high; params.hpa: unknown HPA`,
+    });
+    expect(w.calls).toEqual([]);
+  });
+
+  it("checks a bounded parameter against its own compiled bound, not another parameter's", async () => {
+    const w = world();
+    const def = recording('patch_hpa_max', w, async (_p, ctx) => ({ summary: String(ctx.resolve('current_max * 3', { current_max: 10 }, 'new_max')) }));
+    await expect(dispatchAction(def, payload(w, SCALE), deps(w))).rejects.toMatchObject({ rule: 'expression-bounds', message: expect.stringContaining('outside the compiled 2..2') });
+    const w2 = world();
+    const noBounds = { ...recording('patch_hpa_max', w2, async (_p, ctx) => ({ summary: String(ctx.resolve('current_max * 10', { current_max: 10 }, 'new_max')) })), bounds: undefined };
+    expect((await dispatchAction(noBounds, payload(w2, SCALE), deps(w2))).summary).toBe('100');
   });
 });

@@ -13,15 +13,36 @@ const group = (nodeType: string, status = 'available') => ec.on(DescribeReplicat
 beforeEach(() => ec.reset());
 
 describe('elasticache_modify', () => {
-  it('moves the group one tier up with ApplyImmediately and carries the failover note', async () => {
-    group('cache.r6g.large');
+  it('moves the group one tier up with ApplyImmediately, carries the failover note, and reports what AWS says afterwards', async () => {
+    // prepare: AWS reports the old node type with status modifying until the change completes
+    ec.on(DescribeReplicationGroupsCommand, { ReplicationGroupId: 'exchange-cache' })
+      .resolvesOnce({ ReplicationGroups: [{ ReplicationGroupId: 'exchange-cache', CacheNodeType: 'cache.r6g.large', Status: 'available', ClusterEnabled: true }] })
+      .resolves({ ReplicationGroups: [{ ReplicationGroupId: 'exchange-cache', CacheNodeType: 'cache.r6g.large', Status: 'modifying', ClusterEnabled: true, PendingModifiedValues: { AutomaticFailoverStatus: 'enabled' } }] });
     ec.on(ModifyReplicationGroupCommand).resolves({ ReplicationGroup: { ReplicationGroupId: 'exchange-cache', Status: 'modifying' } });
+
+    // act
+    const r = await action.run(params, ctx());
+
+    // assess
+    expect(ec.commandCalls(ModifyReplicationGroupCommand)[0]!.args[0].input).toEqual({ ReplicationGroupId: 'exchange-cache', CacheNodeType: 'cache.r6g.xlarge', ApplyImmediately: true });
+    expect(ec.commandCalls(DescribeReplicationGroupsCommand)).toHaveLength(2);
+    expect(r.before).toEqual({ replicationGroup: 'exchange-cache', nodeType: 'cache.r6g.large', status: 'available' });
+    expect(r.after).toEqual({ replicationGroup: 'exchange-cache', requestedNodeType: 'cache.r6g.xlarge', nodeType: 'cache.r6g.large', status: 'modifying', pending: { AutomaticFailoverStatus: 'enabled' }, note: FAILOVER_NOTE });
+    expect(r.outputs).toEqual({ previous_node_type: 'cache.r6g.large', node_type: 'cache.r6g.xlarge', status: 'modifying' });
+    expect(r.summary).toContain('modifying: still cache.r6g.large until the change completes');
+    expect(r.summary).toContain('failover');
+  });
+
+  it('reports the new node type once AWS does', async () => {
+    ec.on(DescribeReplicationGroupsCommand, { ReplicationGroupId: 'exchange-cache' })
+      .resolvesOnce({ ReplicationGroups: [{ ReplicationGroupId: 'exchange-cache', CacheNodeType: 'cache.r6g.large', Status: 'available' }] })
+      .resolves({ ReplicationGroups: [{ ReplicationGroupId: 'exchange-cache', CacheNodeType: 'cache.r6g.xlarge', Status: 'available' }] });
+    ec.on(ModifyReplicationGroupCommand).resolves({});
 
     const r = await action.run(params, ctx());
 
-    expect(ec.commandCalls(ModifyReplicationGroupCommand)[0]!.args[0].input).toEqual({ ReplicationGroupId: 'exchange-cache', CacheNodeType: 'cache.r6g.xlarge', ApplyImmediately: true });
-    expect(r.after).toEqual({ replicationGroup: 'exchange-cache', nodeType: 'cache.r6g.xlarge', note: FAILOVER_NOTE });
-    expect(r.summary).toContain('failover');
+    expect(r.after).toMatchObject({ nodeType: 'cache.r6g.xlarge', status: 'available' });
+    expect(r.summary).toContain('now cache.r6g.xlarge, available');
   });
 
   it('refuses at the top of the family and modifies nothing', async () => {

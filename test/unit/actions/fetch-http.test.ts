@@ -20,6 +20,14 @@ describe('FetchHttp', () => {
     expect(http.to('/admin/gc')[0]!.method).toBe('POST');
   });
 
+  it('keeps the first maxBody characters of a long body and says it was cut', async () => {
+    http.respond(() => ({ status: 200, body: 'y'.repeat(5000) }));
+
+    const r = await new FetchHttp({ maxBody: 100 }).request('GET', `${http.url}/admin/state`);
+
+    expect(r).toEqual({ status: 200, body: 'y'.repeat(100), truncated: true });
+  });
+
   it('does not follow a redirect (the allow-list checked this URL, not its target)', async () => {
     // prepare: an endpoint answering 302 with a Location elsewhere
     const hits: string[] = [];

@@ -9,8 +9,8 @@ import { action as kubectlScale } from '../../../lib/actions/kubectl_scale';
 import { action as patchHpaMax } from '../../../lib/actions/patch_hpa_max';
 import { deployConfidence, deploymentTarget, readPerfCounters, summariseThreadDump } from '../../../lib/actions/kubernetes';
 import { formatMemory, parseQuantity, roundUpToMebibyte } from '../../../lib/actions/quantity';
-import { loadPolicy } from '../../../lib/policy';
 import { actionContext } from '../../helpers/action-context';
+import { loadPolicy } from '../../../lib/policy/files';
 
 const policy = loadPolicy();
 

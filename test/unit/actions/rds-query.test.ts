@@ -1,8 +1,14 @@
 /** Unit tests of rds_query's own caps and leak detection; no database (SQL rules: test/unit/policy/rules). */
 import { action, protectedDatabaseUsers, type RdsQueryParams } from '../../../lib/actions/rds_query';
-import { createPolicy, loadPolicy } from '../../../lib/policy';
+import { createPolicy, SQL_ANALYSIS, type Policy } from '../../../lib/policy';
+import { loadPolicy } from '../../../lib/policy/files';
 
-const policy = loadPolicy();
+// Read in each test, not while the file loads: Stryker counts what runs at load as "static" and
+// restarts a test process for every mutant it reaches (npm run mutate, stryker.config.json).
+let policy: Policy;
+beforeEach(() => {
+  policy ??= loadPolicy();
+});
 const IDLE = "SELECT id, time, info FROM information_schema.processlist WHERE command = 'Sleep' AND time > 300";
 const checkCaps = (p: RdsQueryParams) => action.checkCaps?.(p, policy) ?? [];
 
@@ -34,7 +40,7 @@ describe('rds_query', () => {
   describe('Definition', () => {
     it('declares what the seed and the registry need', () => {
       expect(action).toMatchObject({ name: 'rds_query', kind: 'remediation', mutates: true, defaultRisk: 'LOW', iamActions: [], timeoutSeconds: 60 });
-      expect(action.roles).toEqual({ sql: ['query'], killFollowUp: { param: 'follow_up', query: 'query' } });
+      expect(action.roles).toEqual({ sql: ['query'], killFollowUp: { param: 'follow_up', query: 'query' }, sqlAnalysis: SQL_ANALYSIS });
       expect(action.outputs).toEqual(expect.arrayContaining(['killed', 'identified_leaking_service', 'leaking_service', 'leaking_user']));
     });
   });

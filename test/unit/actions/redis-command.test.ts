@@ -1,6 +1,7 @@
 /** Unit tests of redis_command's command parser and caps (allow-listed UNLINK patterns); no Redis. */
 import { action, parseUnlinkCommand, patternCovered, type RedisCommandParams } from '../../../lib/actions/redis_command';
-import { createPolicy, loadPolicy } from '../../../lib/policy';
+import { createPolicy } from '../../../lib/policy';
+import { loadPolicy } from '../../../lib/policy/files';
 
 const policy = loadPolicy();
 const checkCaps = (p: RedisCommandParams) => action.checkCaps?.(p, policy) ?? [];

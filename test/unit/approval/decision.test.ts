@@ -98,6 +98,11 @@ describe('Function: requestOutcome', () => {
     expect(requestOutcome(record({ level: 3, taskToken: 'old' }), request)).toEqual({ kind: 'update' });
   });
 
+  it('stores a later level even when its token is the one already stored', () => {
+    // Handing the record back would leave it at the lower level: its escalation would not add the new people.
+    expect(requestOutcome(record({ level: 2, taskToken: 'l3' }), request)).toEqual({ kind: 'update' });
+  });
+
   it('refuses a record that binds something else, or none', () => {
     expect(requestOutcome(record({ binding: { ...BINDING, paramsHash: 'b'.repeat(64) } }), request)).toEqual({ kind: 'refuse', reason: expect.stringContaining('binds another invocation (parameters bbbbbbbbbbbb… were approved') });
     expect(requestOutcome(record({ binding: undefined }), request)).toEqual({ kind: 'refuse', reason: expect.stringContaining('binds nothing') });

@@ -1,7 +1,8 @@
 /** The on-call rotation file: weekly rotation and handover time, static roles, service owners, overrides, and errors with positions. */
 import * as path from 'node:path';
-import { DEFAULT_ONCALL_FILE, RotationFile, serviceOwnerRole } from '../../../lib/approval/oncall';
+import { RotationFile, serviceOwnerRole } from '../../../lib/approval/oncall';
 import { PlaybookError, type PlaybookProblem } from '../../../lib/playbook/errors';
+import { DEFAULT_ONCALL_FILE, loadRotationFile, parseRotationFile } from '../../../lib/approval/oncall-file';
 
 const SAMPLE = path.resolve(__dirname, '../../../playbooks/oncall.yaml');
 
@@ -34,7 +35,7 @@ overrides:
 
 function problemsOf(text: string): string[] {
   try {
-    RotationFile.parse('oncall.yaml', text);
+    parseRotationFile('oncall.yaml', text);
   } catch (err) {
     expect(err).toBeInstanceOf(PlaybookError);
     return (err as PlaybookError).problems.map((p: PlaybookProblem) => `${p.file}:${p.line}:${p.col} ${p.field}: ${p.message}`);
@@ -48,7 +49,7 @@ describe('RotationFile', () => {
   describe('Method: load', () => {
     it('accepts the shipped playbooks/oncall.yaml, which is the default file', () => {
       // prepare / act
-      const file = RotationFile.load();
+      const file = loadRotationFile();
       // assess
       expect(DEFAULT_ONCALL_FILE).toBe(SAMPLE);
       expect(file.roles()).toEqual(expect.arrayContaining(['oncall_sre', 'team_lead', 'senior_sre', 'dba', 'matching_engine_owner', 'engineering_director', 'cto']));
@@ -58,12 +59,12 @@ describe('RotationFile', () => {
     });
 
     it('names the file when it cannot be read', () => {
-      expect(() => RotationFile.load('/nonexistent/oncall.yaml')).toThrow(/^\/nonexistent\/oncall\.yaml:1:1: cannot read file/);
+      expect(() => loadRotationFile('/nonexistent/oncall.yaml')).toThrow(/^\/nonexistent\/oncall\.yaml:1:1: cannot read file/);
     });
   });
 
   describe('Method: whoIs', () => {
-    const file = RotationFile.parse('oncall.yaml', BASE);
+    const file = parseRotationFile('oncall.yaml', BASE);
 
     it.each([
       ['2026-01-05T09:00:00Z', 'Ann', 'the first handover of the epoch week'],
@@ -108,7 +109,7 @@ describe('RotationFile', () => {
     });
 
     it('follows the shipped sample: John Park on the seed incident day, Wang Lei covering inside Li Na\'s week', async () => {
-      const sample = RotationFile.load(SAMPLE);
+      const sample = loadRotationFile(SAMPLE);
       // Seed §5.1: "审批请求发送至 On-Call SRE @john" on 2026-02-09 at 14:17.
       expect(await names(sample, 'oncall_sre', '2026-02-09T14:17:00Z')).toEqual(['John Park']);
       expect(await names(sample, 'oncall_sre', '2026-02-23T09:00:00Z')).toEqual(['Li Na']);
@@ -121,7 +122,7 @@ describe('RotationFile', () => {
 
   describe('Method: findPerson', () => {
     it('finds a person by PagerDuty user id or e-mail (case-insensitive)', () => {
-      const sample = RotationFile.load(SAMPLE);
+      const sample = loadRotationFile(SAMPLE);
       expect(sample.findPerson({ pagerdutyUserId: 'PJOHN03' })?.name).toBe('John Park');
       expect(sample.findPerson({ email: 'LI.NA@exchange.example' })?.phone).toBe('+12025550102');
       expect(sample.findPerson({ email: 'nobody@example.com' })).toBeUndefined();

@@ -12,7 +12,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { z } from 'zod';
+import * as z from 'zod';
 import { buildApp } from '../../../bin/sre-agent';
 import { ACTIONS } from '../../../lib/actions';
 import { defineAction } from '../../../lib/actions/define';
@@ -36,8 +36,18 @@ interface Synth {
   readonly template: Template;
 }
 
-/** A fresh app and stack, cdk.json's context, no bundling, the fixture manifest unless told. */
+let defaults: Synth | undefined;
+
+/**
+ * The app and stack with cdk.json's context, no bundling, the fixture manifest unless told. Built
+ * once for the defaults (the tests only read it: a synthesis takes seconds), fresh for any option.
+ */
 function synth(options: { config?: Record<string, unknown>; manifestFile?: string } = {}): Synth {
+  if (!options.config && !options.manifestFile) return (defaults ??= build(options));
+  return build(options);
+}
+
+function build(options: { config?: Record<string, unknown>; manifestFile?: string }): Synth {
   const context: Record<string, unknown> = { ...CDK_JSON_CONTEXT, 'aws:cdk:bundling-stacks': [] };
   if (options.config) context['sre-agent:config'] = options.config;
   const { app, stack } = buildApp({ context, manifestFile: options.manifestFile ?? FIXTURE_MANIFEST });

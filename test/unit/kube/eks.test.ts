@@ -105,4 +105,14 @@ describe('eksKubeConfig', () => {
     // act, assess
     await expect(source()).rejects.toMatchObject({ name: 'TargetNotFoundError', message: expect.stringContaining('EKS cluster nope not found') });
   });
+
+  it('a role without eks:DescribeCluster is a TargetAccessDeniedError (not retried as transient), and the next call asks again', async () => {
+    // prepare
+    eks.on(DescribeClusterCommand, { name: 'locked' }).rejects(Object.assign(new Error('User: arn:aws:sts::123456789012:assumed-role/r/f is not authorized to perform: eks:DescribeCluster'), { name: 'AccessDeniedException' }));
+    const source = eksKubeConfig({ clusterName: 'locked', eks: new EKSClient({ region: 'ap-northeast-1', credentials }), now: () => at });
+    // act, assess
+    await expect(source()).rejects.toMatchObject({ name: 'TargetAccessDeniedError', target: 'locked', message: expect.stringContaining('EKS DescribeCluster locked denied: User: arn:aws:sts::123456789012:assumed-role/r/f is not authorized') });
+    await expect(source()).rejects.toMatchObject({ name: 'TargetAccessDeniedError' });
+    expect(eks.commandCalls(DescribeClusterCommand, { name: 'locked' })).toHaveLength(2);
+  });
 });

@@ -72,9 +72,37 @@ describe('Function: iamRequests', () => {
     ]);
   });
 
+  it('maps S3 object calls to the object ARN (no region, no account) and Bedrock InvokeModel to the foundation model', () => {
+    expect(iamRequests('S3Client', 'PutObjectCommand', { Bucket: 'reports', Key: 'knowledge/entries.json', IfMatch: '"e1"' }, world())).toEqual([{ action: 's3:PutObject', resource: 'arn:aws:s3:::reports/knowledge/entries.json' }]);
+    expect(iamRequests('S3Client', 'GetObjectCommand', { Bucket: 'reports', Key: 'reports/INC-20260209-001.json' }, world())).toEqual([{ action: 's3:GetObject', resource: 'arn:aws:s3:::reports/reports/INC-20260209-001.json' }]);
+    expect(iamRequests('BedrockRuntimeClient', 'InvokeModelCommand', { modelId: 'amazon.titan-embed-text-v2:0' }, world())).toEqual([{ action: 'bedrock:InvokeModel', resource: 'arn:aws:bedrock:local::foundation-model/amazon.titan-embed-text-v2:0' }]);
+    // A streaming call needs its own action: a role granted only InvokeModel is denied it, as AWS denies it.
+    expect(iamRequests('BedrockRuntimeClient', 'ConverseCommand', { modelId: 'anthropic.claude-3-haiku-20240307-v1:0' }, world())).toEqual([{ action: 'bedrock:InvokeModel', resource: 'arn:aws:bedrock:local::foundation-model/anthropic.claude-3-haiku-20240307-v1:0' }]);
+    expect(iamRequests('BedrockRuntimeClient', 'ConverseStreamCommand', { modelId: 'anthropic.claude-3-haiku-20240307-v1:0' }, world())).toEqual([{ action: 'bedrock:InvokeModelWithResponseStream', resource: 'arn:aws:bedrock:local::foundation-model/anthropic.claude-3-haiku-20240307-v1:0' }]);
+    expect(iamRequests('BedrockRuntimeClient', 'InvokeModelWithResponseStreamCommand', { modelId: 'amazon.titan-embed-text-v2:0' }, world())?.[0]?.action).toBe('bedrock:InvokeModelWithResponseStream');
+  });
+
   it('knows nothing of a command it does not map (a gap to close, never an allow)', () => {
+    expect(iamRequests('S3Client', 'PutBucketPolicyCommand', { Bucket: 'reports' }, world())).toBeUndefined();
     expect(iamRequests('S3Client', 'GetObjectCommand', {}, world())).toBeUndefined();
-    expect(iamRequests('DynamoDBClient', 'TransactWriteItemsCommand', {}, world())).toBeUndefined();
+    expect(iamRequests('DynamoDBClient', 'TransactGetItemsCommand', {}, world())).toBeUndefined();
+  });
+
+  it('authorizes each member of a TransactWriteItems as its single-item action (there is no transaction action)', () => {
+    const input = {
+      TransactItems: [
+        { Put: { TableName: 'inc', Item: { pk: 'INC-1', sk: 'INCIDENT' } } },
+        { Update: { TableName: 'brk', Key: { pk: 'GLOBAL' } } },
+        { Delete: { TableName: 'inc', Key: { pk: 'OPEN#p#s', sk: 'OPEN' } } },
+        { ConditionCheck: { TableName: 'inc', Key: { pk: 'INC-2', sk: 'INCIDENT' } } },
+      ],
+    };
+    expect(iamRequests('DynamoDBClient', 'TransactWriteItemsCommand', input, world())).toEqual([
+      { action: 'dynamodb:PutItem', resource: table('inc'), context: { 'dynamodb:LeadingKeys': ['INC-1'] } },
+      { action: 'dynamodb:UpdateItem', resource: table('brk'), context: facts.partitionKeys.get('brk') ? { 'dynamodb:LeadingKeys': ['GLOBAL'] } : undefined },
+      { action: 'dynamodb:DeleteItem', resource: table('inc'), context: { 'dynamodb:LeadingKeys': ['OPEN#p#s'] } },
+      { action: 'dynamodb:ConditionCheckItem', resource: table('inc'), context: { 'dynamodb:LeadingKeys': ['INC-2'] } },
+    ]);
   });
 });
 
@@ -140,7 +168,7 @@ describe('Class: IamCheck (least privilege of the synthesized roles)', () => {
 
   it('refuses an unmapped call and an unknown function with errors that name them', async () => {
     const check = new IamCheck(facts);
-    await expect(check.authorizeCommand('trigger', 'S3Client', 'GetObjectCommand', {})).rejects.toThrow(new UnmappedCallError('trigger', 'S3Client.GetObjectCommand'));
+    await expect(check.authorizeCommand('trigger', 'S3Client', 'PutBucketPolicyCommand', { Bucket: 'reports' })).rejects.toThrow(new UnmappedCallError('trigger', 'S3Client.PutBucketPolicyCommand'));
     expect(() => check.runAs('nope', () => 1)).toThrow(UnknownFunctionError);
   });
 });

@@ -7,7 +7,7 @@
 import { AlarmEvaluationError, evaluateAlarm, evaluateAlarmFromSource, statistic, type AlarmState } from '../../../lib/metrics/alarm-evaluation';
 import { detectionAlarms, type AlarmSpec, type TreatMissingData } from '../../../lib/metrics/detection';
 import { LocalMetricStore, type MetricInput, type MetricPoint } from '../../../lib/metrics';
-import { defaultCatalogue } from '../../../lib/playbook/catalogue';
+import { defaultCatalogue } from '../../../lib/playbook/catalogue-file';
 
 const catalogue = defaultCatalogue();
 /** 30 s into a minute: the newest complete period is the minute that ended 30 s ago. */

@@ -3,7 +3,7 @@ import { CloudWatchClient, GetMetricDataCommand, PutMetricDataCommand } from '@a
 import { mockClient } from 'aws-sdk-client-mock';
 import { baselineTargets, publishBaselines } from '../../../lib/metrics/baseline';
 import { detectionAlarms } from '../../../lib/metrics/detection';
-import { defaultCatalogue } from '../../../lib/playbook/catalogue';
+import { defaultCatalogue } from '../../../lib/playbook/catalogue-file';
 
 const cw = mockClient(CloudWatchClient);
 const NOW = new Date('2026-03-09T12:00:42.000Z');

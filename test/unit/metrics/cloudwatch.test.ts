@@ -3,6 +3,7 @@ import { CloudWatchClient, CloudWatchServiceException, GetMetricDataCommand } fr
 import { mockClient } from 'aws-sdk-client-mock';
 import { TransientTargetError } from '../../../lib/actions/errors';
 import { CloudWatchMetricSource, MetricError, MissingDimensionError, UnknownMetricError } from '../../../lib/metrics';
+import { defaultCatalogue } from '../../../lib/playbook/catalogue-file';
 
 const NOW = new Date('2026-03-01T12:00:00.000Z');
 const ago = (seconds: number): Date => new Date(NOW.getTime() - seconds * 1000);
@@ -15,6 +16,7 @@ function serviceError(name: string, status: number, fault: 'client' | 'server'):
 
 function source(): CloudWatchMetricSource {
   return new CloudWatchMetricSource({
+    catalogue: defaultCatalogue(),
     client: new CloudWatchClient({ region: 'eu-west-1' }),
     dimensionValues: { DBInstanceIdentifier: 'orders-db', ReplicationGroupId: 'redis-prod' },
   });
@@ -156,7 +158,7 @@ describe('Class CloudWatchMetricSource', () => {
     });
 
     it('throws MissingDimensionError, and calls nothing, when a dimension value is not configured', async () => {
-      const bare = new CloudWatchMetricSource({ client: new CloudWatchClient({ region: 'eu-west-1' }) });
+      const bare = new CloudWatchMetricSource({ catalogue: defaultCatalogue(), client: new CloudWatchClient({ region: 'eu-west-1' }) });
 
       const read = bare.series({ name: 'rds_connections', from: ago(300), to: NOW });
 
@@ -176,7 +178,7 @@ describe('Class CloudWatchMetricSource', () => {
 
     it('stops after maxPages pages instead of looping on NextToken', async () => {
       cloudwatch.on(GetMetricDataCommand).resolves({ MetricDataResults: [{ Id: 'm0', StatusCode: 'PartialData' }], NextToken: 'again' });
-      const limited = new CloudWatchMetricSource({ client: new CloudWatchClient({ region: 'eu-west-1' }), maxPages: 3 });
+      const limited = new CloudWatchMetricSource({ catalogue: defaultCatalogue(), client: new CloudWatchClient({ region: 'eu-west-1' }), maxPages: 3 });
 
       await expect(limited.series({ name: 'matching_engine_queue_depth', from: ago(300), to: NOW })).rejects.toThrow(MetricError);
       expect(cloudwatch.commandCalls(GetMetricDataCommand)).toHaveLength(3);

@@ -5,8 +5,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DetectionRuleError, detectionAlarms, detectionOfMachine, logFilterPattern, renderExpression, type AlarmSpec, type DetectionInput, type DetectionOptions } from '../../../lib/metrics/detection';
-import { defaultCatalogue, type MetricCatalogue } from '../../../lib/playbook/catalogue';
+import { type MetricCatalogue } from '../../../lib/playbook/catalogue';
 import type { Manifest } from '../../../lib/compiled/manifest';
+import { defaultCatalogue } from '../../../lib/playbook/catalogue-file';
 
 const catalogue = defaultCatalogue();
 const REPO = path.resolve(__dirname, '../../..');

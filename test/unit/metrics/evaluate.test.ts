@@ -1,8 +1,8 @@
 /** Unit tests of the Evaluate decision: every seed condition against realistic data in the local metric store; no AWS. */
 import { evaluateStepCondition, LocalMetricStore, verifyRecovery, type EvaluationInput, type MetricInput } from '../../../lib/metrics';
-import { defaultCatalogue } from '../../../lib/playbook/catalogue';
 import { ExpressionError } from '../../../lib/playbook/errors';
 import { parseCondition } from '../../../lib/compiled/expression';
+import { defaultCatalogue } from '../../../lib/playbook/catalogue-file';
 
 const NOW = new Date('2026-03-01T12:00:00.000Z');
 const ago = (seconds: number): Date => new Date(NOW.getTime() - seconds * 1000);
@@ -307,6 +307,36 @@ describe('Function: evaluateStepCondition', () => {
   });
 });
 
+describe('a condition after a step (notBefore: the step\'s end)', () => {
+  const condition = 'redis_memory_usage still > 85% after cleanup';
+  const cleanupEnded = ago(20);
+
+  it('is pending, naming the metric, while its latest datapoint is from before the step ended (it still shows 91 %)', async () => {
+    const evaluation = await evaluateStepCondition(input(condition, storeWith([{ name: 'redis_memory_usage', value: 91, at: ago(50) }]), { notBefore: cleanupEnded }));
+
+    expect(evaluation).toEqual({ result: 'pending', values: { redis_memory_usage: 0.91 }, missing: [], stale: ['redis_memory_usage'] });
+  });
+
+  it('decides on the first datapoint after the step ended', async () => {
+    const store = storeWith([
+      { name: 'redis_memory_usage', value: 91, at: ago(50) },
+      { name: 'redis_memory_usage', value: 38, at: ago(5) },
+    ]);
+
+    expect(await evaluateStepCondition(input(condition, store, { notBefore: cleanupEnded }))).toEqual({ result: 'false', values: { redis_memory_usage: 0.38 }, missing: [] });
+  });
+
+  it('is unknown, not pending, when the metric has no data at all (that is a data-collection failure)', async () => {
+    expect(await evaluateStepCondition(input(condition, storeWith(), { notBefore: cleanupEnded }))).toMatchObject({ result: 'unknown', missing: ['redis_memory_usage'] });
+  });
+
+  it('a datapoint stamped exactly at the step\'s end is not after it', async () => {
+    const evaluation = await evaluateStepCondition(input(condition, storeWith([{ name: 'redis_memory_usage', value: 91, at: cleanupEnded }]), { notBefore: cleanupEnded }));
+
+    expect(evaluation.result).toBe('pending');
+  });
+});
+
 describe('Function: verifyRecovery', () => {
   const redisRules = ['redis_memory_usage > 85%', 'redis_evicted_keys > 0'];
 
@@ -372,6 +402,50 @@ describe('Function: verifyRecovery', () => {
     const check = await verifyRecovery(['api_request_rate > baseline * 3'], { variables: {}, metrics: store, catalogue, service: 'trading-api', now: NOW });
 
     expect(check).toMatchObject({ result: 'unknown', missing: ['baseline'], unknown: ['api_request_rate > baseline * 3: no data for baseline'] });
+  });
+
+  describe('a trend rule (matching_engine_latency_p99_trend: increasing) is judged as its alarm judges it', () => {
+    const rules = ['matching_engine_latency_p99 > 10ms', { matching_engine_latency_p99_trend: 'increasing' }];
+    const trendText = 'matching_engine_latency_p99_trend: "increasing"';
+    /** One point every 10 s (the metric's high-resolution period), oldest first, ending 10 s ago. */
+    const series = (ms: readonly number[]) => storeWith(ms.map((value, i) => ({ name: 'matching_engine_latency_p99', value, at: ago((ms.length - i) * 10) })));
+
+    it('is not recovered while the latency climbs, although it is under the threshold', async () => {
+      // A drill opened by the trend alarm used to be "recovered" here: the trend rule was never checked.
+      const check = await verifyRecovery(rules, { variables: {}, metrics: series([4, 5, 6, 7, 8, 9, 9.5]), catalogue, service: 'matching-engine', now: NOW });
+
+      expect(check).toEqual({ result: 'false', violated: [trendText], unknown: [], missing: [] });
+    });
+
+    it('is recovered once the latency is flat under the threshold', async () => {
+      const check = await verifyRecovery(rules, { variables: {}, metrics: series([4, 4, 4, 4, 4, 4, 4]), catalogue, service: 'matching-engine', now: NOW });
+
+      expect(check).toEqual({ result: 'true', violated: [], unknown: [], missing: [] });
+    });
+
+    it('is unknown, never recovered, when the trend has no data', async () => {
+      const check = await verifyRecovery([{ matching_engine_latency_p99_trend: 'increasing' }], { variables: {}, metrics: storeWith(), catalogue, service: 'matching-engine', now: NOW });
+
+      expect(check.result).toBe('unknown');
+      expect(check.missing).toEqual(['matching_engine_latency_p99']);
+      expect(check.unknown[0]).toMatch(/^matching_engine_latency_p99_trend: "increasing": no data for matching_engine_latency_p99/);
+    });
+
+    it('skips a log pattern and a trend of a metric the catalogue lacks, naming each', async () => {
+      const check = await verifyRecovery([{ log_pattern: 'too many connections' }, { no_such_metric_trend: 'increasing' }, 'redis_memory_usage > 85%'], {
+        variables: {},
+        metrics: storeWith([{ name: 'redis_memory_usage', value: 40, at: ago(30) }]),
+        catalogue,
+        service: 'redis-cache',
+        now: NOW,
+      });
+
+      expect(check.result).toBe('true');
+      expect(check.unknown).toEqual([
+        'log_pattern: "too many connections": skipped: not a metric rule (log patterns are not checked on recovery)',
+        expect.stringMatching(/^no_such_metric_trend: "increasing": skipped: .*no_such_metric/),
+      ]);
+    });
   });
 
   it('is unknown when no rule can be checked', async () => {

@@ -1,5 +1,6 @@
 /** Unit tests of the local metric store: ordering, base units, PutMetricData input, all-or-nothing batches, retention, JSON. */
 import { InvalidMetricDataError, LocalMetricStore, UnknownMetricError } from '../../../lib/metrics';
+import { defaultCatalogue } from '../../../lib/playbook/catalogue-file';
 
 const NOW = new Date('2026-03-01T12:00:00.000Z');
 const ago = (seconds: number): Date => new Date(NOW.getTime() - seconds * 1000);
@@ -8,7 +9,7 @@ const HOUR = { from: ago(3600), to: NOW };
 describe('Class LocalMetricStore', () => {
   let store: LocalMetricStore;
   beforeEach(() => {
-    store = new LocalMetricStore({ clock: () => NOW });
+    store = new LocalMetricStore({ catalogue: defaultCatalogue(), clock: () => NOW });
   });
 
   describe('Method: put', () => {
@@ -213,10 +214,55 @@ describe('Class LocalMetricStore', () => {
     });
   });
 
+  describe('Option: holdLatest (metrics put by hand stay current)', () => {
+    const at = (p: { at: Date; value: number }) => [p.at.toISOString(), p.value];
+
+    it('reports the latest value once a period after it and once at the clock\'s now, never past now', async () => {
+      const held = new LocalMetricStore({ catalogue: defaultCatalogue(), clock: () => NOW, holdLatest: true });
+      held.put([{ name: 'redis_memory_usage', value: 92, at: ago(150) }]);
+
+      const points = await held.series({ name: 'redis_memory_usage', from: ago(3600), to: new Date(NOW.getTime() + 3600_000) });
+
+      expect(points.map(at)).toEqual([
+        [ago(150).toISOString(), 0.92],
+        [ago(90).toISOString(), 0.92],
+        [ago(30).toISOString(), 0.92],
+        [NOW.toISOString(), 0.92],
+      ]);
+    });
+
+    it('takes the newest value put, and reports only what lies in the window', async () => {
+      const held = new LocalMetricStore({ catalogue: defaultCatalogue(), clock: () => NOW, holdLatest: true });
+      held.put([{ name: 'redis_memory_usage', value: 92, at: ago(600) }, { name: 'redis_memory_usage', value: 40, at: ago(100) }]);
+
+      expect((await held.series({ name: 'redis_memory_usage', from: ago(50), to: NOW })).map(at)).toEqual([
+        [ago(40).toISOString(), 0.4],
+        [NOW.toISOString(), 0.4],
+      ]);
+      expect(await held.series({ name: 'redis_memory_usage', from: ago(3600), to: ago(700) })).toEqual([]);
+    });
+
+    it('is off by default: only the points put (a drill world publishes its own)', async () => {
+      store.put([{ name: 'redis_memory_usage', value: 92, at: ago(150) }]);
+
+      expect((await store.series({ name: 'redis_memory_usage', ...HOUR })).map(at)).toEqual([[ago(150).toISOString(), 0.92]]);
+    });
+
+    it('caps what one query far past the latest point returns to the newest 1,000 points', async () => {
+      const held = new LocalMetricStore({ catalogue: defaultCatalogue(), clock: () => NOW, holdLatest: true });
+      held.put([{ name: 'redis_memory_usage', value: 92, at: ago(30 * 86400) }]);
+
+      const points = await held.series({ name: 'redis_memory_usage', from: ago(31 * 86400), to: NOW });
+
+      expect(points).toHaveLength(1_000);
+      expect(points.at(-1)?.at).toEqual(NOW);
+    });
+  });
+
   describe('Retention', () => {
     it('keeps only the newest maxPointsPerSeries points of a series', async () => {
       // prepare
-      const small = new LocalMetricStore({ maxPointsPerSeries: 3, clock: () => NOW });
+      const small = new LocalMetricStore({ catalogue: defaultCatalogue(), maxPointsPerSeries: 3, clock: () => NOW });
 
       // act
       for (let i = 5; i >= 1; i -= 1) small.put({ name: 'matching_engine_queue_depth', value: i, at: ago(i * 60) });
@@ -237,7 +283,7 @@ describe('Class LocalMetricStore', () => {
     });
 
     it('rejects a retention that is not a positive integer', () => {
-      expect(() => new LocalMetricStore({ maxPointsPerSeries: 0 })).toThrow('maxPointsPerSeries must be a positive integer, got 0');
+      expect(() => new LocalMetricStore({ catalogue: defaultCatalogue(), maxPointsPerSeries: 0 })).toThrow('maxPointsPerSeries must be a positive integer, got 0');
     });
   });
 
@@ -249,7 +295,7 @@ describe('Class LocalMetricStore', () => {
 
       // act
       const json = JSON.parse(JSON.stringify(store)) as unknown;
-      const restored = LocalMetricStore.fromJSON(json);
+      const restored = LocalMetricStore.fromJSON(json, { catalogue: defaultCatalogue() });
 
       // assess
       expect(json).toEqual({
@@ -266,11 +312,11 @@ describe('Class LocalMetricStore', () => {
     it('rejects saved data that names a metric not in the catalogue', () => {
       const json = { version: 1, series: [{ metric: 'gone_metric', points: [{ at: NOW.toISOString(), value: 1 }] }] };
 
-      expect(() => LocalMetricStore.fromJSON(json)).toThrow('series[0]: unknown metric "gone_metric"');
+      expect(() => LocalMetricStore.fromJSON(json, { catalogue: defaultCatalogue() })).toThrow('series[0]: unknown metric "gone_metric"');
     });
 
     it('rejects malformed saved data', () => {
-      expect(() => LocalMetricStore.fromJSON({ version: 2, series: [] })).toThrow(InvalidMetricDataError);
+      expect(() => LocalMetricStore.fromJSON({ version: 2, series: [] }, { catalogue: defaultCatalogue() })).toThrow(InvalidMetricDataError);
     });
   });
 });

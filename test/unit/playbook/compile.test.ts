@@ -4,7 +4,8 @@ import * as path from 'node:path';
 import validator from 'asl-validator';
 import { TRANSIENT_ERROR_NAMES } from '../../../lib/actions/errors';
 import { buildAll, compileFile, compilePlaybook, loadPlaybookText, PLAYBOOK_DIR, stateNames, walkPath, type Asl, type AslState, type CompiledMachine } from '../../../lib/playbook';
-import { createPolicy, defaultPolicy } from '../../../lib/policy';
+import { createPolicy } from '../../../lib/policy';
+import { defaultPolicy } from '../../../lib/policy/files';
 
 const { machines, files } = buildAll();
 const byName = new Map(machines.map((m) => [m.manifest.playbook, m]));
@@ -36,7 +37,9 @@ describe('compilePlaybook', () => {
     });
 
     it.each(machines.map((m) => [m.manifest.playbook, m]))('%s counts its transitions by walking the machine', (_name, m) => {
-      expect(m.manifest.transitions.fullPath).toBe(walkPath(m.asl, 'full').length);
+      // Top-level states plus, for the Investigate Parallel state, each branch's states on its happy path.
+      const branches = walkPath(m.asl, 'full').reduce((n, name) => n + ((m.asl.States[name]?.Branches as { States: Record<string, unknown> }[] | undefined) ?? []).length, 0);
+      expect(m.manifest.transitions.fullPath).toBe(walkPath(m.asl, 'full').length + branches);
       expect(m.manifest.transitions.quietPath).toBeLessThanOrEqual(m.manifest.transitions.fullPath);
       expect(walkPath(m.asl, 'full').at(-1)).toBe('Done');
     });

@@ -1,6 +1,6 @@
 /** Compile-time safety: the policy rules run over playbooks as written, each finding at its file position. */
 import { checkPlaybookSafety, compilePlaybook, loadPlaybookText, PlaybookError } from '../../../lib/playbook';
-import { defaultPolicy } from '../../../lib/policy';
+import { defaultPolicy } from '../../../lib/policy/files';
 
 function playbook(step: string): string {
   return `playbook: p\nrisk: LOW\nsteps:\n${step.replace(/^\n/, '').replace(/^/gm, '  ')}\n`;

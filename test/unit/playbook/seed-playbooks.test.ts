@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { parse } from 'yaml';
 import { compilePlaybook, loadPlaybook, loadPlaybookText, PLAYBOOK_DIR } from '../../../lib/playbook';
-import { defaultPolicy } from '../../../lib/policy';
+import { defaultPolicy } from '../../../lib/policy/files';
 
 // A copy of ../shared/seed/000_8202dee69d1ec0e7.txt, so the test runs in any clone.
 const SEED = readFileSync(path.join(__dirname, '../../fixtures/seed/design-doc.md'), 'utf8');

@@ -2,11 +2,16 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { defaultPolicy, loadServiceMap, parseServiceRef } from '../../../lib/policy';
+import { parseServiceRef, type ServiceMap } from '../../../lib/policy';
 import { PlaybookError } from '../../../lib/yaml';
+import { defaultPolicy, loadServiceMap } from '../../../lib/policy/files';
 
 describe('ServiceMap', () => {
-  const map = defaultPolicy().services;
+  // Read in each test, not while the file loads (Stryker: see endpoints.test.ts).
+  let map: ServiceMap;
+  beforeEach(() => {
+    map = defaultPolicy().services;
+  });
 
   describe('Method: identify', () => {
     it.each([
@@ -72,6 +77,25 @@ describe('ServiceMap', () => {
       expect(parseServiceRef('ns/x')).toEqual({ name: 'x', namespace: 'ns' });
       expect(parseServiceRef('x.ns.svc.cluster.local:80')).toEqual({ name: 'x', namespace: 'ns' });
       expect(parseServiceRef('[::1]:8080')).toEqual({ name: '::1' });
+    });
+
+    it.each([
+      // A trailing dot before the port is the same host, with no namespace.
+      ['matching-engine.:8080/admin', { name: 'matching-engine' }],
+      // Slashes around and doubled between the parts of `namespace/name` do not change it.
+      ['//trading//matching-engine//', { name: 'matching-engine', namespace: 'trading' }],
+      // Only an all-digit dotted host is an address; `svc.10` is a name and a namespace.
+      ['svc.10:80/admin', { name: 'svc', namespace: '10' }],
+      ['10.x:80/admin', { name: '10', namespace: 'x' }],
+      ['10.0.0.12:8080/admin', { name: '10.0.0.12' }],
+      // A port that is not all digits, or brackets not around the whole host, are not stripped: the result names no service.
+      ['matching-engine:80x/admin', { name: 'matching-engine:80x' }],
+      ['x[::1]:80/admin', { name: 'x[::1]' }],
+      ['[::1]:80x/admin', { name: '[::1]:80x' }],
+      // A kind alone names itself.
+      ['deployment/', { name: 'deployment' }],
+    ])('reads %j as exactly %j', (ref, expected) => {
+      expect(parseServiceRef(ref)).toStrictEqual(expected);
     });
   });
 

@@ -13,8 +13,8 @@ import { parseRateLimit } from '../../../../lib/actions/config/rate-limit';
 import { SsmConfig } from '../../../../lib/actions/config/ssm-config';
 import { action as featureFlags } from '../../../../lib/actions/feature_flags';
 import { action as updateConfig } from '../../../../lib/actions/update_config';
-import { loadPolicy } from '../../../../lib/policy';
 import { actionContext } from '../../../helpers/action-context';
+import { loadPolicy } from '../../../../lib/policy/files';
 
 const ssmMock = mockClient(SSMClient);
 let dir: string;

@@ -10,8 +10,8 @@ import { AssignerProtocol } from 'kafkajs';
 import { action } from '../../../../lib/actions/kafka_admin';
 import { KafkajsConsumerGroups, type KafkaAdmin } from '../../../../lib/actions/kafka/consumer-groups';
 import { MskCloudWatchLag } from '../../../../lib/actions/kafka/msk-cloudwatch';
-import { loadPolicy } from '../../../../lib/policy';
 import { actionContext } from '../../../helpers/action-context';
+import { loadPolicy } from '../../../../lib/policy/files';
 
 const services = loadPolicy().services;
 const serviceOf = (group: string) => {

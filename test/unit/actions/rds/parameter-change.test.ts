@@ -8,8 +8,8 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { action } from '../../../../lib/actions/rds_parameter_change';
 import { AwsRdsParameters } from '../../../../lib/actions/rds/aws-parameters';
 import { instanceClassResources, resolveFormula } from '../../../../lib/actions/rds/formula';
-import { loadPolicy } from '../../../../lib/policy';
 import { actionContext } from '../../../helpers/action-context';
+import { loadPolicy } from '../../../../lib/policy/files';
 
 const rdsMock = mockClient(RDSClient);
 const INSTANCE = 'orderbook-db';

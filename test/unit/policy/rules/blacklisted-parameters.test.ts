@@ -96,3 +96,47 @@ describe(RULE, () => {
     expect(findingsOf(RULE, facts('api_call', { endpoint: '{{admin_endpoint}}', method: 'POST' }), 'compile')).toEqual([]);
   });
 });
+
+describe(`${RULE}: findings word for word`, () => {
+  const FIX = 'remove the step or the parameter; the agent never executes a blacklisted operation, with or without approval (playbooks/policy.yaml)';
+
+  it('names the endpoint field, the category once, and the spelling written when the normal form matched', () => {
+    const fs = findingsOf(RULE, facts('api_call', { endpoint: 'trading-api:8080/api/%77ithdraw', method: 'POST' }));
+    expect(fs).toEqual([{ rule: RULE, effect: 'refuse', field: ['params', 'endpoint'], category: 'wallet_operations', message: expect.stringMatching(/^blacklisted operation, category wallet_operations: .*\(written "trading-api:8080\/api\/%77ithdraw"\)$/), fix: FIX }]);
+  });
+
+  it('skips a templated endpoint (checked again once resolved) and reads a body without an endpoint as its own', () => {
+    expect(findingsOf(RULE, facts('api_call', { endpoint: '{{svc}}:8080/api/withdraw', method: 'POST' }))).toEqual([]);
+    expect(findingsOf(RULE, facts('api_call', { endpoint: 'trading-api:8080/api/ok', method: 'POST', body: null }))).toEqual([]);
+    const body = findingsOf(RULE, facts('api_call', { endpoint: 'trading-api:8080/admin/gc', method: 'POST', body: { op: 'withdraw', again: 'withdraw' } }));
+    expect(body).toEqual([expect.objectContaining({ field: ['params', 'body'], category: 'wallet_operations', message: expect.stringMatching(/\(in the request body\)$/) })]);
+  });
+
+  it('refuses a nested request body, naming the field', () => {
+    const fs = findingsOf(RULE, facts('api_call', { endpoint: 'trading-api:8080/admin/gc', method: 'POST', body: { a: { b: { c: { d: { e: { f: 1 } } } } } } }));
+    expect(fs.every((f) => f.effect === 'refuse' && f.field.join('.') === 'params.body' && f.fix === 'send a flat request body')).toBe(true);
+  });
+
+  it('names each config key, each flag by its index, each SQL table — one finding per category', () => {
+    expect(findingsOf(RULE, facts('update_config', { service: 'trading-api', config: 'maker_fee=0' }))).toEqual([{ rule: RULE, effect: 'refuse', field: ['params'], category: 'wallet_operations', message: expect.stringMatching(/^blacklisted operation, category wallet_operations: config key "maker_fee" matches/), fix: FIX }]);
+    expect(findingsOf(RULE, facts('update_config', { service: 'trading-api', config: '{{key}}=0' }))).toEqual([]);
+    expect(findingsOf(RULE, facts('feature_flags', { disable: ['leaderboard_api', 'maintenance_mode'], enable: ['withdrawals'] })).map((f) => [f.field, f.category])).toEqual([
+      [['params', 'disable', 1], 'global_operations'],
+      [['params', 'enable', 0], 'wallet_operations'],
+    ]);
+    expect(findingsOf(RULE, facts('feature_flags', { disable: ['{{flag}}'] }))).toEqual([]);
+    const sql = findingsOf(RULE, facts('rds_query', { query: 'SELECT * FROM exchange.wallet_balances JOIN orders ON 1' }));
+    expect(sql.map((f) => [f.field, f.category])).toEqual([
+      [['params', 'query'], 'wallet_operations'],
+      [['params', 'query'], 'matching_engine_core'],
+    ]);
+    expect(findingsOf(RULE, facts('rds_query', { query: 'SELECT * FROM {{table}}' }))).toEqual([]);
+    expect(findingsOf(RULE, facts('rds_query', { query: 42 as unknown as string }))).toEqual([]);
+  });
+
+  it('matches a table by its database-qualified name too', () => {
+    const fs = findingsOf(RULE, facts('rds_query', { query: 'SELECT * FROM wallet.accounts' }));
+    expect(fs.map((f) => f.category)).toEqual(['wallet_operations']);
+    expect(fs[0]!.message).toContain('wallet.accounts');
+  });
+});

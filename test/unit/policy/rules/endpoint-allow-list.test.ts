@@ -1,6 +1,7 @@
 /** endpoint-allow-list: only allow-listed endpoints, compared in normal form. */
-import { defaultPolicy } from '../../../../lib/policy';
+import type { Policy } from '../../../../lib/policy';
 import { facts, findingsOf } from '../../../helpers/step-facts';
+import { defaultPolicy } from '../../../../lib/policy/files';
 
 const RULE = 'endpoint-allow-list';
 const run = (endpoint: string, phase: 'compile' | 'runtime' = 'runtime') => findingsOf(RULE, facts('api_call', { endpoint, method: 'POST' }), phase);
@@ -51,7 +52,11 @@ describe(RULE, () => {
 });
 
 describe(`${RULE}: the URL called`, () => {
-  const policy = defaultPolicy();
+  // Read in each test, not while the file loads (Stryker: see test/unit/policy/endpoints.test.ts).
+  let policy: Policy;
+  beforeEach(() => {
+    policy = defaultPolicy();
+  });
   it.each([
     ['matching-engine:8080/admin/gc', 'http://matching-engine.trading.svc.cluster.local:8080/admin/gc'],
     ['https://Matching-Engine.trading.svc:8443//admin/./gc', 'https://matching-engine.trading.svc.cluster.local:8443/admin/gc'],

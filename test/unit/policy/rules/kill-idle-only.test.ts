@@ -20,7 +20,7 @@ describe(RULE, () => {
     ["SELECT id FROM information_schema.processlist WHERE command = 'Sleep' AND (time > 300 OR 1 = 1)", 'time > N'],
     ["SELECT id FROM information_schema.processlist WHERE command <> 'Sleep' AND time > 300", "command = 'Sleep'"],
     ["SELECT id FROM information_schema.processlist WHERE command = 'Sleep' AND time > 5", 'under the policy'],
-    ["SELECT id FROM mysql.user WHERE command = 'Sleep' AND time > 300", 'from information_schema.processlist alone'],
+    ["SELECT id FROM mysql.slow_log WHERE command = 'Sleep' AND time > 300", 'from information_schema.processlist alone'],
     ["SELECT p.id FROM information_schema.processlist p JOIN information_schema.innodb_trx t ON 1 = 1 WHERE command = 'Sleep' AND time > 300", 'alone'],
   ])('refuses %j (%s)', (query, why) => {
     expect(problems(query).join('; ')).toContain(why);

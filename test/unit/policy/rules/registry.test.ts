@@ -11,8 +11,8 @@ describe('policy rules', () => {
     expect(RULES.map((r) => r.id).sort()).toEqual(files);
   });
 
-  it.each(files)('%s takes its id from its file name', async (file) => {
-    const mod = (await import(path.join(DIR, file))) as { rule: { id: string; description: string; phases: string[] } };
+  it.each(files)('%s takes its id from its file name', (file) => {
+    const mod = require(path.join(DIR, file)) as { rule: { id: string; description: string; phases: string[] } };
     expect(mod.rule.id).toBe(file);
     expect(mod.rule.description.length).toBeGreaterThan(20);
     expect(mod.rule.phases.length).toBeGreaterThan(0);
@@ -21,5 +21,14 @@ describe('policy rules', () => {
   it('has a test file for each rule', () => {
     const tests = readdirSync(__dirname).filter((f) => f.endsWith('.test.ts')).map((f) => f.replace(/\.test\.ts$/, ''));
     for (const f of files) expect([f, tests.includes(f)]).toEqual([f, true]);
+  });
+});
+
+describe('formatFinding', () => {
+  const { formatFinding } = require('../../../../lib/policy/rules/rule') as typeof import('../../../../lib/policy/rules/rule');
+  it('writes rule, field path (indexes in brackets), message and fix on one line', () => {
+    expect(formatFinding({ rule: 'r', effect: 'refuse', field: ['params', 'disable', 1], message: 'm', fix: 'f' })).toBe('[r] params.disable[1]: m; fix: f');
+    expect(formatFinding({ rule: 'r', effect: 'refuse', field: [], message: 'm', fix: 'f' })).toBe('[r] m; fix: f');
+    expect(formatFinding({ rule: 'r', effect: 'needs_approval', field: ['auto_execute'], message: 'm', fix: 'f' })).toBe('[r] auto_execute: m; fix: f');
   });
 });

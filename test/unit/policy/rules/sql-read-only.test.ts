@@ -1,5 +1,7 @@
 /** sql-read-only: read-only statements pass; writes, locks, INTO, assignments and side effects do not. */
+import { runRules } from '../../../../lib/policy';
 import { facts, findingsOf } from '../../../helpers/step-facts';
+import { defaultPolicy } from '../../../../lib/policy/files';
 
 const RULE = 'sql-read-only';
 const problems = (params: Record<string, unknown>) => findingsOf(RULE, facts('rds_query', params)).map((f) => f.message);
@@ -52,5 +54,19 @@ describe(RULE, () => {
 
   it.each(['KILL {id}', 'KILL CONNECTION {id}', 'kill query {id};'])('lets follow_up %j pass', (follow_up) => {
     expect(problems({ query: "SELECT id FROM information_schema.processlist WHERE command = 'Sleep' AND time > 300", follow_up })).toEqual([]);
+  });
+
+  it('refuses SQL parameters of an action that declares no parser (fails closed, naming the action)', () => {
+    // arrange: rds_query's roles without its sqlAnalysis, as a bundle without node-sql-parser would have them
+    const step = facts('rds_query', { query: 'SELECT 1', follow_up: 'KILL {id}' });
+    const { sqlAnalysis: _dropped, ...roles } = step.action.roles!;
+    const bare = { ...step, action: { ...step.action, roles } };
+    // act
+    const found = runRules(bare, defaultPolicy(), 'runtime').filter((f) => f.effect === 'refuse').map((f) => `${f.rule}: ${f.message}`);
+    // assess
+    expect(found).toEqual([
+      'sql-read-only: query: cannot be checked: action rds_query declares SQL parameters but no SQL parser (roles.sqlAnalysis)',
+      'kill-idle-only: the kill list cannot be limited to idle connections: action rds_query declares no SQL parser (roles.sqlAnalysis), so the query cannot be read',
+    ]);
   });
 });
