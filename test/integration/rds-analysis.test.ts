@@ -24,8 +24,9 @@ const policy = createPolicy(loadPolicy().document, '<test>', services);
 let admin: mysql.Pool;
 let opened: mysql.Connection[] = [];
 
-async function settle(check: () => Promise<boolean>): Promise<void> {
-  for (let i = 0; i < 60 && !(await check()); i += 1) await new Promise((r) => setTimeout(r, 50));
+/** Polls `check` every 50 ms until it holds or `timeoutMs` passed (the caller's expectations then fail). */
+async function settle(check: () => Promise<boolean>, timeoutMs = 3000): Promise<void> {
+  for (const deadline = Date.now() + timeoutMs; !(await check()) && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 50));
 }
 
 async function countUser(user: string): Promise<number> {
@@ -113,16 +114,22 @@ describe('rds_query analysis (seed scenario 3)', () => {
   });
 
   it('lists a statement running longer than the slow-query threshold', async () => {
+    // prepare: a statement that runs until the test ends it (a fixed SLEEP(2) read 1.2 s in raced
+    // the statement's end on a loaded machine), read once the server counts it past the threshold
     const [sleeper] = await open(1);
-    const running = sleeper!.query('SELECT SLEEP(2) AS slept');
-    await new Promise((r) => setTimeout(r, 1200));
+    const running = sleeper!.query('SELECT SLEEP(60) AS slept').catch(() => undefined);
+    const secondsRunning = async () => Number((await admin.query<mysql.RowDataPacket[]>('SELECT time FROM information_schema.processlist WHERE id = ? AND command = ?', [sleeper!.threadId, 'Query']))[0][0]?.time ?? -1);
+    await settle(async () => (await secondsRunning()) >= 1, 10_000);
     const conn = await admin.getConnection();
     try {
+      // act
       const a = await analyseConnections(conn, services, { slowQuerySeconds: 1 });
 
-      expect(a.slow_queries.find((q) => q.user === LEAKY_USER)).toMatchObject({ service: 'order-service', query: 'SELECT SLEEP(2) AS slept' });
+      // assess
+      expect(a.slow_queries.find((q) => q.user === LEAKY_USER)).toMatchObject({ service: 'order-service', query: 'SELECT SLEEP(60) AS slept' });
     } finally {
       conn.release();
+      await admin.query('KILL QUERY ?', [sleeper!.threadId]);
       await running;
     }
   });

@@ -159,16 +159,21 @@ describe('rds_query kill_idle_connections', () => {
   it('never kills a thread that stopped being idle between the query and the KILL', async () => {
     await openIdle(2);
     // One of them runs a query now (Command = Query, not Sleep) while the kill list is read.
+    // It stays busy until the test ends its statement: a fixed SLEEP(2) could end (and the thread
+    // turn idle again) before the KILL on a loaded machine; the Query row is waited for, not slept for.
     const busy = idle[0]!;
-    const running = busy.query('SELECT SLEEP(2)').catch(() => undefined);
-    await new Promise((r) => setTimeout(r, 200));
-    const [[row]] = await admin.query<mysql.RowDataPacket[]>('SELECT id FROM information_schema.processlist WHERE user = ? AND command = ? LIMIT 1', [IDLE_USER, 'Query']);
+    const running = busy.query('SELECT SLEEP(60)').catch(() => undefined);
+    const busyRow = async () => (await admin.query<mysql.RowDataPacket[]>('SELECT id FROM information_schema.processlist WHERE id = ? AND command = ?', [busy.threadId, 'Query']))[0][0];
+    await settle(1, async () => ((await busyRow()) ? 1 : 0));
+    const row = await busyRow();
     const query = `SELECT id FROM information_schema.processlist WHERE command = 'Sleep' AND time > 0 AND user = '${IDLE_USER}'`;
 
     const result = await action.run({ query, follow_up: 'KILL {id}' }, context({ mysql: withExtraRow(agent, query, { id: Number(row?.id) }) }));
 
+    expect(row?.id).toBe(busy.threadId);
     expect(result.outputs).toMatchObject({ killed: 1 });
     expect(result.after).toMatchObject({ skipped: { 'no longer idle': 1 } });
+    await admin.query('KILL QUERY ?', [busy.threadId]);
     await running;
     expect(await countIdleUser()).toBe(1);
   });
