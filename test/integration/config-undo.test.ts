@@ -120,10 +120,14 @@ describe('Function: undoConfigChanges', () => {
     const id = await surgeMitigated();
     let release!: () => void;
     const held = new Promise<void>((r) => (release = r));
-    const slow: ConfigOps = { name: store.name, get: (a, b) => store.get(a, b), getFlags: (a, b) => store.getFlags(a, b), set: (a, b) => store.set(a, b), setFlags: async (a, b) => { await held; return store.setFlags(a, b); } };
+    // The first undo is inside its writes, so past its claim, once it calls setFlags: waited for,
+    // not assumed after a fixed 50 ms (a loaded machine may not have claimed by then).
+    let writing!: () => void;
+    const inside = new Promise<void>((r) => (writing = r));
+    const slow: ConfigOps = { name: store.name, get: (a, b) => store.get(a, b), getFlags: (a, b) => store.getFlags(a, b), set: (a, b) => store.set(a, b), setFlags: async (a, b) => { writing(); await held; return store.setFlags(a, b); } };
 
     const first = undoConfigChanges(id, { doc: dynamo.doc, tables, config: slow, now });
-    await new Promise((r) => setTimeout(r, 50));
+    await inside;
     const second = await undoConfigChanges(id, { doc: dynamo.doc, tables, config: store, now });
     release();
 
