@@ -184,15 +184,18 @@ describe('the LLM summary of an investigation', () => {
 
   it('gives up on a summary that does not come within its time, aborting the call, and completes without it', async () => {
     // prepare: a model that answers only when aborted
-    let aborted = false;
-    const slow = fakeSummarizer((_input, signal) => new Promise((_, reject) => signal.addEventListener('abort', () => ((aborted = true), reject(Object.assign(new Error('Request aborted'), { name: 'AbortError' }))))));
+    let abortedAfterMs: number | undefined;
+    const slow = fakeSummarizer((_input, signal) => {
+      const asked = performance.now();
+      return new Promise((_, reject) => signal.addEventListener('abort', () => ((abortedAfterMs = performance.now() - asked), reject(Object.assign(new Error('Request aborted'), { name: 'AbortError' })))));
+    });
     // act
-    const started = Date.now();
     const run = await concluded(slow, 300);
-    // assess
+    // assess: aborted once its 0.3 s were up (a timer may fire up to 1 ms early), and the note names
+    // the 0.3 s window, not the 8 s default: the configured timer is the one that gave up. (The whole
+    // run's wall time, engine start included, is no measure of that on a loaded machine.)
     const event = await completedEvent(run);
-    expect(aborted).toBe(true);
-    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(abortedAfterMs).toBeGreaterThanOrEqual(299);
     expect(event.data?.llmSummaryNote).toMatch(/^LLM summary \(Bedrock anthropic\.claude-3-haiku-20240307-v1:0\), advisory; decides nothing: not generated \(LLM summary by anthropic\.claude-3-haiku-20240307-v1:0: no answer within 0\.3 s\)/);
     expect((event.data?.investigation as { hypotheses: unknown[] }).hypotheses.length).toBeGreaterThan(0);
     expect((await getIncident(run.engine.doc, run.engine.tables, run.incident.id)).timestamps.investigatedAt).toBe(NOW.toISOString());
