@@ -8,10 +8,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { Redis } from 'ioredis';
-import { decideApproval, findApprovalForStep, type ApprovalRecord } from '../../lib/approval';
+import { findApprovalForStep, type ApprovalRecord } from '../../lib/approval';
+import { decideAndRelease, type ApprovalPageDeps } from '../../lib/approval/callback';
 import { NODE_TYPE_TIERS } from '../../lib/actions/elasticache_modify';
 import { LocalReplicationGroups, nodeTypeMemoryGiB } from '../../lib/actions/elasticache/local-replication-groups';
-import { getIncident, getTimeline } from '../../lib/incident';
+import { appendEvent, getIncident, getTimeline } from '../../lib/incident';
 import { startLocal, type RunningAgent } from '../../lib/local/main';
 import { handleAlarmEvent } from '../../lib/runtime/intake';
 import { alarmEvent } from '../helpers/events';
@@ -101,15 +102,27 @@ describe('npm start --redis: redis-memory-pressure', () => {
       if (rec?.status === 'PENDING') pending = rec;
     }
 
-    // act
-    await decideApproval(engine.doc, engine.tables, pending!.approvalId, { role: 'oncall_sre', person: 'alice', decision: 'approve' }, new Date());
-    const approved = await decideApproval(engine.doc, engine.tables, pending!.approvalId, { role: 'team_lead', person: 'bob', decision: 'approve' }, new Date());
+    // act: decided as the approval pages decide: the task released is the one waiting when the
+    // decision lands. At 600x the level-2 window is 1 s: on a loaded machine it may have passed
+    // (then level 3 finds the approval decided and goes on at once); releasing level 2's token by
+    // hand failed the test then, though the agent did right.
+    const deps: ApprovalPageDeps = {
+      doc: engine.doc,
+      tables: engine.tables,
+      key: engine.signingKey,
+      now: () => new Date(),
+      sendTaskSuccess: (token, output) => engine.sendTaskSuccess(token, output),
+      sendTaskFailure: (token, error, cause) => engine.sendTaskFailure(token, error, cause),
+      record: (incidentId, event) => appendEvent(engine.doc, engine.tables, incidentId, event),
+    };
+    await decideAndRelease(deps, pending!.approvalId, { role: 'oncall_sre', person: 'alice', decision: 'approve' }, 'api');
     // The larger node's headroom shows in the next datapoint, which the recovery check reads.
     engine.metrics.put([{ name: 'redis_memory_usage', value: 45, unit: 'Percent', at: new Date() }]);
-    engine.sendTaskSuccess(pending!.taskToken, { approvalId: approved.approvalId, status: approved.status });
+    const approved = await decideAndRelease(deps, pending!.approvalId, { role: 'team_lead', person: 'bob', decision: 'approve' }, 'api');
     await engine.quiet();
 
     // assess
+    expect(approved.record.status).toBe('APPROVED');
     const scale = (await getTimeline(engine.doc, engine.tables, id)).filter((e) => e.step === 'scale_redis_cluster');
     expect(scale.map((e) => e.type)).not.toContain('step_failed');
     const raised = Math.round((200_000_000 * 26.32) / 13.07);
