@@ -89,7 +89,7 @@ export function contributors(metafile: Metafile): { from: string; bytes: number 
 }
 
 /** The environment a deployed function has, enough for every handler module to load. */
-function functionEnvironment(configDir: string): NodeJS.ProcessEnv {
+export function functionEnvironment(configDir: string): NodeJS.ProcessEnv {
   return {
     PATH: process.env.PATH,
     NODE_OPTIONS: LAMBDA_NODE_OPTIONS,
@@ -113,6 +113,15 @@ function functionEnvironment(configDir: string): NodeJS.ProcessEnv {
     POWERTOOLS_LOG_LEVEL: 'SILENT',
     POWERTOOLS_METRICS_DISABLED: 'true',
   };
+}
+
+/**
+ * Makes the AWS SDK v3 resolvable from the bundles under `dir` as the Lambda runtime provides it
+ * (/var/runtime/node_modules there): `<dir>/node_modules/@aws-sdk`, a link to this repository's.
+ */
+export function provideRuntimeSdk(dir: string): void {
+  mkdirSync(path.join(dir, 'node_modules'), { recursive: true });
+  symlinkSync(path.join(REPO_ROOT, 'node_modules/@aws-sdk'), path.join(dir, 'node_modules/@aws-sdk'));
 }
 
 /** Wall and CPU ms of one `node` process running `script` in `cwd`; throws when it fails. */
@@ -156,9 +165,7 @@ export function formatTable(figures: readonly BundleFigures[]): string {
 export async function benchBundles(): Promise<BenchResult> {
   const out = mkdtempSync(path.join(tmpdir(), 'sre-agent-bundles-'));
   try {
-    // As in Lambda, the SDK v3 is outside the bundle and resolvable: /var/runtime/node_modules there.
-    mkdirSync(path.join(out, 'node_modules'));
-    symlinkSync(path.join(REPO_ROOT, 'node_modules/@aws-sdk'), path.join(out, 'node_modules/@aws-sdk'));
+    provideRuntimeSdk(out);
     const entries = lambdaEntries();
     const built: { entry: LambdaEntry; dir: string; bytes: number; metafile: Metafile }[] = [];
     for (const entry of entries) {
