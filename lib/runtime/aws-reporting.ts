@@ -4,23 +4,13 @@
  * of the functions that write reports or search the knowledge base (see AwsWiring in aws.ts); the
  * S3, Bedrock and Qdrant clients and the stores' code load at first use, not at cold start.
  */
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { KnowledgeStore } from '../knowledge/store';
 import { KnowledgeStoreError } from '../knowledge/store';
 import { readSecret, secretsManagerReader } from '../notify/secrets';
 import type { ReportStore } from '../report';
 import { reportsEnvironmentSchema } from './environment';
 import { EnvironmentError } from './errors';
-
-/** Loads once on first use; a failed load is tried again at the next use. */
-function once<T>(load: () => Promise<T>): () => Promise<T> {
-  let loading: Promise<T> | undefined;
-  return () =>
-    (loading ??= load().catch((err: unknown) => {
-      loading = undefined;
-      throw err;
-    }));
-}
+import { once } from './lazy-sdk';
 
 /** Where a function's reports and knowledge base are (REPORTS_BUCKET and the KNOWLEDGE_ variables). */
 export interface AwsReporting {
@@ -56,7 +46,7 @@ export function reportingFromEnvironment(env: NodeJS.ProcessEnv): AwsReporting |
     const secretId = e.KNOWLEDGE_QDRANT_API_KEY_SECRET;
     store = once(async () => {
       const [{ QdrantClient }, { QdrantKnowledgeStore }, { BedrockEmbedder }, { BedrockRuntimeClient }] = await Promise.all([import('@qdrant/js-client-rest'), import('../knowledge/qdrant'), import('../knowledge/bedrock'), import('@aws-sdk/client-bedrock-runtime')]);
-      const apiKey = secretId ? await readSecret({ secretId }, secretsManagerReader(new SecretsManagerClient({}))) : undefined;
+      const apiKey = secretId ? await readSecret({ secretId }, secretsManagerReader(new (await import('@aws-sdk/client-secrets-manager')).SecretsManagerClient({}))) : undefined;
       if (secretId && !apiKey) throw new KnowledgeStoreError(`${location}: the Qdrant API key secret ${secretId} (KNOWLEDGE_QDRANT_API_KEY_SECRET) does not exist or is empty; create it with aws secretsmanager create-secret`);
       return new QdrantKnowledgeStore({ client: new QdrantClient({ url: qdrantUrl, ...(apiKey ? { apiKey } : {}), checkCompatibility: false }), embedder: new BedrockEmbedder({ client: new BedrockRuntimeClient({}), modelId }), url: qdrantUrl });
     });

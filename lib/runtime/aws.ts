@@ -24,24 +24,11 @@ import type { CoreDeps, CoreTables, TaskReleaser } from './core';
 import { statusPublisherFromEnv } from './status-page-config';
 import { EnvironmentError } from './errors';
 import { bundledConfig } from './bundled-config';
+import { lazyClient } from './lazy-sdk';
+
+export { lazyClient } from './lazy-sdk';
 
 let cached: { doc: DynamoDBDocumentClient; tables: CoreTables } | undefined;
-
-/**
- * A client whose SDK package is loaded, and the client created, at its first `send` (once per
- * warm function; a failed load is tried again by the next call).
- */
-export function lazyClient<C extends { send(...args: never[]): Promise<unknown> }>(create: () => Promise<C>): Pick<C, 'send'> {
-  let client: Promise<C> | undefined;
-  const send = (...args: never[]) => {
-    client ??= create().catch((err: unknown) => {
-      client = undefined;
-      throw err;
-    });
-    return client.then((c) => c.send(...args));
-  };
-  return { send } as Pick<C, 'send'>;
-}
 
 let secretsManager: Pick<SecretsManagerClient, 'send'> | undefined;
 /** The Secrets Manager client of this warm function, loaded at its first call. */
