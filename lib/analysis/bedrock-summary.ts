@@ -1,8 +1,9 @@
 /**
  * The investigation's LLM summary on Amazon Bedrock (Converse API: one user message, the rules as
  * the system prompt, temperature 0, bounded output). Advisory only: see lib/analysis/summary.ts.
+ * The SDK package is loaded at the first call (lib/runtime/lazy-sdk.ts).
  */
-import { ConverseCommand, type BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
+import type { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
 import { SUMMARY_INSTRUCTIONS, SummaryError, summaryPrompt, type SummaryInput, type Summarizer } from './summary';
 
 export interface BedrockSummarizerOptions {
@@ -29,6 +30,7 @@ export class BedrockSummarizer implements Summarizer {
   }
 
   public async summarize(input: SummaryInput, signal: AbortSignal): Promise<string> {
+    const { ConverseCommand } = await import('@aws-sdk/client-bedrock-runtime');
     let out;
     try {
       out = await this.options.client.send(

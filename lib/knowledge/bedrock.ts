@@ -1,8 +1,9 @@
 /**
  * Embeddings from Amazon Bedrock (InvokeModel on Titan Text Embeddings V2: `{inputText,
- * dimensions, normalize}` → `{embedding}`), for the Qdrant knowledge store.
+ * dimensions, normalize}` → `{embedding}`), for the Qdrant knowledge store. The SDK package is
+ * loaded at the first call (lib/runtime/lazy-sdk.ts).
  */
-import { InvokeModelCommand, type BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
+import type { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
 import type { Embedder } from './qdrant';
 import { KnowledgeStoreError } from './store';
 
@@ -31,6 +32,7 @@ export class BedrockEmbedder implements Embedder {
   }
 
   public async embed(text: string): Promise<number[]> {
+    const { InvokeModelCommand } = await import('@aws-sdk/client-bedrock-runtime');
     let body: { embedding?: unknown };
     try {
       const out = await this.options.client.send(

@@ -2,9 +2,10 @@
  * The embedded knowledge base's entries in S3 (AWS, without Qdrant): one object, replaced with a
  * conditional put — If-Match on the ETag read, or If-None-Match: * for the first write — so two
  * functions closing incidents at once never lose each other's entries (S3 answers 412 to the
- * one that lost; it reads again and retries).
+ * one that lost; it reads again and retries). The SDK package is loaded at the first call
+ * (lib/runtime/lazy-sdk.ts).
  */
-import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { entriesDocument, parseEntriesDocument, type EntryPersistence, type EntrySnapshot } from './entries';
 import type { KnowledgeEntry } from './entry';
 import { KnowledgeStoreError } from './store';
@@ -32,6 +33,7 @@ export class S3Entries implements EntryPersistence {
   }
 
   public async load(): Promise<EntrySnapshot> {
+    const { GetObjectCommand } = await import('@aws-sdk/client-s3');
     try {
       const out = await this.options.client.send(new GetObjectCommand({ Bucket: this.options.bucket, Key: this.key }));
       const text = (await out.Body?.transformToString('utf8')) ?? '';
@@ -44,6 +46,7 @@ export class S3Entries implements EntryPersistence {
   }
 
   public async replace(entries: readonly KnowledgeEntry[], expected: string | undefined): Promise<boolean> {
+    const { PutObjectCommand } = await import('@aws-sdk/client-s3');
     try {
       await this.options.client.send(
         new PutObjectCommand({

@@ -6,7 +6,7 @@
  * (Format: aws-iam-authenticator pkg/token; awscli customizations/eks/get_token.py.)
  */
 import { createHash, createHmac } from 'node:crypto';
-import { DescribeClusterCommand, type EKSClient } from '@aws-sdk/client-eks';
+import type { EKSClient } from '@aws-sdk/client-eks';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider, Checksum, SourceData } from '@smithy/types';
 import { KubeConfig } from '@kubernetes/client-node';
@@ -87,7 +87,11 @@ export async function eksToken(options: { clusterName: string; region: string; c
 
 export interface EksKubeConfigOptions {
   readonly clusterName: string;
-  readonly eks: EKSClient;
+  /**
+   * The EKS client, or a function that creates it at the first cluster call (a Lambda then loads
+   * the SDK package there, not at cold start: `once(...)` of lib/runtime/lazy-sdk.ts).
+   */
+  readonly eks: EKSClient | (() => Promise<EKSClient>);
   /**
    * Credentials that sign the token.
    * @default the EKS client's own credential chain (the Lambda role)
@@ -104,10 +108,15 @@ export function eksKubeConfig(options: EksKubeConfigOptions): () => Promise<Kube
   const now = options.now ?? (() => new Date());
   let cluster: Promise<{ endpoint: string; caData: string }> | undefined;
   let cached: { config: KubeConfig; expiresAt: Date } | undefined;
+  const client = async () => (typeof options.eks === 'function' ? options.eks() : options.eks);
   const describe = async () => {
+    const [eks, { DescribeClusterCommand }] = await Promise.all([client(), import('@aws-sdk/client-eks')]).catch((err: unknown) => {
+      cluster = undefined;
+      throw err;
+    });
     let out;
     try {
-      out = await options.eks.send(new DescribeClusterCommand({ name: options.clusterName }));
+      out = await eks.send(new DescribeClusterCommand({ name: options.clusterName }));
     } catch (err) {
       cluster = undefined;
       if ((err as Error).name === 'ResourceNotFoundException') throw new TargetNotFoundError(`EKS cluster ${options.clusterName} not found: ${(err as Error).message}`, { target: options.clusterName, cause: err });
@@ -128,8 +137,9 @@ export function eksKubeConfig(options: EksKubeConfigOptions): () => Promise<Kube
     if (cached && cached.expiresAt.getTime() - at.getTime() > TOKEN_REFRESH_MARGIN_SECONDS * 1000) return cached.config;
     cluster ??= describe();
     const { endpoint, caData } = await cluster;
-    const region = await options.eks.config.region();
-    const token = await eksToken({ clusterName: options.clusterName, region, credentials: options.credentials ?? options.eks.config.credentials, now: at });
+    const eks = await client();
+    const region = await eks.config.region();
+    const token = await eksToken({ clusterName: options.clusterName, region, credentials: options.credentials ?? eks.config.credentials, now: at });
     const config = new KubeConfig();
     config.loadFromOptions({
       clusters: [{ name: options.clusterName, server: endpoint, caData, skipTLSVerify: false }],

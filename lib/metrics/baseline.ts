@@ -6,7 +6,7 @@
  * current period, as SreAgent/Baseline `<metric>` with the metric's dimensions. The runtime's
  * conditions (lib/metrics/evaluate.ts) and the local alarm evaluator compute the same mean.
  */
-import { GetMetricDataCommand, PutMetricDataCommand, type CloudWatchClient, type MetricDatum, type StandardUnit } from '@aws-sdk/client-cloudwatch';
+import type { CloudWatchClient, MetricDatum, StandardUnit } from '@aws-sdk/client-cloudwatch';
 import { BASELINE_NAMESPACE, type AlarmSpec } from './detection';
 import { MetricError } from './errors';
 import type { BaselineTarget } from './baseline-target';
@@ -50,7 +50,9 @@ export interface BaselineRun {
  *
  * @throws MetricError when CloudWatch refuses a call (the scheduled run is retried by the next minute's).
  */
-export async function publishBaselines(targets: readonly BaselineTarget[], client: CloudWatchClient, now: Date): Promise<BaselineRun> {
+export async function publishBaselines(targets: readonly BaselineTarget[], client: Pick<CloudWatchClient, 'send'>, now: Date): Promise<BaselineRun> {
+  // Loaded here, not at import: the stack (lib/infra/detection-alarms.ts) reads baselineTargets without the SDK.
+  const { GetMetricDataCommand, PutMetricDataCommand } = await import('@aws-sdk/client-cloudwatch');
   const published: BaselineRun['published'][number][] = [];
   const missing: string[] = [];
   for (let i = 0; i < targets.length; i += 100) {

@@ -1,5 +1,8 @@
-/** Reports in the stack's encrypted S3 bucket: `reports/<id>.json`, `reports/<id>.zh-CN.md`, `reports/<id>.en.md`. */
-import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+/**
+ * Reports in the stack's encrypted S3 bucket: `reports/<id>.json`, `reports/<id>.zh-CN.md`,
+ * `reports/<id>.en.md`. The SDK package is loaded at the first call (lib/runtime/lazy-sdk.ts).
+ */
+import type { S3Client } from '@aws-sdk/client-s3';
 import { REPORT_LANGUAGES, type ReportLanguage } from './render';
 import type { IncidentReportData } from './report';
 import { reportKeys, type ReportStore, type StoredReport } from './store';
@@ -22,6 +25,7 @@ export class S3ReportStore implements ReportStore {
 
   public async save(report: StoredReport): Promise<{ location: string }> {
     const keys = reportKeys(report.json.incidentId);
+    const { PutObjectCommand } = await import('@aws-sdk/client-s3');
     const put = (key: string, body: string, type: string) => this.options.client.send(new PutObjectCommand({ Bucket: this.options.bucket, Key: `${this.prefix}${key}`, Body: body, ContentType: `${type}; charset=utf-8` }));
     await Promise.all(REPORT_LANGUAGES.map((l) => put(keys.markdown[l], report.markdown[l], 'text/markdown')));
     // The JSON last: a reader that finds it finds the Markdown of the same version or newer.
@@ -31,6 +35,7 @@ export class S3ReportStore implements ReportStore {
 
   public async get(incidentId: string): Promise<StoredReport | undefined> {
     const keys = reportKeys(incidentId);
+    const { GetObjectCommand } = await import('@aws-sdk/client-s3');
     const read = async (key: string): Promise<string | undefined> => {
       try {
         const out = await this.options.client.send(new GetObjectCommand({ Bucket: this.options.bucket, Key: `${this.prefix}${key}` }));

@@ -22,11 +22,11 @@ export interface TlsSecretReader {
 
 export interface CertificateSourcesOptions {
   /** ACM in the region of the load balancers. */
-  readonly acm?: ACMClient;
+  readonly acm?: Pick<ACMClient, 'send'>;
   readonly kube?: TlsSecretReader;
   /** `host` or `host:port` (default port 443) of the exchange's public endpoints. */
   readonly domains?: readonly string[];
-  readonly iam?: IAMClient;
+  readonly iam?: Pick<IAMClient, 'send'>;
   /** Handshake timeout per domain. @default 5000 */
   readonly timeoutMs?: number;
   /** Extra CA for the TLS handshake (tests); certificates are read even when untrusted or expired. */
@@ -93,7 +93,7 @@ export class CertificateSources implements CertificateOps {
     return { certificates: out, unreadable };
   }
 
-  private async acm(acm: ACMClient): Promise<FoundCertificate[]> {
+  private async acm(acm: Pick<ACMClient, 'send'>): Promise<FoundCertificate[]> {
     const { ListCertificatesCommand, DescribeCertificateCommand, KeyAlgorithm } = await import('@aws-sdk/client-acm');
     // Without Includes.keyTypes ACM lists only RSA_1024/RSA_2048 certificates: an ECDSA or RSA_4096
     // certificate on a load balancer would never be checked.

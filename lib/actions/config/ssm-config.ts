@@ -2,9 +2,10 @@
  * ConfigOps on AWS Systems Manager Parameter Store: one String parameter per key,
  * `<prefix>/config/<service>/<key>` and `<prefix>/flags/<service|global>/<flag>` ("true"/"false").
  * A put applies at once and keeps a version history (GetParameterHistory) for the audit; IAM can
- * scope the agent to the prefix. See the README for why not AppConfig.
+ * scope the agent to the prefix. See the README for why not AppConfig. The SDK package is loaded at
+ * the first call (lib/runtime/lazy-sdk.ts).
  */
-import { DeleteParameterCommand, GetParameterCommand, GetParametersCommand, PutParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
+import type { SSMClient } from '@aws-sdk/client-ssm';
 import { ActionError, InvalidParameterError, TransientTargetError } from '../errors';
 import type { ConfigOps } from '../ports';
 
@@ -12,7 +13,7 @@ const TRANSIENT = new Set(['ThrottlingException', 'TooManyUpdates', 'InternalSer
 const SEGMENT = /^[A-Za-z0-9_.-]+$/;
 
 export interface SsmConfigOptions {
-  readonly client: SSMClient;
+  readonly client: Pick<SSMClient, 'send'>;
   /** @default '/sre-agent' */
   readonly prefix?: string;
 }
@@ -41,6 +42,7 @@ export class SsmConfig implements ConfigOps {
   }
 
   private async read(name: string): Promise<string | undefined> {
+    const { GetParameterCommand } = await import('@aws-sdk/client-ssm');
     try {
       return (await this.options.client.send(new GetParameterCommand({ Name: name }))).Parameter?.Value;
     } catch (err) {
@@ -50,6 +52,7 @@ export class SsmConfig implements ConfigOps {
   }
 
   private async write(name: string, value: string | null): Promise<void> {
+    const { DeleteParameterCommand, PutParameterCommand } = await import('@aws-sdk/client-ssm');
     try {
       if (value === null) await this.options.client.send(new DeleteParameterCommand({ Name: name }));
       else await this.options.client.send(new PutParameterCommand({ Name: name, Value: value, Type: 'String', Overwrite: true, Description: 'set by sre-agent' }));
@@ -73,6 +76,7 @@ export class SsmConfig implements ConfigOps {
     const byName = new Map(names.map((f) => [this.parameterName('flags', service ?? 'global', f), f]));
     const out: Record<string, boolean | undefined> = Object.fromEntries(names.map((f) => [f, undefined]));
     const all = [...byName.keys()];
+    const { GetParametersCommand } = await import('@aws-sdk/client-ssm');
     for (let i = 0; i < all.length; i += 10) {
       const batch = all.slice(i, i + 10); // GetParameters takes at most 10 names
       let res;

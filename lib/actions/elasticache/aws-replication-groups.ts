@@ -1,5 +1,8 @@
-/** ElastiCacheOps over the ElastiCache API: DescribeReplicationGroups, ModifyReplicationGroup with ApplyImmediately. */
-import { DescribeReplicationGroupsCommand, ModifyReplicationGroupCommand, type ElastiCacheClient } from '@aws-sdk/client-elasticache';
+/**
+ * ElastiCacheOps over the ElastiCache API: DescribeReplicationGroups, ModifyReplicationGroup with
+ * ApplyImmediately. The SDK package is loaded at the first call (lib/runtime/lazy-sdk.ts).
+ */
+import type { ElastiCacheClient } from '@aws-sdk/client-elasticache';
 import { ActionError, TargetNotFoundError, TransientTargetError } from '../errors';
 import type { ElastiCacheOps, ReplicationGroupState } from '../ports';
 
@@ -13,11 +16,12 @@ function fail(err: unknown, doing: string, target: string): ActionError {
 
 export class AwsReplicationGroups implements ElastiCacheOps {
   /** @param defaultGroup the replication group the playbooks work on (ELASTICACHE_REPLICATION_GROUP) */
-  public constructor(private readonly client: ElastiCacheClient, private readonly defaultGroup?: string) {}
+  public constructor(private readonly client: Pick<ElastiCacheClient, 'send'>, private readonly defaultGroup?: string) {}
 
   public async describe(group?: string): Promise<ReplicationGroupState> {
     const id = group ?? this.defaultGroup;
     if (!id) throw new TargetNotFoundError('elasticache_modify: no replication group named by the step and none configured (ELASTICACHE_REPLICATION_GROUP)');
+    const { DescribeReplicationGroupsCommand } = await import('@aws-sdk/client-elasticache');
     let g;
     try {
       g = (await this.client.send(new DescribeReplicationGroupsCommand({ ReplicationGroupId: id }))).ReplicationGroups?.[0];
@@ -31,6 +35,7 @@ export class AwsReplicationGroups implements ElastiCacheOps {
 
   /** ModifyReplicationGroup, then DescribeReplicationGroups: the group reports `modifying` and its old node type until the change completes. */
   public async modifyNodeType(group: string, nodeType: string): Promise<ReplicationGroupState> {
+    const { ModifyReplicationGroupCommand } = await import('@aws-sdk/client-elasticache');
     try {
       await this.client.send(new ModifyReplicationGroupCommand({ ReplicationGroupId: group, CacheNodeType: nodeType, ApplyImmediately: true }));
     } catch (err) {

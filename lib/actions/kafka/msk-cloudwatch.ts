@@ -2,14 +2,15 @@
  * KafkaOps from MSK's CloudWatch consumer-lag metrics (AWS/Kafka SumOffsetLag and
  * EstimatedMaxTimeLag per Cluster Name, Consumer Group, Topic): a second source that needs no
  * broker connection. It sees lag and its trend, not members or assignments: the group's state is
- * `Unknown`, so kafka_admin's consumers_healthy is unknown rather than guessed.
+ * `Unknown`, so kafka_admin's consumers_healthy is unknown rather than guessed. The SDK package is
+ * loaded at the first read (lib/runtime/lazy-sdk.ts).
  */
-import { GetMetricDataCommand, type CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { ActionError, TargetNotFoundError, TransientTargetError } from '../errors';
 import type { KafkaGroupState, KafkaOps } from '../ports';
 
 export interface MskCloudWatchLagOptions {
-  readonly client: CloudWatchClient;
+  readonly client: Pick<CloudWatchClient, 'send'>;
   /** The MSK cluster name (the `Cluster Name` dimension). */
   readonly cluster: string;
   /** The topic the group consumes (the `Topic` dimension). */
@@ -28,6 +29,7 @@ export class MskCloudWatchLag implements KafkaOps {
     const end = this.o.now?.() ?? new Date();
     const dims = [{ Name: 'Cluster Name', Value: this.o.cluster }, { Name: 'Consumer Group', Value: id }, { Name: 'Topic', Value: this.o.topic }];
     const query = (Id: string, MetricName: string) => ({ Id, MetricStat: { Metric: { Namespace: 'AWS/Kafka', MetricName, Dimensions: dims }, Period: 60, Stat: 'Maximum' } });
+    const { GetMetricDataCommand } = await import('@aws-sdk/client-cloudwatch');
     let res;
     try {
       res = await this.o.client.send(new GetMetricDataCommand({ StartTime: new Date(end.getTime() - 10 * 60_000), EndTime: end, ScanBy: 'TimestampAscending', MetricDataQueries: [query('lag', 'SumOffsetLag'), query('timelag', 'EstimatedMaxTimeLag')] }));

@@ -1,9 +1,10 @@
 /**
  * RdsOps over the RDS API: the instance's parameter group (DescribeDBInstances), the parameter's
  * value (DescribeDBParameters, formulas resolved from the instance class), and
- * ModifyDBParameterGroup with ApplyMethod immediate.
+ * ModifyDBParameterGroup with ApplyMethod immediate. The SDK package is loaded at the first call
+ * (lib/runtime/lazy-sdk.ts).
  */
-import { DescribeDBInstancesCommand, DescribeDBParametersCommand, ModifyDBParameterGroupCommand, type Parameter, type RDSClient } from '@aws-sdk/client-rds';
+import type { Parameter, RDSClient } from '@aws-sdk/client-rds';
 import { ActionError, TargetNotFoundError, TransientTargetError } from '../errors';
 import type { RdsOps, RdsParameterState } from '../ports';
 import { instanceClassResources, isFormula, resolveFormula } from './formula';
@@ -23,7 +24,7 @@ export function rdsError(err: unknown, doing: string, target: string): ActionErr
 }
 
 export interface AwsRdsParametersOptions {
-  readonly client: RDSClient;
+  readonly client: Pick<RDSClient, 'send'>;
   /** DBInstanceIdentifier of the database the playbooks work on (RDS_INSTANCE_ID). */
   readonly instance: string;
 }
@@ -33,6 +34,7 @@ export class AwsRdsParameters implements RdsOps {
 
   public async describeParameter(parameter: string): Promise<RdsParameterState> {
     const { client, instance } = this.options;
+    const { DescribeDBInstancesCommand } = await import('@aws-sdk/client-rds');
     let db;
     try {
       db = (await client.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: instance }))).DBInstances?.[0];
@@ -62,6 +64,7 @@ export class AwsRdsParameters implements RdsOps {
   }
 
   private async findParameter(group: string, parameter: string): Promise<Parameter | undefined> {
+    const { DescribeDBParametersCommand } = await import('@aws-sdk/client-rds');
     let marker: string | undefined;
     do {
       let page;
@@ -78,6 +81,7 @@ export class AwsRdsParameters implements RdsOps {
   }
 
   public async modifyParameter(group: string, parameter: string, value: number): Promise<void> {
+    const { ModifyDBParameterGroupCommand } = await import('@aws-sdk/client-rds');
     try {
       await this.options.client.send(new ModifyDBParameterGroupCommand({
         DBParameterGroupName: group,
