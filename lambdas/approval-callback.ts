@@ -3,8 +3,8 @@
  * the signed-link approval page. GET confirms, POST decides and answers the waiting task token
  * with SendTaskSuccess / SendTaskFailure. Wiring only; the logic is lib/approval/callback.ts.
  */
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { SendTaskFailureCommand, SendTaskSuccessCommand, SFNClient } from '@aws-sdk/client-sfn';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { SFNClient } from '@aws-sdk/client-sfn';
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { approvalDecisionMetrics, emitAgentMetrics, powertoolsSink } from '../lib/runtime/agent-metrics';
@@ -14,11 +14,14 @@ import { appendEvent } from '../lib/incident';
 import { approvalCallbackEnvironmentSchema } from '../lib/runtime/environment';
 import { awsData, awsStatusPage } from '../lib/runtime/aws';
 import { onNoticeDecided, type StatusNoticeDeps } from '../lib/runtime/status-notice';
+import { lazyClient } from '../lib/runtime/lazy-sdk';
 
 const logger = new Logger({ serviceName: 'sre-agent', persistentKeys: { function: 'approval-callback' } });
 const env = approvalCallbackEnvironmentSchema.parse(process.env);
-const sfn = new SFNClient({});
-const key = secretsManagerKey(new SecretsManagerClient({}), env.SIGNING_SECRET_ID);
+// Loaded at their first call, not at cold start: Secrets Manager when a page first checks a link's
+// signature, Step Functions when a decision first answers a task.
+const sfn = lazyClient<SFNClient>(async () => new (await import('@aws-sdk/client-sfn')).SFNClient({}));
+const key = secretsManagerKey(lazyClient<SecretsManagerClient>(async () => new (await import('@aws-sdk/client-secrets-manager')).SecretsManagerClient({})), env.SIGNING_SECRET_ID);
 
 function html(statusCode: number, body: string, headers: Readonly<Record<string, string>> = PAGE_HEADERS): APIGatewayProxyStructuredResultV2 {
   return { statusCode, headers: { ...headers }, body };
@@ -40,8 +43,8 @@ export async function handler(event: APIGatewayProxyEventV2): Promise<APIGateway
     tables,
     key,
     now: () => new Date(),
-    sendTaskSuccess: (taskToken, output) => sfn.send(new SendTaskSuccessCommand({ taskToken, output: JSON.stringify(output) })),
-    sendTaskFailure: (taskToken, error, cause) => sfn.send(new SendTaskFailureCommand({ taskToken, error, cause: cause.slice(0, 32768) })),
+    sendTaskSuccess: async (taskToken, output) => sfn.send(new (await import('@aws-sdk/client-sfn')).SendTaskSuccessCommand({ taskToken, output: JSON.stringify(output) })),
+    sendTaskFailure: async (taskToken, error, cause) => sfn.send(new (await import('@aws-sdk/client-sfn')).SendTaskFailureCommand({ taskToken, error, cause: cause.slice(0, 32768) })),
     record: (incidentId, e) => appendEvent(doc, tables, incidentId, e),
     from: { sourceIp: http.sourceIp, userAgent: http.userAgent },
     warn: (message, error) => logger.warn(message, error as Error),

@@ -6,17 +6,24 @@
  * on it any more. Wiring only; the logic is lib/runtime/core/resolve.ts (resolveIncidentByHand).
  */
 import { Logger } from '@aws-lambda-powertools/logger';
-import { SFNClient, StopExecutionCommand } from '@aws-sdk/client-sfn';
+import type { SFNClient } from '@aws-sdk/client-sfn';
 import { awsCoreDeps } from '../lib/runtime/aws';
 import { reportingFromEnvironment } from '../lib/runtime/aws-reporting';
 import { resolveIncidentByHand } from '../lib/runtime/core/resolve';
+import { lazyClient } from '../lib/runtime/lazy-sdk';
 
 const logger = new Logger({ serviceName: 'sre-agent', persistentKeys: { function: 'resolve' } });
-const sfn = new SFNClient({});
+// Loaded at the first StopExecution (an incident without a running execution needs none).
+const sfn = lazyClient<SFNClient>(async () => new (await import('@aws-sdk/client-sfn')).SFNClient({}));
+
+async function stopExecution(executionArn: string, cause: string): Promise<unknown> {
+  const { StopExecutionCommand } = await import('@aws-sdk/client-sfn');
+  return sfn.send(new StopExecutionCommand({ executionArn, error: 'ResolvedByHand', cause: cause.slice(0, 32768) }));
+}
 
 export async function handler(event: unknown): Promise<unknown> {
   try {
-    const result = await resolveIncidentByHand(event, awsCoreDeps(process.env, { reporting: reportingFromEnvironment }), (executionArn, cause) => sfn.send(new StopExecutionCommand({ executionArn, error: 'ResolvedByHand', cause: cause.slice(0, 32768) })));
+    const result = await resolveIncidentByHand(event, awsCoreDeps(process.env, { reporting: reportingFromEnvironment }), stopExecution);
     logger.info('resolved by hand', { ...result });
     return result;
   } catch (err) {

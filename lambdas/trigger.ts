@@ -3,7 +3,7 @@
  * idempotency drops redeliveries of the same state change within its window; the incident's
  * conditional writes and the execution name keep a late redelivery harmless too.
  */
-import { SFNClient } from '@aws-sdk/client-sfn';
+import type { SFNClient } from '@aws-sdk/client-sfn';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempotency';
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
@@ -12,13 +12,15 @@ import { coreFunctionEnvironmentSchema } from '../lib/runtime/environment';
 import { awsBreakerConfig, awsCoreDeps, awsData } from '../lib/runtime/aws';
 import { recordBreakerChangesOf } from '../lib/runtime/core/common';
 import { StepFunctionsStarter } from '../lib/runtime/executions';
+import { lazyClient } from '../lib/runtime/lazy-sdk';
 import { handleAlarmEvent, type IntakeResult } from '../lib/runtime/intake';
 import { emitAgentMetrics, intakeMetrics, powertoolsSink } from '../lib/runtime/agent-metrics';
 import manifest from '../statemachines/index.json';
 
 const logger = new Logger({ serviceName: 'sre-agent', persistentKeys: { function: 'trigger' } });
 const env = coreFunctionEnvironmentSchema.parse(process.env);
-const starter = new StepFunctionsStarter(new SFNClient({}), (env.STATE_MACHINES ?? {}) as Record<string, string>);
+// Step Functions loads at the first start: a redelivered alarm or a refused one starts nothing.
+const starter = new StepFunctionsStarter(lazyClient<SFNClient>(async () => new (await import('@aws-sdk/client-sfn')).SFNClient({})), (env.STATE_MACHINES ?? {}) as Record<string, string>);
 
 async function intake(event: unknown): Promise<IntakeResult> {
   const { doc, tables } = awsData();

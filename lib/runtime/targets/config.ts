@@ -1,6 +1,7 @@
-/** The `config` target: config keys and feature flags under the Parameter Store prefix CONFIG_PARAMETER_PREFIX. */
-import { SSMClient } from '@aws-sdk/client-ssm';
+/** The `config` target: config keys and feature flags under the Parameter Store prefix CONFIG_PARAMETER_PREFIX (the SDK package loaded at the first call). */
+import type { SSMClient } from '@aws-sdk/client-ssm';
 import { SsmConfig } from '../../actions/config/ssm-config';
+import { lazyClient } from '../lazy-sdk';
 import type { TargetFactory } from './types';
 
-export const configTarget: TargetFactory = async ({ env }) => (env.CONFIG_PARAMETER_PREFIX ? new SsmConfig({ client: new SSMClient({}), prefix: env.CONFIG_PARAMETER_PREFIX }) : undefined);
+export const configTarget: TargetFactory = async ({ env }) => (env.CONFIG_PARAMETER_PREFIX ? new SsmConfig({ client: lazyClient<SSMClient>(async () => new (await import('@aws-sdk/client-ssm')).SSMClient({})), prefix: env.CONFIG_PARAMETER_PREFIX }) : undefined);
