@@ -216,6 +216,19 @@ const REPEAT_LANE_CONCURRENCY = 2;
 
 const DEFAULT_MANIFEST = path.resolve(__dirname, '../../statemachines/index.json');
 
+/**
+ * `$$.State.EnteredTime` as aws-local-stepfunctions resolves it: one static value per execution
+ * (the library keeps no State in the context object). Each Task handler puts the time it started in
+ * its place, which is when the library enters the Task and starts counting its TimeoutSeconds.
+ */
+const STATE_ENTERED_TIME = 'replaced-per-task:$$.State.EnteredTime';
+
+/** The payload with `$$.State.EnteredTime` resolved to `entered` (the compiler writes it as a top-level field). */
+function withEnteredTime(payload: Record<string, unknown>, entered: Date): Record<string, unknown> {
+  if (!Object.values(payload).includes(STATE_ENTERED_TIME)) return payload;
+  return Object.fromEntries(Object.entries(payload).map(([k, v]) => [k, v === STATE_ENTERED_TIME ? entered.toISOString() : v]));
+}
+
 /** Channels configured by environment; an SNS client only when a topic is set (it needs AWS credentials). */
 function defaultNotifier(now: () => Date, env: NodeJS.ProcessEnv = process.env): Notifier {
   const config = notifierConfigFromEnv(env);
@@ -533,7 +546,8 @@ export class LocalEngine implements ExecutionStarter {
         retryIntervalOverrides: entry.retries,
       },
       // $$.Task.Token is one static value per execution here: each waitForTaskToken handler issues a fresh one.
-      context: { Execution: { Id: executionArn, Name: req.name, StartTime: exec.startDate, Input: JSON.parse(input) }, Task: { Token: 'replaced-per-task' } } as never,
+      // $$.State.EnteredTime likewise: each Task handler puts the time it started in its place.
+      context: { Execution: { Id: executionArn, Name: req.name, StartTime: exec.startDate, Input: JSON.parse(input) }, Task: { Token: 'replaced-per-task' }, State: { EnteredTime: STATE_ENTERED_TIME } } as never,
     });
     this.aborts.set(req.name, run.abort);
     // The run's event log queues every event until it is read: read it, and count the transitions.
@@ -573,10 +587,12 @@ export class LocalEngine implements ExecutionStarter {
       const waits = String(state.Resource).endsWith('.waitForTaskToken');
       const timeoutMs = ((state.TimeoutSeconds as number) ?? 60) * 1000;
       out[name] = async (input: unknown) => {
+        const entered = this.now();
         exec.states.push(name);
         // The host hands the Task its resolved Parameters: {FunctionName, Payload}. AWS hands the
         // Lambda only Payload and returns {Payload: result}; unwrap and wrap the same way.
-        const { FunctionName, Payload } = input as { FunctionName: string; Payload: Record<string, unknown> };
+        const { FunctionName, Payload: resolved } = input as { FunctionName: string; Payload: Record<string, unknown> };
+        const Payload = withEnteredTime(resolved, entered);
         const key = /^\$\{(\w+)\}$/.exec(FunctionName)?.[1];
         if (!key) throw new LocalEngineError(`state "${name}": FunctionName ${FunctionName} is not a \${...} placeholder`, name);
         if (waits) {
