@@ -47,6 +47,8 @@ export interface ApprovalRecord {
   readonly createdAt: string;
   /** ISO time after which nobody can decide any more: the end of the last escalation level's window. */
   readonly expiresAt: string;
+  /** ISO time the current level's window opened (its state was entered); absent on records written before it was stored. */
+  readonly levelOpenedAt?: string;
   /** ISO time the current level's window ends (the next level is paged then). */
   readonly levelExpiresAt?: string;
   /** The task token of the level waiting now (never shown, never mailed). */
@@ -96,6 +98,8 @@ export interface NewApproval {
   readonly taskToken: string;
   /** How long this level waits. */
   readonly timeoutSeconds: number;
+  /** When this level's window opened (its state was entered). @default the request's `now` */
+  readonly windowOpenedAt?: Date;
   /** How long the approval can last in all (this level's window and every later one's). */
   readonly totalSeconds: number;
   readonly message?: string;
@@ -118,7 +122,9 @@ export interface NewApproval {
  * @throws ApprovalError when the record binds something else, or was cancelled or expired
  */
 export async function requestApproval(doc: DynamoDBDocumentClient, tables: ApprovalTables, input: NewApproval, now: Date): Promise<ApprovalRecord> {
-  const levelExpiresAt = new Date(now.getTime() + input.timeoutSeconds * 1000).toISOString();
+  const opened = input.windowOpenedAt ?? now;
+  const levelOpenedAt = opened.toISOString();
+  const levelExpiresAt = new Date(opened.getTime() + input.timeoutSeconds * 1000).toISOString();
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt += 1) {
     const existing = await findApprovalForStep(doc, tables, input.incidentId, input.step);
     if (!existing) {
@@ -134,6 +140,7 @@ export async function requestApproval(doc: DynamoDBDocumentClient, tables: Appro
         decisions: [],
         createdAt: now.toISOString(),
         expiresAt: new Date(now.getTime() + Math.max(input.totalSeconds, input.timeoutSeconds) * 1000).toISOString(),
+        levelOpenedAt,
         levelExpiresAt,
         taskToken: input.taskToken,
         binding: input.binding,
@@ -164,10 +171,10 @@ export async function requestApproval(doc: DynamoDBDocumentClient, tables: Appro
       const out = await doc.send(new UpdateCommand({
         TableName: tables.approvals,
         Key: stepKey(input.incidentId, input.step),
-        UpdateExpression: 'SET #level = :level, taskToken = :token, levelExpiresAt = :levelEnd',
+        UpdateExpression: 'SET #level = :level, taskToken = :token, levelOpenedAt = :levelStart, levelExpiresAt = :levelEnd',
         ConditionExpression: '#s = :pending AND approvalId = :id',
         ExpressionAttributeNames: { '#s': 'status', '#level': 'level' },
-        ExpressionAttributeValues: { ':level': input.level, ':token': input.taskToken, ':levelEnd': levelExpiresAt, ':pending': 'PENDING', ':id': existing.approvalId },
+        ExpressionAttributeValues: { ':level': input.level, ':token': input.taskToken, ':levelStart': levelOpenedAt, ':levelEnd': levelExpiresAt, ':pending': 'PENDING', ':id': existing.approvalId },
         ReturnValues: 'ALL_NEW',
       }));
       return out.Attributes as ApprovalRecord;

@@ -89,6 +89,11 @@ export const approvalRequestPayloadSchema = executionRefsSchema.extend({
   level: z.number().int().min(2).max(4),
   /** This level's window (sped up locally); never longer than the compiled one. */
   timeout_seconds: z.number().positive(),
+  /**
+   * When this level's window opened: the approval state's `$$.State.EnteredTime`, from which Step
+   * Functions counts its TimeoutSeconds (the Lambda runs later). @default - the function's clock
+   */
+  window_opened_at: z.iso.datetime().optional(),
   /** The execution waiting (`$$.Execution.Id`). */
   execution: z.string().min(1).optional(),
 });

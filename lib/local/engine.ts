@@ -76,6 +76,14 @@ export interface LocalEngineOptions {
    * does not get faster, and 60 s / 600 = 100 ms timed out on a busy machine. @default 1 (real time)
    */
   readonly speedUp?: number;
+  /**
+   * States, by name, that keep their full length however large `speedUp` is: Wait states and the
+   * windows of waitForTaskToken Tasks (approval levels). A test holds one window open this way, so
+   * that a loaded machine cannot let it pass before the test acts, while the others stay fast. A
+   * name that no compiled machine has is refused at start() (a typo would hold nothing).
+   * @default - none
+   */
+  readonly realTimeStates?: readonly string[];
   /** Real systems the actions work on (Redis, MySQL...); missing ones fail as "target not configured". */
   readonly targets?: ActionTargets;
   readonly metrics?: LocalMetricStore;
@@ -208,6 +216,19 @@ const REPEAT_LANE_CONCURRENCY = 2;
 
 const DEFAULT_MANIFEST = path.resolve(__dirname, '../../statemachines/index.json');
 
+/**
+ * `$$.State.EnteredTime` as aws-local-stepfunctions resolves it: one static value per execution
+ * (the library keeps no State in the context object). Each Task handler puts the time it started in
+ * its place, which is when the library enters the Task and starts counting its TimeoutSeconds.
+ */
+const STATE_ENTERED_TIME = 'replaced-per-task:$$.State.EnteredTime';
+
+/** The payload with `$$.State.EnteredTime` resolved to `entered` (the compiler writes it as a top-level field). */
+function withEnteredTime(payload: Record<string, unknown>, entered: Date): Record<string, unknown> {
+  if (!Object.values(payload).includes(STATE_ENTERED_TIME)) return payload;
+  return Object.fromEntries(Object.entries(payload).map(([k, v]) => [k, v === STATE_ENTERED_TIME ? entered.toISOString() : v]));
+}
+
 /** Channels configured by environment; an SNS client only when a topic is set (it needs AWS credentials). */
 function defaultNotifier(now: () => Date, env: NodeJS.ProcessEnv = process.env): Notifier {
   const config = notifierConfigFromEnv(env);
@@ -234,11 +255,14 @@ function defaultOnCall(env: NodeJS.ProcessEnv = process.env): OnCallLookup {
   });
 }
 
-/** Scales the waiting durations of a definition by 1/speedUp (fractional seconds are fine locally). */
-function scaled(asl: Asl, speedUp: number): Asl {
+/**
+ * Scales the waiting durations of a definition by 1/speedUp (fractional seconds are fine locally),
+ * except those of the states named in `realTime`.
+ */
+function scaled(asl: Asl, speedUp: number, realTime: ReadonlySet<string> = new Set()): Asl {
   if (speedUp === 1) return asl;
   const states = Object.fromEntries(
-    Object.entries(asl.States).map(([name, s]) => [name, typeof s.TimeoutSeconds === 'number' && String(s.Resource).endsWith('.waitForTaskToken') ? { ...s, TimeoutSeconds: s.TimeoutSeconds / speedUp } : s]),
+    Object.entries(asl.States).map(([name, s]) => [name, typeof s.TimeoutSeconds === 'number' && String(s.Resource).endsWith('.waitForTaskToken') && !realTime.has(name) ? { ...s, TimeoutSeconds: s.TimeoutSeconds / speedUp } : s]),
   );
   return { ...asl, TimeoutSeconds: asl.TimeoutSeconds / speedUp, States: states };
 }
@@ -325,17 +349,24 @@ export class LocalEngine implements ExecutionStarter {
     const manifest = JSON.parse(readFileSync(manifestFile, 'utf8')) as Manifest;
     this.compiledPlaybooks = compiledPlaybooks(manifest);
     const root = path.resolve(path.dirname(manifestFile), '..');
+    const realTime = new Set(this.options.realTimeStates ?? []);
+    const unknown = new Set(realTime);
     for (const m of manifest.machines) {
-      const asl = scaled(JSON.parse(readFileSync(path.join(root, m.file), 'utf8')) as Asl, this.speedUp);
+      const asl = scaled(JSON.parse(readFileSync(path.join(root, m.file), 'utf8')) as Asl, this.speedUp, realTime);
       const states = Object.entries(asl.States);
+      for (const [name] of states) unknown.delete(name);
       this.machines.set(m.playbook, {
         manifest: m,
         asl,
         machine: new StateMachine(asl as never, { validationOptions: { noValidate: true } }),
         // Wait states and retry intervals, sped up: the same for every execution of the machine.
-        waits: Object.fromEntries(states.filter(([, s]) => s.Type === 'Wait').map(([name, s]) => [name, ((s.Seconds as number) * 1000) / this.speedUp])),
+        waits: Object.fromEntries(states.filter(([, s]) => s.Type === 'Wait').map(([name, s]) => [name, ((s.Seconds as number) * 1000) / (realTime.has(name) ? 1 : this.speedUp)])),
         retries: Object.fromEntries(states.filter(([, s]) => Array.isArray(s.Retry)).map(([name]) => [name, 2000 / this.speedUp])),
       });
+    }
+    if (unknown.size > 0) {
+      await this.stop();
+      throw new UsageError(`realTimeStates: no compiled machine has a state named ${[...unknown].map((n) => `"${n}"`).join(', ')}`, 'realTimeStates');
     }
     // A data folder from an earlier run: nothing of its executions runs in this process.
     if (this.options.dataDir) this.reconciled = await this.asFunction('reconcile', () => reconcileAfterRestart(this.coreDeps()));
@@ -515,7 +546,8 @@ export class LocalEngine implements ExecutionStarter {
         retryIntervalOverrides: entry.retries,
       },
       // $$.Task.Token is one static value per execution here: each waitForTaskToken handler issues a fresh one.
-      context: { Execution: { Id: executionArn, Name: req.name, StartTime: exec.startDate, Input: JSON.parse(input) }, Task: { Token: 'replaced-per-task' } } as never,
+      // $$.State.EnteredTime likewise: each Task handler puts the time it started in its place.
+      context: { Execution: { Id: executionArn, Name: req.name, StartTime: exec.startDate, Input: JSON.parse(input) }, Task: { Token: 'replaced-per-task' }, State: { EnteredTime: STATE_ENTERED_TIME } } as never,
     });
     this.aborts.set(req.name, run.abort);
     // The run's event log queues every event until it is read: read it, and count the transitions.
@@ -555,10 +587,12 @@ export class LocalEngine implements ExecutionStarter {
       const waits = String(state.Resource).endsWith('.waitForTaskToken');
       const timeoutMs = ((state.TimeoutSeconds as number) ?? 60) * 1000;
       out[name] = async (input: unknown) => {
+        const entered = this.now();
         exec.states.push(name);
         // The host hands the Task its resolved Parameters: {FunctionName, Payload}. AWS hands the
         // Lambda only Payload and returns {Payload: result}; unwrap and wrap the same way.
-        const { FunctionName, Payload } = input as { FunctionName: string; Payload: Record<string, unknown> };
+        const { FunctionName, Payload: resolved } = input as { FunctionName: string; Payload: Record<string, unknown> };
+        const Payload = withEnteredTime(resolved, entered);
         const key = /^\$\{(\w+)\}$/.exec(FunctionName)?.[1];
         if (!key) throw new LocalEngineError(`state "${name}": FunctionName ${FunctionName} is not a \${...} placeholder`, name);
         if (waits) {

@@ -369,6 +369,8 @@ export function compilePlaybook(pb: LoadedPlaybook, policy: Policy, options: Com
               ...common,
               level: lvl.level,
               timeout_seconds: timeout,
+              // The window runs from the state's entry, not from when the Lambda gets to run.
+              'window_opened_at.$': '$$.State.EnteredTime',
               'execution.$': '$$.Execution.Id',
               ...CONTEXT_REFS,
             }),

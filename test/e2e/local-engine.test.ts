@@ -2,13 +2,16 @@
  * End-to-end tests of the local engine: alarm intake → the compiled redis-memory-pressure state
  * machine (aws-local-stepfunctions, waits sped up 600×: a 10-minute approval window lasts 1 s) →
  * in-process actions against the real Redis at 127.0.0.1:6379, DB 7, on dynalite in memory.
- * A fresh engine per test; keys are named per run and removed after each test.
+ * A fresh engine per test; keys are named per run and removed after each test. A test that acts
+ * inside a window (decides an approval, resolves at level 3) holds that window at its real length
+ * (LocalEngineOptions.realTimeStates): however loaded the machine, it cannot pass before the test acts.
  */
 import { createHook } from 'node:async_hooks';
 import { Redis } from 'ioredis';
-import { decideApproval, findApprovalForStep, type ApprovalRecord } from '../../lib/approval';
+import { findApprovalForStep, type ApprovalRecord } from '../../lib/approval';
+import { decideAndRelease, type ApprovalPageDeps, type DecisionOutcome } from '../../lib/approval/callback';
 import { getServiceBreaker, tripGlobalBreaker } from '../../lib/breaker';
-import { getIncident, getTimeline, type Incident, type TimelineEvent } from '../../lib/incident';
+import { appendEvent, getIncident, getTimeline, type Incident, type TimelineEvent } from '../../lib/incident';
 import { LocalEngine } from '../../lib/local/engine';
 import { handleAlarmEvent, type IntakeResult } from '../../lib/runtime/intake';
 import { alarmEvent } from '../helpers/events';
@@ -19,6 +22,10 @@ const RUN = `e2e-${process.pid}-${Date.now()}`;
 const SERVICE = 'redis-cache';
 const ALARM = `sre-agent/redis-memory-pressure/${SERVICE}/redis_memory_usage`;
 const SCALE = 'scale_redis_cluster';
+/** The scale-up's level-2 approval window (10 minutes; 1 s at 600×). */
+const SCALE_L2_WINDOW = `${SCALE}: approval L2 (on-call SRE)`;
+/** The incident's wait at level 3 before it climbs to level 4 (15 minutes; 1.5 s at 600×). */
+const L4_WINDOW = 'Wait: escalation window L4';
 const CACHE_KEYS = 40;
 const SESSION_KEYS = 10;
 
@@ -76,13 +83,32 @@ function level2Approval(id: string): Promise<ApprovalRecord> {
 
 const stepEvents = (events: readonly TimelineEvent[], step: string) => events.filter((e) => e.step === step);
 
+/**
+ * Decides as the approval pages decide (lib/approval/callback, under the approval callback's
+ * role): the decision is recorded, and once it settles the step, the task waiting when it lands
+ * is released. (Releasing a token read earlier failed when a level had escalated meanwhile.)
+ */
+function decide(approvalId: string, decision: Parameters<typeof decideAndRelease>[2]): Promise<DecisionOutcome> {
+  const deps: ApprovalPageDeps = {
+    doc: engine.doc,
+    tables: engine.tables,
+    key: engine.signingKey,
+    now: () => engine.now(),
+    sendTaskSuccess: (token, output) => engine.sendTaskSuccess(token, output),
+    sendTaskFailure: (token, error, cause) => engine.sendTaskFailure(token, error, cause),
+    record: (incidentId, event) => appendEvent(engine.doc, engine.tables, incidentId, event),
+  };
+  return engine.asFunction('approvalCallback', () => decideAndRelease(deps, approvalId, decision, 'api'));
+}
+
+/** A fresh engine at 600×, with `realTimeStates` held at their real length. */
+async function startEngine(realTimeStates: readonly string[] = []): Promise<void> {
+  engine = await new LocalEngine({ speedUp: 600, targets: { redis }, iam: true, holdMetrics: true, realTimeStates }).start();
+  await seedKeys();
+}
+
 beforeAll(() => {
   redis = new Redis({ host: '127.0.0.1', port: 6379, db: 7 });
-});
-
-beforeEach(async () => {
-  engine = await new LocalEngine({ speedUp: 600, targets: { redis }, iam: true, holdMetrics: true }).start();
-  await seedKeys();
 });
 
 afterEach(async () => {
@@ -98,6 +124,8 @@ afterAll(async () => {
 });
 
 describe('LocalEngine redis-memory-pressure', () => {
+  beforeEach(() => startEngine());
+
   it('flushes cache keys, asks L2 → L3 → L4 for the scale-up, lets it expire and escalates while memory stays high', async () => {
     // prepare
     const at = new Date();
@@ -149,25 +177,6 @@ describe('LocalEngine redis-memory-pressure', () => {
     expect(engine.executions.get(id)?.status).toBe('SUCCEEDED');
   });
 
-  it('stops the escalation climb when a person resolves the incident', async () => {
-    // prepare: memory stays high, nobody approves, so the incident is escalated and climbs
-    putMetrics(91, new Date(Date.now() - 1000));
-    const started = await postAlarm();
-    const id = started.incidentId!;
-    await waitFor(async () => ((await timeline(id)).some((e) => e.type === 'incident_escalated' && e.data?.level === 3) ? true : undefined), 'the climb to level 3', 15_000);
-    // act: the on-call SRE fixed it by hand
-    const { resolveByHand } = await import('../../lib/runtime/core');
-    await resolveByHand(engine.coreDeps(), id, { person: 'john', reason: 'failed over the cache by hand' }, (arn, cause) => engine.stopExecution(arn, cause));
-    await engine.quiet();
-    // assess: no level 4, resolved by the person, the execution stopped (nothing acts on it any more)
-    const events = await timeline(id);
-    expect(events.filter((e) => e.type === 'incident_escalated').map((e) => e.data?.level)).toEqual([3]);
-    expect((await incident(id)).status).toBe('RESOLVED');
-    expect(events.find((e) => e.type === 'status_changed' && e.summary.includes('RESOLVED'))?.actor).toBe('person:john');
-    expect(events.find((e) => e.type === 'execution_stopped')?.summary).toContain('resolved by hand by john');
-    expect(engine.executions.get(id)?.status).toBe('ABORTED');
-  });
-
   it('skips the scale-up and resolves when memory drops to 50% after the cleanup', async () => {
     // prepare
     const at = new Date();
@@ -193,54 +202,6 @@ describe('LocalEngine redis-memory-pressure', () => {
     expect(await engine.reports.get(id)).toBeDefined();
   });
 
-  it('runs the scale-up once both roles approve, and records its failure (no ElastiCache target) instead of a silent success', async () => {
-    // prepare
-    putMetrics(91, new Date(Date.now() - 1000));
-    const started = await postAlarm();
-    const id = started.incidentId!;
-    const pending = await level2Approval(id);
-    // act
-    await decideApproval(engine.doc, engine.tables, pending.approvalId, { role: 'oncall_sre', person: 'alice', decision: 'approve' }, new Date());
-    const approved = await decideApproval(engine.doc, engine.tables, pending.approvalId, { role: 'team_lead', person: 'bob', decision: 'approve' }, new Date());
-    engine.sendTaskSuccess(pending.taskToken, { approvalId: approved.approvalId, status: approved.status });
-    await engine.quiet();
-    // assess
-    expect(approved.status).toBe('APPROVED');
-    const scale = stepEvents(await timeline(id), SCALE);
-    expect(scale.map((e) => e.type)).not.toContain('approval_escalated');
-    expect(scale.map((e) => e.type)).not.toContain('action');
-    expect(scale.map((e) => e.type)).not.toContain('action_refused');
-    // Past the guard: the attempt was counted (flush_expired_keys, then this one) before run failed.
-    expect((await getServiceBreaker(engine.doc, engine.tables, {}, new Date(), SERVICE)).attempts).toHaveLength(2);
-    const failed = scale.filter((e) => e.type === 'step_failed');
-    expect(failed).toHaveLength(1);
-    expect(failed[0]?.summary).toContain('TargetNotConfiguredError');
-    expect(failed[0]?.summary).toContain('no elasticache target configured');
-    expect((await incident(id)).status).toBe('ESCALATED');
-  });
-
-  it('records the rejection and never runs the scale-up when an approver rejects', async () => {
-    // prepare
-    putMetrics(91, new Date(Date.now() - 1000));
-    const started = await postAlarm();
-    const id = started.incidentId!;
-    const pending = await level2Approval(id);
-    // act
-    const rejected = await decideApproval(engine.doc, engine.tables, pending.approvalId, { role: 'oncall_sre', person: 'bob', decision: 'reject', reason: 'failover during the Asian open' }, new Date());
-    engine.sendTaskFailure(pending.taskToken, 'ApprovalRejectedError', 'rejected by bob');
-    await engine.quiet();
-    // assess
-    expect(rejected.status).toBe('REJECTED');
-    const scale = stepEvents(await timeline(id), SCALE);
-    const rejection = scale.filter((e) => e.type === 'approval_rejected');
-    expect(rejection).toHaveLength(1);
-    expect(rejection[0]?.summary).toContain('rejected by bob');
-    expect(scale.map((e) => e.type)).not.toContain('action');
-    expect(scale.map((e) => e.type)).not.toContain('action_refused');
-    expect(scale.map((e) => e.type)).not.toContain('step_failed');
-    expect((await findApprovalForStep(engine.doc, engine.tables, id, SCALE))?.status).toBe('REJECTED');
-    expect((await incident(id)).status).toBe('ESCALATED');
-  });
 
   it('skips every mutating step in diagnose_only mode while the global breaker is open, and still runs the analysis', async () => {
     // prepare
@@ -264,7 +225,93 @@ describe('LocalEngine redis-memory-pressure', () => {
   });
 });
 
+describe('LocalEngine redis-memory-pressure, a person decides the scale-up (its level-2 window held open)', () => {
+  beforeEach(() => startEngine([SCALE_L2_WINDOW]));
+
+  it('runs the scale-up once both roles approve, and records its failure (no ElastiCache target) instead of a silent success', async () => {
+    // prepare
+    putMetrics(91, new Date(Date.now() - 1000));
+    const started = await postAlarm();
+    const id = started.incidentId!;
+    const pending = await level2Approval(id);
+    // act
+    const first = await decide(pending.approvalId, { role: 'oncall_sre', person: 'alice', decision: 'approve' });
+    const second = await decide(pending.approvalId, { role: 'team_lead', person: 'bob', decision: 'approve' });
+    await engine.quiet();
+    // assess: approved at level 2 by the two people named, and the task waiting then was released
+    expect(first.record.status).toBe('PENDING');
+    expect(second).toMatchObject({ released: true, record: { status: 'APPROVED', level: 2 } });
+    expect(second.record.decisions.map((d) => [d.role, d.person, d.decision])).toEqual([
+      ['oncall_sre', 'alice', 'approve'],
+      ['team_lead', 'bob', 'approve'],
+    ]);
+    const scale = stepEvents(await timeline(id), SCALE);
+    expect(scale.filter((e) => e.type === 'approval_approved').map((e) => e.actor)).toEqual(['alice', 'bob']);
+    expect(scale.map((e) => e.type)).not.toContain('approval_escalated');
+    expect(scale.map((e) => e.type)).not.toContain('action');
+    expect(scale.map((e) => e.type)).not.toContain('action_refused');
+    // Past the guard: the attempt was counted (flush_expired_keys, then this one) before run failed.
+    expect((await getServiceBreaker(engine.doc, engine.tables, {}, new Date(), SERVICE)).attempts).toHaveLength(2);
+    const failed = scale.filter((e) => e.type === 'step_failed');
+    expect(failed).toHaveLength(1);
+    expect(failed[0]?.summary).toContain('TargetNotConfiguredError');
+    expect(failed[0]?.summary).toContain('no elasticache target configured');
+    expect((await incident(id)).status).toBe('ESCALATED');
+  });
+
+  it('records the rejection and never runs the scale-up when an approver rejects', async () => {
+    // prepare
+    putMetrics(91, new Date(Date.now() - 1000));
+    const started = await postAlarm();
+    const id = started.incidentId!;
+    const pending = await level2Approval(id);
+    // act
+    const rejected = await decide(pending.approvalId, { role: 'oncall_sre', person: 'bob', decision: 'reject', reason: 'failover during the Asian open' });
+    await engine.quiet();
+    // assess
+    expect(rejected).toMatchObject({ released: true, record: { status: 'REJECTED', level: 2 } });
+    const scale = stepEvents(await timeline(id), SCALE);
+    expect(scale.map((e) => e.type)).not.toContain('approval_escalated');
+    const rejection = scale.filter((e) => e.type === 'approval_rejected');
+    expect(rejection).toHaveLength(1);
+    // The cause the playbook records is the one the decision sent: who rejected, in which role, and why.
+    expect(rejection[0]?.summary).toContain('bob (oncall_sre) rejected scale_redis_cluster: failover during the Asian open');
+    expect(scale.filter((e) => e.type === 'approval_rejected_by').map((e) => e.actor)).toEqual(['bob']);
+    expect(scale.map((e) => e.type)).not.toContain('action');
+    expect(scale.map((e) => e.type)).not.toContain('action_refused');
+    expect(scale.map((e) => e.type)).not.toContain('step_failed');
+    expect((await findApprovalForStep(engine.doc, engine.tables, id, SCALE))?.status).toBe('REJECTED');
+    expect((await incident(id)).status).toBe('ESCALATED');
+  });
+});
+
+describe('LocalEngine redis-memory-pressure, a person resolves at level 3 (the level-4 window held open)', () => {
+  beforeEach(() => startEngine([L4_WINDOW]));
+
+  it('stops the escalation climb when a person resolves the incident', async () => {
+    // prepare: memory stays high, nobody approves, so the incident is escalated and climbs to level 3
+    putMetrics(91, new Date(Date.now() - 1000));
+    const started = await postAlarm();
+    const id = started.incidentId!;
+    await waitFor(async () => ((await timeline(id)).some((e) => e.type === 'incident_escalated' && e.data?.level === 3) ? true : undefined), 'the climb to level 3', 15_000);
+    expect(engine.executions.get(id)?.states.at(-1)).toBe('Escalate incident to L3');
+    // act: the on-call SRE fixed it by hand (the level-4 window is held open: level 4 can only come from the execution going on)
+    const { resolveByHand } = await import('../../lib/runtime/core');
+    await resolveByHand(engine.coreDeps(), id, { person: 'john', reason: 'failed over the cache by hand' }, (arn, cause) => engine.stopExecution(arn, cause));
+    // assess: the execution stopped (nothing acts on it any more), resolved by the person, no level 4
+    expect(engine.executions.get(id)?.status).toBe('ABORTED');
+    await engine.quiet();
+    const events = await timeline(id);
+    expect(events.filter((e) => e.type === 'incident_escalated').map((e) => e.data?.level)).toEqual([3]);
+    expect((await incident(id)).status).toBe('RESOLVED');
+    expect(events.find((e) => e.type === 'status_changed' && e.summary.includes('RESOLVED'))?.actor).toBe('person:john');
+    expect(events.find((e) => e.type === 'execution_stopped')?.summary).toContain('resolved by hand by john');
+  });
+});
+
 describe('LocalEngine startExecution', () => {
+  beforeEach(() => startEngine());
+
   it('starts nothing the second time a name is used (AWS name semantics)', async () => {
     // prepare
     const request = { playbook: 'redis-memory-pressure', name: `drill-${RUN}`, input: {} };
@@ -282,6 +329,8 @@ describe('LocalEngine startExecution', () => {
 });
 
 describe('LocalEngine stop', () => {
+  beforeEach(() => startEngine());
+
   it('aborts an execution that is waiting (nothing would resume it) and then stops, leaving no timer behind', async () => {
     // Timers of a minute or more created from here on, until they fire or are cleared (the
     // approval Task's 10-minute timer once held jest open for 10 minutes after the tests).

@@ -44,7 +44,7 @@ describe('approval records', () => {
   describe('Function: requestApproval', () => {
     it('creates one PENDING record whose expiry is the end of the last level, and the current level\'s window', async () => {
       const rec = await requestApproval(dynamo.doc, tables, approval(), T0);
-      expect(rec).toMatchObject({ status: 'PENDING', level: 2, decisions: [], expiresAt: at(3300).toISOString(), levelExpiresAt: at(600).toISOString() });
+      expect(rec).toMatchObject({ status: 'PENDING', level: 2, decisions: [], expiresAt: at(3300).toISOString(), levelOpenedAt: T0.toISOString(), levelExpiresAt: at(600).toISOString() });
       expect(await getApproval(dynamo.doc, tables, rec.approvalId)).toEqual(expect.objectContaining({ approvalId: rec.approvalId, taskToken: rec.taskToken }));
     });
 
@@ -55,6 +55,17 @@ describe('approval records', () => {
       const l3 = await requestApproval(dynamo.doc, tables, { ...input, level: 3, taskToken: 'l3', timeoutSeconds: 900, totalSeconds: 2700 }, at(600));
       expect(l3).toMatchObject({ approvalId: l2.approvalId, level: 3, taskToken: 'l3', expiresAt: l2.expiresAt, levelExpiresAt: at(1500).toISOString(), status: 'PENDING' });
       expect(l3.decisions.map((d) => d.role)).toEqual(['oncall_sre']);
+    });
+
+    it('counts each level\'s window from when it opened (its state was entered), not from when the request ran', async () => {
+      // prepare: the level-2 state was entered at T0; its request ran 5 s later (a cold start)
+      const input = approval({ windowOpenedAt: T0 });
+      // act
+      const l2 = await requestApproval(dynamo.doc, tables, input, at(5));
+      const l3 = await requestApproval(dynamo.doc, tables, { ...input, level: 3, taskToken: 'l3', timeoutSeconds: 900, totalSeconds: 2700, windowOpenedAt: at(601) }, at(604));
+      // assess
+      expect(l2).toMatchObject({ levelOpenedAt: T0.toISOString(), levelExpiresAt: at(600).toISOString() });
+      expect(l3).toMatchObject({ level: 3, levelOpenedAt: at(601).toISOString(), levelExpiresAt: at(1501).toISOString() });
     });
 
     it('hands back a record decided while it escalated, unchanged, for the caller to release its task', async () => {

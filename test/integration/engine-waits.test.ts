@@ -1,6 +1,7 @@
 /**
  * The local engine's Wait states: real time by default, divided by the speed-up factor for
- * drills (issue 3). A one-state machine written for the test: Wait 1 s, then Succeed.
+ * drills (issue 3), except the states a test holds at their real length (realTimeStates). A
+ * one-state machine written for the test: Wait 1 s, then Succeed.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -64,6 +65,31 @@ describe('LocalEngine Wait states', () => {
       jest.useRealTimers();
       await engine.stop();
     }
+  });
+
+  it('keep their whole length when named in realTimeStates: at ×10 the held Wait still takes 1 s', async () => {
+    // prepare: as above, the run on fake timers
+    const engine = await new LocalEngine({ manifestFile, speedUp: 10, realTimeStates: ['Hold'], notifier: false, oncall: false }).start();
+    jest.useFakeTimers();
+    try {
+      // act
+      await engine.startExecution({ playbook: 'wait-drill', name: 'drill', input: {} });
+      const exec = engine.executions.get('drill')!;
+      await jest.advanceTimersByTimeAsync(999);
+      const after999 = exec.status;
+      await jest.advanceTimersByTimeAsync(1);
+      const after1000 = exec.status;
+      // assess
+      expect(after999).toBe('RUNNING');
+      expect(after1000).toBe('SUCCEEDED');
+    } finally {
+      jest.useRealTimers();
+      await engine.stop();
+    }
+  });
+
+  it('refuses to hold a state that no compiled machine has (a typo would hold nothing)', async () => {
+    await expect(new LocalEngine({ manifestFile, speedUp: 10, realTimeStates: ['Hold', 'Hlod'], notifier: false, oncall: false }).start()).rejects.toThrow('realTimeStates: no compiled machine has a state named "Hlod"');
   });
 
   it('refuses a speed-up that is not positive', () => {

@@ -6,7 +6,7 @@
  */
 import { Redis } from 'ioredis';
 import { createNotifier, type Notifier } from '../../lib/notify';
-import type { ApprovalRecord } from '../../lib/approval/store';
+import { findApprovalForStep, type ApprovalRecord } from '../../lib/approval/store';
 import { getGlobalBreaker } from '../../lib/breaker';
 import { getTimeline, recordRecoveryCheck, openOrJoinIncident, type TimelineEvent } from '../../lib/incident';
 import { LocalEngine } from '../../lib/local/engine';
@@ -180,12 +180,15 @@ describe('escalation of an unanswered approval (seed §4.1)', () => {
     const events: TimelineEvent[] = await getTimeline(engine.doc, engine.tables, id);
     const requested = events.filter((e) => e.type === 'approval_requested');
     expect(requested.map((e) => e.data?.level)).toEqual([2, 3, 4]);
-    // Each level opens after the previous level's window (10 min, then 15, at 600×). Measured on the
-    // timeline, where each request is recorded as its window opens: the arrival times of the pages
-    // above also carry their delivery delay, which a loaded machine stretches (seen: 350 ms of 1 s).
-    const [r2, r3, r4] = requested.map((e) => Date.parse(e.at));
+    // Each level's window opens after the previous level's has run out (10 min, then 15, at 600×).
+    // Measured on the stamps of the windows themselves (the approval state's entry, from which its
+    // timeout counts): neither a slow request handler nor the pages' delivery delay, which a loaded
+    // machine stretches (seen: 350 ms of 1 s), moves them. 0.9: a timer may fire a millisecond early.
+    const [r2, r3, r4] = requested.map((e) => Date.parse(String(e.data?.windowOpenedAt)));
     expect(r3 - r2).toBeGreaterThanOrEqual(0.9 * ((10 * 60) / SPEED_UP) * 1000);
     expect(r4 - r3).toBeGreaterThanOrEqual(0.9 * ((15 * 60) / SPEED_UP) * 1000);
+    // Each level's window ends its timeout after it opened, and the record says so.
+    expect(requested.map((e) => Date.parse(String(e.data?.levelExpiresAt)) - Date.parse(String(e.data?.windowOpenedAt)))).toEqual([10, 15, 30].map((m) => ((m * 60) / SPEED_UP) * 1000));
     // Level 4 drafts the public notice once (both level-4 paths reach it), for the director or the CTO to approve.
     expect(events.filter((e) => e.type === 'status_notice_drafted')).toEqual([expect.objectContaining({ step: '#status-page', summary: expect.stringContaining('engineering_director or cto') })]);
     // Every outcome is on the timeline, including the channel that is not configured here.
@@ -193,6 +196,31 @@ describe('escalation of an unanswered approval (seed §4.1)', () => {
     expect(sent.filter((e) => e.data?.channel === 'slack')).toHaveLength(slack.length);
     expect(sent.filter((e) => e.data?.channel === 'pagerduty' || e.data?.channel === 'phone')).toHaveLength(all.length);
     expect(events.filter((e) => e.type === 'notification_failed').map((e) => [e.data?.channel, e.data?.detail, e.data?.level])).toEqual([['email', 'not configured', 2]]);
+  });
+});
+
+describe('the window of an approval level', () => {
+  it('runs from the approval state\'s entry (window_opened_at), not from when the request function ran; never from a time to come', async () => {
+    // prepare: an incident whose scale-up approval is asked for as a cold Lambda would, 5 s after its state was entered
+    await start();
+    const now = new Date();
+    const { incident } = await openOrJoinIncident(engine.doc, engine.tables, { playbook: 'redis-memory-pressure', service: SERVICE, severity: 'HIGH', alarm: { name: ALARM }, detectedAt: now, anomalyStartedAt: now });
+    const refs = { incident: { id: incident.id, playbook: incident.playbook, service: SERVICE, severity: incident.severity }, context: {}, steps: {} };
+    const entered = new Date(Date.now() - 5000);
+    const request = (level: number, openedAt: Date) => engine.invoke('Fn_approval_request', { op: 'request', taskToken: engine.tokens.issue(60_000).token, step: SCALE, level, timeout_seconds: 600, window_opened_at: openedAt.toISOString(), ...refs });
+    // act: level 2 entered 5 s ago; level 3 with a forged entry an hour ahead
+    await request(2, entered);
+    const l2 = await findApprovalForStep(engine.doc, engine.tables, incident.id, SCALE);
+    const before3 = Date.now();
+    await request(3, new Date(Date.now() + 3600_000));
+    const l3 = await findApprovalForStep(engine.doc, engine.tables, incident.id, SCALE);
+    // assess: level 2 ends 600 s after its entry, as its Task times out; level 3's window opened no later than its request
+    expect(l2).toMatchObject({ levelOpenedAt: entered.toISOString(), levelExpiresAt: new Date(entered.getTime() + 600_000).toISOString() });
+    const requested = (await getTimeline(engine.doc, engine.tables, incident.id)).filter((e) => e.type === 'approval_requested');
+    expect(requested.map((e) => e.data?.windowOpenedAt)).toEqual([entered.toISOString(), l3?.levelOpenedAt]);
+    expect(Date.parse(l3!.levelOpenedAt!)).toBeGreaterThanOrEqual(before3);
+    expect(Date.parse(l3!.levelOpenedAt!)).toBeLessThanOrEqual(Date.now());
+    engine.tokens.failAll('States.Timeout', 'test over');
   });
 });
 

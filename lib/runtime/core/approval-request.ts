@@ -113,6 +113,8 @@ export async function requestStepApproval(payload: unknown, deps: CoreDeps): Pro
   const window = windows[p.level - 2] ?? windows[0]!;
   // Locally the engine speeds windows up; a payload can shorten a window, never lengthen it.
   const timeout = Math.min(p.timeout_seconds, window);
+  // The window opened when the state was entered (its timeout counts from then), never later than now.
+  const opened = p.window_opened_at && Date.parse(p.window_opened_at) < now.getTime() ? new Date(p.window_opened_at) : now;
   const total = (timeout / window) * windows.slice(p.level - 2).reduce((a, b) => a + b, 0);
   Object.assign(vars, executionVariables({ ...p, incident }), vars);
   let message = compiled.approvalMessage ?? `Approve ${compiled.action} for step ${p.step} (risk ${compiled.risk})?`;
@@ -139,6 +141,7 @@ export async function requestStepApproval(payload: unknown, deps: CoreDeps): Pro
     minApprovals: compiled.minApprovals,
     taskToken: p.taskToken,
     timeoutSeconds: timeout,
+    windowOpenedAt: opened,
     totalSeconds: total,
     message,
     risk: compiled.risk,
@@ -168,7 +171,7 @@ export async function requestStepApproval(payload: unknown, deps: CoreDeps): Pro
     type: 'approval_requested',
     step: p.step,
     summary: `approval requested from ${compiled.approvers.join(' + ')} (level ${p.level}) for ${p.step}: ${message.trim()}`,
-    data: { approvalId: rec.approvalId, level: p.level, expiresAt: rec.expiresAt, levelExpiresAt: rec.levelExpiresAt ?? null, params, binding, ...(compiled.note ? { note: compiled.note } : {}), analysis: rec.analysis ?? analysis },
+    data: { approvalId: rec.approvalId, level: p.level, windowOpenedAt: opened.toISOString(), expiresAt: rec.expiresAt, levelExpiresAt: rec.levelExpiresAt ?? null, params, binding, ...(compiled.note ? { note: compiled.note } : {}), analysis: rec.analysis ?? analysis },
   });
   await notifyApprovalRequest(deps, { refs: { ...p, incident }, step: p.step, action: compiled.action, level: p.level, risk: compiled.risk, note: compiled.note, message, record: rec, params, analysis: rec.analysis ?? analysis });
   return { approvalId: rec.approvalId, message };

@@ -46,7 +46,7 @@ function resolvePayload(template: Record<string, unknown>, state: unknown, conte
 const INCIDENT = { id: 'INC-20261207-001', playbook: 'traffic-surge', service: 'trading-api', severity: 'HIGH', alarmName: 'trading-api-latency', alarmReason: 'Threshold Crossed' };
 /** The execution's input as the trigger starts it (lib/runtime/intake). */
 const INPUT = { incident: INCIDENT, context: { alarm_state_at: '2026-12-07T12:00:00.000Z' } };
-const CONTEXT = { Task: { Token: 'AQCEAAAAKgAAAAMAAAAA+token/=' }, Execution: { Id: 'arn:aws:states:us-east-1:123456789012:execution:traffic-surge:INC-20261207-001', Name: 'INC-20261207-001' } };
+const CONTEXT = { Task: { Token: 'AQCEAAAAKgAAAAMAAAAA+token/=' }, State: { EnteredTime: '2026-12-07T12:05:00.123Z', Name: 'a state', RetryCount: 0 }, Execution: { Id: 'arn:aws:states:us-east-1:123456789012:execution:traffic-surge:INC-20261207-001', Name: 'INC-20261207-001' } };
 
 /** The state mid-run, after Start incident (its ResultSelector) and the investigation, with an error recorded for every state. */
 function sampleState(states: Record<string, State>): Record<string, unknown> {
@@ -123,6 +123,7 @@ describe('payload contract (lib/compiled/payload)', () => {
       expect(refusedFields(() => CORE_PAYLOADS['Fn_breaker:gate'].parse({ ...gate, incident: { ...INCIDENT, id: undefined } }))).toEqual(['incident.id']);
       expect(refusedFields(() => CORE_PAYLOADS['Fn_approval_request:request'].parse({ ...request, level: 5 }))).toEqual(['level']);
       expect(refusedFields(() => CORE_PAYLOADS['Fn_approval_request:request'].parse({ ...request, taskToken: undefined }))).toEqual(['taskToken']);
+      expect(refusedFields(() => CORE_PAYLOADS['Fn_approval_request:request'].parse({ ...request, window_opened_at: 'when the state was entered' }))).toEqual(['window_opened_at']);
       // a field nobody declared: the runtime strips it, the emitted-payload schema refuses it
       expect(refusedFields(() => emittedPayloadSchema('Fn_breaker:gate').parse({ ...gate, mode: 'auto' }))).toEqual(['mode']);
     });
