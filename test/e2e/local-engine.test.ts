@@ -9,11 +9,12 @@
 import { createHook } from 'node:async_hooks';
 import { Redis } from 'ioredis';
 import { findApprovalForStep, type ApprovalRecord } from '../../lib/approval';
-import { decideAndRelease, type ApprovalPageDeps, type DecisionOutcome } from '../../lib/approval/callback';
+import type { DecisionOutcome } from '../../lib/approval/callback';
 import { getServiceBreaker, tripGlobalBreaker } from '../../lib/breaker';
-import { appendEvent, getIncident, getTimeline, type Incident, type TimelineEvent } from '../../lib/incident';
+import { getIncident, getTimeline, type Incident, type TimelineEvent } from '../../lib/incident';
 import { LocalEngine } from '../../lib/local/engine';
 import { handleAlarmEvent, type IntakeResult } from '../../lib/runtime/intake';
+import { decideOnEngine, type Decision } from '../helpers/approvals';
 import { alarmEvent } from '../helpers/events';
 import { expectNoDenials } from '../helpers/iam';
 import { keysMatching as keysOf } from '../helpers/redis';
@@ -83,23 +84,8 @@ function level2Approval(id: string): Promise<ApprovalRecord> {
 
 const stepEvents = (events: readonly TimelineEvent[], step: string) => events.filter((e) => e.step === step);
 
-/**
- * Decides as the approval pages decide (lib/approval/callback, under the approval callback's
- * role): the decision is recorded, and once it settles the step, the task waiting when it lands
- * is released. (Releasing a token read earlier failed when a level had escalated meanwhile.)
- */
-function decide(approvalId: string, decision: Parameters<typeof decideAndRelease>[2]): Promise<DecisionOutcome> {
-  const deps: ApprovalPageDeps = {
-    doc: engine.doc,
-    tables: engine.tables,
-    key: engine.signingKey,
-    now: () => engine.now(),
-    sendTaskSuccess: (token, output) => engine.sendTaskSuccess(token, output),
-    sendTaskFailure: (token, error, cause) => engine.sendTaskFailure(token, error, cause),
-    record: (incidentId, event) => appendEvent(engine.doc, engine.tables, incidentId, event),
-  };
-  return engine.asFunction('approvalCallback', () => decideAndRelease(deps, approvalId, decision, 'api'));
-}
+/** Decides as the approval pages decide (test/helpers/approvals). */
+const decide = (approvalId: string, decision: Decision): Promise<DecisionOutcome> => decideOnEngine(engine, approvalId, decision);
 
 /** A fresh engine at 600×, with `realTimeStates` held at their real length. */
 async function startEngine(realTimeStates: readonly string[] = []): Promise<void> {

@@ -9,12 +9,12 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { Redis } from 'ioredis';
 import { findApprovalForStep, type ApprovalRecord } from '../../lib/approval';
-import { decideAndRelease, type ApprovalPageDeps } from '../../lib/approval/callback';
 import { NODE_TYPE_TIERS } from '../../lib/actions/elasticache_modify';
 import { LocalReplicationGroups, nodeTypeMemoryGiB } from '../../lib/actions/elasticache/local-replication-groups';
-import { appendEvent, getIncident, getTimeline } from '../../lib/incident';
+import { getIncident, getTimeline } from '../../lib/incident';
 import { startLocal, type RunningAgent } from '../../lib/local/main';
 import { handleAlarmEvent } from '../../lib/runtime/intake';
+import { decideOnEngine } from '../helpers/approvals';
 import { alarmEvent } from '../helpers/events';
 
 const DB = 8;
@@ -106,19 +106,10 @@ describe('npm start --redis: redis-memory-pressure', () => {
     // decision lands. At 600x the level-2 window is 1 s: on a loaded machine it may have passed
     // (then level 3 finds the approval decided and goes on at once); releasing level 2's token by
     // hand failed the test then, though the agent did right.
-    const deps: ApprovalPageDeps = {
-      doc: engine.doc,
-      tables: engine.tables,
-      key: engine.signingKey,
-      now: () => new Date(),
-      sendTaskSuccess: (token, output) => engine.sendTaskSuccess(token, output),
-      sendTaskFailure: (token, error, cause) => engine.sendTaskFailure(token, error, cause),
-      record: (incidentId, event) => appendEvent(engine.doc, engine.tables, incidentId, event),
-    };
-    await decideAndRelease(deps, pending!.approvalId, { role: 'oncall_sre', person: 'alice', decision: 'approve' }, 'api');
+    await decideOnEngine(engine, pending!.approvalId, { role: 'oncall_sre', person: 'alice', decision: 'approve' });
     // The larger node's headroom shows in the next datapoint, which the recovery check reads.
     engine.metrics.put([{ name: 'redis_memory_usage', value: 45, unit: 'Percent', at: new Date() }]);
-    const approved = await decideAndRelease(deps, pending!.approvalId, { role: 'team_lead', person: 'bob', decision: 'approve' }, 'api');
+    const approved = await decideOnEngine(engine, pending!.approvalId, { role: 'team_lead', person: 'bob', decision: 'approve' });
     await engine.quiet();
 
     // assess
