@@ -62,7 +62,19 @@ export interface KubeSandboxOptions {
   authenticate?(token: string): boolean;
   /** Namespace of the kubeconfig's context. @default 'default' */
   readonly namespace?: string;
+  /**
+   * How many requests `requests` keeps (the newest): a sandbox behind a long `npm start` session
+   * must not grow without bound. @default 10,000
+   */
+  readonly requestLogLimit?: number;
   now?(): Date;
+}
+
+/** KubeSandboxOptions.requestLogLimit's default. */
+export const REQUEST_LOG_LIMIT = 10_000;
+
+function checkRequestLogLimit(limit: number): void {
+  if (!(Number.isInteger(limit) && limit > 0)) throw new RangeError(`requestLogLimit must be a positive integer, got ${limit}`);
 }
 
 export interface KubeSandbox {
@@ -77,7 +89,10 @@ export interface KubeSandbox {
   kubeconfig(namespace?: string): string;
   /** Writes the kubeconfig to `file` (mode 0600, as kubectl writes its own). */
   writeKubeconfig(file: string, namespace?: string): void;
-  /** Every request, in order (tests: what a client really called, with what body, and the answer). */
+  /**
+   * The requests, in order, the newest `requestLogLimit` of them (tests: what a client really
+   * called, with what body, and the answer).
+   */
   readonly requests: SandboxRequest[];
   /**
    * Makes the next `count` writes (PUT/PATCH) to `path` fail with 409 Conflict whatever they carry
@@ -204,11 +219,23 @@ export class SandboxHttpApi {
 
   private readonly authenticate?: (token: string) => boolean;
 
-  public constructor(cluster: KubeCluster, token: string, authenticate?: (token: string) => boolean) {
+  public constructor(
+    cluster: KubeCluster,
+    token: string,
+    authenticate?: (token: string) => boolean,
+    private readonly requestLogLimit: number = REQUEST_LOG_LIMIT,
+  ) {
+    checkRequestLogLimit(requestLogLimit);
     this.cluster = cluster;
     this.store = cluster.store;
     this.token = token;
     this.authenticate = authenticate;
+  }
+
+  /** Logs a request, dropping the oldest beyond the limit. */
+  private logRequest(entry: SandboxRequest): void {
+    this.requests.push(entry);
+    if (this.requests.length > this.requestLogLimit) this.requests.splice(0, this.requests.length - this.requestLogLimit);
   }
 
   public injectConflicts(path: string, count: number): void {
@@ -255,7 +282,7 @@ export class SandboxHttpApi {
   public async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://sandbox');
     const entry: SandboxRequest = { method: req.method ?? 'GET', path: url.pathname, query: url.search, ...(req.headers['content-type'] ? { contentType: req.headers['content-type'] } : {}) };
-    this.requests.push(entry);
+    this.logRequest(entry);
     res.on('finish', () => {
       entry.code = res.statusCode;
     });
@@ -535,7 +562,7 @@ export class SandboxHttpApi {
   /** pods/exec: the websocket upgrade (kubectl ≥ 1.30 and client-node use websockets, v5 then v4). */
   public upgrade(req: IncomingMessage, socket: Socket, head: Buffer): void {
     const url = new URL(req.url ?? '/', 'http://sandbox');
-    this.requests.push({ method: `${req.method ?? 'GET'} (upgrade)`, path: url.pathname, query: url.search });
+    this.logRequest({ method: `${req.method ?? 'GET'} (upgrade)`, path: url.pathname, query: url.search });
     const refuse = (err: SandboxApiError) => {
       const text = JSON.stringify(err.toStatus());
       socket.end(`HTTP/1.1 ${err.code} ${err.reason}\r\nContent-Type: application/json\r\n${SANDBOX_HEADER}: ${SANDBOX_HEADER_VALUE}\r\nContent-Length: ${Buffer.byteLength(text)}\r\nConnection: close\r\n\r\n${text}`);
@@ -600,9 +627,10 @@ export class SandboxHttpApi {
 
 /** Serves a sandbox cluster on 127.0.0.1 and starts its controllers. */
 export async function startKubeSandbox(options: KubeSandboxOptions = {}): Promise<KubeSandbox> {
+  checkRequestLogLimit(options.requestLogLimit ?? REQUEST_LOG_LIMIT); // before the cluster's timers start
   const cluster = new KubeCluster({ services: options.services, scene: options.scene, timing: options.timing, now: options.now }).start();
   const token = options.token ?? randomBytes(24).toString('base64url');
-  const api = new SandboxHttpApi(cluster, token, options.authenticate);
+  const api = new SandboxHttpApi(cluster, token, options.authenticate, options.requestLogLimit);
   const now = Date.now();
   const tls = selfSignedCertificate({ commonName: 'sre-agent-sandbox', dnsNames: ['localhost', 'kubernetes', 'kubernetes.default.svc'], ipAddresses: ['127.0.0.1'], notBefore: new Date(now - 3600e3), notAfter: new Date(now + 365 * 86400e3), ca: true });
   const server: Server = createServer({ key: tls.key, cert: tls.certificate }, (req, res) => void api.handle(req, res));
