@@ -5,52 +5,40 @@
  * forged invocations are test/adversarial's.
  */
 import Redis from 'ioredis';
-import { createTables, startDynalite, type LocalDynamo } from '../../lib/local/dynalite';
 import { getTimeline } from '../../lib/incident';
 import { tripGlobalBreaker, resetBreaker } from '../../lib/breaker';
-import { installSdkHook, uninstallSdkHook, type IamCheck } from '../../lib/local/iam';
 import { closeActionTargets } from '../../lib/runtime/action-lambda';
-import { allowedResources, lambdaIamCheck } from '../helpers/iam';
-import { LAMBDA_TEST_TABLES, lambdaEnvironment } from '../helpers/lambda-env';
+import { allowedResources } from '../helpers/iam';
+import { LAMBDA_TEST_TABLES } from '../helpers/lambda-env';
+import { lambdaHarness } from '../helpers/lambda-harness';
 import { startedIncident, type StartedIncident } from '../helpers/started-incident';
 
 const tables = LAMBDA_TEST_TABLES;
-let dynamo: LocalDynamo;
 let redis: Redis;
-let check: IamCheck;
 const prefix = `cache:lambda-test-${process.pid}:`;
 
-const savedEnv = { ...process.env };
-
-beforeAll(async () => {
-  dynamo = await startDynalite();
-  await createTables(dynamo.client, tables);
-  const env = lambdaEnvironment(dynamo.endpoint, { REDIS_URL: 'redis://127.0.0.1:6379/5' });
-  Object.assign(process.env, env);
-  check = lambdaIamCheck(env);
-  installSdkHook();
-  redis = new Redis({ host: '127.0.0.1', port: 6379, db: 5 });
-}, 60_000);
-
-afterAll(async () => {
-  uninstallSdkHook();
-  process.env = savedEnv;
-  const keys = await redis.keys(`${prefix}*`);
-  if (keys.length) await redis.del(...keys);
-  redis.disconnect();
-  await closeActionTargets();
-  await dynamo.stop();
+const lambda = lambdaHarness({
+  environment: { REDIS_URL: 'redis://127.0.0.1:6379/5' },
+  afterStart: () => {
+    redis = new Redis({ host: '127.0.0.1', port: 6379, db: 5 });
+  },
+  beforeStop: async () => {
+    const keys = await redis.keys(`${prefix}*`);
+    if (keys.length) await redis.del(...keys);
+    redis.disconnect();
+    await closeActionTargets();
+  },
 });
 
 /** The action's function, invoked as itself. */
 async function actionHandler(name: 'redis_command' | 'redis_analysis'): Promise<(event: unknown) => Promise<{ outputs: Record<string, unknown> }>> {
   const { handler } = (await import(`../../lambdas/actions/${name}`)) as { handler: (event: unknown) => Promise<{ outputs: Record<string, unknown> }> };
-  return (event) => check.runAs(`action:${name}`, () => handler(event));
+  return (event) => lambda.check.runAs(`action:${name}`, () => handler(event));
 }
 
 /** redis-memory-pressure's flush step unlinks `cache:*`; the test's keys live under it. */
 async function incident(): Promise<StartedIncident> {
-  return startedIncident(dynamo.doc, tables, { playbook: 'redis-memory-pressure', service: `redis-cache-${Math.random().toString(36).slice(2, 8)}` });
+  return startedIncident(lambda.dynamo.doc, tables, { playbook: 'redis-memory-pressure', service: `redis-cache-${Math.random().toString(36).slice(2, 8)}` });
 }
 
 describe('action Lambdas', () => {
@@ -65,19 +53,19 @@ describe('action Lambdas', () => {
     // assess
     expect(Number(r.outputs.unlinked)).toBeGreaterThanOrEqual(2);
     expect(await redis.exists(`${prefix}a`, `${prefix}b`)).toBe(0);
-    const events = await getTimeline(dynamo.doc, tables, inc.incident.id);
+    const events = await getTimeline(lambda.dynamo.doc, tables, inc.incident.id);
     expect(events.find((e) => e.type === 'action')).toMatchObject({ step: 'flush_expired_keys', data: { action: 'redis_command', attempt: 1 } });
-    expect(check.denials()).toEqual([]);
+    expect(lambda.check.denials()).toEqual([]);
     // The breakers read and the timeline written, each as the action's own role.
-    expect(allowedResources(check, 'action:redis_command', 'dynamodb:GetItem')).toEqual(['arn:aws:dynamodb:us-east-1:123456789012:table/brk']);
-    expect(allowedResources(check, 'action:redis_command', 'dynamodb:PutItem')).toEqual(['arn:aws:dynamodb:us-east-1:123456789012:table/inc']);
+    expect(allowedResources(lambda.check, 'action:redis_command', 'dynamodb:GetItem')).toEqual(['arn:aws:dynamodb:us-east-1:123456789012:table/brk']);
+    expect(allowedResources(lambda.check, 'action:redis_command', 'dynamodb:PutItem')).toEqual(['arn:aws:dynamodb:us-east-1:123456789012:table/inc']);
   });
 
   it('with the global breaker open (diagnose-only), a mutating action is refused but a read-only one runs', async () => {
     // prepare
     const inc = await incident();
     await redis.set(`${prefix}keep`, '1');
-    await tripGlobalBreaker(dynamo.doc, tables, {}, new Date(), { reason: 'test' });
+    await tripGlobalBreaker(lambda.dynamo.doc, tables, {}, new Date(), { reason: 'test' });
     try {
       // act
       const flush = await actionHandler('redis_command');
@@ -88,10 +76,10 @@ describe('action Lambdas', () => {
       await expect(refused).rejects.toMatchObject({ name: 'PolicyViolationError', rule: 'breaker-gate', message: expect.stringContaining('diagnose_only') });
       expect(await redis.exists(`${prefix}keep`)).toBe(1);
       expect(r.outputs.dbsize).toBeGreaterThanOrEqual(1);
-      expect(check.denials()).toEqual([]);
-      expect(allowedResources(check, 'action:redis_analysis', 'dynamodb:PutItem')).toEqual(['arn:aws:dynamodb:us-east-1:123456789012:table/inc']);
+      expect(lambda.check.denials()).toEqual([]);
+      expect(allowedResources(lambda.check, 'action:redis_analysis', 'dynamodb:PutItem')).toEqual(['arn:aws:dynamodb:us-east-1:123456789012:table/inc']);
     } finally {
-      await resetBreaker(dynamo.doc, tables, {}, new Date(), { actor: 'test' });
+      await resetBreaker(lambda.dynamo.doc, tables, {}, new Date(), { actor: 'test' });
     }
   });
 });

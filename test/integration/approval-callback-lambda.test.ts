@@ -12,10 +12,10 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from '
 import { buildApprovalLinks } from '../../lib/approval/links';
 import { getApproval, requestApproval } from '../../lib/approval/store';
 import { getTimeline, openOrJoinIncident } from '../../lib/incident';
-import { createTables, startDynalite, type LocalDynamo } from '../../lib/local/dynalite';
-import { installSdkHook, uninstallSdkHook, type IamCheck } from '../../lib/local/iam';
+import type { IamCheck } from '../../lib/local/iam';
 import { allowedResources, checkedFake, lambdaIamCheck, withoutGrant } from '../helpers/iam';
-import { LAMBDA_TEST_TABLES, lambdaEnvironment } from '../helpers/lambda-env';
+import { LAMBDA_TEST_TABLES } from '../helpers/lambda-env';
+import { lambdaHarness } from '../helpers/lambda-harness';
 
 const sfn = mockClient(SFNClient);
 const secrets = mockClient(SecretsManagerClient);
@@ -23,26 +23,12 @@ const SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:sre-age
 const SECRET = 'Zq8vJ3mT0pXw6bL1nR5cY9dK2hG7sF4aQe8uW1oI3yV6';
 const BASE = 'https://abc123.execute-api.us-east-1.amazonaws.com/';
 const tables = LAMBDA_TEST_TABLES;
-const savedEnv = { ...process.env };
-let dynamo: LocalDynamo;
 let callback: (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;
-let env: Record<string, string>;
-let check: IamCheck;
-
-beforeAll(async () => {
-  dynamo = await startDynalite();
-  await createTables(dynamo.client, tables);
-  env = lambdaEnvironment(dynamo.endpoint, { SIGNING_SECRET_ID: SECRET_ARN });
-  Object.assign(process.env, env);
-  check = lambdaIamCheck(env);
-  installSdkHook();
-  ({ handler: callback } = await import('../../lambdas/approval-callback'));
-}, 60_000);
-
-afterAll(async () => {
-  uninstallSdkHook();
-  process.env = savedEnv;
-  await dynamo.stop();
+const lambda = lambdaHarness({
+  environment: { SIGNING_SECRET_ID: SECRET_ARN },
+  afterStart: async () => {
+    ({ handler: callback } = await import('../../lambdas/approval-callback'));
+  },
 });
 
 beforeEach(() => {
@@ -54,7 +40,7 @@ beforeEach(() => {
 });
 
 /** The approval-callback function invoked as itself, under `as` (the stack's roles as they are unless a test says). */
-function handler(e: APIGatewayProxyEventV2, as: IamCheck = check): Promise<APIGatewayProxyStructuredResultV2> {
+function handler(e: APIGatewayProxyEventV2, as: IamCheck = lambda.check): Promise<APIGatewayProxyStructuredResultV2> {
   return as.runAs('approvalCallback', () => callback(e));
 }
 
@@ -95,7 +81,7 @@ function formOf(html: string): string {
 }
 
 async function pending(step: string, approvers: string[]) {
-  const { incident } = await openOrJoinIncident(dynamo.doc, tables, {
+  const { incident } = await openOrJoinIncident(lambda.dynamo.doc, tables, {
     playbook: 'rds-connection-exhaustion',
     service: `orders-db-${step}`,
     severity: 'HIGH',
@@ -103,7 +89,7 @@ async function pending(step: string, approvers: string[]) {
     detectedAt: new Date(),
     anomalyStartedAt: new Date(),
   });
-  return requestApproval(dynamo.doc, tables, { incidentId: incident.id, step, action: 'rds_parameter_change', level: 2, approvers, minApprovals: approvers.length, taskToken: `token-of-${step}+/=`, timeoutSeconds: 600, totalSeconds: 3300, risk: 'MEDIUM', binding: { action: 'rds_parameter_change', paramsHash: 'b'.repeat(64), target: 'database:rds' }, params: {} }, new Date());
+  return requestApproval(lambda.dynamo.doc, tables, { incidentId: incident.id, step, action: 'rds_parameter_change', level: 2, approvers, minApprovals: approvers.length, taskToken: `token-of-${step}+/=`, timeoutSeconds: 600, totalSeconds: 3300, risk: 'MEDIUM', binding: { action: 'rds_parameter_change', paramsHash: 'b'.repeat(64), target: 'database:rds' }, params: {} }, new Date());
 }
 
 describe('approval-callback Lambda', () => {
@@ -121,21 +107,21 @@ describe('approval-callback Lambda', () => {
     const decided = await handler(event(approveUrl, 'POST', formOf(String(view.body)), { base64: true }));
     // THEN
     expect(decided.statusCode).toBe(200);
-    expect((await getApproval(dynamo.doc, tables, record.approvalId)).status).toBe('APPROVED');
+    expect((await getApproval(lambda.dynamo.doc, tables, record.approvalId)).status).toBe('APPROVED');
     const calls = sfn.commandCalls(SendTaskSuccessCommand);
     expect(calls).toHaveLength(1);
     expect(calls[0]!.args[0].input.taskToken).toBe('token-of-raise_max_connections+/=');
     expect(JSON.parse(calls[0]!.args[0].input.output!)).toEqual({ approvalId: record.approvalId, decisions: [expect.objectContaining({ role: 'dba', person: 'dana', decision: 'approve' })] });
     expect(secrets.commandCalls(GetSecretValueCommand)).toHaveLength(1);
-    const timeline = await getTimeline(dynamo.doc, tables, record.incidentId);
+    const timeline = await getTimeline(lambda.dynamo.doc, tables, record.incidentId);
     expect(timeline.filter((e) => e.type.startsWith('approval_')).map((e) => [e.type, e.data?.sourceIp])).toEqual([
       ['approval_viewed', '198.51.100.23'],
       ['approval_approved', '198.51.100.23'],
     ]);
-    expect(check.denials()).toEqual([]);
-    expect(allowedResources(check, 'approvalCallback', 'secretsmanager:GetSecretValue')).toEqual([SECRET_ARN]);
-    expect(allowedResources(check, 'approvalCallback', 'states:SendTaskSuccess')).toEqual(['*']);
-    expect(allowedResources(check, 'approvalCallback', 'dynamodb:UpdateItem')).toContain('arn:aws:dynamodb:us-east-1:123456789012:table/apr');
+    expect(lambda.check.denials()).toEqual([]);
+    expect(allowedResources(lambda.check, 'approvalCallback', 'secretsmanager:GetSecretValue')).toEqual([SECRET_ARN]);
+    expect(allowedResources(lambda.check, 'approvalCallback', 'states:SendTaskSuccess')).toEqual(['*']);
+    expect(allowedResources(lambda.check, 'approvalCallback', 'dynamodb:UpdateItem')).toContain('arn:aws:dynamodb:us-east-1:123456789012:table/apr');
   });
 
   it('rejects with SendTaskFailure(ApprovalRejectedError)', async () => {
@@ -147,12 +133,12 @@ describe('approval-callback Lambda', () => {
     expect(sfn.commandCalls(SendTaskFailureCommand).map((c) => c.args[0].input)).toEqual([
       { taskToken: 'token-of-kill_idle_connections+/=', error: 'ApprovalRejectedError', cause: 'dana (dba) rejected kill_idle_connections: pool is fine' },
     ]);
-    expect(check.denials()).toEqual([]);
+    expect(lambda.check.denials()).toEqual([]);
   });
 
   it('without states:SendTaskSuccess in its role, the approval stands but the execution is not told: AccessDeniedException on the timeline', async () => {
     // GIVEN the function's role without its SendTaskSuccess grant
-    const without = lambdaIamCheck(env, { editTemplate: withoutGrant('approvalCallback', 'states:SendTaskSuccess') });
+    const without = lambdaIamCheck(lambda.env, { editTemplate: withoutGrant('approvalCallback', 'states:SendTaskSuccess') });
     const record = await pending('raise_pool_size', ['dba']);
     const { approveUrl } = await buildApprovalLinks(BASE, record, 'dana', 'dba', key);
     // WHEN the approver confirms and decides
@@ -161,8 +147,8 @@ describe('approval-callback Lambda', () => {
     // THEN the call was denied as AWS denies it; the decision is stored and the failure recorded
     expect(decided.statusCode).toBe(200);
     expect(without.denials()).toEqual([expect.objectContaining({ function: 'approvalCallback', action: 'states:SendTaskSuccess', resource: '*' })]);
-    expect((await getApproval(dynamo.doc, tables, record.approvalId)).status).toBe('APPROVED');
-    const failed = (await getTimeline(dynamo.doc, tables, record.incidentId)).find((e) => e.type === 'approval_release_failed');
+    expect((await getApproval(lambda.dynamo.doc, tables, record.approvalId)).status).toBe('APPROVED');
+    const failed = (await getTimeline(lambda.dynamo.doc, tables, record.incidentId)).find((e) => e.type === 'approval_release_failed');
     expect(failed?.data).toMatchObject({ approvalId: record.approvalId, error: expect.stringMatching(/^AccessDeniedException: .*not authorized to perform: states:SendTaskSuccess/) });
   });
 
@@ -173,7 +159,7 @@ describe('approval-callback Lambda', () => {
     expect((await handler(event(approveUrl, 'POST', '{}', { contentType: 'application/json' }))).statusCode).toBe(415);
     expect((await handler(event(forged, 'GET'))).statusCode).toBe(403);
     expect(sfn.calls()).toHaveLength(0);
-    expect((await getApproval(dynamo.doc, tables, record.approvalId)).status).toBe('PENDING');
-    expect(check.denials()).toEqual([]);
+    expect((await getApproval(lambda.dynamo.doc, tables, record.approvalId)).status).toBe('PENDING');
+    expect(lambda.check.denials()).toEqual([]);
   });
 });

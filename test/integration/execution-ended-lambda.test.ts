@@ -7,11 +7,10 @@
 import { GetSecretValueCommand, ResourceNotFoundException, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
 import { openOrJoinIncident, getIncident, getTimeline } from '../../lib/incident';
-import { createTables, startDynalite, type LocalDynamo } from '../../lib/local/dynalite';
-import { installSdkHook, uninstallSdkHook, type IamCheck } from '../../lib/local/iam';
 import sample from '../fixtures/events/aws-doc-sfn-execution-failed.json';
-import { allowedResources, checkedFake, lambdaIamCheck } from '../helpers/iam';
-import { LAMBDA_TEST_TABLES, lambdaEnvironment } from '../helpers/lambda-env';
+import { allowedResources, checkedFake } from '../helpers/iam';
+import { LAMBDA_TEST_TABLES } from '../helpers/lambda-env';
+import { lambdaHarness } from '../helpers/lambda-harness';
 
 const tables = LAMBDA_TEST_TABLES;
 // No notifier credentials stored: the page to the on-call SRE fails, and the timeline says so.
@@ -21,31 +20,19 @@ secrets.on(GetSecretValueCommand).callsFake(
     throw new ResourceNotFoundException({ message: 'Secrets Manager can’t find the specified secret.', $metadata: {} });
   }),
 );
-let dynamo: LocalDynamo;
-let check: IamCheck;
 let executionEnded: (event: unknown) => Promise<{ outcome: string; incidentId?: string }>;
-const savedEnv = { ...process.env };
-
-beforeAll(async () => {
-  dynamo = await startDynalite();
-  await createTables(dynamo.client, tables);
-  const env = lambdaEnvironment(dynamo.endpoint);
-  Object.assign(process.env, env);
-  check = lambdaIamCheck(env);
-  installSdkHook();
-  ({ handler: executionEnded } = (await import('../../lambdas/execution-ended')) as unknown as { handler: typeof executionEnded });
-}, 60_000);
-
-afterAll(async () => {
-  uninstallSdkHook();
-  process.env = savedEnv;
-  secrets.restore();
-  await dynamo.stop();
+const lambda = lambdaHarness({
+  afterStart: async () => {
+    ({ handler: executionEnded } = (await import('../../lambdas/execution-ended')) as unknown as { handler: typeof executionEnded });
+  },
+  beforeStop: () => {
+    secrets.restore();
+  },
 });
 
 /** The execution-ended function invoked as itself. */
 function handler(event: unknown): Promise<{ outcome: string; incidentId?: string }> {
-  return check.runAs('executionEnded', () => executionEnded(event));
+  return lambda.check.runAs('executionEnded', () => executionEnded(event));
 }
 
 function statusChange(name: string, status: string): unknown {
@@ -59,18 +46,18 @@ function statusChange(name: string, status: string): unknown {
 describe('execution-ended Lambda', () => {
   it('fails the incident of the failed execution, with the error and cause on its timeline', async () => {
     // prepare
-    const { incident } = await openOrJoinIncident(dynamo.doc, tables, { playbook: 'kafka-consumer-lag', service: 'order-consumer', severity: 'MEDIUM', alarm: { name: 'sre-agent/kafka-consumer-lag/order-consumer/kafka_consumer_lag' }, detectedAt: new Date(), anomalyStartedAt: new Date() });
+    const { incident } = await openOrJoinIncident(lambda.dynamo.doc, tables, { playbook: 'kafka-consumer-lag', service: 'order-consumer', severity: 'MEDIUM', alarm: { name: 'sre-agent/kafka-consumer-lag/order-consumer/kafka_consumer_lag' }, detectedAt: new Date(), anomalyStartedAt: new Date() });
     // act
     const result = await handler(statusChange(incident.id, 'FAILED'));
     // assess
     expect(result).toEqual({ outcome: 'failed', incidentId: incident.id });
-    expect((await getIncident(dynamo.doc, tables, incident.id)).status).toBe('FAILED');
-    const timeline = await getTimeline(dynamo.doc, tables, incident.id);
+    expect((await getIncident(lambda.dynamo.doc, tables, incident.id)).status).toBe('FAILED');
+    const timeline = await getTimeline(lambda.dynamo.doc, tables, incident.id);
     expect(timeline.filter((e) => e.type === 'status_changed').at(-1)?.summary).toBe('OPEN → FAILED: playbook execution FAILED: States.TaskFailed (The task failed.)');
     expect(timeline.filter((e) => e.type === 'notification_failed').length).toBeGreaterThan(0);
-    expect(check.denials()).toEqual([]);
-    expect(allowedResources(check, 'executionEnded', 'dynamodb:UpdateItem')).toContain('arn:aws:dynamodb:us-east-1:123456789012:table/inc');
-    expect(allowedResources(check, 'executionEnded', 'secretsmanager:GetSecretValue')).toContain('arn:aws:secretsmanager:us-east-1:123456789012:secret:sre-agent/pagerduty-routing-key-AbCdEf');
+    expect(lambda.check.denials()).toEqual([]);
+    expect(allowedResources(lambda.check, 'executionEnded', 'dynamodb:UpdateItem')).toContain('arn:aws:dynamodb:us-east-1:123456789012:table/inc');
+    expect(allowedResources(lambda.check, 'executionEnded', 'secretsmanager:GetSecretValue')).toContain('arn:aws:secretsmanager:us-east-1:123456789012:secret:sre-agent/pagerduty-routing-key-AbCdEf');
   });
 
   it('leaves an execution not named after an incident alone (the sample as AWS sends it)', async () => {

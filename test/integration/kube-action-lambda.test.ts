@@ -9,22 +9,17 @@
 import { DescribeClusterCommand, EKSClient } from '@aws-sdk/client-eks';
 import { mockClient } from 'aws-sdk-client-mock';
 import { getTimeline } from '../../lib/incident';
-import { createTables, startDynalite, type LocalDynamo } from '../../lib/local/dynalite';
-import { installSdkHook, uninstallSdkHook, type IamCheck } from '../../lib/local/iam';
 import { closeActionTargets } from '../../lib/runtime/action-lambda';
 import { TYPES } from '../../lib/sandbox/kube';
 import { allowedResources, checkedFake, lambdaIamCheck, withoutGrant } from '../helpers/iam';
 import { startTestSandbox, type TestSandbox } from '../helpers/kube-sandbox';
-import { LAMBDA_TEST_TABLES, lambdaEnvironment } from '../helpers/lambda-env';
+import { LAMBDA_TEST_TABLES } from '../helpers/lambda-env';
+import { lambdaHarness } from '../helpers/lambda-harness';
 import { startedIncident } from '../helpers/started-incident';
 
 const tables = LAMBDA_TEST_TABLES;
-const savedEnv = { ...process.env };
 const eks = mockClient(EKSClient);
-let dynamo: LocalDynamo;
 let t: TestSandbox;
-let env: Record<string, string>;
-let check: IamCheck;
 const tokens: string[] = [];
 
 /** What EKS's authenticator checks before it asks STS: a v1 token whose URL is a GetCallerIdentity presign that signs the cluster id. */
@@ -36,50 +31,43 @@ function eksStyleToken(token: string): boolean {
   return ok;
 }
 
-beforeAll(async () => {
-  dynamo = await startDynalite();
-  await createTables(dynamo.client, tables);
-  t = await startTestSandbox({ authenticate: eksStyleToken });
-  eks.on(DescribeClusterCommand, { name: 'exchange-prod' }).callsFake(checkedFake(EKSClient, DescribeClusterCommand, () => ({ cluster: { name: 'exchange-prod', endpoint: t.sandbox.url, certificateAuthority: { data: Buffer.from(t.sandbox.ca).toString('base64') }, status: 'ACTIVE' } })));
-  delete process.env.KUBECONFIG;
-  env = lambdaEnvironment(dynamo.endpoint, { EKS_CLUSTER_NAME: 'exchange-prod' });
-  Object.assign(process.env, env);
-  check = lambdaIamCheck(env);
-  installSdkHook();
-}, 60_000);
-
-afterAll(async () => {
-  uninstallSdkHook();
-  process.env = savedEnv;
-  eks.restore();
-  await closeActionTargets();
-  await t.close();
-  await dynamo.stop();
+const lambda = lambdaHarness({
+  environment: { EKS_CLUSTER_NAME: 'exchange-prod' },
+  beforeEnvironment: async () => {
+    t = await startTestSandbox({ authenticate: eksStyleToken });
+    eks.on(DescribeClusterCommand, { name: 'exchange-prod' }).callsFake(checkedFake(EKSClient, DescribeClusterCommand, () => ({ cluster: { name: 'exchange-prod', endpoint: t.sandbox.url, certificateAuthority: { data: Buffer.from(t.sandbox.ca).toString('base64') }, status: 'ACTIVE' } })));
+    delete process.env.KUBECONFIG;
+  },
+  beforeStop: async () => {
+    eks.restore();
+    await closeActionTargets();
+    await t.close();
+  },
 });
 
 describe('patch_hpa_max Lambda on EKS', () => {
   it('reaches the cluster with an IAM token and doubles the HPA, recorded on the timeline', async () => {
     // prepare
-    const inc = await startedIncident(dynamo.doc, tables, { playbook: 'traffic-surge', service: 'trading-api' });
+    const inc = await startedIncident(lambda.dynamo.doc, tables, { playbook: 'traffic-surge', service: 'trading-api' });
     const { handler } = await import('../../lambdas/actions/patch_hpa_max');
     // act: as the action's own function
-    const r = await check.runAs('action:patch_hpa_max', () => handler(inc.actionPayload('scale_up_trading_api')));
+    const r = await lambda.check.runAs('action:patch_hpa_max', () => handler(inc.actionPayload('scale_up_trading_api')));
     // assess
     expect(r.outputs).toMatchObject({ current_max: 20, new_max: 40 });
     expect(t.sandbox.cluster.store.get(TYPES.hpas, 'trading', 'trading-api').spec.maxReplicas).toBe(40);
     expect(tokens.length).toBeGreaterThan(0);
     expect(eks.commandCalls(DescribeClusterCommand)).toHaveLength(1);
-    const action = (await getTimeline(dynamo.doc, tables, inc.incident.id)).find((e) => e.type === 'action');
+    const action = (await getTimeline(lambda.dynamo.doc, tables, inc.incident.id)).find((e) => e.type === 'action');
     expect(action).toMatchObject({ step: 'scale_up_trading_api', before: { maxReplicas: 20 }, after: { maxReplicas: 40 } });
-    expect(check.denials()).toEqual([]);
-    expect(allowedResources(check, 'action:patch_hpa_max', 'eks:DescribeCluster')).toEqual(['arn:aws:eks:us-east-1:123456789012:cluster/exchange-prod']);
+    expect(lambda.check.denials()).toEqual([]);
+    expect(allowedResources(lambda.check, 'action:patch_hpa_max', 'eks:DescribeCluster')).toEqual(['arn:aws:eks:us-east-1:123456789012:cluster/exchange-prod']);
   });
 
   it('fails the step, not retried, when its role lacks eks:DescribeCluster (AccessDeniedException), the HPA untouched', async () => {
     // prepare: a cold function (no cluster looked up yet) whose role lost the grant
     await closeActionTargets();
-    const without = lambdaIamCheck(env, { editTemplate: withoutGrant('action:patch_hpa_max', 'eks:DescribeCluster') });
-    const inc = await startedIncident(dynamo.doc, tables, { playbook: 'traffic-surge', service: 'trading-api-cold' });
+    const without = lambdaIamCheck(lambda.env, { editTemplate: withoutGrant('action:patch_hpa_max', 'eks:DescribeCluster') });
+    const inc = await startedIncident(lambda.dynamo.doc, tables, { playbook: 'traffic-surge', service: 'trading-api-cold' });
     const before = t.sandbox.cluster.store.get(TYPES.hpas, 'trading', 'trading-api').spec.maxReplicas;
     const { handler } = await import('../../lambdas/actions/patch_hpa_max');
     // act

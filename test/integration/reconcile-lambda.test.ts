@@ -9,10 +9,9 @@ import { DescribeExecutionCommand, ExecutionDoesNotExist, SFNClient } from '@aws
 import { mockClient } from 'aws-sdk-client-mock';
 import { findApprovalForStep, requestApproval } from '../../lib/approval/store';
 import { getIncident, openOrJoinIncident } from '../../lib/incident';
-import { createTables, startDynalite, type LocalDynamo } from '../../lib/local/dynalite';
-import { installSdkHook, uninstallSdkHook, type IamCheck } from '../../lib/local/iam';
-import { allowedResources, checkedFake, lambdaIamCheck } from '../helpers/iam';
-import { LAMBDA_TEST_TABLES, lambdaEnvironment } from '../helpers/lambda-env';
+import { allowedResources, checkedFake } from '../helpers/iam';
+import { LAMBDA_TEST_TABLES } from '../helpers/lambda-env';
+import { lambdaHarness } from '../helpers/lambda-harness';
 import { startedIncident } from '../helpers/started-incident';
 
 const tables = LAMBDA_TEST_TABLES;
@@ -24,38 +23,24 @@ secrets.on(GetSecretValueCommand).callsFake(
     throw new ResourceNotFoundException({ message: 'Secrets Manager can’t find the specified secret.', $metadata: {} });
   }),
 );
-let dynamo: LocalDynamo;
-let check: IamCheck;
-const savedEnv = { ...process.env };
-
-beforeAll(async () => {
-  dynamo = await startDynalite();
-  await createTables(dynamo.client, tables);
-  const env = lambdaEnvironment(dynamo.endpoint);
-  Object.assign(process.env, env);
-  check = lambdaIamCheck(env);
-  installSdkHook();
-}, 60_000);
-
-afterAll(async () => {
-  uninstallSdkHook();
-  process.env = savedEnv;
-  sfn.restore();
-  secrets.restore();
-  await dynamo.stop();
+const lambda = lambdaHarness({
+  beforeStop: () => {
+    sfn.restore();
+    secrets.restore();
+  },
 });
 
 describe('reconcile Lambda', () => {
   it('fails, escalates or leaves each incident as its execution says, and expires late approvals', async () => {
     // GIVEN incidents whose executions are RUNNING, FAILED, ABORTED, unknown, and one never started
     const playbook = 'redis-memory-pressure';
-    const running = await startedIncident(dynamo.doc, tables, { playbook, service: 'rc-running' });
-    const failed = await startedIncident(dynamo.doc, tables, { playbook, service: 'rc-failed' });
-    const aborted = await startedIncident(dynamo.doc, tables, { playbook, service: 'rc-aborted' });
-    const missing = await startedIncident(dynamo.doc, tables, { playbook, service: 'rc-missing' });
+    const running = await startedIncident(lambda.dynamo.doc, tables, { playbook, service: 'rc-running' });
+    const failed = await startedIncident(lambda.dynamo.doc, tables, { playbook, service: 'rc-failed' });
+    const aborted = await startedIncident(lambda.dynamo.doc, tables, { playbook, service: 'rc-aborted' });
+    const missing = await startedIncident(lambda.dynamo.doc, tables, { playbook, service: 'rc-missing' });
     const old = new Date(Date.now() - 20 * 60_000);
-    const neverStarted = (await openOrJoinIncident(dynamo.doc, tables, { playbook, service: 'rc-never', severity: 'MEDIUM', alarm: { name: 'a' }, detectedAt: old, anomalyStartedAt: old })).incident;
-    const late = await requestApproval(dynamo.doc, tables, { incidentId: running.incident.id, step: 'scale_redis_cluster', action: 'elasticache_modify', level: 4, approvers: ['oncall_sre'], minApprovals: 1, taskToken: 't', timeoutSeconds: 1, totalSeconds: 1, binding: { action: 'elasticache_modify', paramsHash: 'c'.repeat(64), target: 'cache:redis' }, params: {} }, new Date(Date.now() - 60_000));
+    const neverStarted = (await openOrJoinIncident(lambda.dynamo.doc, tables, { playbook, service: 'rc-never', severity: 'MEDIUM', alarm: { name: 'a' }, detectedAt: old, anomalyStartedAt: old })).incident;
+    const late = await requestApproval(lambda.dynamo.doc, tables, { incidentId: running.incident.id, step: 'scale_redis_cluster', action: 'elasticache_modify', level: 4, approvers: ['oncall_sre'], minApprovals: 1, taskToken: 't', timeoutSeconds: 1, totalSeconds: 1, binding: { action: 'elasticache_modify', paramsHash: 'c'.repeat(64), target: 'cache:redis' }, params: {} }, new Date(Date.now() - 60_000));
     const status: Record<string, string> = { [running.executionArn]: 'RUNNING', [failed.executionArn]: 'FAILED', [aborted.executionArn]: 'ABORTED' };
     sfn.on(DescribeExecutionCommand).callsFake(
       checkedFake(SFNClient, DescribeExecutionCommand, (input: { executionArn: string }) => {
@@ -65,9 +50,9 @@ describe('reconcile Lambda', () => {
     );
     // WHEN the function runs as itself
     const { handler } = await import('../../lambdas/reconcile');
-    const report = (await check.runAs('reconcile', () => handler())) as { escalated: string[]; failed: string[]; approvalsClosed: string[] };
+    const report = (await lambda.check.runAs('reconcile', () => handler())) as { escalated: string[]; failed: string[]; approvalsClosed: string[] };
     // THEN
-    const statusOf = async (id: string) => (await getIncident(dynamo.doc, tables, id)).status;
+    const statusOf = async (id: string) => (await getIncident(lambda.dynamo.doc, tables, id)).status;
     expect(await statusOf(running.incident.id)).toBe('MITIGATING');
     expect(await statusOf(failed.incident.id)).toBe('FAILED');
     expect(await statusOf(aborted.incident.id)).toBe('ESCALATED');
@@ -76,11 +61,11 @@ describe('reconcile Lambda', () => {
     expect(report.failed).toEqual([failed.incident.id]);
     expect(report.escalated.sort()).toEqual([aborted.incident.id, missing.incident.id, neverStarted.id].sort());
     expect(report.approvalsClosed).toEqual([late.approvalId]);
-    expect(await findApprovalForStep(dynamo.doc, tables, running.incident.id, 'scale_redis_cluster')).toMatchObject({ status: 'EXPIRED' });
+    expect(await findApprovalForStep(lambda.dynamo.doc, tables, running.incident.id, 'scale_redis_cluster')).toMatchObject({ status: 'EXPIRED' });
     expect(sfn.commandCalls(DescribeExecutionCommand).map((c) => c.args[0].input.executionArn).sort()).toEqual([running, failed, aborted, missing].map((i) => i.executionArn).sort());
-    expect(check.denials()).toEqual([]);
-    expect(allowedResources(check, 'reconcile', 'states:DescribeExecution').sort()).toEqual([running, failed, aborted, missing].map((i) => i.executionArn).sort());
+    expect(lambda.check.denials()).toEqual([]);
+    expect(allowedResources(lambda.check, 'reconcile', 'states:DescribeExecution').sort()).toEqual([running, failed, aborted, missing].map((i) => i.executionArn).sort());
     // The escalations paged the on-call SRE: the function may read the notifier's secrets.
-    expect(allowedResources(check, 'reconcile', 'secretsmanager:GetSecretValue')).toContain('arn:aws:secretsmanager:us-east-1:123456789012:secret:sre-agent/pagerduty-routing-key-AbCdEf');
+    expect(allowedResources(lambda.check, 'reconcile', 'secretsmanager:GetSecretValue')).toContain('arn:aws:secretsmanager:us-east-1:123456789012:secret:sre-agent/pagerduty-routing-key-AbCdEf');
   });
 });

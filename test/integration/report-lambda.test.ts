@@ -11,10 +11,10 @@ import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3
 import { GetSecretValueCommand, ResourceNotFoundException, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
 import { getIncident, getTimeline, openOrJoinIncident, transitionIncident } from '../../lib/incident';
-import { createTables, startDynalite, type LocalDynamo } from '../../lib/local/dynalite';
-import { currentCaller, installSdkHook, uninstallSdkHook, type IamCheck } from '../../lib/local/iam';
-import { allowedResources, checkedFake, lambdaIamCheck } from '../helpers/iam';
-import { LAMBDA_TEST_TABLES, lambdaEnvironment } from '../helpers/lambda-env';
+import { currentCaller } from '../../lib/local/iam';
+import { allowedResources, checkedFake } from '../helpers/iam';
+import { LAMBDA_TEST_TABLES } from '../helpers/lambda-env';
+import { lambdaHarness } from '../helpers/lambda-harness';
 
 const tables = LAMBDA_TEST_TABLES;
 const BUCKET = 'sre-agent-reports-test';
@@ -51,70 +51,57 @@ mockClient(SecretsManagerClient)
     }),
   );
 
-let dynamo: LocalDynamo;
 let reportHandler: (event: unknown) => Promise<unknown>;
-let check: IamCheck;
-const savedEnv = { ...process.env };
-
-beforeAll(async () => {
-  dynamo = await startDynalite();
-  await createTables(dynamo.client, tables);
-  const env = lambdaEnvironment(dynamo.endpoint, { REPORTS_BUCKET: BUCKET });
-  Object.assign(process.env, env);
-  check = lambdaIamCheck(env);
-  installSdkHook();
-  ({ handler: reportHandler } = (await import('../../lambdas/report')) as unknown as { handler: typeof reportHandler });
-}, 60_000);
-
-afterAll(async () => {
-  uninstallSdkHook();
-  process.env = savedEnv;
-  await dynamo.stop();
+const lambda = lambdaHarness({
+  environment: { REPORTS_BUCKET: BUCKET },
+  afterStart: async () => {
+    ({ handler: reportHandler } = (await import('../../lambdas/report')) as unknown as { handler: typeof reportHandler });
+  },
 });
 
 /** The report function invoked as itself. */
 function report(event: unknown): Promise<unknown> {
-  return check.runAs('report', () => reportHandler(event));
+  return lambda.check.runAs('report', () => reportHandler(event));
 }
 
 describe('report Lambda with the reports bucket', () => {
   it('writes the report to reports/, links its s3:// location from the incident, and puts the closed incident into knowledge/entries.json', async () => {
     // prepare: an incident that resolved
     const now = new Date();
-    const { incident } = await openOrJoinIncident(dynamo.doc, tables, { playbook: 'redis-memory-pressure', service: 'redis-cache', severity: 'HIGH', alarm: { name: 'sre-agent/redis-memory-pressure/redis-cache/redis_memory_usage' }, detectedAt: now, anomalyStartedAt: now });
-    await transitionIncident(dynamo.doc, tables, incident.id, 'RESOLVED', new Date(), { actor: 'agent', reason: 'recovery verified' });
+    const { incident } = await openOrJoinIncident(lambda.dynamo.doc, tables, { playbook: 'redis-memory-pressure', service: 'redis-cache', severity: 'HIGH', alarm: { name: 'sre-agent/redis-memory-pressure/redis-cache/redis_memory_usage' }, detectedAt: now, anomalyStartedAt: now });
+    await transitionIncident(lambda.dynamo.doc, tables, incident.id, 'RESOLVED', new Date(), { actor: 'agent', reason: 'recovery verified' });
     // act: the machine's `Write report` Task
     const out = (await report({ op: 'report', playbook: 'redis-memory-pressure', incident: { id: incident.id, playbook: 'redis-memory-pressure', service: 'redis-cache', severity: 'HIGH' } })) as { location: string; markdown: string };
     // assess
     const location = `s3://${BUCKET}/reports/${incident.id}.json`;
     expect(out.location).toBe(location);
-    expect((await getIncident(dynamo.doc, tables, incident.id)).report?.location).toBe(location);
+    expect((await getIncident(lambda.dynamo.doc, tables, incident.id)).report?.location).toBe(location);
     expect([...objects.keys()].filter((k) => k.includes('/reports/')).sort()).toEqual([`${BUCKET}/reports/${incident.id}.en.md`, `${BUCKET}/reports/${incident.id}.json`, `${BUCKET}/reports/${incident.id}.zh-CN.md`]);
     expect(objects.get(`${BUCKET}/reports/${incident.id}.zh-CN.md`)?.body).toBe(out.markdown);
-    const written = (await getTimeline(dynamo.doc, tables, incident.id)).filter((e) => e.type === 'report_written').at(-1);
+    const written = (await getTimeline(lambda.dynamo.doc, tables, incident.id)).filter((e) => e.type === 'report_written').at(-1);
     expect(written?.data).toMatchObject({ location, knowledge: 'written' });
     const kb = JSON.parse(objects.get(`${BUCKET}/knowledge/entries.json`)!.body) as { entries: { incident_id: string; service: string }[] };
     expect(kb.entries.map((e) => [e.incident_id, e.service])).toEqual([[incident.id, 'redis-cache']]);
-    expect(check.denials()).toEqual([]);
-    expect(allowedResources(check, 'report', 's3:PutObject').sort()).toEqual([`arn:aws:s3:::${BUCKET}/knowledge/entries.json`, ...['en.md', 'json', 'zh-CN.md'].map((x) => `arn:aws:s3:::${BUCKET}/reports/${incident.id}.${x}`)]);
+    expect(lambda.check.denials()).toEqual([]);
+    expect(allowedResources(lambda.check, 'report', 's3:PutObject').sort()).toEqual([`arn:aws:s3:::${BUCKET}/knowledge/entries.json`, ...['en.md', 'json', 'zh-CN.md'].map((x) => `arn:aws:s3:::${BUCKET}/reports/${incident.id}.${x}`)]);
     // The first knowledge read found no entries.json: S3 says 404 (not 403) because the role may list the bucket.
-    expect(allowedResources(check, 'report', 's3:ListBucket')).toEqual([`arn:aws:s3:::${BUCKET}`]);
+    expect(allowedResources(lambda.check, 'report', 's3:ListBucket')).toEqual([`arn:aws:s3:::${BUCKET}`]);
   });
 
   it('lets the next investigation of the service find it among similar past incidents (the investigate Lambda)', async () => {
     // prepare: the past incident of the first test is in the knowledge base; a new one opens
     const pastId = (JSON.parse(objects.get(`${BUCKET}/knowledge/entries.json`)!.body) as { entries: { incident_id: string }[] }).entries[0]!.incident_id;
     const now = new Date();
-    const { incident } = await openOrJoinIncident(dynamo.doc, tables, { playbook: 'redis-memory-pressure', service: 'redis-cache', severity: 'HIGH', alarm: { name: 'sre-agent/redis-memory-pressure/redis-cache/redis_memory_usage' }, detectedAt: now, anomalyStartedAt: now });
+    const { incident } = await openOrJoinIncident(lambda.dynamo.doc, tables, { playbook: 'redis-memory-pressure', service: 'redis-cache', severity: 'HIGH', alarm: { name: 'sre-agent/redis-memory-pressure/redis-cache/redis_memory_usage' }, detectedAt: now, anomalyStartedAt: now });
     const { handler: investigate } = (await import('../../lambdas/investigate')) as unknown as { handler: (event: unknown) => Promise<unknown> };
     // act: the machine's `Conclude investigation` Task (no check could run: no Redis configured)
-    await check.runAs('investigate', () => investigate({ op: 'conclude', playbook: 'redis-memory-pressure', incident: { id: incident.id, playbook: 'redis-memory-pressure', service: 'redis-cache', severity: 'HIGH' }, checks: [] }));
+    await lambda.check.runAs('investigate', () => investigate({ op: 'conclude', playbook: 'redis-memory-pressure', incident: { id: incident.id, playbook: 'redis-memory-pressure', service: 'redis-cache', severity: 'HIGH' }, checks: [] }));
     // assess
-    const completed = (await getTimeline(dynamo.doc, tables, incident.id)).find((e) => e.type === 'investigation_completed');
+    const completed = (await getTimeline(lambda.dynamo.doc, tables, incident.id)).find((e) => e.type === 'investigation_completed');
     const result = (completed?.data as { investigation: { similar: { incidentId: string }[]; checks: { name: string; status: string }[] } }).investigation;
     expect(result.similar.map((s) => s.incidentId)).toEqual([pastId]);
     expect(result.checks).toEqual(expect.arrayContaining([expect.objectContaining({ name: 'similar_incidents', status: 'ok' })]));
-    expect(check.denials()).toEqual([]);
-    expect(allowedResources(check, 'investigate', 's3:GetObject')).toEqual([`arn:aws:s3:::${BUCKET}/knowledge/entries.json`]);
+    expect(lambda.check.denials()).toEqual([]);
+    expect(allowedResources(lambda.check, 'investigate', 's3:GetObject')).toEqual([`arn:aws:s3:::${BUCKET}/knowledge/entries.json`]);
   });
 });

@@ -7,23 +7,19 @@
  */
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
 import { SFNClient, StartExecutionCommand, ExecutionAlreadyExists } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { Context } from 'aws-lambda';
-import { createTables, startDynalite, type LocalDynamo } from '../../lib/local/dynalite';
 import { getIncident, listIncidents } from '../../lib/incident';
-import { installSdkHook, uninstallSdkHook, type IamCheck } from '../../lib/local/iam';
+import type { IamCheck } from '../../lib/local/iam';
 import { listDeadLetters } from '../../lib/runtime/intake';
 import { allowedResources, checkedFake, lambdaIamCheck, withoutGrant } from '../helpers/iam';
-import { LAMBDA_TEST_TABLES, lambdaEnvironment } from '../helpers/lambda-env';
+import { LAMBDA_TEST_TABLES } from '../helpers/lambda-env';
+import { lambdaHarness } from '../helpers/lambda-harness';
 
 const sfn = mockClient(SFNClient);
 const tables = LAMBDA_TEST_TABLES;
-let dynamo: LocalDynamo;
 let trigger: (event: unknown, context: Context) => Promise<{ outcome: string; incidentId?: string }>;
-let check: IamCheck;
-let env: Record<string, string>;
 const context = { getRemainingTimeInMillis: () => 30_000, functionName: 'trigger', awsRequestId: 'r1' } as unknown as Context;
 
 function alarmEvent(name: string, at: string): Record<string, unknown> {
@@ -33,25 +29,14 @@ function alarmEvent(name: string, at: string): Record<string, unknown> {
   return sample;
 }
 
-const savedEnv = { ...process.env };
-
-beforeAll(async () => {
-  dynamo = await startDynalite();
-  await createTables(dynamo.client, tables);
-  await dynamo.client.send(new CreateTableCommand({ TableName: 'dedupe', BillingMode: 'PAY_PER_REQUEST', AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }], KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }] }));
-  env = lambdaEnvironment(dynamo.endpoint, {
+const lambda = lambdaHarness({
+  environment: {
     STATE_MACHINES: JSON.stringify({ 'kafka-consumer-lag': 'arn:aws:states:us-east-1:123456789012:stateMachine:kafka-consumer-lag' }),
-  });
-  Object.assign(process.env, env);
-  check = lambdaIamCheck(env);
-  installSdkHook();
-  ({ handler: trigger } = await import('../../lambdas/trigger'));
-}, 60_000);
-
-afterAll(async () => {
-  uninstallSdkHook();
-  process.env = savedEnv;
-  await dynamo.stop();
+  },
+  dedupeTable: true,
+  afterStart: async () => {
+    ({ handler: trigger } = await import('../../lambdas/trigger'));
+  },
 });
 
 beforeEach(() => {
@@ -60,7 +45,7 @@ beforeEach(() => {
 });
 
 /** The trigger function invoked as itself, under `as` (the stack's roles as they are unless a test says). */
-function handler(event: unknown, ctx: Context, as: IamCheck = check): Promise<{ outcome: string; incidentId?: string }> {
+function handler(event: unknown, ctx: Context, as: IamCheck = lambda.check): Promise<{ outcome: string; incidentId?: string }> {
   return as.runAs('trigger', () => trigger(event, ctx));
 }
 
@@ -74,11 +59,11 @@ describe('trigger Lambda', () => {
     const calls = sfn.commandCalls(StartExecutionCommand);
     expect(calls).toHaveLength(1);
     expect(calls[0].args[0].input).toMatchObject({ stateMachineArn: 'arn:aws:states:us-east-1:123456789012:stateMachine:kafka-consumer-lag', name: 'INC-20260209-001' });
-    expect((await getIncident(dynamo.doc, tables, 'INC-20260209-001')).executionArn).toBe('arn:aws:states:us-east-1:123456789012:execution:kafka-consumer-lag:INC-20260209-001');
-    expect(check.denials()).toEqual([]);
-    expect(allowedResources(check, 'trigger', 'states:StartExecution')).toEqual(['arn:aws:states:us-east-1:123456789012:stateMachine:kafka-consumer-lag']);
+    expect((await getIncident(lambda.dynamo.doc, tables, 'INC-20260209-001')).executionArn).toBe('arn:aws:states:us-east-1:123456789012:execution:kafka-consumer-lag:INC-20260209-001');
+    expect(lambda.check.denials()).toEqual([]);
+    expect(allowedResources(lambda.check, 'trigger', 'states:StartExecution')).toEqual(['arn:aws:states:us-east-1:123456789012:stateMachine:kafka-consumer-lag']);
     // The redelivery was answered from the idempotency record in the dedupe table.
-    expect(allowedResources(check, 'trigger', 'dynamodb:PutItem')).toEqual(expect.arrayContaining(['arn:aws:dynamodb:us-east-1:123456789012:table/dedupe', 'arn:aws:dynamodb:us-east-1:123456789012:table/inc']));
+    expect(allowedResources(lambda.check, 'trigger', 'dynamodb:PutItem')).toEqual(expect.arrayContaining(['arn:aws:dynamodb:us-east-1:123456789012:table/dedupe', 'arn:aws:dynamodb:us-east-1:123456789012:table/inc']));
   });
 
   it('treats ExecutionAlreadyExists as the incident\'s execution already running', async () => {
@@ -89,22 +74,22 @@ describe('trigger Lambda', () => {
     );
     const r = await handler(alarmEvent('sre-agent/kafka-consumer-lag/payment-consumer/kafka_consumer_lag', '2026-02-09T15:00:00.000+0000'), context);
     expect(r.outcome).toBe('already_started');
-    expect(check.denials()).toEqual([]);
+    expect(lambda.check.denials()).toEqual([]);
   });
 
   it('dead-letters an alarm no playbook owns, without throwing and without an incident', async () => {
-    const before = (await listIncidents(dynamo.doc, tables)).length;
+    const before = (await listIncidents(lambda.dynamo.doc, tables)).length;
     const r = await handler(alarmEvent('ServerCpuTooHigh', '2026-02-09T16:00:00.000+0000'), context);
     expect(r.outcome).toBe('dead_letter');
-    expect((await listIncidents(dynamo.doc, tables)).length).toBe(before);
-    expect((await listDeadLetters(dynamo.doc, tables))[0].reason).toContain('no playbook for alarm "ServerCpuTooHigh"');
+    expect((await listIncidents(lambda.dynamo.doc, tables)).length).toBe(before);
+    expect((await listDeadLetters(lambda.dynamo.doc, tables))[0].reason).toContain('no playbook for alarm "ServerCpuTooHigh"');
     expect(sfn.commandCalls(StartExecutionCommand)).toHaveLength(0);
-    expect(check.denials()).toEqual([]);
+    expect(lambda.check.denials()).toEqual([]);
   });
 
   it('is refused with AccessDeniedException when its role lacks states:StartExecution, as AWS would refuse it', async () => {
     // GIVEN the trigger's role without its StartExecution grant
-    const without = lambdaIamCheck(env, { editTemplate: withoutGrant('trigger', 'states:StartExecution') });
+    const without = lambdaIamCheck(lambda.env, { editTemplate: withoutGrant('trigger', 'states:StartExecution') });
     // WHEN an alarm comes in
     const refused = handler(alarmEvent('sre-agent/kafka-consumer-lag/refund-consumer/kafka_consumer_lag', '2026-02-11T09:00:00.000+0000'), context, without);
     // THEN the call is denied and the function fails (EventBridge retries it)
