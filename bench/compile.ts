@@ -28,9 +28,13 @@ interface GeneratedPlaybook {
 type Step = Record<string, unknown> & { name: string; action: string; params?: Record<string, unknown>; condition?: string };
 type Playbook = Record<string, unknown> & { playbook: string; steps: Step[] };
 
-/** Scales every number written with a unit (`200ms`, `3min`, `85%`) in a condition or detection rule. */
-function scaleThresholds(text: string, factor: number): string {
-  return text.replace(/(\d+(?:\.\d+)?)(ms|min|s|h|d|%)(?![A-Za-z0-9_])/g, (_m, n: string, unit: string) => {
+/**
+ * Scales every number written with a unit (`200ms`, `3min`, `85%`) in a condition or detection
+ * rule; a number inside a name (`pod_restart_count_1h`) is part of the name, not a threshold.
+ * @example scaleThresholds('pod_restart_count_1h > 3 for 5min', 2) // 'pod_restart_count_1h > 3 for 10min'
+ */
+export function scaleThresholds(text: string, factor: number): string {
+  return text.replace(/(?<![A-Za-z0-9_.])(\d+(?:\.\d+)?)(ms|min|s|h|d|%)(?![A-Za-z0-9_])/g, (_m, n: string, unit: string) => {
     const scaled = Math.max(1, Math.round(Number(n) * factor));
     return `${unit === '%' ? Math.min(99, scaled) : scaled}${unit}`;
   });
@@ -114,7 +118,7 @@ export function generatePlaybooks(count: number = PLAYBOOK_COUNT): GeneratedPlay
 }
 
 /** Validates, compiles and serialises every playbook once; returns the total ASL size (so nothing is optimised away). */
-function compileAll(playbooks: readonly GeneratedPlaybook[]): number {
+export function compileAll(playbooks: readonly GeneratedPlaybook[]): number {
   const policy = defaultPolicy();
   let bytes = 0;
   for (const { file, text } of playbooks) {
