@@ -16,7 +16,7 @@ import { actionInvocationSchema, type ActionInvocation } from '../compiled/paylo
 import { PolicyViolationError } from '../policy/errors';
 import { approvalBinding, canonicalJson, checkFactor, guardStep, type StoredApproval } from '../policy/guard';
 import type { Policy } from '../policy/policy';
-import type { StepFacts } from '../policy/step';
+import type { StepFacts, TargetRef } from '../policy/step';
 import type { ActionDefinition, ActionTargets } from './define';
 import { InvalidParameterError, TRANSIENT_ERROR_NAMES } from './errors';
 import { resolveForAction, resolveParams, resolveTargets, storedVariables } from './resolve';
@@ -78,6 +78,26 @@ function storedApproval(rec: ApprovalRecord | undefined): StoredApproval | undef
   return { approvalId: rec.approvalId, status: rec.status, ...(rec.binding ? { binding: rec.binding } : {}), decisions: rec.decisions };
 }
 
+/**
+ * The services whose breakers gate a step: its incident's, and every service the step acts on
+ * (traffic-surge scales market-data-ws from a trading-api incident; rds-connection-exhaustion
+ * restarts the leaking service), by identity: an open breaker stops that service's self-healing
+ * from any incident.
+ */
+function breakerServices(incidentService: string, targets: readonly TargetRef[], policy: Policy): string[] {
+  return [...new Set([incidentService, ...targets.filter((t) => t.kind === 'service').map((t) => policy.services.identify(t.name).name)])];
+}
+
+/** The first of these services' gates that is not `auto` (the global breaker is read by each), else auto. */
+async function gateServices(deps: DispatchDeps, incidentId: string, services: readonly string[]): Promise<{ mode: 'auto' | 'diagnose_only' | 'service_stopped'; reason: string }> {
+  let last: { mode: 'auto' | 'diagnose_only' | 'service_stopped'; reason: string } = { mode: 'auto', reason: 'no service to gate' };
+  for (const service of services) {
+    last = await deps.gate(service, incidentId);
+    if (last.mode !== 'auto') return services.length > 1 && service !== services[0] ? { mode: last.mode, reason: `${last.reason} (${service} is a target of this step)` } : last;
+  }
+  return last;
+}
+
 /** Which step record stops a new attempt, and what the caller gets instead. */
 function priorAttempt(record: StepRecord | undefined, where: string, step: string): DispatchResult | PolicyViolationError | undefined {
   if (!record || record.state === 'retryable') return undefined;
@@ -133,7 +153,8 @@ async function admit(
   const raw = def.params.safeParse(compiled.params);
   if (!raw.success) throw new InvalidParameterError(`${where}: ${raw.error.issues.map((i) => `params.${i.path.join('.')}: ${i.message}`).join('; ')}`);
   const params = resolveParams(compiled, raw.data as Record<string, unknown>, vars, inv.step);
-  const binding = approvalBinding(def.name, params, resolveTargets(compiled.targets, vars), deps.policy);
+  const targets = resolveTargets(compiled.targets, vars);
+  const binding = approvalBinding(def.name, params, targets, deps.policy);
   const facts: StepFacts = {
     name: inv.step,
     action: def,
@@ -146,7 +167,7 @@ async function admit(
     bounds: compiled.bounds,
   };
   try {
-    await guardStep(facts, deps.policy, { approval: async () => storedApproval(await deps.approval(incident.id, inv.step)), gate: () => deps.gate(incident.service, incident.id) }, where, binding);
+    await guardStep(facts, deps.policy, { approval: async () => storedApproval(await deps.approval(incident.id, inv.step)), gate: () => gateServices(deps, incident.id, breakerServices(incident.service, targets, deps.policy)) }, where, binding);
   } catch (err) {
     if (err instanceof PolicyViolationError) return refused(err);
     throw err;

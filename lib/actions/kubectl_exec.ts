@@ -11,8 +11,32 @@ const DIAGNOSTIC_PROGRAMS = ['jmap', 'jstack', 'jcmd', 'cat', 'ls', 'ps', 'top',
 /** Output kept in the step's record (the timeline and a retry read it; payloads are capped at 256 KiB). */
 const KEEP_OUTPUT = 4000;
 
+/**
+ * jcmd commands that only read (a JVM answers every command jcmd names, `GC.run`, `VM.set_flag`
+ * and `JFR.start` too: those change the process, and forcing a GC on the matching engine is the
+ * seed's approval-gated `trigger_manual_gc`). Heap dumps and histograms stay, as `jmap` does.
+ */
+const JCMD_DIAGNOSTICS = new Set([
+  'help', 'Thread.print', 'GC.heap_dump', 'GC.heap_info', 'GC.class_histogram', 'GC.finalizer_info',
+  'VM.flags', 'VM.system_properties', 'VM.uptime', 'VM.version', 'VM.info', 'VM.command_line', 'VM.dynlibs', 'VM.events',
+  'VM.classloader_stats', 'VM.classloaders', 'VM.metaspace', 'VM.stringtable', 'VM.symboltable',
+  'Compiler.codecache', 'Compiler.codelist', 'Compiler.queue', 'PerfCounter.print', 'JFR.check',
+]);
+
 function program(command: string): string {
   return command.trim().split(/\s+/)[0] ?? '';
+}
+
+/** Why the arguments make a diagnostic program change state, or undefined: jcmd's state-changing commands, `ss -K` (kills sockets). */
+function stateChangingUse(argv: readonly string[]): string | undefined {
+  const [prog, ...args] = argv;
+  if (prog === 'jcmd') {
+    if (args.includes('-f')) return 'jcmd -f runs the commands of a file; name one diagnostic command';
+    const cmd = args[1];
+    if (cmd !== undefined && !JCMD_DIAGNOSTICS.has(cmd)) return `jcmd command "${cmd}" is not a read-only diagnostic (allowed: ${[...JCMD_DIAGNOSTICS].join(', ')})`;
+  }
+  if (prog === 'ss' && args.some((a) => a === '--kill' || /^-[A-Za-z]*K/.test(a))) return 'ss -K/--kill closes sockets';
+  return undefined;
 }
 
 function tail(text: string): string {
@@ -38,7 +62,9 @@ export const action = defineAction({
   checkCaps(p) {
     const prog = program(p.command);
     if (/[;&|`$<>]/.test(p.command)) return [`command "${p.command}" has shell operators; only a single diagnostic program may run`];
-    return DIAGNOSTIC_PROGRAMS.includes(prog) ? [] : [`command "${prog}" is not a diagnostic program (allowed: ${DIAGNOSTIC_PROGRAMS.join(', ')})`];
+    if (!DIAGNOSTIC_PROGRAMS.includes(prog)) return [`command "${prog}" is not a diagnostic program (allowed: ${DIAGNOSTIC_PROGRAMS.join(', ')})`];
+    const changes = stateChangingUse(p.command.trim().split(/\s+/));
+    return changes ? [`command "${p.command}": ${changes}; kubectl_exec runs read-only diagnostics only`] : [];
   },
   async run(p, ctx) {
     const problems = action.checkCaps?.(p, ctx.policy) ?? [];

@@ -331,12 +331,17 @@ export class PagerDutyOnCall implements OnCallLookup {
     return [...byId.values()];
   }
 
+  /**
+   * A PagerDuty user as a Person. One the rotation file knows (by PagerDuty id or e-mail) keeps the
+   * file's name: approvals are told apart by name (the two-person rule), and a role the file
+   * answers names them so, so PagerDuty's spelling ("Sato Kenji") would make one person two.
+   */
   private person(user: { id: string; name?: string; summary?: string; email?: string }): Person {
     const directory = this.options.fallback as Partial<Pick<RotationFile, 'findPerson'>>;
     const known = directory.findPerson?.({ pagerdutyUserId: user.id, email: user.email });
     return {
       ...(known ?? {}),
-      name: user.name ?? user.summary ?? known?.name ?? user.id,
+      name: known?.name ?? user.name ?? user.summary ?? user.id,
       ...(user.email ? { email: user.email } : {}),
       pagerdutyUserId: user.id,
       source: 'pagerduty',

