@@ -4,11 +4,10 @@
  * approves twice, a role is decided once, and an approval cancelled as its decision lands is never
  * left usable.
  */
-import { closeApprovals, decideApproval, getApproval, requestApproval, type ApprovalRecord } from '../../lib/approval/store';
+import { closeApprovals, decideApproval, getApproval, type ApprovalRecord } from '../../lib/approval/store';
 import { createTables, startDynalite, type LocalDynamo } from '../../lib/local/dynalite';
 import { loadCompiledPlaybooks } from '../../lib/compiled/manifest';
-import { approvalBinding } from '../../lib/policy';
-import { defaultPolicy } from '../../lib/policy/files';
+import { pendingApprovalOfStep } from '../helpers/approvals';
 import { LAMBDA_TEST_TABLES } from '../helpers/lambda-env';
 
 const tables = LAMBDA_TEST_TABLES;
@@ -29,19 +28,7 @@ let n = 0;
 async function pending(playbook: string, stepName: string): Promise<ApprovalRecord> {
   n += 1;
   const step = playbooks.step(playbook, stepName)!;
-  return requestApproval(dynamo.doc, tables, {
-    incidentId: `INC-20260209-${String(n).padStart(3, '0')}`,
-    step: step.name,
-    action: step.action,
-    level: 2,
-    approvers: step.approvers,
-    minApprovals: step.minApprovals,
-    taskToken: `token-${n}`,
-    timeoutSeconds: 600,
-    totalSeconds: 3300,
-    binding: approvalBinding(step.action, step.params, step.targets, defaultPolicy()),
-    params: step.params,
-  }, new Date());
+  return pendingApprovalOfStep(dynamo.doc, tables, `INC-20260209-${String(n).padStart(3, '0')}`, step, `token-${n}`);
 }
 
 describe('approval decisions raced', () => {

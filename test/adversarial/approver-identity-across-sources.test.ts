@@ -8,12 +8,11 @@
  */
 import { PagerDutyOnCall } from '../../lib/approval/oncall';
 import { loadRotationFile } from '../../lib/approval/oncall-file';
-import { getApproval, requestApproval, type ApprovalRecord } from '../../lib/approval/store';
+import { getApproval, type ApprovalRecord } from '../../lib/approval/store';
 import { getTimeline } from '../../lib/incident';
 import { LocalEngine } from '../../lib/local/engine';
 import { decide, localApprovalLinks, startServer, type LocalServer } from '../../lib/local/server';
-import { approvalBinding } from '../../lib/policy';
-import { defaultPolicy } from '../../lib/policy/files';
+import { pendingApprovalOfStep } from '../helpers/approvals';
 import { startedIncident } from '../helpers/started-incident';
 
 /** PagerDuty's GET /oncalls for the sre-primary schedule: Kenji, under the name PagerDuty has for him. */
@@ -43,19 +42,7 @@ async function pendingRollback(): Promise<ApprovalRecord> {
   n += 1;
   const started = await startedIncident(engine.doc, engine.tables, { playbook: 'matching-engine-latency', service: `matching-engine-${n}`, playbooks: engine.compiled });
   const step = engine.compiled.step('matching-engine-latency', 'rollback_matching_engine')!;
-  return requestApproval(engine.doc, engine.tables, {
-    incidentId: started.incident.id,
-    step: step.name,
-    action: step.action,
-    level: 2,
-    approvers: step.approvers,
-    minApprovals: step.minApprovals,
-    taskToken: `token-${n}`,
-    timeoutSeconds: 600,
-    totalSeconds: 3300,
-    binding: approvalBinding(step.action, step.params, step.targets, defaultPolicy()),
-    params: step.params,
-  }, new Date());
+  return pendingApprovalOfStep(engine.doc, engine.tables, started.incident.id, step, `token-${n}`);
 }
 
 /** Posts a signed link's form, as the confirmation page does. */

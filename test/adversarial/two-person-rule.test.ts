@@ -5,14 +5,13 @@
  * two spellings of their name. On the old code every one of these approved rollback_matching_engine.
  */
 import { readFileSync } from 'node:fs';
-import { decideApproval, findApprovalForStep, getApproval, requestApproval, type ApprovalRecord } from '../../lib/approval/store';
+import { decideApproval, findApprovalForStep, getApproval, type ApprovalRecord } from '../../lib/approval/store';
 import { RotationFile } from '../../lib/approval/oncall';
 import { LocalEngine } from '../../lib/local/engine';
 import { decide, localApprovalLinks, startServer, type LocalServer } from '../../lib/local/server';
-import { approvalBinding } from '../../lib/policy';
+import { pendingApprovalOfStep } from '../helpers/approvals';
 import { startedIncident } from '../helpers/started-incident';
 import { DEFAULT_ONCALL_FILE, parseRotationFile } from '../../lib/approval/oncall-file';
-import { defaultPolicy } from '../../lib/policy/files';
 
 /** The seed's rotation, plus an override that makes the matching engine's owner (Kenji Sato) on-call SRE too. */
 function doubleRoleRoster(): RotationFile {
@@ -43,19 +42,7 @@ async function pendingRollback(): Promise<ApprovalRecord> {
   n += 1;
   const started = await startedIncident(engine.doc, engine.tables, { playbook: 'matching-engine-latency', service: `matching-engine-${n}`, playbooks: engine.compiled });
   const step = engine.compiled.step('matching-engine-latency', 'rollback_matching_engine')!;
-  return requestApproval(engine.doc, engine.tables, {
-    incidentId: started.incident.id,
-    step: step.name,
-    action: step.action,
-    level: 2,
-    approvers: step.approvers,
-    minApprovals: step.minApprovals,
-    taskToken: `token-${n}`,
-    timeoutSeconds: 600,
-    totalSeconds: 3300,
-    binding: approvalBinding(step.action, step.params, step.targets, defaultPolicy()),
-    params: step.params,
-  }, new Date());
+  return pendingApprovalOfStep(engine.doc, engine.tables, started.incident.id, step, `token-${n}`);
 }
 
 /** Posts a signed link's form, as the confirmation page does. */
