@@ -117,6 +117,24 @@ describe('forged core operations', () => {
     expect(Date.parse(rec!.levelExpiresAt!) - Date.parse(rec!.createdAt)).toBeLessThanOrEqual(600_000);
   });
 
+  it('Fn_approval_request renders the message from stored state and live metrics, not from values the payload carries', async () => {
+    // prepare: the service's live p99 is 350 ms and QPS 12000/s
+    const inc = await incident('traffic-surge');
+    engine.metrics.put([
+      { name: 'api_latency_p99', service: inc.incident.service, value: 350, at: new Date(Date.now() - 5_000) },
+      { name: 'api_request_rate', service: inc.incident.service, value: 12000, at: new Date(Date.now() - 5_000) },
+    ]);
+    const { token } = engine.tokens.issue(60_000);
+    // act: a forged request whose context and step outputs claim the latency is fine
+    const forged = { current_p99: '5ms', current_qps: '1/s' };
+    await engine.invoke('Fn_approval_request', { op: 'request', taskToken: token, step: 'enable_rate_limiting', level: 2, timeout_seconds: 600, ...inc.refs, context: forged, steps: { scale_up_trading_api: { outputs: forged } } });
+    // assess: approvers read the live values
+    const rec = await findApprovalForStep(engine.doc, engine.tables, inc.incident.id, 'enable_rate_limiting');
+    expect(rec?.message).toContain('延迟 P99: 350ms');
+    expect(rec?.message).toContain('当前 QPS: 12000/s');
+    expect(rec?.message).not.toContain('5ms');
+  });
+
   it('Fn_approval_request refuses a step the compiled playbook does not wait on', async () => {
     const inc = await incident('matching-engine-latency');
     await expect(engine.invoke('Fn_approval_request', { op: 'request', taskToken: 't', step: 'collect_diagnostics', level: 2, timeout_seconds: 600, ...inc.refs })).rejects.toMatchObject({ name: 'PlaybookVersionError' });

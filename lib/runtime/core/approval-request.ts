@@ -116,7 +116,10 @@ export async function requestStepApproval(payload: unknown, deps: CoreDeps): Pro
   // The window opened when the state was entered (its timeout counts from then), never later than now.
   const opened = p.window_opened_at && Date.parse(p.window_opened_at) < now.getTime() ? new Date(p.window_opened_at) : now;
   const total = (timeout / window) * windows.slice(p.level - 2).reduce((a, b) => a + b, 0);
-  Object.assign(vars, executionVariables({ ...p, incident }), vars);
+  // The message's variables come from stored state only: the stored incident, the outputs its
+  // steps recorded (vars), live metrics below. Never from the payload's context or step outputs: a
+  // forged request must not change what approvers read ("p99 5ms" while it is 350 ms).
+  Object.assign(vars, executionVariables({ ...p, context: {}, steps: {}, incident }), vars);
   let message = compiled.approvalMessage ?? `Approve ${compiled.action} for step ${p.step} (risk ${compiled.risk})?`;
   if (isTemplate(message)) {
     const t = parseTemplate(message);
