@@ -9,8 +9,7 @@ import { decideApproval, findApprovalForStep, getApproval, type ApprovalRecord }
 import { RotationFile } from '../../lib/approval/oncall';
 import { LocalEngine } from '../../lib/local/engine';
 import { decide, localApprovalLinks, startServer, type LocalServer } from '../../lib/local/server';
-import { pendingApprovalOfStep } from '../helpers/approvals';
-import { startedIncident } from '../helpers/started-incident';
+import { pendingApprovalOnNewIncident } from '../helpers/approvals';
 import { DEFAULT_ONCALL_FILE, parseRotationFile } from '../../lib/approval/oncall-file';
 
 /** The seed's rotation, plus an override that makes the matching engine's owner (Kenji Sato) on-call SRE too. */
@@ -36,14 +35,8 @@ afterAll(async () => {
   await engine.stop();
 });
 
-let n = 0;
 /** A PENDING approval of rollback_matching_engine (HIGH: oncall_sre + matching_engine_owner, both needed). */
-async function pendingRollback(): Promise<ApprovalRecord> {
-  n += 1;
-  const started = await startedIncident(engine.doc, engine.tables, { playbook: 'matching-engine-latency', service: `matching-engine-${n}`, playbooks: engine.compiled });
-  const step = engine.compiled.step('matching-engine-latency', 'rollback_matching_engine')!;
-  return pendingApprovalOfStep(engine.doc, engine.tables, started.incident.id, step, `token-${n}`);
-}
+const pendingRollback = (): Promise<ApprovalRecord> => pendingApprovalOnNewIncident(engine, 'matching-engine-latency', 'rollback_matching_engine');
 
 /** Posts a signed link's form, as the confirmation page does. */
 async function postLink(url: string, reason?: string): Promise<Response> {

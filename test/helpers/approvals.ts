@@ -13,6 +13,7 @@ import { appendEvent } from '../../lib/incident';
 import type { LocalEngine } from '../../lib/local/engine';
 import { approvalBinding } from '../../lib/policy';
 import { defaultPolicy } from '../../lib/policy/files';
+import { startedIncident } from './started-incident';
 
 export type Decision = Parameters<typeof decideAndRelease>[2];
 
@@ -49,4 +50,17 @@ export function pendingApprovalOfStep(doc: DynamoDBDocumentClient, tables: Appro
     binding: approvalBinding(step.action, step.params, step.targets, defaultPolicy()),
     params: step.params,
   }, new Date());
+}
+
+let opened = 0;
+/**
+ * Starts an incident of `playbook` on a service of its own (`<playbook>-svc-N`) and stores a
+ * PENDING level-2 approval of its compiled step `step` (task token `token-N`).
+ */
+export async function pendingApprovalOnNewIncident(engine: LocalEngine, playbook: string, step: string): Promise<ApprovalRecord> {
+  opened += 1;
+  const started = await startedIncident(engine.doc, engine.tables, { playbook, service: `${playbook}-svc-${opened}`, playbooks: engine.compiled });
+  const compiled = engine.compiled.step(playbook, step);
+  if (!compiled) throw new Error(`test helper: no compiled step ${playbook}/${step}`);
+  return pendingApprovalOfStep(engine.doc, engine.tables, started.incident.id, compiled, `token-${opened}`);
 }
