@@ -17,8 +17,20 @@ export function serviceTargets(...names: (string | undefined)[]): TargetRef[] {
   return names.filter((n): n is string => !!n).map((name) => ({ kind: 'service', name }));
 }
 
-/** The service an endpoint's host names: `matching-engine:8080/admin/gc` and `http://matching-engine.trading.svc/x` → `matching-engine`. */
+/**
+ * The service an endpoint's host names: `matching-engine:8080/admin/gc` and `http://matching-engine.trading.svc/x` → `matching-engine`.
+ * The host is read as the URL parser (and so the call) reads it, percent-decoded and IDNA-mapped
+ * (`%6datching-engine`, `matching-engine。trading` are the matching engine): the breakers and the
+ * approval name the service the call reaches, not its spelling.
+ */
 export function endpointHost(endpoint: string): string {
+  const text = endpoint.trim();
+  try {
+    const url = new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(text) ? text : `http://${text}`);
+    if (url.hostname) return parseServiceRef(url.hostname).name;
+  } catch {
+    // Not a URL: the endpoint-allow-list rule refuses it; name what it spells.
+  }
   return parseServiceRef(endpoint).name;
 }
 

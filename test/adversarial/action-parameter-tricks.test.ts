@@ -5,7 +5,15 @@
  * them, the action against the in-process Kubernetes sandbox, the dispatcher over in-memory
  * stored state. What got through on main is marked FOUND.
  */
+import { ACTIONS, type ActionDefinition } from '../../lib/actions';
+import { dispatchAction, type DispatchDeps } from '../../lib/actions/dispatch';
 import { action as kubectlPatch } from '../../lib/actions/kubectl_patch';
+import type { ApprovalRecord } from '../../lib/approval/store';
+import { loadCompiledPlaybooks } from '../../lib/compiled/manifest';
+import type { IncidentWithSteps } from '../../lib/incident';
+import { approvalBinding } from '../../lib/policy';
+import { resolveTargets } from '../../lib/actions/resolve';
+import { compiledPlaybook } from '../helpers/compiled-playbook';
 import { TYPES } from '../../lib/sandbox/kube';
 import { loadPolicy } from '../../lib/policy/files';
 import { actionContext } from '../helpers/action-context';
@@ -54,5 +62,71 @@ describe('kubectl_patch: the container whose limit was read is the one written',
   it('safe twin: with the containers unchanged the main container is raised 1.5 ×', async () => {
     await kubectlPatch.run({ resource: 'deployment/order-consumer', patch }, ctx());
     expect(deployment().spec.template.spec.containers[0].resources.limits.memory).toBe('2304Mi');
+  });
+});
+
+describe('api_call: the breaker of the service an endpoint names, however its host is spelled', () => {
+  const ID = 'INC-20260209-001';
+  const EXEC = `arn:aws:states:us-east-1:123456789012:execution:me-gc:${ID}`;
+
+  /** A trading-api playbook whose approved step calls the matching engine's GC through `endpoint`, dispatched over in-memory state with matching-engine's breaker open. */
+  async function approvedCallWithOpenBreaker(endpoint: string): Promise<{ error: unknown; gated: string[]; ran: string[] }> {
+    const pb = compiledPlaybook('me-gc', `playbook: me-gc\nrisk: MEDIUM\nservice: trading-api\nsteps:\n  - name: gc\n    action: api_call\n    params: { endpoint: "${endpoint}" }\n    requires_approval: true\n    approvers: [oncall_sre]\n`);
+    try {
+      const playbooks = loadCompiledPlaybooks(pb.manifestFile);
+      const step = playbooks.step('me-gc', 'gc')!;
+      const policy = loadPolicy();
+      const binding = approvalBinding('api_call', step.params, resolveTargets(step.targets, {}), policy);
+      const approval = { approvalId: 'a1', status: 'APPROVED', binding, decisions: [{ role: 'oncall_sre', person: 'john', decision: 'approve', at: 'x' }] } as unknown as ApprovalRecord;
+      const stored = { incident: { id: ID, playbook: 'me-gc', service: 'trading-api', severity: 'MEDIUM', status: 'MITIGATING', executionArn: EXEC, playbookHash: playbooks.get('me-gc')!.hash, timestamps: {} }, steps: {} } as unknown as IncidentWithSteps;
+      const gated: string[] = [];
+      const ran: string[] = [];
+      const never = (what: string) => async () => {
+        ran.push(what);
+        throw new Error(`${what} must not be reached`);
+      };
+      const deps: DispatchDeps = {
+        targets: {},
+        policy,
+        playbooks,
+        now: () => new Date('2026-02-09T14:20:00.000Z'),
+        load: async () => stored,
+        claim: never('claim'),
+        remember: never('remember'),
+        finish: never('finish'),
+        approval: async () => approval,
+        gate: async (service) => {
+          gated.push(service);
+          return service === 'matching-engine' ? { mode: 'service_stopped', reason: 'service breaker for matching-engine open (manual_trip)' } : { mode: 'auto', reason: 'closed' };
+        },
+        attempt: never('attempt'),
+        succeeded: never('succeeded'),
+        record: async () => undefined,
+      };
+      const def = { ...(ACTIONS.api_call as ActionDefinition<Record<string, unknown>>), run: never('run') };
+      const error = await dispatchAction(def, { incidentId: ID, step: 'gc', params: step.params, execution: EXEC }, deps).then(() => undefined, (e: unknown) => e);
+      return { error, gated, ran };
+    } finally {
+      pb.remove();
+    }
+  }
+
+  it.each([
+    ['a percent-encoded letter in the host', 'http://%6datching-engine:8080/admin/gc'],
+    ['a percent-encoded dash in the host', 'http://matching%2dengine:8080/admin/gc'],
+    ['an ideographic full stop between name and namespace', 'http://matching-engine\u3002trading.svc:8080/admin/gc'],
+  ])('%s: the approved call is refused while matching-engine\'s breaker is open — FOUND on main (the breaker was looked up under the host as spelled, and the approved call went through)', async (_what, endpoint) => {
+    // act
+    const { error, gated, ran } = await approvedCallWithOpenBreaker(endpoint);
+    // assess
+    expect(gated).toContain('matching-engine');
+    expect(error).toMatchObject({ name: 'PolicyViolationError', rule: 'breaker-gate', message: expect.stringContaining('service breaker for matching-engine open') });
+    expect(ran).toEqual([]);
+  });
+
+  it('safe twin: the endpoint as policy.yaml writes it is gated on matching-engine too', async () => {
+    const { error, gated } = await approvedCallWithOpenBreaker('matching-engine:8080/admin/gc');
+    expect(gated).toEqual(['trading-api', 'matching-engine']);
+    expect(error).toMatchObject({ rule: 'breaker-gate' });
   });
 });
