@@ -11,7 +11,9 @@ import { action as kubectlPatch } from '../../lib/actions/kubectl_patch';
 import type { ApprovalRecord } from '../../lib/approval/store';
 import { loadCompiledPlaybooks } from '../../lib/compiled/manifest';
 import type { IncidentWithSteps } from '../../lib/incident';
-import { approvalBinding } from '../../lib/policy';
+import { approvalBinding, runRules, type Finding, type Phase } from '../../lib/policy';
+import { findAction } from '../../lib/actions';
+import { facts } from '../helpers/step-facts';
 import { resolveTargets } from '../../lib/actions/resolve';
 import { compiledPlaybook } from '../helpers/compiled-playbook';
 import { TYPES } from '../../lib/sandbox/kube';
@@ -128,5 +130,45 @@ describe('api_call: the breaker of the service an endpoint names, however its ho
     const { error, gated } = await approvedCallWithOpenBreaker('matching-engine:8080/admin/gc');
     expect(gated).toEqual(['trading-api', 'matching-engine']);
     expect(error).toMatchObject({ rule: 'breaker-gate' });
+  });
+});
+
+/** The rules' findings for one step as the compiler (`compile`) or the guard (`runtime`) sees it. */
+function findings(action: string, params: Record<string, unknown>, phase: Phase = 'runtime'): Finding[] {
+  const parsed = findAction(action)!.params.safeParse(params);
+  if (!parsed.success) throw new Error(`${action}: ${parsed.error.message}`);
+  return runRules(facts(action, parsed.data as Record<string, unknown>), loadPolicy(), phase);
+}
+const refusedBy = (fs: Finding[]) => fs.filter((f) => f.effect === 'refuse').map((f) => f.rule);
+
+describe('update_config: a blacklisted configuration key with its words joined another way', () => {
+  it.each([
+    ['maintenance-mode', 'global_operations', 'maintenance_mode'],
+    ['maintenanceMode', 'global_operations', 'maintenance_mode'],
+    ['Maintenance-Mode', 'global_operations', 'maintenance_mode'],
+    ['site-down', 'global_operations', 'site_*'],
+    ['tick-size', 'matching_engine_core', 'tick_size*'],
+    ['tickSize', 'matching_engine_core', 'tick_size*'],
+    ['lot-size', 'matching_engine_core', 'lot_size*'],
+    ['order-book.depth', 'matching_engine_core', 'order_book*'],
+    ['trading-pair.btc_usdt', 'matching_engine_core', 'trading_pair*'],
+    ['matching-algorithm', 'matching_engine_core', 'matching_*'],
+  ])('%s is refused in both phases (%s) — FOUND on main (only the _ spelling was matched; services bind all of them to one property)', (key, category, pattern) => {
+    for (const phase of ['compile', 'runtime'] as const) {
+      const fs = findings('update_config', { service: 'trading-api', config: `rate_limit_enabled=true,${key}=true` }, phase);
+      expect(fs.filter((f) => f.rule === 'blacklisted-parameters')).toEqual([expect.objectContaining({ effect: 'refuse', category, field: ['params'], message: `blacklisted operation, category ${category}: config key "${key}" matches "${pattern}"` })]);
+    }
+  });
+
+  it('a map of keys is read the same way', () => {
+    expect(refusedBy(findings('update_config', { service: 'trading-api', config: { maintenanceMode: 'true' } }))).toEqual(['blacklisted-parameters']);
+  });
+
+  it('the compiler refuses the playbook, naming the step', () => {
+    expect(() => compiledPlaybook('cfg', 'playbook: cfg\nrisk: MEDIUM\nservice: trading-api\nsteps:\n  - name: shed\n    action: update_config\n    params: { service: trading-api, config: "maintenance-mode=true" }\n    auto_execute: true\n').remove()).toThrow(/step "shed" \(action update_config\): \[blacklisted-parameters\] blacklisted operation, category global_operations: config key "maintenance-mode" matches "maintenance_mode"/);
+  });
+
+  it.each(['rate_limit_enabled', 'rate-limit-enabled', 'rateLimitEnabled', 'request_timeout_ms', 'pool-size'])('safe twin: %s passes', (key) => {
+    expect(refusedBy(findings('update_config', { service: 'trading-api', config: `${key}=1` }))).toEqual([]);
   });
 });
