@@ -3,12 +3,31 @@ import * as z from 'zod';
 import type { ActionContext, TargetRef } from './define';
 import { TargetNotConfiguredError } from './errors';
 import { parseServiceRef } from '../policy/services';
+import { evaluate, isTemplate, parseExpression, variablesOf } from '../compiled/expression';
 
 /** A Kubernetes deployment name, or a `{{template}}` that resolves to one. */
 export const deploymentName = z.string().regex(/^([a-z0-9]([-a-z0-9]*[a-z0-9])?|.*\{\{.*\}\}.*)$/, 'a Kubernetes deployment name or a {{template}}');
 
 /** A number, or an expression string such as `current_max * 2` (checked by the loader). */
 export const numberOrExpression = z.union([z.number(), z.string().min(1)]);
+
+/**
+ * The number a parameter written as a constant stands for: `5`, and the strings `"500"` or
+ * `"2 * 100"` too, so the caps hold at compile time however the constant is written; undefined
+ * for an expression over variables, a template, or text that does not parse (the loader reports it).
+ */
+export function constantNumber(value: unknown): number | undefined {
+  if (typeof value === 'number') return value;
+  if (typeof value !== 'string' || isTemplate(value)) return undefined;
+  try {
+    const expr = parseExpression(value);
+    if (variablesOf(expr).length > 0) return undefined;
+    const n = evaluate(expr, () => undefined);
+    return typeof n === 'number' ? n : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 /** Durations as the seed writes them: `30d`, `7d`, `5min`, `90s`. */
 export const durationText = z.string().regex(/^\d+(\.\d+)?(ms|s|min|m|h|d)$/, 'a duration such as 30d, 5min or 90s');

@@ -7,6 +7,7 @@
  */
 import { ACTIONS, type ActionDefinition } from '../../lib/actions';
 import { dispatchAction, type DispatchDeps } from '../../lib/actions/dispatch';
+import { action as kubectlExec } from '../../lib/actions/kubectl_exec';
 import { action as kubectlPatch } from '../../lib/actions/kubectl_patch';
 import type { ApprovalRecord } from '../../lib/approval/store';
 import { loadCompiledPlaybooks } from '../../lib/compiled/manifest';
@@ -170,5 +171,53 @@ describe('update_config: a blacklisted configuration key with its words joined a
 
   it.each(['rate_limit_enabled', 'rate-limit-enabled', 'rateLimitEnabled', 'request_timeout_ms', 'pool-size'])('safe twin: %s passes', (key) => {
     expect(refusedBy(findings('update_config', { service: 'trading-api', config: `${key}=1` }))).toEqual([]);
+  });
+});
+
+describe('replica caps on a constant however it is written (what `npx sre-agent validate` passes)', () => {
+  /** Compiles a one-step playbook; the compiler's message, or undefined when it compiles. */
+  const compileError = (action: string, params: string): string | undefined => {
+    try {
+      compiledPlaybook('caps', `playbook: caps\nrisk: LOW\nservice: trading-api\nsteps:\n  - name: scale\n    action: ${action}\n    params: ${params}\n    auto_execute: true\n`).remove();
+      return undefined;
+    } catch (err) {
+      return (err as Error).message;
+    }
+  };
+
+  it.each([
+    ['patch_hpa_max', '{ deployment: trading-api, new_max: 0 }', 'new_max 0 is not a positive whole number of replicas'],
+    ['patch_hpa_max', '{ deployment: trading-api, new_max: -5 }', 'new_max -5 is not a positive whole number of replicas'],
+    ['patch_hpa_max', '{ deployment: trading-api, new_max: 2.5 }', 'new_max 2.5 is not a positive whole number of replicas'],
+    ['patch_hpa_max', '{ deployment: trading-api, new_max: "500" }', 'new_max "500" is over the policy ceiling max_replicas 200'],
+    ['patch_hpa_max', '{ deployment: trading-api, new_max: "100 * 5" }', 'new_max "100 * 5" is over the policy ceiling max_replicas 200'],
+    ['kubectl_scale', '{ deployment: trading-api, replicas: "300" }', 'replicas "300" is over the policy ceiling max_replicas 200'],
+    ['kubectl_scale', '{ deployment: trading-api, replicas: "0" }', 'replicas "0": scaling to zero stops the service'],
+    ['kubectl_scale', '{ deployment: trading-api, replicas: "2 - 2" }', 'replicas "2 - 2": scaling to zero stops the service'],
+    ['kubectl_scale', '{ deployment: trading-api, replicas: 2.5 }', 'replicas 2.5 is not a whole number of replicas'],
+  ])('%s %s is refused by the compiler, naming the parameter — FOUND on main (it compiled; only the run refused it)', (action, params, message) => {
+    expect(compileError(action, params)).toMatch(new RegExp(`steps\\[0\\]\\.params\\.(new_max|replicas): step "scale" \\(action ${action}\\): \\[parameter-caps\\] ${message.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+  });
+
+  it.each([
+    ['patch_hpa_max', '{ deployment: trading-api, new_max: 40 }'],
+    ['patch_hpa_max', '{ deployment: trading-api, new_max: "current_max * 2" }'],
+    ['kubectl_scale', '{ deployment: trading-api, replicas: "current * 2" }'],
+    ['kubectl_scale', '{ deployment: trading-api, replicas: "6" }'],
+  ])('safe twin: %s %s compiles', (action, params) => {
+    expect(compileError(action, params)).toBeUndefined();
+  });
+});
+
+describe('kubectl_exec: a heap dump that overwrites a file', () => {
+  it.each(['jcmd 1 GC.heap_dump -overwrite /app/config/application.yml', 'jcmd 1 GC.heap_dump -overwrite=true /etc/passwd', 'jcmd 1 GC.heap_dump -gz=1 -overwrite /app/lib/app.jar'])('%j is refused at compile and run time — FOUND on main (it passed as a read-only diagnostic, which runs without approval even in diagnose-only mode)', async (command) => {
+    // assess: the rules
+    for (const phase of ['compile', 'runtime'] as const) expect(findings('kubectl_exec', { command, deployment: 'trading-api' }, phase).map((f) => [f.rule, f.field.join('.'), f.message])).toEqual([['parameter-caps', 'params.command', `command "${command}": jcmd GC.heap_dump -overwrite replaces an existing file in the pod; dump to a new file; kubectl_exec runs read-only diagnostics only`]]);
+    // assess: the action itself, before it needs a cluster
+    await expect(kubectlExec.run({ command, deployment: 'trading-api' }, actionContext({ policy: loadPolicy() }))).rejects.toMatchObject({ name: 'InvalidParameterError', message: expect.stringContaining('jcmd GC.heap_dump -overwrite replaces an existing file') });
+  });
+
+  it.each(['jcmd 1 GC.heap_dump /tmp/heap.hprof', 'jcmd 1 GC.heap_dump -gz=1 /tmp/heap.hprof.gz', 'jmap -dump:format=b,file=/tmp/heap.hprof 1'])('safe twin: %j passes', (command) => {
+    expect(refusedBy(findings('kubectl_exec', { command, deployment: 'trading-api' }))).toEqual([]);
   });
 });
