@@ -221,3 +221,26 @@ describe('kubectl_exec: a heap dump that overwrites a file', () => {
     expect(refusedBy(findings('kubectl_exec', { command, deployment: 'trading-api' }))).toEqual([]);
   });
 });
+
+describe('held: parameters that reach past an action\'s one shape', () => {
+  it.each([
+    ['kubectl_patch', { resource: 'deployment/trading-api', patch: 'spec.template.spec.serviceAccountName: cluster-admin' }],
+    ['kubectl_patch', { resource: 'deployment/trading-api', patch: 'spec.template.spec.hostNetwork: true' }],
+    ['kubectl_patch', { resource: 'deployment/trading-api', patch: 'spec.template.spec.containers[0].securityContext.privileged: true' }],
+    ['kubectl_patch', { resource: 'deployment/trading-api', patch: 'metadata.annotations.x: y' }],
+    ['kubectl_patch', { resource: 'deployment/trading-api', patch: 'spec.template.spec.initContainers[0].resources.limits.memory: 3Gi' }],
+    ['kubectl_patch', { resource: 'deployment/trading-api', patch: 'spec.template.spec.containers[0].resources.requests.memory: 3Gi' }],
+    ['kubectl_patch', { resource: 'deployment/trading-api', patch: 'spec.template.spec.containers[-1].resources.limits.memory: 3Gi' }],
+    ['kubectl_patch', { resource: 'deployment/trading-api', patch: 'spec.template.spec.containers[0].resources.limits.memory: 3Gi\nspec.template.spec.hostNetwork: true' }],
+    ['redis_command', { command: "redis-cli --scan --pattern '[c]ache:*' | xargs redis-cli UNLINK" }],
+    ['redis_command', { command: "redis-cli --scan --pattern 'Cache:*' | xargs redis-cli UNLINK" }],
+    ['redis_command', { command: "redis-cli --scan --pattern 'cache*' | xargs redis-cli UNLINK" }],
+    ['redis_command', { command: "redis-cli -n 1 --scan --pattern 'cache:*' | xargs redis-cli UNLINK" }],
+    ['redis_command', { command: "redis-cli --scan --pattern 'cache:*' | xargs redis-cli -n 2 UNLINK" }],
+    ['redis_command', { command: "redis-cli --scan --pattern 'cache:*' | xargs redis-cli DEL" }],
+    ['rds_parameter_change', { parameter: 'MAX_CONNECTIONS', new_value: 'current * 1.5' }],
+    ['rds_parameter_change', { parameter: 'max_connections ', new_value: 'current * 1.5' }],
+  ])('%s %j is refused by parameter-caps', (action, params) => {
+    expect(refusedBy(findings(action, params))).toContain('parameter-caps');
+  });
+});
