@@ -34,6 +34,8 @@ function stateChangingUse(argv: readonly string[]): string | undefined {
     if (args.includes('-f')) return 'jcmd -f runs the commands of a file; name one diagnostic command';
     const cmd = args[1];
     if (cmd !== undefined && !JCMD_DIAGNOSTICS.has(cmd)) return `jcmd command "${cmd}" is not a read-only diagnostic (allowed: ${[...JCMD_DIAGNOSTICS].join(', ')})`;
+    // A heap dump writes a new file; -overwrite lets it replace any file the JVM's user can write (its config, its jars).
+    if (cmd === 'GC.heap_dump' && args.slice(2).some((a) => /^-overwrite(=|$)/i.test(a))) return 'jcmd GC.heap_dump -overwrite replaces an existing file in the pod; dump to a new file';
   }
   if (prog === 'ss' && args.some((a) => a === '--kill' || /^-[A-Za-z]*K/.test(a))) return 'ss -K/--kill closes sockets';
   return undefined;

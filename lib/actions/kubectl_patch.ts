@@ -59,7 +59,7 @@ export const action = defineAction({
     const cap = current * ctx.policy.caps.max_memory_factor;
     if (bytes > cap) throw new PolicyViolationError(`kubectl_patch: memory limit ${formatMemory(bytes)} for ${container.name} of ${at} is over ${ctx.policy.caps.max_memory_factor} × the current ${formatMemory(current)}`);
     if (bytes <= current) throw new InvalidParameterError(`kubectl_patch: new memory limit ${formatMemory(bytes)} for ${container.name} of ${at} is not above the current ${formatMemory(current)}`, { target: at });
-    const change = await kube.setMemoryLimit(target, parsed.container, formatMemory(bytes));
+    const change = await kube.setMemoryLimit(target, parsed.container, formatMemory(bytes), container.name);
     const rollout = await kube.waitForRollout(target, stepWaitSeconds(ctx));
     if (!rollout.complete) throw new RolloutTimeoutError(`kubectl_patch: set ${container.name} of ${at} to ${formatMemory(bytes)}, but its rollout did not finish in ${Math.round(rollout.seconds)} s: ${rollout.readyReplicas}/${rollout.desiredReplicas} ready`, { target: at });
     return {

@@ -1,6 +1,6 @@
 /** kubectl_scale: set a deployment's replica count (seed scenario 5, consumers). */
 import * as z from 'zod';
-import { deploymentName, numberOrExpression, requireTarget, serviceTargets } from './common';
+import { constantNumber, deploymentName, numberOrExpression, requireTarget, serviceTargets } from './common';
 import { defineAction } from './define';
 import { InvalidParameterError } from './errors';
 import { deploymentTarget, targetText } from './kubernetes';
@@ -22,9 +22,12 @@ export const action = defineAction({
   iamActions: ['eks:DescribeCluster'],
   targets: (p) => serviceTargets(p.deployment),
   checkCaps(p, policy) {
-    if (typeof p.replicas !== 'number') return [];
-    if (p.replicas < 1) return [`replicas ${p.replicas}: scaling to zero stops the service; the agent never does that`];
-    if (p.replicas > policy.caps.max_replicas) return [`replicas ${p.replicas} is over the policy ceiling max_replicas ${policy.caps.max_replicas}`];
+    const n = constantNumber(p.replicas);
+    if (n === undefined) return [];
+    const written = typeof p.replicas === 'number' ? String(p.replicas) : JSON.stringify(p.replicas);
+    if (n < 1) return [`replicas ${written}: scaling to zero stops the service; the agent never does that`];
+    if (!Number.isInteger(n)) return [`replicas ${written} is not a whole number of replicas`];
+    if (n > policy.caps.max_replicas) return [`replicas ${written} is over the policy ceiling max_replicas ${policy.caps.max_replicas}`];
     return [];
   },
   async run(p, ctx) {

@@ -1,6 +1,6 @@
 /** patch_hpa_max: raise a HorizontalPodAutoscaler's maxReplicas (seed scenario 1). */
 import * as z from 'zod';
-import { deploymentName, numberOrExpression, requireTarget, serviceTargets } from './common';
+import { constantNumber, deploymentName, numberOrExpression, requireTarget, serviceTargets } from './common';
 import { defineAction } from './define';
 import { InvalidParameterError } from './errors';
 import { deploymentTarget, targetText } from './kubernetes';
@@ -22,9 +22,10 @@ export const action = defineAction({
   iamActions: ['eks:DescribeCluster'],
   targets: (p) => serviceTargets(p.deployment),
   checkCaps(p, policy) {
-    if (typeof p.new_max === 'number' && p.new_max > policy.caps.max_replicas) {
-      return [`new_max ${p.new_max} is over the policy ceiling max_replicas ${policy.caps.max_replicas}`];
-    }
+    const n = constantNumber(p.new_max);
+    if (n === undefined) return [];
+    if (!(Number.isInteger(n) && n >= 1)) return [`new_max ${JSON.stringify(p.new_max)} is not a positive whole number of replicas; the agent only raises maxReplicas`];
+    if (n > policy.caps.max_replicas) return [`new_max ${JSON.stringify(p.new_max)} is over the policy ceiling max_replicas ${policy.caps.max_replicas}`];
     return [];
   },
   async run(p, ctx) {

@@ -195,8 +195,11 @@ export interface KubeOps {
    * judges it, noting the new pods (of the ReplicaSet of its current template) as they turn Ready.
    */
   waitForRollout(ref: KubeRef, timeoutSeconds: number): Promise<RolloutProgress>;
-  /** JSON patch of spec.template.spec.containers[index].resources.limits.memory to `quantity` (e.g. `3Gi`). */
-  setMemoryLimit(ref: KubeRef, container: number, quantity: string): Promise<KubeChange<DeploymentState>>;
+  /**
+   * JSON patch of spec.template.spec.containers[index].resources.limits.memory to `quantity` (e.g. `3Gi`).
+   * @throws InvalidParameterError when the container at `index` is no longer `expectedName` (the one whose limit was read); nothing is written
+   */
+  setMemoryLimit(ref: KubeRef, container: number, quantity: string, expectedName: string): Promise<KubeChange<DeploymentState>>;
   /**
    * Runs a command in a ready pod of the deployment: `pod` when given (and still ready), else the
    * pod closest to its memory limit. @throws TargetNotFoundError when no such pod runs

@@ -57,7 +57,7 @@ function guard(raw: unknown, policy: Policy, step: string): { p: RdsQueryParams;
   if (caps.length > 0) throw new PolicyViolationError(`rds_query refused: ${caps.join('; ')}`, { rule: 'parameter-caps', step });
   if (p.follow_up === undefined) return { p };
   if (!KILL_FOLLOW_UP.test(p.follow_up)) throw new PolicyViolationError(`rds_query refused (database_writes): follow_up must be "KILL {column}", got "${p.follow_up}"`, { category: 'database_writes', rule: 'sql-read-only', step });
-  const filter = idleFilterOf(p.query);
+  const filter = idleFilterOf(p.query, KILL_FOLLOW_UP.exec(p.follow_up)?.[2]);
   if ('problem' in filter) throw new PolicyViolationError(`rds_query refused: the kill list cannot be limited to idle connections: ${filter.problem}`, { category: 'database_writes', rule: 'kill-idle-only', step });
   if (filter.idleOverSeconds < policy.caps.min_kill_idle_seconds) {
     throw new PolicyViolationError(`rds_query refused: kills connections idle for more than ${filter.idleOverSeconds} s, under the policy's ${policy.caps.min_kill_idle_seconds} s`, { rule: 'kill-idle-only', step });

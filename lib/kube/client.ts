@@ -376,15 +376,20 @@ export class ClientNodeKubeOps implements KubeOps {
     return { ...change, skipped: false };
   }
 
-  public async setMemoryLimit(ref: KubeRef, container: number, quantity: string): Promise<KubeChange<DeploymentState>> {
+  public async setMemoryLimit(ref: KubeRef, container: number, quantity: string, expectedName: string): Promise<KubeChange<DeploymentState>> {
     return this.change(`memory limit of deployment ${refText(ref)}`, refText(ref), this.readDeploymentForWrite(ref, 'kubectl_patch'), async (d, dryRun) => {
       const c = d.spec?.template?.spec?.containers?.[container];
       if (!c) throw new InvalidParameterError(`kubectl_patch: deployment ${refText(ref)} has no container [${container}]`, { target: refText(ref) });
+      // The limit was computed from the container the action read: a list reordered since (a sidecar
+      // deployed in front) must not give another container that limit. Nothing is written.
+      if (c.name !== expectedName) {
+        throw new InvalidParameterError(`kubectl_patch: patch: container [${container}] of ${refText(ref)} is now ${String(c.name)}, not ${expectedName} whose limit was read (the containers changed since); nothing was written`, { target: refText(ref) });
+      }
       const base = `/spec/template/spec/containers/${container}`;
       const ops: unknown[] = [
         { op: 'replace', path: '/metadata/resourceVersion', value: d.metadata.resourceVersion },
         // The container at that index is still the one read (a reordered list must not get another's limit).
-        { op: 'test', path: `${base}/name`, value: c.name },
+        { op: 'test', path: `${base}/name`, value: expectedName },
       ];
       if (!c.resources) ops.push({ op: 'add', path: `${base}/resources`, value: { limits: { memory: quantity } } });
       else if (!c.resources.limits) ops.push({ op: 'add', path: `${base}/resources/limits`, value: { memory: quantity } });

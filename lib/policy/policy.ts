@@ -83,6 +83,20 @@ export function globMatch(pattern: string, value: string): boolean {
   return new RegExp(`^${re}$`, 'is').test(value);
 }
 
+/** Fields whose values name one setting however its words are joined. */
+const SETTING_FIELDS: ReadonlySet<PolicyField> = new Set(['config_keys', 'feature_flags']);
+
+/**
+ * The spellings of a configuration key or flag that name one setting: services bind
+ * `maintenance-mode`, `maintenanceMode` and `MAINTENANCE_MODE` to the same property (Spring's
+ * relaxed binding), so each is matched as `maintenance_mode` too.
+ * @example settingSpellings('tickSize-max') // ['tickSize-max', 'tickSize_max', 'tick_Size_max']
+ */
+function settingSpellings(text: string): string[] {
+  const joined = text.replace(/-/g, '_');
+  return [...new Set([text, joined, joined.replace(/([a-z0-9])([A-Z])/g, '$1_$2')])];
+}
+
 /** Flags are compared case-insensitively, with `-` read as `_` (one feature, one identity). */
 function foldFlag(flag: string): string {
   return flag.normalize('NFKC').replace(/\p{Cf}/gu, '').trim().toLowerCase().replace(/-/g, '_');
@@ -105,7 +119,8 @@ export function createPolicy(document: PolicyDocument, file = '<inline>', servic
         const pats = document.recognise[category]?.[field] ?? [];
         // One identity per name: full-width letters and invisible characters do not hide a pattern.
         const folded = value.normalize('NFKC').replace(/\p{Cf}/gu, '');
-        const hit = pats.find((p) => globMatch(p, folded));
+        const forms = SETTING_FIELDS.has(field) ? settingSpellings(folded) : [folded];
+        const hit = pats.find((p) => forms.some((f) => globMatch(SETTING_FIELDS.has(field) ? p.replace(/-/g, '_') : p, f)));
         if (hit) hits.push({ category, reason: `${field.replace(/s$/, '').replace('_', ' ')} "${value}" matches "${hit}"` });
       }
       return hits;

@@ -33,5 +33,6 @@ export interface IdleFilter {
 /** The SQL parser as the rules use it (lib/policy/sql.ts: SQL_ANALYSIS). */
 export interface SqlAnalysis {
   analyseSql(text: string): SqlFacts;
-  idleFilterOf(query: string): IdleFilter | { problem: string };
+  /** `column`: the one the KILL follow-up names, which must be processlist's own. */
+  idleFilterOf(query: string, column?: string): IdleFilter | { problem: string };
 }

@@ -166,7 +166,7 @@ function conjuncts(where: unknown): Node[] {
  * information_schema.processlist whose WHERE always requires `command = 'Sleep'` and
  * `time > N` (or `>=`). Anything looser could select every thread.
  */
-export function idleFilterOf(query: string): IdleFilter | { problem: string } {
+export function idleFilterOf(query: string, column?: string): IdleFilter | { problem: string } {
   const facts = analyseSql(query);
   if (facts.problems.length > 0) return { problem: facts.problems.join('; ') };
   const stmt = facts.ast as Node | undefined;
@@ -182,6 +182,17 @@ export function idleFilterOf(query: string): IdleFilter | { problem: string } {
   const idle = terms
     .filter((t) => ['>', '>='].includes(String(t.operator)) && columnOf(t.left) === 'time' && typeof literalOf(t.right) === 'number')
     .map((t) => (literalOf(t.right) as number) - (String(t.operator) === '>=' ? 1 : 0));
+  if (column !== undefined) {
+    // The kill list names threads by this column: it must be processlist's own, not an expression,
+    // a subquery or another column renamed to it (those can name threads the WHERE did not select).
+    const wanted = column.toLowerCase();
+    const renamed = ((stmt.columns as Node[] | undefined) ?? []).find((c) => {
+      const plain = columnOf(c.expr);
+      const name = typeof c.as === 'string' && c.as ? c.as.toLowerCase() : plain;
+      return name === wanted && plain !== wanted;
+    });
+    if (renamed) return { problem: `its ${column} column must be processlist's own ${column}, not an expression, a subquery or another column named ${column}: it could name threads the idle filter did not select` };
+  }
   if (!sleeping) return { problem: "its WHERE must require command = 'Sleep' (idle connections only), joined by AND" };
   if (idle.length === 0) return { problem: 'its WHERE must require time > N seconds (connections idle that long), joined by AND' };
   return { idleOverSeconds: Math.max(...idle) };

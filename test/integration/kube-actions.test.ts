@@ -455,7 +455,7 @@ describe('kubectl_patch', () => {
 
   it('a change the API server rejects in the dry run is never written', async () => {
     // act: a limit below the 1Gi request (the adapter directly: the action never lowers a limit)
-    const run = t.kube.setMemoryLimit({ namespace: 'trading', name: 'order-consumer' }, 0, '512Mi');
+    const run = t.kube.setMemoryLimit({ namespace: 'trading', name: 'order-consumer' }, 0, '512Mi', 'order-consumer');
     // assess
     await expect(run).rejects.toMatchObject({ name: 'InvalidParameterError', message: expect.stringContaining('must be less than or equal to memory limit of 512Mi') });
     expect(writesTo('/deployments/order-consumer')).toEqual(['PATCH dryRun']);

@@ -21,7 +21,8 @@ export const rule = defineRule({
     if (typeof followUp !== 'string' || !KILL_FOLLOW_UP.test(followUp) || typeof query !== 'string' || isTemplated(query)) return [];
     const min = policy.caps.min_kill_idle_seconds;
     const analysis = step.action.roles?.sqlAnalysis;
-    const filter = analysis ? analysis.idleFilterOf(query) : { problem: `action ${step.action.name} declares no SQL parser (roles.sqlAnalysis), so the query cannot be read` };
+    const column = (KILL_FOLLOW_UP.exec(followUp)?.[2] ?? '').toLowerCase();
+    const filter = analysis ? analysis.idleFilterOf(query, column) : { problem: `action ${step.action.name} declares no SQL parser (roles.sqlAnalysis), so the query cannot be read` };
     const at = { effect: 'refuse' as const, field: ['params', kill.query], category: 'database_writes' as const };
     if ('problem' in filter) {
       return [finding({ ...at, message: `the kill list cannot be limited to idle connections: ${filter.problem}`, fix: "select from information_schema.processlist WHERE command = 'Sleep' AND time > 300" })];
@@ -29,7 +30,6 @@ export const rule = defineRule({
     if (filter.idleOverSeconds < min) {
       return [finding({ ...at, message: `kills connections idle for more than ${filter.idleOverSeconds} s, under the policy's ${min} s`, fix: `require time > ${min} or more (caps.min_kill_idle_seconds)` })];
     }
-    const column = (KILL_FOLLOW_UP.exec(followUp)?.[2] ?? '').toLowerCase();
     if (!new RegExp(`(^|[\\s,(.])(${column}|\\*)([\\s,)]|$)`, 'i').test(query.split(/\bFROM\b/i)[0] ?? '')) {
       return [finding({ ...at, field: ['params', kill.param], message: `the follow-up kills {${column}}, a column the query does not select`, fix: `select ${column} in the query` })];
     }
