@@ -1,4 +1,5 @@
 /** kubectl_exec: run a read-only diagnostic command in a pod (heap dump, thread dump). */
+import { posix } from 'node:path';
 import * as z from 'zod';
 import { deploymentName, requireTarget, serviceTargets } from './common';
 import { defineAction } from './define';
@@ -41,6 +42,29 @@ function stateChangingUse(argv: readonly string[]): string | undefined {
   return undefined;
 }
 
+/**
+ * The files `cat` may read: the kernel's and the cgroup's figures a diagnosis needs. Its output goes
+ * on the timeline, into the report, the knowledge base and the approvers' mail, so a process's
+ * environment (`/proc/1/environ`) or a mounted secret (`/var/run/secrets/...`) would be published:
+ * an allow-list, not a deny-list, because secrets can be mounted anywhere.
+ */
+const CAT_READABLE: readonly RegExp[] = [
+  /^\/proc\/(meminfo|loadavg|stat|vmstat|cpuinfo|pressure\/(cpu|memory|io))$/,
+  /^\/proc\/(\d+|self)\/(status|limits|stat|statm|smaps_rollup|sched|io|oom_score)$/,
+  /^\/sys\/fs\/cgroup\/[A-Za-z0-9_./-]+$/,
+  /^\/etc\/os-release$/,
+];
+
+/** Why `cat`'s arguments read a file outside {@link CAT_READABLE}, or undefined. Paths are normalised first (`..`). */
+function unreadableByCat(argv: readonly string[]): string | undefined {
+  const [prog, ...args] = argv;
+  if (prog !== 'cat') return undefined;
+  const files = args.filter((a) => !a.startsWith('-'));
+  const outside = files.filter((f) => !f.startsWith('/') || !CAT_READABLE.some((re) => re.test(posix.normalize(f))));
+  if (files.length === 0 || outside.length > 0) return `cat reads only the listed system files (/proc/meminfo, /proc/<pid>/status, /sys/fs/cgroup/..., /etc/os-release; absolute paths), not ${outside.join(', ') || 'standard input'}: its output goes on the timeline, and environments and mounted secrets must not`;
+  return undefined;
+}
+
 function tail(text: string): string {
   return text.length > KEEP_OUTPUT ? `…${text.slice(-KEEP_OUTPUT)}` : text;
 }
@@ -65,7 +89,10 @@ export const action = defineAction({
     const prog = program(p.command);
     if (/[;&|`$<>]/.test(p.command)) return [`command "${p.command}" has shell operators; only a single diagnostic program may run`];
     if (!DIAGNOSTIC_PROGRAMS.includes(prog)) return [`command "${prog}" is not a diagnostic program (allowed: ${DIAGNOSTIC_PROGRAMS.join(', ')})`];
-    const changes = stateChangingUse(p.command.trim().split(/\s+/));
+    const argv = p.command.trim().split(/\s+/);
+    const unreadable = unreadableByCat(argv);
+    if (unreadable) return [`command "${p.command}": ${unreadable}`];
+    const changes = stateChangingUse(argv);
     return changes ? [`command "${p.command}": ${changes}; kubectl_exec runs read-only diagnostics only`] : [];
   },
   async run(p, ctx) {

@@ -58,6 +58,25 @@ describe('kubectl_exec', () => {
     expect(problems).toEqual([expect.stringContaining(named)]);
   });
 
+  // cat's output goes on the timeline, into the report, the knowledge base and the approvers' mail:
+  // a step that cats a process's environment or a mounted secret publishes it.
+  it.each([
+    ['cat /proc/1/environ'],
+    ['cat /proc/self/environ'],
+    ['cat /var/run/secrets/kubernetes.io/serviceaccount/token'],
+    ['cat /run/secrets/db-password'],
+    ['cat /etc/shadow'],
+    ['cat /sys/fs/cgroup/../../proc/1/environ'],
+    ['cat /proc/meminfo /app/config/application.yml'],
+    ['cat proc/meminfo'],
+  ])('refuses "%s": cat reads only the listed system files (no secrets, no environment)', (command) => {
+    expect(kubectlExec.checkCaps!({ command, deployment: 'trading-api' }, policy)).toEqual([expect.stringContaining('cat reads only')]);
+  });
+
+  it.each([['cat /proc/meminfo'], ['cat /proc/1/status /proc/1/limits'], ['cat /sys/fs/cgroup/memory.max'], ['cat /sys/fs/cgroup/memory/memory.usage_in_bytes'], ['cat -A /proc/loadavg'], ['cat /etc/os-release']])('safe twin: cat of the system file in "%s"', (command) => {
+    expect(kubectlExec.checkCaps!({ command, deployment: 'trading-api' }, policy)).toEqual([]);
+  });
+
   it.each([['jmap -dump:format=b,file=/tmp/heap.hprof 1'], ['jcmd 1 Thread.print'], ['jcmd 1 GC.heap_info'], ['jcmd -l'], ['ss -tanp'], ['netstat -an']])('safe twin: takes the read-only "%s"', (command) => {
     expect(kubectlExec.checkCaps!({ command, deployment: 'matching-engine' }, policy)).toEqual([]);
   });
