@@ -86,10 +86,10 @@ export const action = defineAction({
   timeoutSeconds: 300,
   targets: (p) => serviceTargets(p.deployment),
   checkCaps(p) {
-    const prog = program(p.command);
+    const argv = p.command.trim().split(/\s+/);
+    const prog = argv[0] ?? '';
     if (/[;&|`$<>]/.test(p.command)) return [`command "${p.command}" has shell operators; only a single diagnostic program may run`];
     if (!DIAGNOSTIC_PROGRAMS.includes(prog)) return [`command "${prog}" is not a diagnostic program (allowed: ${DIAGNOSTIC_PROGRAMS.join(', ')})`];
-    const argv = p.command.trim().split(/\s+/);
     const unreadable = unreadableByCat(argv);
     if (unreadable) return [`command "${p.command}": ${unreadable}`];
     const changes = stateChangingUse(argv);

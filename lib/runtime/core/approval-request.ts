@@ -13,7 +13,7 @@ import { isTemplate, parseTemplate, variablesOf, type Value } from '../../compil
 import { APPROVAL_REJECTED_ERROR } from '../../approval/callback';
 import { notifyApprovalRequest } from '../notifications';
 import { PlaybookVersionError } from '../errors';
-import { executionVariables, type IncidentRef } from '../payload';
+import type { IncidentRef } from '../payload';
 import { investigationLines, riskOfStep, type RiskBasis } from '../../analysis/investigate';
 import { labelledSummary, llmSummaryOf } from '../../analysis/summary';
 import { INVESTIGATION_COMPLETED, type InvestigationResult } from '../../analysis/types';
@@ -116,10 +116,10 @@ export async function requestStepApproval(payload: unknown, deps: CoreDeps): Pro
   // The window opened when the state was entered (its timeout counts from then), never later than now.
   const opened = p.window_opened_at && Date.parse(p.window_opened_at) < now.getTime() ? new Date(p.window_opened_at) : now;
   const total = (timeout / window) * windows.slice(p.level - 2).reduce((a, b) => a + b, 0);
-  // The message's variables come from stored state only: the stored incident, the outputs its
-  // steps recorded (vars), live metrics below. Never from the payload's context or step outputs: a
-  // forged request must not change what approvers read ("p99 5ms" while it is 350 ms).
-  Object.assign(vars, executionVariables({ ...p, context: {}, steps: {}, incident }), vars);
+  // The message's variables come from stored state only: the stored incident and the outputs its
+  // steps recorded (vars, which already hold the incident's service, deployment, ids and alarm),
+  // then live metrics below. Never from the payload's context or step outputs: a forged request
+  // must not change what approvers read ("p99 5ms" while it is 350 ms).
   let message = compiled.approvalMessage ?? `Approve ${compiled.action} for step ${p.step} (risk ${compiled.risk})?`;
   if (isTemplate(message)) {
     const t = parseTemplate(message);
