@@ -82,6 +82,28 @@ describe('forged core operations', () => {
     await expect(engine.invoke('Fn_incident', { op: 'resolve', ...inc.refs })).rejects.toMatchObject({ name: 'RecoveryNotVerifiedError', message: expect.stringContaining('latest check: false') });
   });
 
+  it('Fn_evaluate verify reads the detection rules\' variables from metrics, not from the payload: a forged baseline or output cannot record a recovery', async () => {
+    // prepare: memory still at 92 % (the rule: redis_memory_usage > 85%)
+    const inc = await incident('redis-memory-pressure');
+    engine.metrics.put([{ name: 'redis_memory_usage', value: 92, at: new Date(Date.now() - 5_000) }, { name: 'redis_evicted_keys', value: 0, at: new Date(Date.now() - 5_000) }]);
+    // act: the payload's context and step outputs claim the memory reading is 10 %
+    const lie = { redis_memory_usage: 10, baseline: 1e12 };
+    const out = await engine.invoke('Fn_evaluate', { op: 'verify', playbook: 'redis-memory-pressure', rules: [], ...inc.refs, context: lie, steps: { analyze_memory: { outputs: lie } } });
+    // assess: judged on the live reading; no recovery is stored
+    expect(out).toEqual({ result: 'false' });
+    expect((await getIncident(engine.doc, engine.tables, inc.incident.id)).recovery?.result).not.toBe('true');
+  });
+
+  it('Fn_evaluate verify of a baseline rule ignores a baseline the payload names', async () => {
+    // prepare: traffic-surge's rules compare with the catalogue's baseline (the same metric a week earlier): no data for it here
+    const inc = await incident('traffic-surge');
+    engine.metrics.put([{ name: 'api_request_rate', service: inc.incident.service, value: 50000, at: new Date(Date.now() - 5_000) }, { name: 'websocket_connections', service: inc.incident.service, value: 90000, at: new Date(Date.now() - 5_000) }]);
+    // act: a forged baseline so high that both rules read as clear
+    const out = await engine.invoke('Fn_evaluate', { op: 'verify', playbook: 'traffic-surge', rules: [], ...inc.refs, context: { baseline: 1e12 } });
+    // assess: not a recovery (no baseline data: unknown)
+    expect(out).not.toEqual({ result: 'true' });
+  });
+
   it('Fn_evaluate reads "still > 85% after cleanup" only from data newer than the stored end of the cleanup, whatever timing the payload gives', async () => {
     // prepare: the cleanup step finished now; the latest datapoint (91 %) is from before it
     const inc = await incident('redis-memory-pressure');

@@ -65,8 +65,11 @@ export async function evaluateCondition(payload: unknown, deps: CoreDeps): Promi
 export async function verifyIncidentRecovery(payload: unknown, deps: CoreDeps): Promise<{ result: string }> {
   const p = verifyPayloadSchema.parse(payload);
   const now = deps.now();
-  // Recovery is judged on fresh metrics, never on what earlier steps read.
-  const variables = Object.fromEntries(Object.entries(executionVariables(p)).filter(([n]) => !(n in deps.catalogue.metrics) && !(n in deps.catalogue.aliases)));
+  // Recovery is judged on fresh metrics, never on what earlier steps read or the payload says: a
+  // detection rule names only metrics, aliases, the playbook's variables and `baseline` (the
+  // compiler checks it), so no variable comes from the payload (a forged `baseline` of 1e12
+  // recorded a recovery that let a forged resolve close the incident).
+  const variables = {};
   const incident = await storedRef(deps, p.incident);
   // The rules of the compiled playbook this function bundles (trend rules included), not the payload's.
   const trigger = deps.playbooks.get(incident.playbook)?.trigger;
