@@ -12,6 +12,7 @@ describe(RULE, () => {
       ['trading-api:8080/api/%77ithdraw', 'wallet_operations'], // percent-encoded letter
       ['trading-api:8080//api//WITHDRAW', 'wallet_operations'], // case and duplicate slashes
       ['matching-engine:8080/admin/./params/tick', 'matching_engine_core'],
+      ['trading-api:8080/api/pairs/BTC-USDT/pause', 'matching_engine_core'],
       ['http://trading-api.trading.svc.cluster.local:8080/%2e%2e/maintenance', 'global_operations'],
     ])('refuses %s (%s)', (endpoint, category) => {
       expect(categories(facts('api_call', { endpoint, method: 'POST' }))).toContain(category);
@@ -30,6 +31,12 @@ describe(RULE, () => {
       ['matching-engine:8080/admin/gc', { op: 'halt' }, 'matching_engine_core'],
       ['matching-engine:8080/admin/gc', { plan: [{ then: 'RESUME' }] }, 'matching_engine_core'],
       ['matching-engine:8080/admin/gc', { balance: 0 }, 'wallet_operations'],
+      // 暂停/恢复交易对: the seed's "pause/resume a trading pair", in the verbs an admin API uses
+      ['matching-engine:8080/admin/gc', { pair: 'BTC-USDT', op: 'pause' }, 'matching_engine_core'],
+      ['matching-engine:8080/admin/gc', { op: 'Suspend' }, 'matching_engine_core'],
+      ['matching-engine:8080/admin/gc?op=unpause', undefined, 'matching_engine_core'],
+      ['matching-engine:8080/admin/gc', 'op=%70ause', 'matching_engine_core'],
+      ['matching-engine:8080/admin/gc', { pause_target_ms: 50 }, 'matching_engine_core'],
       ['matching-engine:8080/admin/gc', 'op=%68alt', 'matching_engine_core'],
       ['matching-engine:8080/admin/gc', '{"do": "shutdown"}', 'global_operations'],
       ['matching-engine:8080/admin/gc', '%7B%22do%22%3A%22dns%22%7D', 'global_operations'],
@@ -55,6 +62,9 @@ describe(RULE, () => {
       ['matching-engine:8080/admin/gc?pair=BTC-USDT&mode=young', { reason: 'latency', full: true, depth: 3 }],
       ['matching-engine:8080/admin/gc', null],
       ['matching-engine:8080/admin/gc', 'reason=p99 latency'],
+      // The verb inside a value or a key is not the verb; a key or value that starts with it is
+      // refused like one (`pause_target_ms`: over-refusing is the safe side, as for halt/resume).
+      ['matching-engine:8080/admin/gc', { reason: 'GC pauses over 200 ms', target_pause_ms: 50 }],
     ])('lets %s with body %j pass', (endpoint, body) => {
       expect(categories(facts('api_call', { endpoint, method: 'POST', body }))).toEqual([]);
     });
