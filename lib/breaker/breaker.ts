@@ -13,7 +13,7 @@
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, ScanCommand, UpdateCommand, type DynamoDBDocumentClient, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
-import { z } from '../yaml/zod';
+import * as z from '../yaml/zod';
 import { severityAtLeast, type Severity } from '../incident/model';
 import { BreakerContentionError, BreakerNotFoundError, InvalidBreakerConfigError } from './errors';
 

@@ -9,7 +9,7 @@
  * What an operation may decide from its payload is the runtime's business (README "Threat model":
  * the guard decides from stored state); these schemas only say what the payload looks like.
  */
-import { z } from '../yaml/zod';
+import * as z from '../yaml/zod';
 
 const nonEmpty = z.string().check(z.minLength(1));
 

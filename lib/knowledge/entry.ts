@@ -2,7 +2,7 @@
  * The knowledge-base entry of seed §5.2: every field of the seed's `knowledge_entry`, checked at
  * the edge (imports, stores) with one zod schema.
  */
-import { z } from '../yaml/zod';
+import * as z from '../yaml/zod';
 
 const INCIDENT_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 const nonEmpty = z.string().check(z.minLength(1));

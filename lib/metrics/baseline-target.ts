@@ -1,5 +1,5 @@
 /** What the baseline function publishes, as data (no SDK import: the environment schema reads it). */
-import { z } from '../yaml/zod';
+import * as z from '../yaml/zod';
 
 /** One baseline to publish. */
 export interface BaselineTarget {

@@ -1,5 +1,5 @@
 /** The local metric store: the metric port in local mode, fed over the HTTP API, by the CLI and by drills; bounded, in memory, optionally saved as JSON. */
-import { z } from '../yaml/zod';
+import * as z from '../yaml/zod';
 import { type MetricCatalogue, type MetricSpec } from '../playbook/catalogue';
 import { InvalidMetricDataError } from './errors';
 import { type MetricPoint, type MetricQuery, type MetricSource, requireMetric } from './source';

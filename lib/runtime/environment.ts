@@ -3,7 +3,7 @@
  * value of this type (a missing variable fails `tsc`), handlers parse `process.env` with it at
  * cold start. No CDK import here, so handlers can import it without pulling aws-cdk-lib in.
  */
-import { z } from '../yaml/zod';
+import * as z from '../yaml/zod';
 import { baselineTargetSchema } from '../metrics/baseline-target';
 
 /** Secrets the actions may read (ticketing and chat credentials) live under this name prefix. */

@@ -7,7 +7,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { z } from '../yaml/zod';
+import * as z from '../yaml/zod';
 import { activeAnomalyWrite, clearActiveAnomaly, recordActiveAnomaly, recordDataCollection, type BreakerChange, type BreakerConfig, type BreakerTables } from '../breaker';
 import { allAlarmsOk, appendEvent, recordAlarmOk, attachExecution, findOpenIncident, isLikelyRepeat, openOrJoinIncident, raiseSeverity, SEVERITIES, severityAtLeast, type IncidentTables, type Severity } from '../incident';
 import type { MachineManifest } from '../compiled/manifest';

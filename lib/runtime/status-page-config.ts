@@ -8,7 +8,7 @@
  *   `SRE_AGENT_STATUSPAGE_API_KEY_SECRET` (a Secrets Manager id, in AWS): Atlassian Statuspage;
  * - `SRE_AGENT_STATUS_WEBHOOK_URL`: a webhook that receives each notice as JSON.
  */
-import { z } from '../yaml/zod';
+import * as z from '../yaml/zod';
 import { readSecret, type Secret, type SecretReader } from '../notify/secrets';
 import { AtlassianStatuspage, WebhookStatusPage, type StatusPagePublisher } from '../notify/status-page';
 import { PlaybookError, problemAt, type ConfigSource } from '../yaml';

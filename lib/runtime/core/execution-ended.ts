@@ -1,7 +1,7 @@
 /**
  * An execution that ended before its playbook did (the execution-ended Lambda, the local engine).
  */
-import { z } from '../../yaml/zod';
+import * as z from '../../yaml/zod';
 import { clearActiveAnomaly } from '../../breaker';
 import { appendEvent, getIncident, incidentOfExecution, isFinalStatus, transitionIncident } from '../../incident';
 import { notifyExecutionEnded } from '../notifications';

@@ -1,7 +1,7 @@
 /**
  * A person resolves an incident by hand (`sre-agent resolve`, the dashboard, the resolve Lambda).
  */
-import { z } from '../../yaml/zod';
+import * as z from '../../yaml/zod';
 import type { ApprovalRecord } from '../../approval/store';
 import { clearActiveAnomaly } from '../../breaker';
 import { appendEvent, transitionIncident, type Incident } from '../../incident';

@@ -8,7 +8,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { actionInvocationSchema, actionPayload, CORE_PAYLOADS, corePayload, emittedPayloadSchema, type CorePayloadKey } from '../../../lib/compiled/payload';
-import { z } from '../../../lib/yaml/zod';
+import * as z from '../../../lib/yaml/zod';
 
 const MACHINES = path.join(__dirname, '../../../statemachines');
 
