@@ -13,7 +13,7 @@
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, ScanCommand, UpdateCommand, type DynamoDBDocumentClient, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
-import * as z from 'zod';
+import * as z from '../yaml/zod';
 import { severityAtLeast, type Severity } from '../incident/model';
 import { BreakerContentionError, BreakerNotFoundError, InvalidBreakerConfigError } from './errors';
 
@@ -60,25 +60,26 @@ export interface BreakerChange {
   readonly notify: readonly NotifyRole[];
 }
 
-const positiveInt = z.number().int().positive();
+const positiveInt = z.int().check(z.positive());
+const nonNegativeInt = z.int().check(z.nonnegative());
 /** Breaker thresholds, validated at the edge (cdk.json context, CLI flags). */
 export const breakerConfigSchema = z.strictObject({
   /** The global breaker opens when more than this many anomalies of severity HIGH or worse are active. */
-  maxActiveHighSeverity: z.number().int().nonnegative().optional(),
+  maxActiveHighSeverity: z.optional(nonNegativeInt),
   /** The global breaker opens at this many consecutive remediation failures. */
-  maxConsecutiveFailures: positiveInt.optional(),
+  maxConsecutiveFailures: z.optional(positiveInt),
   /** The global breaker opens when the data-collection failure rate exceeds this. */
-  maxDataCollectionFailureRate: z.number().min(0).max(1).optional(),
+  maxDataCollectionFailureRate: z.optional(z.number().check(z.gte(0), z.lte(1))),
   /** Number of most recent data-collection evaluations the rate is computed over. */
-  dataCollectionWindow: positiveInt.optional(),
+  dataCollectionWindow: z.optional(positiveInt),
   /** Fewer evaluations than this in the window never trip the breaker. */
-  dataCollectionMinSamples: positiveInt.optional(),
+  dataCollectionMinSamples: z.optional(positiveInt),
   /** A service breaker opens when this many remediation attempts fall within the window without recovery. */
-  serviceAttemptLimit: positiveInt.optional(),
+  serviceAttemptLimit: z.optional(positiveInt),
   /** The service attempt window, in seconds. */
-  serviceWindowSeconds: positiveInt.optional(),
+  serviceWindowSeconds: z.optional(positiveInt),
   /** An open breaker closes by itself after this long, if its condition no longer holds. */
-  coolDownSeconds: z.number().int().nonnegative().optional(),
+  coolDownSeconds: z.optional(nonNegativeInt),
 });
 
 /** Breaker thresholds; every member is optional. */

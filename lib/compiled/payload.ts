@@ -9,26 +9,28 @@
  * What an operation may decide from its payload is the runtime's business (README "Threat model":
  * the guard decides from stored state); these schemas only say what the payload looks like.
  */
-import * as z from 'zod';
+import * as z from '../yaml/zod';
+
+const nonEmpty = z.string().check(z.minLength(1));
 
 /** The incident as the execution carries it (the Start incident state's output). */
 export const incidentRefSchema = z.looseObject({
-  id: z.string().min(1),
-  playbook: z.string().min(1),
-  service: z.string().min(1),
+  id: nonEmpty,
+  playbook: nonEmpty,
+  service: nonEmpty,
   severity: z.enum(['LOW', 'MEDIUM', 'HIGH', 'CRITICAL']),
-  alarmName: z.string().optional(),
-  alarmReason: z.string().optional(),
+  alarmName: z.optional(z.string()),
+  alarmReason: z.optional(z.string()),
 });
 export type IncidentRef = z.infer<typeof incidentRefSchema>;
 
-const stepResultSchema = z.looseObject({ summary: z.string().optional(), outputs: z.record(z.string(), z.unknown()).nullish() });
+const stepResultSchema = z.looseObject({ summary: z.optional(z.string()), outputs: z.nullish(z.record(z.string(), z.unknown())) });
 
 /** Fields every core Task payload but `Fn_incident:start` carries (the compiler's CONTEXT_REFS). */
 export const executionRefsSchema = z.object({
   incident: incidentRefSchema,
-  context: z.record(z.string(), z.unknown()).default({}),
-  steps: z.record(z.string(), stepResultSchema).default({}),
+  context: z._default(z.record(z.string(), z.unknown()), {}),
+  steps: z._default(z.record(z.string(), stepResultSchema), {}),
 });
 export type ExecutionRefs = z.infer<typeof executionRefsSchema>;
 
@@ -39,80 +41,80 @@ export const startPayloadSchema = z.object({
   op: z.literal('start'),
   playbook: z.string(),
   /** The content hash the machine was compiled from; it must be the one this function bundles. */
-  playbook_hash: z.string().regex(/^[0-9a-f]{64}$/),
+  playbook_hash: z.string().check(z.regex(/^[0-9a-f]{64}$/)),
   kind: z.enum(['alarm', 'schedule']),
-  service: z.string().nullish(),
+  service: z.nullish(z.string()),
   risk: z.string(),
-  input: z.looseObject({ incident: incidentRefSchema.optional(), context: z.record(z.string(), z.unknown()).optional() }),
+  input: z.looseObject({ incident: z.optional(incidentRefSchema), context: z.optional(z.record(z.string(), z.unknown())) }),
   /** The execution's name and ARN (`$$.Execution`); absent in payloads built by hand. */
-  execution: z.string().min(1).optional(),
-  executionArn: z.string().min(1).optional(),
+  execution: z.optional(nonEmpty),
+  executionArn: z.optional(nonEmpty),
 });
 
 /** Why a step did not run (not_run, refused, approval_rejected, approval_expired). */
-export const recordPayloadSchema = executionRefsSchema.extend({ op: z.literal('record'), event: z.string(), step: z.string(), error: z.unknown().optional() });
+export const recordPayloadSchema = z.extend(executionRefsSchema, { op: z.literal('record'), event: z.string(), step: z.string(), error: z.optional(z.unknown()) });
 
 /** `Resolve incident` / `Close check`. */
-export const finishPayloadSchema = executionRefsSchema.extend({ op: z.enum(['resolve', 'close']) });
+export const finishPayloadSchema = z.extend(executionRefsSchema, { op: z.enum(['resolve', 'close']) });
 
 /** While escalated: recovered yet? */
-export const recoveredCheckPayloadSchema = executionRefsSchema.extend({ op: z.literal('check'), playbook: z.string(), rules: z.array(z.string()).default([]) });
+export const recoveredCheckPayloadSchema = z.extend(executionRefsSchema, { op: z.literal('check'), playbook: z.string(), rules: z._default(z.array(z.string()), []) });
 
 // ---- Fn_breaker -----------------------------------------------------------------------------
 
 /** `<step>: breaker gate`. */
-export const gatePayloadSchema = executionRefsSchema.extend({ op: z.literal('gate'), step: z.string(), action: z.string() });
+export const gatePayloadSchema = z.extend(executionRefsSchema, { op: z.literal('gate'), step: z.string(), action: z.string() });
 
 /** `<step>: failed`. */
-export const failurePayloadSchema = executionRefsSchema.extend({ op: z.literal('failure'), step: z.string(), action: z.string(), on_fail: z.enum(['skip', 'abort']), error: z.unknown().optional() });
+export const failurePayloadSchema = z.extend(executionRefsSchema, { op: z.literal('failure'), step: z.string(), action: z.string(), on_fail: z.enum(['skip', 'abort']), error: z.optional(z.unknown()) });
 
 // ---- Fn_evaluate ----------------------------------------------------------------------------
 
 /** `<step>: check condition`. */
-export const conditionPayloadSchema = executionRefsSchema.extend({ op: z.literal('condition'), step: z.string(), condition: z.string() });
+export const conditionPayloadSchema = z.extend(executionRefsSchema, { op: z.literal('condition'), step: z.string(), condition: z.string() });
 
 /** `Verify recovery`. */
-export const verifyPayloadSchema = executionRefsSchema.extend({ op: z.literal('verify'), playbook: z.string(), rules: z.array(z.string()).default([]) });
+export const verifyPayloadSchema = z.extend(executionRefsSchema, { op: z.literal('verify'), playbook: z.string(), rules: z._default(z.array(z.string()), []) });
 
 // ---- Fn_escalate ----------------------------------------------------------------------------
 
 /** An unanswered approval climbs a level, or the incident is handed to people. */
-export const escalatePayloadSchema = executionRefsSchema.extend({ op: z.enum(['approval', 'incident']), step: z.string().optional(), level: z.number().int().optional(), playbook: z.string().optional() });
+export const escalatePayloadSchema = z.extend(executionRefsSchema, { op: z.enum(['approval', 'incident']), step: z.optional(z.string()), level: z.optional(z.int()), playbook: z.optional(z.string()) });
 
 // ---- Fn_approval_request --------------------------------------------------------------------
 
 /** `<step>: approval L<n>` (waitForTaskToken). */
-export const approvalRequestPayloadSchema = executionRefsSchema.extend({
+export const approvalRequestPayloadSchema = z.extend(executionRefsSchema, {
   op: z.literal('request'),
-  taskToken: z.string().min(1).max(2048),
+  taskToken: z.string().check(z.minLength(1), z.maxLength(2048)),
   step: z.string(),
-  level: z.number().int().min(2).max(4),
+  level: z.int().check(z.gte(2), z.lte(4)),
   /** This level's window (sped up locally); never longer than the compiled one. */
-  timeout_seconds: z.number().positive(),
+  timeout_seconds: z.number().check(z.positive()),
   /**
    * When this level's window opened: the approval state's `$$.State.EnteredTime`, from which Step
    * Functions counts its TimeoutSeconds (the Lambda runs later). @default - the function's clock
    */
-  window_opened_at: z.iso.datetime().optional(),
+  window_opened_at: z.optional(z.iso.datetime()),
   /** The execution waiting (`$$.Execution.Id`). */
-  execution: z.string().min(1).optional(),
+  execution: z.optional(nonEmpty),
 });
 
 // ---- Fn_report ------------------------------------------------------------------------------
 
 /** `Write report`. */
-export const reportPayloadSchema = executionRefsSchema.extend({ op: z.literal('report'), playbook: z.string() });
+export const reportPayloadSchema = z.extend(executionRefsSchema, { op: z.literal('report'), playbook: z.string() });
 
 // ---- Fn_investigate -------------------------------------------------------------------------
 
 /** One read-only check of the investigation (a branch of the Investigate Parallel state). */
-export const investigationCheckPayloadSchema = executionRefsSchema.extend({ op: z.literal('check'), check: z.string().min(1) });
+export const investigationCheckPayloadSchema = z.extend(executionRefsSchema, { op: z.literal('check'), check: nonEmpty });
 
 /** A check's outcome as the Parallel state collects it (the check's result, or its Catch's Pass state). */
-export const checkOutcomeSchema = z.looseObject({ name: z.string(), status: z.enum(['ok', 'skipped', 'failed', 'timed_out']), kind: z.string().optional(), error: z.unknown().optional(), data: z.record(z.string(), z.unknown()).optional(), at: z.string().optional() });
+export const checkOutcomeSchema = z.looseObject({ name: z.string(), status: z.enum(['ok', 'skipped', 'failed', 'timed_out']), kind: z.optional(z.string()), error: z.optional(z.unknown()), data: z.optional(z.record(z.string(), z.unknown())), at: z.optional(z.string()) });
 
 /** `Conclude investigation`. */
-export const concludePayloadSchema = executionRefsSchema.extend({ op: z.literal('conclude'), playbook: z.string(), checks: z.array(checkOutcomeSchema) });
+export const concludePayloadSchema = z.extend(executionRefsSchema, { op: z.literal('conclude'), playbook: z.string(), checks: z.array(checkOutcomeSchema) });
 
 /** Every core Task's payload, by `<FunctionName key>:<op>`, the key `runCore` dispatches on. */
 export const CORE_PAYLOADS = {
@@ -148,11 +150,11 @@ const timingSchema = z.discriminatedUnion('kind', [
  * they can decide nothing. Only the compiler's types and the contract test know them.
  */
 export const INFORMATIONAL_FIELDS = {
-  'Fn_evaluate:condition': z.object({ action: z.string(), timing: timingSchema.nullable(), after_step: z.string().nullable() }),
+  'Fn_evaluate:condition': z.object({ action: z.string(), timing: z.nullable(timingSchema), after_step: z.nullable(z.string()) }),
   'Fn_breaker:gate': z.object({ mutates: z.literal(true) }),
   'Fn_escalate:approval': z.object({ action: z.string() }),
   'Fn_approval_request:request': z.object({ action: z.string() }),
-} as const satisfies Partial<Record<CorePayloadKey, z.ZodObject>>;
+} as const satisfies Partial<Record<CorePayloadKey, z.ZodMiniObject>>;
 
 type Informational<K extends CorePayloadKey> = K extends keyof typeof INFORMATIONAL_FIELDS ? z.input<(typeof INFORMATIONAL_FIELDS)[K]> : unknown;
 
@@ -163,20 +165,20 @@ export type EmittedCorePayload<K extends CorePayloadKey> = z.input<(typeof CORE_
  * The schema of a payload exactly as the compiler emits it, once its JSONPaths are resolved: the
  * runtime's schema with the informational fields, strict (a field nobody declared is refused).
  */
-export function emittedPayloadSchema(key: CorePayloadKey): z.ZodObject {
-  const info: z.ZodObject | undefined = (INFORMATIONAL_FIELDS as Partial<Record<CorePayloadKey, z.ZodObject>>)[key];
-  return CORE_PAYLOADS[key].extend(info?.shape ?? {}).strict();
+export function emittedPayloadSchema(key: CorePayloadKey): z.ZodMiniObject {
+  const info: z.ZodMiniObject | undefined = (INFORMATIONAL_FIELDS as Partial<Record<CorePayloadKey, z.ZodMiniObject>>)[key];
+  return z.strictObject({ ...CORE_PAYLOADS[key].shape, ...info?.shape });
 }
 
 // ---- action Tasks ---------------------------------------------------------------------------
 
 /** What an action Task sends: nothing that could lower what the compiled step requires. */
 export const actionInvocationSchema = z.strictObject({
-  incidentId: z.string().regex(/^INC-\d{8}-\d{3,}$/, 'an incident id INC-YYYYMMDD-NNN'),
-  step: z.string().min(1).max(80),
+  incidentId: z.string().check(z.regex(/^INC-\d{8}-\d{3,}$/, 'an incident id INC-YYYYMMDD-NNN')),
+  step: z.string().check(z.minLength(1), z.maxLength(80)),
   params: z.record(z.string(), z.unknown()),
   /** The execution invoking (`$$.Execution.Id`); it must be the incident's. */
-  execution: z.string().min(1).max(2048),
+  execution: z.string().check(z.minLength(1), z.maxLength(2048)),
 });
 export type ActionInvocation = z.infer<typeof actionInvocationSchema>;
 

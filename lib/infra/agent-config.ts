@@ -28,7 +28,7 @@ const agentConfigSchema = z.strictObject({
    * Circuit-breaker thresholds (seed §3.2), e.g. `{ "coolDownSeconds": 900 }`; what is left out
    * keeps its default (lib/breaker DEFAULT_BREAKER_CONFIG). Every Lambda gets them.
    */
-  breakers: breakerConfigSchema.default({}),
+  breakers: z._default(breakerConfigSchema, {}),
   /** VPC of the data-plane targets (Redis, MySQL). Recorded only: no lookup at synth. */
   vpcId: z.string().regex(/^vpc-[0-9a-f]+$/).optional(),
   /**

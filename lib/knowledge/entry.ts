@@ -2,26 +2,27 @@
  * The knowledge-base entry of seed §5.2: every field of the seed's `knowledge_entry`, checked at
  * the edge (imports, stores) with one zod schema.
  */
-import * as z from 'zod';
+import * as z from '../yaml/zod';
 
 const INCIDENT_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
+const nonEmpty = z.string().check(z.minLength(1));
 
 /** Seed §5.2 `knowledge_entry` (snake_case, as the seed writes it and Qdrant stores it as payload). */
 export const knowledgeEntrySchema = z.object({
   /** `INC-YYYYMMDD-NNN` for the agent's own incidents; any id of letters, digits and `._:-` for imported ones. */
-  incident_id: z.string().regex(INCIDENT_ID, 'letters, digits and ._:- only, at most 128 characters'),
+  incident_id: z.string().check(z.regex(INCIDENT_ID, 'letters, digits and ._:- only, at most 128 characters')),
   /** ISO-8601 time the incident was created (detected). */
-  timestamp: z.string().refine((t) => !Number.isNaN(Date.parse(t)), 'an ISO-8601 time'),
-  service: z.string().min(1),
+  timestamp: z.string().check(z.refine((t) => !Number.isNaN(Date.parse(t)), 'an ISO-8601 time')),
+  service: nonEmpty,
   severity: z.enum(['LOW', 'MEDIUM', 'HIGH', 'CRITICAL']),
   /** The text that is searched (seed: 服务 … 出现 …。根因是 …。通过 … 解决。关键指标: …。). */
-  searchable_text: z.string().min(1),
+  searchable_text: nonEmpty,
   /** Null when no root cause was established. */
-  root_cause: z.string().min(1).nullable(),
-  resolution_steps: z.array(z.string().min(1)),
+  root_cause: z.nullable(nonEmpty),
+  resolution_steps: z.array(nonEmpty),
   /** Seconds from detection to recovery (MTTR), or to the end when it did not recover. */
-  resolution_duration: z.number().nonnegative().nullable(),
-  playbook_used: z.string().min(1).nullable(),
+  resolution_duration: z.nullable(z.number().check(z.nonnegative())),
+  playbook_used: z.nullable(nonEmpty),
   was_auto_remediated: z.boolean(),
   success: z.boolean(),
 });

@@ -1,5 +1,5 @@
 /** What the baseline function publishes, as data (no SDK import: the environment schema reads it). */
-import * as z from 'zod';
+import * as z from '../yaml/zod';
 
 /** One baseline to publish. */
 export interface BaselineTarget {
@@ -16,15 +16,18 @@ export interface BaselineTarget {
   readonly windowSeconds: number;
 }
 
+const nonEmpty = z.string().check(z.minLength(1));
+const positiveInt = z.int().check(z.positive());
+
 export const baselineTargetSchema = z.strictObject({
-  metric: z.string().min(1),
-  namespace: z.string().min(1),
-  metricName: z.string().min(1),
+  metric: nonEmpty,
+  namespace: nonEmpty,
+  metricName: nonEmpty,
   dimensions: z.record(z.string(), z.string()),
-  stat: z.string().min(1),
-  period: z.number().int().positive(),
-  unit: z.string().min(1),
-  offsetSeconds: z.number().int().nonnegative(),
-  windowSeconds: z.number().int().positive(),
+  stat: nonEmpty,
+  period: positiveInt,
+  unit: nonEmpty,
+  offsetSeconds: z.int().check(z.nonnegative()),
+  windowSeconds: positiveInt,
 });
 

@@ -1,5 +1,5 @@
 /** The local metric store: the metric port in local mode, fed over the HTTP API, by the CLI and by drills; bounded, in memory, optionally saved as JSON. */
-import * as z from 'zod';
+import * as z from '../yaml/zod';
 import { type MetricCatalogue, type MetricSpec } from '../playbook/catalogue';
 import { InvalidMetricDataError } from './errors';
 import { type MetricPoint, type MetricQuery, type MetricSource, requireMetric } from './source';
@@ -64,8 +64,8 @@ export interface LocalMetricStoreOptions {
 const MAX_HELD_POINTS = 1_000;
 
 const seriesJsonSchema = z.strictObject({
-  metric: z.string().min(1),
-  service: z.string().min(1).optional(),
+  metric: z.string().check(z.minLength(1)),
+  service: z.optional(z.string().check(z.minLength(1))),
   points: z.array(z.strictObject({ at: z.iso.datetime({ offset: true }), value: z.number() })),
 });
 const storeJsonSchema = z.strictObject({ version: z.literal(1), series: z.array(seriesJsonSchema) });

@@ -7,7 +7,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import * as z from 'zod';
+import * as z from '../yaml/zod';
 import { activeAnomalyWrite, clearActiveAnomaly, recordActiveAnomaly, recordDataCollection, type BreakerChange, type BreakerConfig, type BreakerTables } from '../breaker';
 import { allAlarmsOk, appendEvent, recordAlarmOk, attachExecution, findOpenIncident, isLikelyRepeat, openOrJoinIncident, raiseSeverity, SEVERITIES, severityAtLeast, type IncidentTables, type Severity } from '../incident';
 import type { MachineManifest } from '../compiled/manifest';
@@ -17,30 +17,30 @@ import { executionName, type ExecutionStarter } from './executions';
 import type { IncidentRef } from './payload';
 
 /** CloudWatch's time format (`2019-10-02T17:04:40.989+0000`) or ISO. */
-const cwTime = z.string().refine((s) => !Number.isNaN(Date.parse(s)), 'a timestamp');
+const cwTime = z.string().check(z.refine((s) => !Number.isNaN(Date.parse(s)), 'a timestamp'));
 
 const alarmState = z.looseObject({
   value: z.enum(['OK', 'ALARM', 'INSUFFICIENT_DATA']),
-  reason: z.string().optional(),
-  reasonData: z.string().optional(),
+  reason: z.optional(z.string()),
+  reasonData: z.optional(z.string()),
   timestamp: cwTime,
 });
 
 export const alarmEventSchema = z.looseObject({
-  version: z.string().optional(),
-  id: z.string().min(1),
+  version: z.optional(z.string()),
+  id: z.string().check(z.minLength(1)),
   'detail-type': z.literal('CloudWatch Alarm State Change'),
   source: z.literal('aws.cloudwatch'),
-  account: z.string().optional(),
+  account: z.optional(z.string()),
   time: cwTime,
-  region: z.string().optional(),
-  resources: z.array(z.string()).optional(),
+  region: z.optional(z.string()),
+  resources: z.optional(z.array(z.string())),
   detail: z.looseObject({
     // CloudWatch's own limit on alarm names.
-    alarmName: z.string().min(1).max(255),
+    alarmName: z.string().check(z.minLength(1), z.maxLength(255)),
     state: alarmState,
-    previousState: alarmState.partial().optional(),
-    configuration: z.looseObject({ description: z.string().optional(), metrics: z.array(z.unknown()).optional() }).optional(),
+    previousState: z.optional(z.partial(alarmState)),
+    configuration: z.optional(z.looseObject({ description: z.optional(z.string()), metrics: z.optional(z.array(z.unknown())) })),
   }),
 });
 export type AlarmEvent = z.infer<typeof alarmEventSchema>;
@@ -194,7 +194,7 @@ export async function listDeadLetters(doc: DynamoDBDocumentClient, tables: Incid
   return (out.Items ?? []).map((i) => ({ at: String(i.sk).split('#')[0], reason: i.reason as string, event: i.event as string }));
 }
 
-function describeIssues(err: z.ZodError): string {
+function describeIssues(err: z.core.$ZodError): string {
   return err.issues.map((i) => `${i.path.join('.') || '(event)'}: ${i.message}`).join('; ');
 }
 

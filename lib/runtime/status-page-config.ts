@@ -8,28 +8,26 @@
  *   `SRE_AGENT_STATUSPAGE_API_KEY_SECRET` (a Secrets Manager id, in AWS): Atlassian Statuspage;
  * - `SRE_AGENT_STATUS_WEBHOOK_URL`: a webhook that receives each notice as JSON.
  */
-import * as z from 'zod';
+import * as z from '../yaml/zod';
 import { readSecret, type Secret, type SecretReader } from '../notify/secrets';
 import { AtlassianStatuspage, WebhookStatusPage, type StatusPagePublisher } from '../notify/status-page';
 import { PlaybookError, problemAt, type ConfigSource } from '../yaml';
 import type { StatusComponentMap } from './status-notice';
 
-const componentSchema = z
-  .object({
-    zh: z.string().min(1).max(100),
-    en: z.string().min(1).max(100),
-    /** Statuspage component id. */
-    id: z.string().regex(/^[a-z0-9]{6,32}$/, 'a Statuspage component id is 6-32 lowercase letters and digits').optional(),
-  })
-  .strict();
+const componentName = z.string().check(z.minLength(1), z.maxLength(100));
+
+const componentSchema = z.strictObject({
+  zh: componentName,
+  en: componentName,
+  /** Statuspage component id. */
+  id: z.optional(z.string().check(z.regex(/^[a-z0-9]{6,32}$/, 'a Statuspage component id is 6-32 lowercase letters and digits'))),
+});
 
 const SERVICE_NAME = /^[a-z][a-z0-9-]{0,62}$/;
 
-const fileSchema = z
-  .object({
-    components: z.record(z.string(), z.array(componentSchema).min(1)),
-  })
-  .strict();
+const fileSchema = z.strictObject({
+  components: z.record(z.string(), z.array(componentSchema).check(z.minLength(1))),
+});
 
 /**
  * Validates the component map (status-page.yaml read by lib/runtime/status-page-file.ts, or its

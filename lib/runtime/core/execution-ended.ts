@@ -1,7 +1,7 @@
 /**
  * An execution that ended before its playbook did (the execution-ended Lambda, the local engine).
  */
-import * as z from 'zod';
+import * as z from '../../yaml/zod';
 import { clearActiveAnomaly } from '../../breaker';
 import { appendEvent, getIncident, incidentOfExecution, isFinalStatus, transitionIncident } from '../../incident';
 import { notifyExecutionEnded } from '../notifications';
@@ -11,10 +11,10 @@ import { refreshReport } from './report';
 
 const INCIDENT_EXECUTION = /^INC-\d{8}-\d{3,}$/;
 const endedSchema = z.object({
-  executionName: z.string().min(1),
+  executionName: z.string().check(z.minLength(1)),
   status: z.enum(['FAILED', 'TIMED_OUT', 'ABORTED']),
-  error: z.string().nullish(),
-  cause: z.string().nullish(),
+  error: z.nullish(z.string()),
+  cause: z.nullish(z.string()),
 });
 export type ExecutionEnd = z.input<typeof endedSchema>;
 

@@ -1,7 +1,7 @@
 /**
  * A person resolves an incident by hand (`sre-agent resolve`, the dashboard, the resolve Lambda).
  */
-import * as z from 'zod';
+import * as z from '../../yaml/zod';
 import type { ApprovalRecord } from '../../approval/store';
 import { clearActiveAnomaly } from '../../breaker';
 import { appendEvent, transitionIncident, type Incident } from '../../incident';
@@ -54,9 +54,9 @@ async function resolveByHandDetailed(
 
 /** What a person sends to resolve an incident by hand in AWS (the resolve Lambda). */
 export const handResolveSchema = z.strictObject({
-  incidentId: z.string().regex(/^INC-\d{8}-\d{3,}$/, 'an incident id INC-YYYYMMDD-NNN'),
-  person: z.string().trim().min(1, 'who resolves it').max(200),
-  reason: z.string().trim().min(1, 'why it is resolved').max(2000),
+  incidentId: z.string().check(z.regex(/^INC-\d{8}-\d{3,}$/, 'an incident id INC-YYYYMMDD-NNN')),
+  person: z.string().check(z.trim(), z.minLength(1, 'who resolves it'), z.maxLength(200)),
+  reason: z.string().check(z.trim(), z.minLength(1, 'why it is resolved'), z.maxLength(2000)),
 });
 
 /** What the resolve Lambda answers. */
@@ -72,7 +72,7 @@ export interface HandResolveResult {
 /**
  * The resolve Lambda (AWS's `sre-agent resolve`): validates the request, then {@link resolveByHand}
  * with StopExecution. Refuses an incident that is already RESOLVED or FAILED (InvalidTransitionError).
- * @throws ZodError naming the field of a bad request; IncidentNotFoundError for an unknown id
+ * @throws $ZodError (zod's validation error) naming the field of a bad request; IncidentNotFoundError for an unknown id
  */
 export async function resolveIncidentByHand(payload: unknown, deps: CoreDeps, stopExecution: (executionArn: string, cause: string) => Promise<unknown>): Promise<HandResolveResult> {
   const p = handResolveSchema.parse(payload);

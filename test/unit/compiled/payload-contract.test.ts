@@ -7,8 +7,8 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { ZodError } from 'zod';
 import { actionInvocationSchema, actionPayload, CORE_PAYLOADS, corePayload, emittedPayloadSchema, type CorePayloadKey } from '../../../lib/compiled/payload';
+import * as z from '../../../lib/yaml/zod';
 
 const MACHINES = path.join(__dirname, '../../../statemachines');
 
@@ -87,7 +87,8 @@ function refusedFields(parse: () => unknown): string[] {
   try {
     parse();
   } catch (err) {
-    if (err instanceof ZodError) return err.issues.flatMap((i) => (i.code === 'unrecognized_keys' ? i.keys.map((k) => [...i.path, k].join('.')) : [i.path.join('.')]));
+    // zod/mini throws core's $ZodError (classic's ZodError is a subclass of it).
+    if (err instanceof z.core.$ZodError) return err.issues.flatMap((i) => (i.code === 'unrecognized_keys' ? i.keys.map((k) => [...i.path, k].join('.')) : [i.path.join('.')]));
     throw err;
   }
   return [];
