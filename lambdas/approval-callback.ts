@@ -8,11 +8,11 @@ import type { SFNClient } from '@aws-sdk/client-sfn';
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { approvalDecisionMetrics, emitAgentMetrics, powertoolsSink } from '../lib/runtime/agent-metrics';
-import { approvalPage, escapeHtml, PAGE_HEADERS, type ApprovalPageDeps } from '../lib/approval/callback';
+import { approvalPage, crossSitePostRefusal, escapeHtml, PAGE_HEADERS, type ApprovalPageDeps } from '../lib/approval/callback';
 import { secretsManagerKey } from '../lib/approval/links';
 import { appendEvent } from '../lib/incident';
 import { approvalCallbackEnvironmentSchema } from '../lib/runtime/environment';
-import { awsData, awsStatusPage } from '../lib/runtime/aws';
+import { awsData, awsOnCall, awsStatusPage } from '../lib/runtime/aws';
 import { onNoticeDecided, type StatusNoticeDeps } from '../lib/runtime/status-notice';
 import { lazyClient } from '../lib/runtime/lazy-sdk';
 
@@ -31,6 +31,13 @@ export async function handler(event: APIGatewayProxyEventV2): Promise<APIGateway
   const http = event.requestContext.http;
   let body: string | undefined;
   if (http.method === 'POST') {
+    // The link is the credential; a decision is posted from the page's own form, never from
+    // another site or an opaque origin (the local server's check). API Gateway lower-cases names.
+    const crossSite = crossSitePostRefusal({ origin: event.headers?.origin, secFetchSite: event.headers?.['sec-fetch-site'] }, `https://${event.requestContext.domainName}`);
+    if (crossSite) {
+      logger.warn('approval form refused: cross-site', { approvalId: event.pathParameters?.id, origin: event.headers?.origin, secFetchSite: event.headers?.['sec-fetch-site'], sourceIp: http.sourceIp });
+      return html(crossSite.status, crossSite.html, crossSite.headers);
+    }
     const type = (event.headers?.['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
     if (type !== 'application/x-www-form-urlencoded') {
       return html(415, `<!doctype html><title>Unsupported form</title><p>The approval form is sent as application/x-www-form-urlencoded, not ${escapeHtml(type || 'nothing')}.</p>`);
@@ -43,6 +50,8 @@ export async function handler(event: APIGatewayProxyEventV2): Promise<APIGateway
     tables,
     key,
     now: () => new Date(),
+    // A link decides only while its person still holds its role (rotation file, PagerDuty).
+    oncall: awsOnCall(),
     sendTaskSuccess: async (taskToken, output) => sfn.send(new (await import('@aws-sdk/client-sfn')).SendTaskSuccessCommand({ taskToken, output: JSON.stringify(output) })),
     sendTaskFailure: async (taskToken, error, cause) => sfn.send(new (await import('@aws-sdk/client-sfn')).SendTaskFailureCommand({ taskToken, error, cause: cause.slice(0, 32768) })),
     record: (incidentId, e) => appendEvent(doc, tables, incidentId, e),

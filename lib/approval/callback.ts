@@ -11,6 +11,7 @@ import type { NewTimelineEvent } from '../incident/model';
 import { personKey } from '../policy/binding';
 import { STATUS_NOTICE_ACTION } from '../notify/status-page';
 import { ApprovalLinkError, verifyApprovalLink, type ApprovalLinkQuery, type SigningKey, type VerifiedApprovalLink } from './links';
+import { personMatches, type OnCallLookup } from './oncall';
 import { ApprovalError, decideApproval, locateApproval, type ApprovalDecision, type ApprovalRecord, type ApprovalTables } from './store';
 
 /** The error name a rejection delivers to the waiting Task; the compiled machines Catch it. */
@@ -40,6 +41,12 @@ export interface ApprovalPageDeps {
   sendTaskFailure(taskToken: string, error: string, cause: string): unknown;
   /** Appends a timeline event to an incident (appendEvent). */
   record(incidentId: string, event: NewTimelineEvent): Promise<unknown>;
+  /**
+   * Who holds each approver role now (the rotation file, PagerDuty): a link decides only while its
+   * person still holds its role, as when the request resolved them. Undefined: no roster to ask,
+   * and every link is refused (a link is only ever sent to someone a roster named).
+   */
+  readonly oncall: OnCallLookup | undefined;
   /**
    * The request's source IP and user agent.
    * @default - not recorded
@@ -84,12 +91,13 @@ export interface ApprovalPage {
 }
 
 /** Why a link was refused after (or instead of) verifying it. */
-export type RefusalReason = 'malformed' | 'tampered' | 'expired' | 'unknown' | 'wrong_approver' | 'same_person' | 'replayed' | 'already_decided' | 'conflict';
+export type RefusalReason = 'malformed' | 'tampered' | 'expired' | 'unknown' | 'wrong_approver' | 'not_on_call' | 'same_person' | 'replayed' | 'already_decided' | 'conflict';
 
 const REFUSAL_STATUS: Readonly<Record<RefusalReason, number>> = {
   malformed: 400,
   tampered: 403,
   wrong_approver: 403,
+  not_on_call: 403,
   same_person: 403,
   unknown: 404,
   expired: 410,
@@ -102,6 +110,7 @@ const REFUSAL_TITLE: Readonly<Record<RefusalReason, string>> = {
   malformed: 'This approval link is incomplete',
   tampered: 'This approval link was altered',
   wrong_approver: 'This link is not for an approver of this step',
+  not_on_call: 'This approver no longer holds the role',
   same_person: 'A second approval must come from someone else',
   unknown: 'No such approval',
   expired: 'This approval link has expired',
@@ -155,6 +164,67 @@ async function safeRecord(deps: ApprovalPageDeps, incidentId: string, event: New
   } catch (err) {
     deps.warn?.(`timeline event ${event.type} for ${incidentId} not recorded`, err);
   }
+}
+
+// ---- the roster, again ---------------------------------------------------------------------
+
+/**
+ * A link whose person does not hold its role in the on-call roster now (rotated off, removed from
+ * the rotation file or PagerDuty), or whose roster cannot be asked. Nothing was decided.
+ */
+export class ApproverNotOnCallError extends ApprovalError {
+  public constructor(
+    /** The approval the link is for. */
+    public readonly approvalId: string,
+    /** The person the link names. */
+    public readonly person: string,
+    /** The approver role the link decides for. */
+    public readonly role: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'ApproverNotOnCallError';
+  }
+}
+
+/**
+ * Checks that `person` holds `role` in the on-call roster at `at`, as the approval request found
+ * them when it sent their link (lib/approval/escalation `recipientsFor`): a signed link stays
+ * valid until its approval expires, but whoever it names decides only while still on call.
+ * @throws ApproverNotOnCallError when they do not, or the roster cannot say (fail closed)
+ */
+export async function assertStillOnCall(oncall: OnCallLookup | undefined, approvalId: string, person: string, role: string, at: Date): Promise<void> {
+  if (!oncall) throw new ApproverNotOnCallError(approvalId, person, role, `no on-call roster is configured, so ${person} cannot be checked as ${role} of approval ${approvalId}; nothing was decided`);
+  let holders;
+  try {
+    holders = await oncall.whoIs(role, at);
+  } catch (err) {
+    throw new ApproverNotOnCallError(approvalId, person, role, `the on-call roster could not say whether ${person} still holds ${role} (${(err as Error).name}: ${(err as Error).message}); approval ${approvalId} stays pending, try again`, { cause: err });
+  }
+  if (holders.some((p) => personMatches(p, person))) return;
+  throw new ApproverNotOnCallError(approvalId, person, role, `${person} no longer holds the role ${role} in the on-call roster (held now by ${holders.map((p) => p.name).join(', ') || 'nobody'}); their link cannot decide approval ${approvalId}, which stays pending for a current holder`);
+}
+
+/**
+ * Why a POST to an approval page is refused as cross-site, or undefined when it comes from the
+ * page itself. The link is the credential, so a page needs no token; but a decision is posted
+ * from the page's own form, never from another site (a forged cross-site form would carry a
+ * victim's link), nor from an opaque origin (`Origin: null`: a sandboxed frame, a data: URL).
+ *
+ * @param headers the request's `Origin` and `Sec-Fetch-Site` (absent from non-browser clients)
+ * @param ownOrigin the pages' own origin: `http://127.0.0.1:8080` locally, `https://<API domain>` in AWS
+ */
+export function crossSitePostRefusal(headers: { readonly origin?: string; readonly secFetchSite?: string }, ownOrigin: string): ApprovalPage | undefined {
+  const { origin: from, secFetchSite: site } = headers;
+  // Sec-Fetch-Site: only the page itself (same-origin) or the person (none: typed, bookmarked);
+  // anything else, a sibling subdomain (same-site), another site or a doubled header, is refused.
+  if ((from === undefined || from === ownOrigin) && (site === undefined || site === 'same-origin' || site === 'none')) return undefined;
+  return {
+    status: 403,
+    html: `<!doctype html><title>Refused</title><p>This approval form can only be sent from its own page (${escapeHtml(ownOrigin)}), not from ${escapeHtml(String(from ?? site))}. Nothing was changed.</p>`,
+    headers: PAGE_HEADERS,
+  };
 }
 
 // ---- pages ---------------------------------------------------------------------------------
@@ -365,6 +435,14 @@ export async function approvalPage(method: string, query: ApprovalLinkQuery, bod
   }
   const refusal = refusalFor(rec, link, now);
   if (refusal) return refuse(deps, method, refusal[0], refusal[1], params, located);
+  // The link was sent to whoever held the role then; it decides only while they still do. Checked
+  // on the page too, so that someone rotated off learns it before filling in a reason.
+  try {
+    await assertStillOnCall(deps.oncall, rec.approvalId, link.person, link.role, now);
+  } catch (err) {
+    if (!(err instanceof ApproverNotOnCallError)) throw err;
+    return refuse(deps, method, 'not_on_call', err.message, params, located);
+  }
 
   if (method === 'GET') {
     await safeRecord(deps, rec.incidentId, {

@@ -71,6 +71,11 @@ export interface CompiledStep {
   readonly bounds: readonly FactorBound[];
   readonly onFail: 'skip' | 'abort';
   readonly timeoutSeconds: number;
+  /**
+   * The step's condition as written (`consumers_healthy and lag_increasing`): what `Fn_evaluate`
+   * evaluates, whatever condition text an invocation payload carries (one that differs is refused).
+   */
+  readonly condition?: string;
   /** For a condition `... after <step>`: that earlier step (its metrics must show data newer than its end). */
   readonly afterStep?: string;
   readonly approvalMessage?: string;

@@ -13,7 +13,7 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { approvalPage, decideAndRelease, escapeHtml, PAGE_HEADERS, type ApprovalPageDeps } from '../approval/callback';
+import { approvalPage, crossSitePostRefusal, decideAndRelease, escapeHtml, PAGE_HEADERS, type ApprovalPageDeps } from '../approval/callback';
 import { buildApprovalLinks } from '../approval/links';
 import { rosterPerson } from '../approval/oncall';
 import { CHANNELS, type Channel } from '../notify';
@@ -118,6 +118,8 @@ function approvalDeps(engine: LocalEngine, req?: IncomingMessage): ApprovalPageD
     tables: engine.tables,
     key: engine.signingKey,
     now: () => engine.now(),
+    // A link decides only while its person holds its role in this engine's roster.
+    oncall: engine.oncall,
     // Checked as SendTaskSuccess / SendTaskFailure when the engine runs under the IAM check.
     sendTaskSuccess: async (token, output) => {
       await authorizeLocal([{ action: 'states:SendTaskSuccess', resource: '*' }], 'SendTaskSuccess');
@@ -143,13 +145,11 @@ const approvalPageRoute: Handler = async (e, m, req, url, srv) => {
   }
   let body: string | undefined;
   if (req.method === 'POST') {
-    // The link is the credential, so no token; but a decision is posted from the page itself,
-    // never from another site (a forged cross-site form would carry the victim's link).
-    const from = req.headers.origin;
+    // The link is the credential, so no token; but a decision is posted from the page itself
+    // (the same check as the approval-callback Lambda's).
     const site = req.headers['sec-fetch-site'];
-    if ((from !== undefined && from !== srv.origin) || site === 'cross-site' || site === 'same-site') {
-      return [403, `<!doctype html><title>Refused</title><p>This approval form can only be sent from its own page (${escapeHtml(srv.origin)}), not from ${escapeHtml(String(from ?? site))}. Nothing was changed.</p>`, 'text/html', PAGE_HEADERS];
-    }
+    const crossSite = crossSitePostRefusal({ origin: req.headers.origin, secFetchSite: Array.isArray(site) ? site.join(', ') : site }, srv.origin);
+    if (crossSite) return [crossSite.status, crossSite.html, 'text/html', crossSite.headers];
     const type = String(req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
     if (type !== 'application/x-www-form-urlencoded') {
       return [415, `<!doctype html><title>Unsupported form</title><p>The approval form is sent as application/x-www-form-urlencoded, not ${escapeHtml(type || 'nothing')}.</p>`, 'text/html', PAGE_HEADERS];

@@ -221,6 +221,7 @@ export function compiledSteps(pb: LoadedPlaybook): CompiledStep[] {
     bounds: deriveBounds(step),
     onFail: step.spec.on_fail ?? 'abort',
     timeoutSeconds: step.timeoutSeconds,
+    ...(step.condition !== undefined ? { condition: step.condition.source } : {}),
     ...(step.afterStep !== undefined ? { afterStep: step.afterStep } : {}),
     ...(step.spec.approval_message !== undefined ? { approvalMessage: step.spec.approval_message } : {}),
     ...(step.spec.note !== undefined ? { note: step.spec.note } : {}),

@@ -63,12 +63,38 @@ export const NOTIFIER_SECRETS = {
 } as const;
 
 let notifying: { notifier: Notifier; oncall: OnCallLookup } | undefined;
+let onCallLookup: OnCallLookup | undefined;
 
 /**
- * Notifier and on-call lookup of a warm Lambda: SNS topic TOPIC_ARN for e-mail and send_alert's
- * sns channel, PagerDuty and Slack credentials from Secrets Manager, the rotation bundled
- * under SRE_AGENT_CONFIG_DIR (config.json), and PagerDuty's on-call API in front of it when
- * PAGERDUTY_ONCALL_ROLES (JSON role → schedule/escalation-policy ids) is set.
+ * The on-call lookup of a warm Lambda: the rotation bundled under SRE_AGENT_CONFIG_DIR
+ * (config.json), with PagerDuty's on-call API in front of it when PAGERDUTY_ONCALL_ROLES (JSON
+ * role → schedule/escalation-policy ids) is set. Who an approval request reaches, and who a
+ * signed link may still decide for (the approval-callback function).
+ */
+export function awsOnCall(env: NodeJS.ProcessEnv = process.env): OnCallLookup {
+  if (onCallLookup) return onCallLookup;
+  const prefix = env.SECRETS_PREFIX ?? 'sre-agent/';
+  const rotation = lazyOnCall(() => bundledConfig(env).rotation());
+  let oncall: OnCallLookup = rotation;
+  if (env.PAGERDUTY_ONCALL_ROLES) {
+    try {
+      oncall = new PagerDutyOnCall({
+        roles: parsePagerDutyRoles(env.PAGERDUTY_ONCALL_ROLES, 'PAGERDUTY_ONCALL_ROLES'),
+        apiKey: () => readSecret({ secretId: `${prefix}${NOTIFIER_SECRETS.pagerdutyApiKey}` }, secretsManagerReader(awsSecretsManager())),
+        fallback: rotation,
+      });
+    } catch (err) {
+      // A bad mapping must not stop the function: every lookup reports it, and the timeline shows it.
+      oncall = { whoIs: () => Promise.reject(err as Error) };
+    }
+  }
+  onCallLookup = oncall;
+  return oncall;
+}
+
+/**
+ * Notifier and on-call lookup ({@link awsOnCall}) of a warm Lambda: SNS topic TOPIC_ARN for
+ * e-mail and send_alert's sns channel, PagerDuty and Slack credentials from Secrets Manager.
  */
 export function awsNotifying(env: NodeJS.ProcessEnv = process.env): { notifier: Notifier; oncall: OnCallLookup } {
   if (notifying) return notifying;
@@ -85,20 +111,7 @@ export function awsNotifying(env: NodeJS.ProcessEnv = process.env): { notifier: 
     },
     { secrets, sns: lazyClient<SNSClient>(async () => new (await import('@aws-sdk/client-sns')).SNSClient({})) },
   );
-  const rotation = lazyOnCall(() => bundledConfig(env).rotation());
-  let oncall: OnCallLookup = rotation;
-  if (env.PAGERDUTY_ONCALL_ROLES) {
-    try {
-      oncall = new PagerDutyOnCall({
-        roles: parsePagerDutyRoles(env.PAGERDUTY_ONCALL_ROLES, 'PAGERDUTY_ONCALL_ROLES'),
-        apiKey: () => readSecret({ secretId: `${prefix}${NOTIFIER_SECRETS.pagerdutyApiKey}` }, secrets),
-        fallback: rotation,
-      });
-    } catch (err) {
-      // A bad mapping must not stop the function: every lookup reports it, and the timeline shows it.
-      oncall = { whoIs: () => Promise.reject(err as Error) };
-    }
-  }
+  const oncall = awsOnCall(env);
   notifying = { notifier, oncall };
   return notifying;
 }

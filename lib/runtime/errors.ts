@@ -16,6 +16,24 @@ export class PlaybookVersionError extends RuntimeError {
   }
 }
 
+/**
+ * A `<step>: check condition` invocation that disagrees with the compiled playbook its incident is
+ * pinned to: a step it does not have or that has no condition, condition text other than the
+ * compiled one, or step outputs under names that are not its steps. Only a forged payload does that.
+ */
+export class ConditionMismatchError extends RuntimeError {
+  /** The incident the invocation named. */
+  public readonly incidentId: string;
+  /** The step the invocation named. */
+  public readonly step: string;
+  public constructor(incidentId: string, step: string, reason: string, options?: { cause?: unknown }) {
+    super(`condition of step "${step}" of ${incidentId} refused: ${reason}; a step's condition and the outputs it reads come from the compiled playbook and the stored steps, never from the payload`, options);
+    this.name = 'ConditionMismatchError';
+    this.incidentId = incidentId;
+    this.step = step;
+  }
+}
+
 /** `Resolve incident` without a recent recovery check that says so. */
 export class RecoveryNotVerifiedError extends RuntimeError {
   public constructor(message: string, options?: { cause?: unknown }) {

@@ -111,11 +111,13 @@ describe('forged core operations', () => {
     const claim = await claimStep(engine.doc, engine.tables, { incidentId: inc.incident.id, step: 'flush_expired_keys', action: 'redis_command', now: new Date() });
     expect(claim.claimed).toBe(true);
     await finishStep(engine.doc, engine.tables, inc.incident.id, 'flush_expired_keys', claim.record.claimId, { state: 'done', summary: 'unlinked', outputs: {} }, new Date());
-    const check = (extra: Record<string, unknown>) => engine.invoke('Fn_evaluate', { op: 'condition', step: 'scale_redis_cluster', condition: 'redis_memory_usage > 85%', ...extra, ...inc.refs }) as Promise<{ result: string }>;
-    // act + assess: the payload drops the "after" timing, and still the stale 91 % cannot trigger the scale-up
+    const check = (extra: Record<string, unknown>) => engine.invoke('Fn_evaluate', { op: 'condition', step: 'scale_redis_cluster', condition: 'redis_memory_usage still > 85% after cleanup', ...extra, ...inc.refs }) as Promise<{ result: string }>;
+    // act + assess: the payload drops the "after" timing (its informational fields), and still the stale 91 % cannot trigger the scale-up
     expect((await check({ timing: null, after_step: null })).result).toBe('pending');
     const events = await getTimeline(engine.doc, engine.tables, inc.incident.id);
-    expect(events.filter((e) => e.type === 'condition_evaluated').at(-1)?.summary).toBe('scale_redis_cluster: "redis_memory_usage > 85%" is pending (waiting for data newer than flush_expired_keys: redis_memory_usage)');
+    expect(events.filter((e) => e.type === 'condition_evaluated').at(-1)?.summary).toBe('scale_redis_cluster: "redis_memory_usage still > 85% after cleanup" is pending (waiting for data newer than flush_expired_keys: redis_memory_usage)');
+    // Nor does dropping the words from the condition text: text other than the compiled one is refused (test/adversarial/forged-conditions).
+    await expect(check({ condition: 'redis_memory_usage > 85%' })).rejects.toMatchObject({ name: 'ConditionMismatchError', incidentId: inc.incident.id, step: 'scale_redis_cluster' });
     // The first datapoint after the cleanup decides.
     engine.metrics.put([{ name: 'redis_memory_usage', value: 38, at: new Date(Date.now() + 1_000) }]);
     await new Promise((r) => setTimeout(r, 1_100));

@@ -24,6 +24,8 @@ export function decideOnEngine(engine: LocalEngine, approvalId: string, decision
     tables: engine.tables,
     key: engine.signingKey,
     now: () => engine.now(),
+    // decideAndRelease is the API path: its callers check the roster (rosterPerson) before it.
+    oncall: engine.oncall,
     sendTaskSuccess: (token, output) => engine.sendTaskSuccess(token, output),
     sendTaskFailure: (token, error, cause) => engine.sendTaskFailure(token, error, cause),
     record: (incidentId, event) => appendEvent(engine.doc, engine.tables, incidentId, event),

@@ -96,7 +96,7 @@ describe('approval-callback Lambda', () => {
   it('confirms on GET and decides on POST with SendTaskSuccess, the key read once', async () => {
     // GIVEN
     const record = await pending('raise_max_connections', ['dba']);
-    const { approveUrl } = await buildApprovalLinks(BASE, record, 'dana', 'dba', key);
+    const { approveUrl } = await buildApprovalLinks(BASE, record, 'Zhao Min', 'dba', key);
     // WHEN
     const view = await handler(event(approveUrl, 'GET'));
     // THEN
@@ -111,7 +111,7 @@ describe('approval-callback Lambda', () => {
     const calls = sfn.commandCalls(SendTaskSuccessCommand);
     expect(calls).toHaveLength(1);
     expect(calls[0]!.args[0].input.taskToken).toBe('token-of-raise_max_connections+/=');
-    expect(JSON.parse(calls[0]!.args[0].input.output!)).toEqual({ approvalId: record.approvalId, decisions: [expect.objectContaining({ role: 'dba', person: 'dana', decision: 'approve' })] });
+    expect(JSON.parse(calls[0]!.args[0].input.output!)).toEqual({ approvalId: record.approvalId, decisions: [expect.objectContaining({ role: 'dba', person: 'Zhao Min', decision: 'approve' })] });
     expect(secrets.commandCalls(GetSecretValueCommand)).toHaveLength(1);
     const timeline = await getTimeline(lambda.dynamo.doc, tables, record.incidentId);
     expect(timeline.filter((e) => e.type.startsWith('approval_')).map((e) => [e.type, e.data?.sourceIp])).toEqual([
@@ -126,12 +126,12 @@ describe('approval-callback Lambda', () => {
 
   it('rejects with SendTaskFailure(ApprovalRejectedError)', async () => {
     const record = await pending('kill_idle_connections', ['dba']);
-    const { rejectUrl } = await buildApprovalLinks(BASE, record, 'dana', 'dba', key);
+    const { rejectUrl } = await buildApprovalLinks(BASE, record, 'Zhao Min', 'dba', key);
     const view = await handler(event(rejectUrl, 'GET'));
     const res = await handler(event(rejectUrl, 'POST', `${formOf(String(view.body))}&reason=${encodeURIComponent('pool is fine')}`));
     expect(res.statusCode).toBe(200);
     expect(sfn.commandCalls(SendTaskFailureCommand).map((c) => c.args[0].input)).toEqual([
-      { taskToken: 'token-of-kill_idle_connections+/=', error: 'ApprovalRejectedError', cause: 'dana (dba) rejected kill_idle_connections: pool is fine' },
+      { taskToken: 'token-of-kill_idle_connections+/=', error: 'ApprovalRejectedError', cause: 'Zhao Min (dba) rejected kill_idle_connections: pool is fine' },
     ]);
     expect(lambda.check.denials()).toEqual([]);
   });
@@ -140,7 +140,7 @@ describe('approval-callback Lambda', () => {
     // GIVEN the function's role without its SendTaskSuccess grant
     const without = lambdaIamCheck(lambda.env, { editTemplate: withoutGrant('approvalCallback', 'states:SendTaskSuccess') });
     const record = await pending('raise_pool_size', ['dba']);
-    const { approveUrl } = await buildApprovalLinks(BASE, record, 'dana', 'dba', key);
+    const { approveUrl } = await buildApprovalLinks(BASE, record, 'Zhao Min', 'dba', key);
     // WHEN the approver confirms and decides
     const view = await handler(event(approveUrl, 'GET'), without);
     const decided = await handler(event(approveUrl, 'POST', formOf(String(view.body))), without);

@@ -10,6 +10,7 @@ import { findApprovalForStep, getApproval, requestApproval, type ApprovalRecord,
 import { getTimeline, openOrJoinIncident, type NewTimelineEvent } from '../../lib/incident';
 import { createTables, startDynalite, type LocalDynamo } from '../../lib/local/dynalite';
 import { LocalEngine } from '../../lib/local/engine';
+import { testRoster } from '../helpers/roster';
 import { localApprovalLinks, startServer, type LocalServer } from '../../lib/local/server';
 
 const KEY: SigningKey = async () => Buffer.alloc(32, 42);
@@ -66,6 +67,7 @@ function harness(options: { now?: Date; sendTaskSuccess?: ApprovalPageDeps['send
     tables,
     key: KEY,
     now: () => options.now ?? LATER,
+    oncall: testRoster({ oncall_sre: ['john', '<script>alert("x")</script>'], matching_engine_owner: ['mei'] }),
     sendTaskSuccess: options.sendTaskSuccess ?? ((token, output) => void calls.success.push({ token, output })),
     sendTaskFailure: (token, error, cause) => void calls.failure.push({ token, error, cause }),
     record: async (incidentId, event) => void calls.events.push({ incidentId, event }),
@@ -408,10 +410,13 @@ describe('approval page (lib/approval/callback.ts)', () => {
 describe('local server approval pages (HTTP)', () => {
   let engine: LocalEngine;
   let server: LocalServer;
+  /** Who holds oncall_sre in the engine's roster now: a link decides only while its person does. */
+  let john: string;
 
   beforeAll(async () => {
     engine = await new LocalEngine({ speedUp: 600 }).start();
     server = await startServer(engine, { port: 0 });
+    john = (await engine.oncall!.whoIs('oncall_sre', new Date()))[0]!.name;
   });
 
   afterAll(async () => {
@@ -436,7 +441,7 @@ describe('local server approval pages (HTTP)', () => {
   it('serves the confirmation page on GET and decides on the form POST, releasing the waiting task', async () => {
     // GIVEN an execution waiting on a task token
     const { record, result } = await pendingApproval('trigger_manual_gc', ['oncall_sre']);
-    const { approveUrl } = await localApprovalLinks(engine, record, 'john', 'oncall_sre');
+    const { approveUrl } = await localApprovalLinks(engine, record, john, 'oncall_sre');
     expect(approveUrl.startsWith(`${server.url}/approvals/${record.approvalId}?`)).toBe(true);
     // WHEN
     const view = await fetch(approveUrl, { headers: { 'user-agent': 'approval-http-test' } });
@@ -452,7 +457,7 @@ describe('local server approval pages (HTTP)', () => {
     // THEN
     expect(decided.status).toBe(200);
     expect(await decided.text()).toContain('The step is approved');
-    await expect(result).resolves.toEqual({ approvalId: record.approvalId, decisions: [expect.objectContaining({ role: 'oncall_sre', person: 'john', decision: 'approve' })] });
+    await expect(result).resolves.toEqual({ approvalId: record.approvalId, decisions: [expect.objectContaining({ role: 'oncall_sre', person: john, decision: 'approve' })] });
     const timeline = await getTimeline(engine.doc, engine.tables, record.incidentId);
     expect(timeline.filter((e) => e.type.startsWith('approval_')).map((e) => [e.type, e.data?.sourceIp, e.data?.userAgent])).toEqual([
       ['approval_viewed', '127.0.0.1', 'approval-http-test'],
@@ -466,7 +471,7 @@ describe('local server approval pages (HTTP)', () => {
 
   it('refuses a form posted as JSON with 415', async () => {
     const { record } = await pendingApproval('json_post', ['oncall_sre']);
-    const { approveUrl } = await localApprovalLinks(engine, record, 'john', 'oncall_sre');
+    const { approveUrl } = await localApprovalLinks(engine, record, john, 'oncall_sre');
     const res = await fetch(approveUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
     expect(res.status).toBe(415);
     expect((await getApproval(engine.doc, engine.tables, record.approvalId)).status).toBe('PENDING');
@@ -489,7 +494,7 @@ describe('local server approval pages (HTTP)', () => {
 
   it('refuses a link signed with another key as tampered', async () => {
     const { record } = await pendingApproval('foreign_key', ['oncall_sre']);
-    const { approveUrl } = await buildApprovalLinks(server.url, record, 'john', 'oncall_sre', async () => Buffer.alloc(32, 1));
+    const { approveUrl } = await buildApprovalLinks(server.url, record, john, 'oncall_sre', async () => Buffer.alloc(32, 1));
     const res = await fetch(approveUrl);
     expect(res.status).toBe(403);
   });

@@ -6,7 +6,7 @@
  */
 import type { Notification } from '../../lib/notify';
 import { getGlobalBreaker, recordRemediationResult } from '../../lib/breaker';
-import { getTimeline, openOrJoinIncident } from '../../lib/incident';
+import { getTimeline, openOrJoinIncident, pinPlaybookHash } from '../../lib/incident';
 import { LocalEngine } from '../../lib/local/engine';
 import { runCore } from '../../lib/runtime/core';
 import { handleAlarmEvent } from '../../lib/runtime/intake';
@@ -85,8 +85,10 @@ describe('missing metric data (issue 3: unknown, and it counts toward the data-c
   it('trips the global breaker after four condition checks and recovery checks without data, on the incident timeline', async () => {
     // prepare: no metric data at all for redis-cache
     const { incident } = await openOrJoinIncident(engine.doc, engine.tables, { playbook: 'redis-memory-pressure', service: 'redis-cache', severity: 'MEDIUM', alarm: { name: 'a' }, detectedAt: T0, anomalyStartedAt: T0 });
+    // Start incident pins the compiled version: the condition evaluated is that version's.
+    await pinPlaybookHash(engine.doc, engine.tables, incident.id, engine.compiled.get('redis-memory-pressure')!.hash);
     const refs = { incident: { id: incident.id, playbook: incident.playbook, service: incident.service, severity: incident.severity } };
-    const condition = () => runCore('Fn_evaluate', { ...refs, op: 'condition', step: 'scale_redis_cluster', condition: 'redis_memory_usage > 90%' }, engine.coreDeps());
+    const condition = () => runCore('Fn_evaluate', { ...refs, op: 'condition', step: 'scale_redis_cluster', condition: 'redis_memory_usage still > 85% after cleanup' }, engine.coreDeps());
     const verify = () => runCore('Fn_evaluate', { ...refs, op: 'verify', playbook: incident.playbook, rules: ['redis_memory_usage > 85%'] }, engine.coreDeps());
     // act
     const results = [await condition(), await verify(), await condition()];

@@ -6,7 +6,7 @@
  * opened in the store, the investigation as `Conclude investigation` records it.
  */
 import type { Hypothesis, InvestigationResult } from '../../lib/analysis/types';
-import { appendEvent, getTimeline, openOrJoinIncident, type Incident } from '../../lib/incident';
+import { appendEvent, claimStep, finishStep, getTimeline, openOrJoinIncident, pinPlaybookHash, type Incident } from '../../lib/incident';
 import { LocalEngine } from '../../lib/local/engine';
 import { runCore } from '../../lib/runtime/core';
 import { investigationVariables } from '../../lib/runtime/condition-investigation';
@@ -32,11 +32,16 @@ const investigation = (hypotheses: Hypothesis[]): InvestigationResult => ({ star
 
 async function open(): Promise<Incident> {
   const now = new Date();
-  return (await openOrJoinIncident(engine.doc, engine.tables, { playbook: PLAYBOOK, service: SERVICE, severity: 'HIGH', alarm: { name: `sre-agent/${PLAYBOOK}/${SERVICE}/matching_engine_latency_p99` }, detectedAt: now, anomalyStartedAt: now })).incident;
+  const { incident } = await openOrJoinIncident(engine.doc, engine.tables, { playbook: PLAYBOOK, service: SERVICE, severity: 'HIGH', alarm: { name: `sre-agent/${PLAYBOOK}/${SERVICE}/matching_engine_latency_p99` }, detectedAt: now, anomalyStartedAt: now });
+  // Start incident pins the compiled version the execution runs: conditions are read from it.
+  return pinPlaybookHash(engine.doc, engine.tables, incident.id, engine.compiled.get(PLAYBOOK)!.hash);
 }
 
-/** `<step>: check condition` as the machine calls it, the diagnostic step's outputs in the payload. */
-function evaluate(incident: Incident, outputs: Record<string, unknown>) {
+/** `<step>: check condition` as the machine calls it, after the diagnostic step stored its outputs (and the payload carries them too). */
+async function evaluate(incident: Incident, outputs: Record<string, unknown>) {
+  const claim = await claimStep(engine.doc, engine.tables, { incidentId: incident.id, step: 'collect_diagnostics', action: 'collect_thread_dump_and_metrics', now: new Date() });
+  if (!claim.claimed) throw new Error(`collect_diagnostics of ${incident.id} already claimed`);
+  await finishStep(engine.doc, engine.tables, incident.id, 'collect_diagnostics', claim.record.claimId, { state: 'done', summary: 'collected', outputs }, new Date());
   return runCore('Fn_evaluate', { op: 'condition', step: STEP, condition: CONDITION, incident: { id: incident.id, playbook: PLAYBOOK, service: SERVICE, severity: 'HIGH' }, context: {}, steps: { collect_diagnostics: { outputs } } }, engine.coreDeps()) as Promise<{ result: string; values: Record<string, unknown> }>;
 }
 

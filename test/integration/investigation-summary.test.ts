@@ -10,7 +10,7 @@ import type { CheckOutcome } from '../../lib/analysis/checks';
 import { llmSummaryLabel, type Summarizer, type SummaryInput } from '../../lib/analysis/summary';
 import { findApprovalForStep } from '../../lib/approval/store';
 import { getGlobalBreaker, getServiceBreaker } from '../../lib/breaker';
-import { getIncident, getTimeline, openOrJoinIncident, type Incident } from '../../lib/incident';
+import { getIncident, getTimeline, openOrJoinIncident, pinPlaybookHash, type Incident } from '../../lib/incident';
 import { LocalEngine } from '../../lib/local/engine';
 import type { Notification } from '../../lib/notify';
 import { buildReport } from '../../lib/report';
@@ -74,6 +74,8 @@ async function concluded(summarizer?: Summarizer, summaryTimeoutMs?: number): Pr
   const base = engine.coreDeps();
   const deps: CoreDeps = { ...base, now: () => new Date(NOW), investigation: { ...base.investigation, ...(summarizer ? { summarizer } : {}), ...(summaryTimeoutMs !== undefined ? { summaryTimeoutMs } : {}) } };
   const { incident } = await openOrJoinIncident(engine.doc, engine.tables, { playbook: PLAYBOOK, service: SERVICE, severity: 'HIGH', alarm: { name: `sre-agent/${PLAYBOOK}/${SERVICE}/matching_engine_latency_p99` }, detectedAt: new Date(T0 + 15 * 60_000), anomalyStartedAt: new Date(T0 + 15 * 60_000) });
+  // Start incident pins the compiled version the execution runs (conditions are read from it).
+  await pinPlaybookHash(engine.doc, engine.tables, incident.id, engine.compiled.get(PLAYBOOK)!.hash);
   const ref = { id: incident.id, playbook: PLAYBOOK, service: SERVICE, severity: 'HIGH' };
   const output = await runCore('Fn_investigate', { op: 'conclude', playbook: PLAYBOOK, incident: ref, checks: CHECKS }, deps);
   return { engine, deps, incident, sent, output };

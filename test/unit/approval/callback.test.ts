@@ -12,6 +12,7 @@ import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { decisionRefusal, statusAfter } from '../../../lib/approval/decision';
 import { inMemoryKey, signApprovalLink, type LinkDecision } from '../../../lib/approval/links';
+import { testRoster } from '../../helpers/roster';
 import { ApprovalError, type ApprovalDecision, type ApprovalRecord } from '../../../lib/approval/store';
 
 const NOW = new Date('2026-02-09T14:20:00.000Z');
@@ -85,6 +86,8 @@ function world(store = new MemoryStore(record()), over: Partial<ApprovalPageDeps
       key,
       store,
       now: () => NOW,
+      // Everyone the links of this file name holds their role now (the roster's own refusals: test/adversarial/approval-roster.test.ts).
+      oncall: testRoster({ oncall_sre: ['Li Na'], team_lead: ['Li Na', 'Wang Wei'], director: ['Li Na'] }),
       sendTaskSuccess: (token, output) => void released.push(`success ${token} ${JSON.stringify(output)}`),
       sendTaskFailure: (token, error, cause) => void released.push(`failure ${token} ${error} ${cause}`),
       record: async (incidentId, e) => void events.push({ incidentId, ...(e as Omit<World['events'][number], 'incidentId'>) }),
