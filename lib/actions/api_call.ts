@@ -1,5 +1,5 @@
 /** api_call: call an admin endpoint of a service, e.g. matching-engine:8080/admin/gc (scenario 2). */
-import * as z from 'zod';
+import { z } from '../yaml/zod';
 import { endpointHost, requireTarget } from './common';
 import { defineAction } from './define';
 import { TransientTargetError, ActionError } from './errors';
@@ -17,9 +17,9 @@ export const action = defineAction({
   mutates: true,
   defaultRisk: 'MEDIUM',
   params: z.strictObject({
-    endpoint: z.string().min(1),
-    method: z.enum(['GET', 'POST', 'PUT']).default('POST'),
-    body: z.unknown().optional(),
+    endpoint: z.string().check(z.minLength(1)),
+    method: z._default(z.enum(['GET', 'POST', 'PUT']), 'POST'),
+    body: z.optional(z.unknown()),
   }),
   outputs: ['response_status', 'response_body'],
   uses: ['http'],

@@ -1,5 +1,5 @@
 /** check_certificates: list TLS certificates that expire soon (scenario 7, daily). */
-import * as z from 'zod';
+import { z } from '../yaml/zod';
 import { durationText, requireTarget } from './common';
 import { defineAction } from './define';
 import { TargetNotConfiguredError } from './errors';
@@ -22,9 +22,9 @@ export const action = defineAction({
   mutates: false,
   defaultRisk: 'LOW',
   params: z.strictObject({
-    sources: z.array(z.enum(['kubernetes_secrets', 'alb_certificates', 'external_domains'])).min(1),
-    warning_threshold: durationText.default('30d'),
-    critical_threshold: durationText.default('7d'),
+    sources: z.array(z.enum(['kubernetes_secrets', 'alb_certificates', 'external_domains'])).check(z.minLength(1)),
+    warning_threshold: z._default(durationText, '30d'),
+    critical_threshold: z._default(durationText, '7d'),
   }),
   outputs: ['expiring_certs', 'cert_name', 'days_remaining', 'days', 'stale_access_keys', 'unchecked_sources', 'unreadable_certificates'],
   uses: ['certificates'],

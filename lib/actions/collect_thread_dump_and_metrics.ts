@@ -3,7 +3,7 @@
  * and the JVM's GC and thread counters through exec (jcmd), CPU and memory from the metrics API,
  * and the rollouts of the named services in the window with a confidence that one caused the anomaly.
  */
-import * as z from 'zod';
+import { z } from '../yaml/zod';
 import { durationText, requireTarget, serviceTargets } from './common';
 import { defineAction, type ActionContext } from './define';
 import { ActionError, CommandFailedError } from './errors';
@@ -31,14 +31,15 @@ export const action = defineAction({
   kind: 'diagnostic',
   mutates: false,
   defaultRisk: 'LOW',
-  params: z
-    .strictObject({
-      service: z.string().min(1).default('{{service}}'),
-      deploy_window: durationText.default('30m'),
+  params: z._default(
+    z.strictObject({
+      service: z._default(z.string().check(z.minLength(1)), '{{service}}'),
+      deploy_window: z._default(durationText, '30m'),
       /** Services whose rollouts are correlated (the seed's check_recent_deploys.services). @default [service] */
-      deploy_services: z.array(z.string().min(1)).optional(),
-    })
-    .default({ service: '{{service}}', deploy_window: '30m' }),
+      deploy_services: z.optional(z.array(z.string().check(z.minLength(1)))),
+    }),
+    { service: '{{service}}', deploy_window: '30m' },
+  ),
   outputs: ['thread_dump_path', 'gc_pause_duration', 'cpu_usage', 'memory_usage', 'thread_count', 'recent_deploy', 'confidence', 'deploy_revision'],
   uses: ['kube'],
   iamActions: ['eks:DescribeCluster'],

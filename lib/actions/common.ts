@@ -1,15 +1,15 @@
 /** Small pieces shared by action modules: parameter schemas and target checks. */
-import * as z from 'zod';
+import { z } from '../yaml/zod';
 import type { ActionContext, TargetRef } from './define';
 import { TargetNotConfiguredError } from './errors';
 import { parseServiceRef } from '../policy/services';
 import { evaluate, isTemplate, parseExpression, variablesOf } from '../compiled/expression';
 
 /** A Kubernetes deployment name, or a `{{template}}` that resolves to one. */
-export const deploymentName = z.string().regex(/^([a-z0-9]([-a-z0-9]*[a-z0-9])?|.*\{\{.*\}\}.*)$/, 'a Kubernetes deployment name or a {{template}}');
+export const deploymentName = z.string().check(z.regex(/^([a-z0-9]([-a-z0-9]*[a-z0-9])?|.*\{\{.*\}\}.*)$/, 'a Kubernetes deployment name or a {{template}}'));
 
 /** A number, or an expression string such as `current_max * 2` (checked by the loader). */
-export const numberOrExpression = z.union([z.number(), z.string().min(1)]);
+export const numberOrExpression = z.union([z.number(), z.string().check(z.minLength(1))]);
 
 /**
  * The number a parameter written as a constant stands for: `5`, and the strings `"500"` or
@@ -30,7 +30,7 @@ export function constantNumber(value: unknown): number | undefined {
 }
 
 /** Durations as the seed writes them: `30d`, `7d`, `5min`, `90s`. */
-export const durationText = z.string().regex(/^\d+(\.\d+)?(ms|s|min|m|h|d)$/, 'a duration such as 30d, 5min or 90s');
+export const durationText = z.string().check(z.regex(/^\d+(\.\d+)?(ms|s|min|m|h|d)$/, 'a duration such as 30d, 5min or 90s'));
 
 export function serviceTargets(...names: (string | undefined)[]): TargetRef[] {
   return names.filter((n): n is string => !!n).map((name) => ({ kind: 'service', name }));

@@ -4,7 +4,7 @@
  * `{{days_remaining}}` of check_certificates' `expiring_certs`), one ticket per item of that
  * list, each at most once while it is open, across daily runs.
  */
-import * as z from 'zod';
+import { z } from '../yaml/zod';
 import { requireTarget } from './common';
 import type { ActionContext } from './define';
 import { defineAction } from './define';
@@ -27,10 +27,10 @@ const ITEM_LISTS = {
 const ITEM_VARIABLES = [...new Set(Object.values(ITEM_LISTS).flatMap((l) => Object.keys(l.fields)))];
 
 const params = z.strictObject({
-  title: z.string().min(1),
-  priority: z.string().min(1),
-  description: z.string().optional(),
-  assignee: z.string().optional(),
+  title: z.string().check(z.minLength(1)),
+  priority: z.string().check(z.minLength(1)),
+  description: z.optional(z.string()),
+  assignee: z.optional(z.string()),
 });
 type Params = z.infer<typeof params>;
 

@@ -4,7 +4,7 @@
  * the IAM actions it needs, and its implementation. The loader, compiler, runtime guard, CDK
  * stack and docs all read these definitions.
  */
-import type { z } from 'zod';
+import type { z } from '../yaml/zod';
 import type { ActionKind, BoundSpec, ParameterRoles, TargetRef } from '../policy/step';
 import type { BlacklistCategory, Risk } from '../policy/types';
 import type { Policy } from '../policy/policy';
@@ -84,7 +84,7 @@ export interface ActionSpec<P> {
   /** Expression parameters that scale what the action reads, and the policy caps bounding them. */
   readonly bounds?: Readonly<Record<string, BoundSpec>>;
   /** Schema of the parameters as written in the playbook (expressions are still strings). */
-  readonly params: z.ZodType<P>;
+  readonly params: z.ZodMiniType<P>;
   /** Parameters whose whole string is an expression (`current_max * 2`), not a literal. */
   readonly expressionParams?: readonly string[];
   /** Variables an action reads itself and offers to a parameter's expressions, e.g. `{ new_max: ['current_max'] }`. */

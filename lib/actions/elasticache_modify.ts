@@ -1,5 +1,5 @@
 /** elasticache_modify: move a Redis replication group one node size up (scenario 4). */
-import * as z from 'zod';
+import { z } from '../yaml/zod';
 import { requireTarget } from './common';
 import { defineAction } from './define';
 import { InvalidParameterError } from './errors';
@@ -42,8 +42,8 @@ export const action = defineAction({
   defaultRisk: 'HIGH',
   params: z.strictObject({
     action: z.literal('modify_replication_group'),
-    node_type: z.string().regex(/^(upgrade_one_tier|cache\.[a-z0-9]+\.[a-z0-9]+)$/, 'upgrade_one_tier or a node type such as cache.r6g.xlarge'),
-    replication_group: z.string().optional(),
+    node_type: z.string().check(z.regex(/^(upgrade_one_tier|cache\.[a-z0-9]+\.[a-z0-9]+)$/, 'upgrade_one_tier or a node type such as cache.r6g.xlarge')),
+    replication_group: z.optional(z.string()),
   }),
   outputs: ['previous_node_type', 'node_type', 'status'],
   uses: ['elasticache'],

@@ -1,10 +1,10 @@
 /** feature_flags: switch non-critical features off (or back on) to shed load (scenario 1). */
-import * as z from 'zod';
+import { z } from '../yaml/zod';
 import { requireTarget, serviceTargets } from './common';
 import { defineAction } from './define';
 import type { ConfigOps } from './ports';
 
-const flagList = z.array(z.string().regex(/^[a-z0-9_.-]+$/i, 'a feature flag name')).default([]);
+const flagList = z._default(z.array(z.string().check(z.regex(/^[a-z0-9_.-]+$/i, 'a feature flag name'))), []);
 
 export const action = defineAction({
   name: 'feature_flags',
@@ -13,8 +13,8 @@ export const action = defineAction({
   mutates: true,
   defaultRisk: 'MEDIUM',
   params: z
-    .strictObject({ disable: flagList, enable: flagList, service: z.string().optional() })
-    .refine((p) => p.disable.length + p.enable.length > 0, 'name at least one flag under disable or enable'),
+    .strictObject({ disable: flagList, enable: flagList, service: z.optional(z.string()) })
+    .check(z.refine((p) => p.disable.length + p.enable.length > 0, 'name at least one flag under disable or enable')),
   outputs: ['previous_flags'],
   uses: ['config'],
   iamActions: [],

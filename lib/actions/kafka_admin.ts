@@ -1,5 +1,5 @@
 /** kafka_admin: read-only consumer-group diagnostics (scenario 5). */
-import * as z from 'zod';
+import { z } from '../yaml/zod';
 import { requireTarget } from './common';
 import { defineAction, type ActionContext } from './define';
 import { ActionError } from './errors';
@@ -13,8 +13,8 @@ export const action = defineAction({
   mutates: false,
   defaultRisk: 'LOW',
   params: z.strictObject({
-    commands: z.array(z.enum(['describe_consumer_group', 'check_consumer_health', 'check_partition_assignment'])).min(1),
-    group: z.string().optional(),
+    commands: z.array(z.enum(['describe_consumer_group', 'check_consumer_health', 'check_partition_assignment'])).check(z.minLength(1)),
+    group: z.optional(z.string()),
   }),
   outputs: ['consumer_group', 'consumer_lag', 'consumers_healthy', 'lag_increasing', 'consumer_has_errors', 'unassigned_partitions', 'consumer_deployment'],
   uses: ['kafka', 'kube'],

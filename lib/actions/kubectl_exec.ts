@@ -1,6 +1,6 @@
 /** kubectl_exec: run a read-only diagnostic command in a pod (heap dump, thread dump). */
 import { posix } from 'node:path';
-import * as z from 'zod';
+import { z } from '../yaml/zod';
 import { deploymentName, requireTarget, serviceTargets } from './common';
 import { defineAction } from './define';
 import { CommandFailedError, InvalidParameterError } from './errors';
@@ -76,9 +76,9 @@ export const action = defineAction({
   mutates: false,
   defaultRisk: 'LOW',
   params: z.strictObject({
-    command: z.string().min(1),
-    description: z.string().optional(),
-    deployment: deploymentName.default('{{deployment}}'),
+    command: z.string().check(z.minLength(1)),
+    description: z.optional(z.string()),
+    deployment: z._default(deploymentName, '{{deployment}}'),
   }),
   outputs: ['heap_dump_path', 'exec_pod'],
   uses: ['kube'],

@@ -1,5 +1,5 @@
 /** kubectl_patch: raise a deployment's container memory limit (scenario 6). Nothing else is patchable. */
-import * as z from 'zod';
+import { z } from '../yaml/zod';
 import { requireTarget, serviceTargets } from './common';
 import { defineAction } from './define';
 import { InvalidParameterError, RolloutTimeoutError } from './errors';
@@ -30,7 +30,7 @@ export const action = defineAction({
   kind: 'remediation',
   mutates: true,
   defaultRisk: 'MEDIUM',
-  params: z.strictObject({ resource: z.string().regex(/^deployment\/.+$/, 'deployment/<name>'), patch: z.string().min(1) }),
+  params: z.strictObject({ resource: z.string().check(z.regex(/^deployment\/.+$/, 'deployment/<name>')), patch: z.string().check(z.minLength(1)) }),
   locals: { patch: ['current_limit'] },
   bounds: { patch: { local: 'current_limit', floor: 'min_memory_factor', ceiling: 'max_memory_factor' } },
   outputs: ['previous_memory_limit', 'memory_limit'],

@@ -1,5 +1,5 @@
 /** kubectl_rollout_undo: roll a deployment back to its previous revision (scenario 2), as kubectl does. */
-import * as z from 'zod';
+import { z } from '../yaml/zod';
 import { deploymentName, requireTarget, serviceTargets } from './common';
 import { defineAction } from './define';
 import { RolloutTimeoutError } from './errors';
@@ -13,7 +13,7 @@ export const action = defineAction({
   kind: 'remediation',
   mutates: true,
   defaultRisk: 'HIGH',
-  params: z.strictObject({ deployment: deploymentName, to_revision: z.number().int().positive().optional() }),
+  params: z.strictObject({ deployment: deploymentName, to_revision: z.optional(z.int().check(z.positive())) }),
   outputs: ['rolled_back_from', 'rolled_back_to'],
   uses: ['kube'],
   iamActions: ['eks:DescribeCluster'],

@@ -1,5 +1,5 @@
 /** rds_parameter_change: raise a numeric RDS parameter such as max_connections (scenario 3). */
-import * as z from 'zod';
+import { z } from '../yaml/zod';
 import { numberOrExpression, requireTarget } from './common';
 import { defineAction } from './define';
 import { InvalidParameterError } from './errors';
@@ -18,7 +18,7 @@ export const action = defineAction({
   kind: 'remediation',
   mutates: true,
   defaultRisk: 'HIGH',
-  params: z.strictObject({ parameter: z.string().min(1), new_value: numberOrExpression, parameter_group: z.string().optional() }),
+  params: z.strictObject({ parameter: z.string().check(z.minLength(1)), new_value: numberOrExpression, parameter_group: z.optional(z.string()) }),
   expressionParams: ['new_value'],
   bounds: { new_value: { local: 'current', floor: 'min_parameter_factor', ceiling: 'max_parameter_factor' } },
   locals: { new_value: ['current'] },

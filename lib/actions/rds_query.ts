@@ -1,6 +1,6 @@
 /** rds_query: runs one read-only SQL query on RDS/MySQL and optionally KILLs the idle threads it lists, under a cap. */
 import type { Pool, PoolConnection, RowDataPacket } from 'mysql2/promise';
-import * as z from 'zod';
+import { z } from '../yaml/zod';
 import type { Policy } from '../policy/policy';
 import { PolicyViolationError } from '../policy/errors';
 import { analyseSql, idleFilterOf, KILL_FOLLOW_UP, SQL_ANALYSIS } from '../policy/sql';
@@ -10,12 +10,12 @@ import { ANALYSIS_OUTPUTS, connectionAnalysisOutputs, SYSTEM_USERS } from './rds
 
 const params = z.strictObject({
   /** A single SELECT / SHOW / EXPLAIN statement. */
-  query: z.string().min(1),
+  query: z.string().check(z.minLength(1)),
   /** `KILL {id}` (or `KILL CONNECTION {id}`, `KILL QUERY {id}`), run once per result row. */
-  follow_up: z.string().min(1).optional(),
+  follow_up: z.optional(z.string().check(z.minLength(1))),
   /** Threads killed per invocation, at most. @default policy.caps.max_kills */
-  max_kills: z.number().int().positive().optional(),
-  description: z.string().optional(),
+  max_kills: z.optional(z.int().check(z.positive())),
+  description: z.optional(z.string()),
 });
 
 /** Parameters of rds_query, as written in the playbook. */

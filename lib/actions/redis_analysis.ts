@@ -4,7 +4,7 @@
  * INFO carries maxmemory.
  */
 import type { Redis } from 'ioredis';
-import * as z from 'zod';
+import { z } from '../yaml/zod';
 import type { ActionContext } from './define';
 import { defineAction } from './define';
 import { ActionError, InvalidParameterError, TargetNotConfiguredError, TransientTargetError } from './errors';
@@ -12,8 +12,8 @@ import { ClusterNotReadyError, isClusterTarget, masterNodes, nodeName, targetNam
 
 const params = z.strictObject({
   /** Read-only commands: `INFO [section]`, `DBSIZE`, `MEMORY STATS`, `redis-cli --bigkeys --memkeys`. */
-  commands: z.array(z.string().min(1)).min(1),
-  description: z.string().optional(),
+  commands: z.array(z.string().check(z.minLength(1))).check(z.minLength(1)),
+  description: z.optional(z.string()),
 });
 
 /** Parameters of redis_analysis, as written in the playbook. */

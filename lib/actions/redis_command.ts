@@ -1,5 +1,5 @@
 /** redis_command: UNLINKs the keys matching an allow-listed pattern (`cache:*`), in batches, under a cap. */
-import * as z from 'zod';
+import { z } from '../yaml/zod';
 import type { Policy } from '../policy/policy';
 import { PolicyViolationError } from '../policy/errors';
 import { defineAction } from './define';
@@ -10,8 +10,8 @@ import { isClusterTarget, masterNodes, targetName } from './redis/nodes';
 
 const params = z.strictObject({
   /** `redis-cli --scan --pattern '<pattern>' | xargs redis-cli UNLINK`, the only accepted form. */
-  command: z.string().min(1),
-  description: z.string().optional(),
+  command: z.string().check(z.minLength(1)),
+  description: z.optional(z.string()),
 });
 
 /** Parameters of redis_command, as written in the playbook. */

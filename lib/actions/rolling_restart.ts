@@ -1,5 +1,5 @@
 /** rolling_restart: `kubectl rollout restart`, optionally one pod at a time (scenarios 3 and 5). */
-import * as z from 'zod';
+import { z } from '../yaml/zod';
 import { deploymentName, requireTarget, serviceTargets } from './common';
 import { defineAction } from './define';
 import { TargetPausedError } from './errors';
@@ -13,7 +13,7 @@ export const action = defineAction({
   kind: 'remediation',
   mutates: true,
   defaultRisk: 'MEDIUM',
-  params: z.strictObject({ deployment: deploymentName, strategy: z.enum(['one_at_a_time', 'rolling']).default('one_at_a_time') }),
+  params: z.strictObject({ deployment: deploymentName, strategy: z._default(z.enum(['one_at_a_time', 'rolling']), 'one_at_a_time') }),
   outputs: ['restarted_deployment'],
   uses: ['kube'],
   iamActions: ['eks:DescribeCluster'],

@@ -1,5 +1,5 @@
 /** send_alert: notify people on the given channels (scenario 2's emergency notification). */
-import * as z from 'zod';
+import { z } from '../yaml/zod';
 import { requireTarget } from './common';
 import { defineAction } from './define';
 import { ActionError } from './errors';
@@ -17,9 +17,9 @@ export const action = defineAction({
   defaultRisk: 'LOW',
   params: z.strictObject({
     severity: z.enum(['INFO', 'LOW', 'MEDIUM', 'HIGH', 'CRITICAL']),
-    channels: z.array(z.enum(CHANNELS)).min(1),
-    message: z.string().min(1),
-    title: z.string().optional(),
+    channels: z.array(z.enum(CHANNELS)).check(z.minLength(1)),
+    message: z.string().check(z.minLength(1)),
+    title: z.optional(z.string()),
   }),
   outputs: ['alert_channels_ok', 'alert_channels_failed'],
   uses: ['notify'],

@@ -1,5 +1,5 @@
 /** update_config: change a service's runtime configuration, e.g. enable rate limiting (scenario 1). */
-import * as z from 'zod';
+import { z } from '../yaml/zod';
 import { requireTarget, serviceTargets } from './common';
 import { defineAction } from './define';
 import { InvalidParameterError } from './errors';
@@ -25,10 +25,10 @@ export const action = defineAction({
   mutates: true,
   defaultRisk: 'MEDIUM',
   params: z.strictObject({
-    service: z.string().min(1),
-    config: z.union([z.string().min(1), z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]))]),
-    rate_limit: z.string().optional(),
-    description: z.string().optional(),
+    service: z.string().check(z.minLength(1)),
+    config: z.union([z.string().check(z.minLength(1)), z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]))]),
+    rate_limit: z.optional(z.string()),
+    description: z.optional(z.string()),
   }),
   outputs: ['previous_config'],
   uses: ['config'],

@@ -9,7 +9,7 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import * as z from 'zod';
+import { z } from '../yaml/zod';
 import { ApprovalError, type ApprovalRecord } from './store';
 
 /** What a link asks for. */
@@ -57,13 +57,13 @@ export type ApprovalLinkQuery = Readonly<Record<string, string | undefined>>;
 const SIGNATURE_VERSION = 'sre-agent-approval-link-v1';
 
 const linkSchema = z.object({
-  id: z.string().regex(/^[A-Za-z0-9-]{1,64}$/, 'is not an approval id'),
-  person: z.string().min(1).max(200),
-  role: z.string().min(1).max(100),
+  id: z.string().check(z.regex(/^[A-Za-z0-9-]{1,64}$/, 'is not an approval id')),
+  person: z.string().check(z.minLength(1), z.maxLength(200)),
+  role: z.string().check(z.minLength(1), z.maxLength(100)),
   decision: z.enum(['approve', 'reject']),
-  expires: z.string().regex(/^\d{1,15}$/, 'is not epoch milliseconds'),
+  expires: z.string().check(z.regex(/^\d{1,15}$/, 'is not epoch milliseconds')),
   // 32 bytes of HMAC-SHA256 in unpadded base64url.
-  sig: z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'is not a base64url HMAC-SHA256'),
+  sig: z.string().check(z.regex(/^[A-Za-z0-9_-]{43}$/, 'is not a base64url HMAC-SHA256')),
 });
 
 async function keyBytes(key: SigningKey): Promise<Buffer> {

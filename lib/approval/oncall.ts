@@ -2,7 +2,7 @@
  * Who is on call (seed §4.2): a rotation file (playbooks/oncall.yaml, the embedded default) and
  * PagerDuty's on-call API, which falls back to the file when it cannot answer and says so.
  */
-import * as z from 'zod';
+import { z } from '../yaml/zod';
 import { PlaybookError, problemAt, type ConfigSource, type PlaybookProblem } from '../yaml';
 import { errorText } from '../notify/text';
 import type { Person } from '../notify/types';
@@ -29,40 +29,41 @@ const WEEK_MS = 7 * 24 * 3600 * 1000;
 const HANDLE = /^[a-z0-9][a-z0-9._-]*$/;
 const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/;
 
-const handle = z.string().regex(HANDLE, 'a person handle (lower case letters, digits, . _ -)');
-const people = z.array(handle).min(1);
-const instant = z
-  .string()
-  .regex(ISO_INSTANT, 'an ISO 8601 time with a zone, e.g. 2026-02-09T09:00:00Z')
-  .refine((s) => !Number.isNaN(Date.parse(s)), 'not a valid time');
+const handle = z.string().check(z.regex(HANDLE, 'a person handle (lower case letters, digits, . _ -)'));
+const people = z.array(handle).check(z.minLength(1));
+const instant = z.string().check(
+  z.regex(ISO_INSTANT, 'an ISO 8601 time with a zone, e.g. 2026-02-09T09:00:00Z'),
+  z.refine((s) => !Number.isNaN(Date.parse(s)), 'not a valid time'),
+);
 
 const personSchema = z.strictObject({
-  name: z.string().min(1),
-  email: z.email().optional(),
-  phone: z.string().regex(/^\+[1-9]\d{6,14}$/, 'an E.164 phone number, e.g. "+12025550101"').optional(),
-  slack: z.string().regex(/^[UW][A-Z0-9]{6,}$/, 'a Slack member id, e.g. U04ABCDEF').optional(),
-  pagerduty_user_id: z.string().regex(/^P[A-Z0-9]{5,}$/, 'a PagerDuty user id, e.g. PABC123').optional(),
+  name: z.string().check(z.minLength(1)),
+  email: z.optional(z.email()),
+  phone: z.optional(z.string().check(z.regex(/^\+[1-9]\d{6,14}$/, 'an E.164 phone number, e.g. "+12025550101"'))),
+  slack: z.optional(z.string().check(z.regex(/^[UW][A-Z0-9]{6,}$/, 'a Slack member id, e.g. U04ABCDEF'))),
+  pagerduty_user_id: z.optional(z.string().check(z.regex(/^P[A-Z0-9]{5,}$/, 'a PagerDuty user id, e.g. PABC123'))),
 });
 
 const rotationSchema = z.strictObject({
   /** The first day of the rotation (a `handover` weekday): the week that begins there is `people[0]`'s. */
-  start: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'a date, e.g. 2026-01-05'),
+  start: z.string().check(z.regex(/^\d{4}-\d{2}-\d{2}$/, 'a date, e.g. 2026-01-05')),
   /** `Monday 09:00` (UTC). */
-  handover: z.string().regex(/^(sunday|monday|tuesday|wednesday|thursday|friday|saturday) ([01]\d|2[0-3]):[0-5]\d$/i, 'a weekday and a UTC time, e.g. "Monday 09:00"'),
+  handover: z.string().check(z.regex(/^(sunday|monday|tuesday|wednesday|thursday|friday|saturday) ([01]\d|2[0-3]):[0-5]\d$/i, 'a weekday and a UTC time, e.g. "Monday 09:00"')),
   people,
 });
 
 const roleSchema = z
-  .strictObject({ description: z.string().optional(), people: people.optional(), rotation: rotationSchema.optional() })
-  .refine((r) => (r.people === undefined) !== (r.rotation === undefined), 'give either people or rotation');
+  .strictObject({ description: z.optional(z.string()), people: z.optional(people), rotation: z.optional(rotationSchema) })
+  .check(z.refine((r) => (r.people === undefined) !== (r.rotation === undefined), 'give either people or rotation'));
+
+const serviceOwnersSchema = z.strictObject({ owners: people, description: z.optional(z.string()) });
+const overrideSchema = z.strictObject({ role: z.string().check(z.minLength(1)), from: instant, to: instant, people, reason: z.optional(z.string()) });
 
 export const onCallFileSchema = z.strictObject({
   people: z.record(handle, personSchema),
-  roles: z.record(z.string().regex(/^[a-z][a-z0-9_]*$/, 'a role name such as oncall_sre'), roleSchema),
-  services: z.record(z.string().min(1), z.strictObject({ owners: people, description: z.string().optional() })).default({}),
-  overrides: z
-    .array(z.strictObject({ role: z.string().min(1), from: instant, to: instant, people, reason: z.string().optional() }))
-    .default([]),
+  roles: z.record(z.string().check(z.regex(/^[a-z][a-z0-9_]*$/, 'a role name such as oncall_sre')), roleSchema),
+  services: z._default(z.record(z.string().check(z.minLength(1)), serviceOwnersSchema), {}),
+  overrides: z._default(z.array(overrideSchema), []),
 });
 
 export type OnCallFile = z.infer<typeof onCallFileSchema>;
@@ -242,15 +243,15 @@ export interface PagerDutyOnCallOptions {
 const onCallsResponse = z.looseObject({
   oncalls: z.array(
     z.looseObject({
-      user: z.looseObject({ id: z.string(), name: z.string().optional(), summary: z.string().optional(), email: z.string().optional() }).nullish(),
-      escalation_level: z.number().optional(),
-      start: z.string().nullish(),
-      end: z.string().nullish(),
+      user: z.nullish(z.looseObject({ id: z.string(), name: z.optional(z.string()), summary: z.optional(z.string()), email: z.optional(z.string()) })),
+      escalation_level: z.optional(z.number()),
+      start: z.nullish(z.string()),
+      end: z.nullish(z.string()),
     }),
   ),
-  more: z.boolean().optional(),
-  offset: z.number().optional(),
-  limit: z.number().optional(),
+  more: z.optional(z.boolean()),
+  offset: z.optional(z.number()),
+  limit: z.optional(z.number()),
 });
 
 const MAX_PAGES = 5;
@@ -351,11 +352,11 @@ export class PagerDutyOnCall implements OnCallLookup {
 
 /** `{"oncall_sre": {"scheduleIds": ["P1"], "escalationPolicyIds": ["P2"]}, ...}` (JSON, from configuration). */
 export const pagerDutyRolesSchema = z.record(
-  z.string().min(1),
+  z.string().check(z.minLength(1)),
   z.strictObject({
-    scheduleIds: z.array(z.string().min(1)).optional(),
-    escalationPolicyIds: z.array(z.string().min(1)).optional(),
-    escalationLevel: z.number().int().positive().optional(),
+    scheduleIds: z.optional(z.array(z.string().check(z.minLength(1)))),
+    escalationPolicyIds: z.optional(z.array(z.string().check(z.minLength(1)))),
+    escalationLevel: z.optional(z.int().check(z.positive())),
   }),
 );
 

@@ -1,31 +1,31 @@
 /** The metric catalogue (playbooks/metrics.yaml): metric names → CloudWatch coordinates. */
-import * as z from 'zod';
+import { z } from '../yaml/zod';
 import { PlaybookError } from './errors';
 import { problemAt, type ConfigSource } from '../yaml';
 
 const metricSchema = z.strictObject({
-  namespace: z.string().min(1),
-  metric: z.string().min(1),
-  stat: z.string().min(1),
-  period: z.number().int().positive(),
-  unit: z.string().min(1),
-  dimensions: z.array(z.string()).optional(),
+  namespace: z.string().check(z.minLength(1)),
+  metric: z.string().check(z.minLength(1)),
+  stat: z.string().check(z.minLength(1)),
+  period: z.int().check(z.positive()),
+  unit: z.string().check(z.minLength(1)),
+  dimensions: z.optional(z.array(z.string())),
   /**
    * Published with 1-second storage resolution (PutMetricData `StorageResolution: 1`): its
    * detection alarms evaluate every 10 s, the floor of CloudWatch alarm latency. @default false
    */
-  high_resolution: z.boolean().optional(),
+  high_resolution: z.optional(z.boolean()),
 });
-const name = z.string().regex(/^[a-z][a-z0-9_]*$/, 'snake_case metric name');
+const name = z.string().check(z.regex(/^[a-z][a-z0-9_]*$/, 'snake_case metric name'));
 /**
  * What `baseline` means in a rule (`api_request_rate > baseline * 3`): the rule's own metric, its
  * mean over `window` centred on the same time `offset` earlier (a week: the same hour of the same
  * weekday, so the exchange's daily and weekly rhythm is in the baseline).
  */
 const baselineSchema = z.strictObject({
-  description: z.string().optional(),
-  offset: z.string().regex(/^\d+(\.\d+)?\s*(s|min|h|d)$/, 'a duration such as 7d'),
-  window: z.string().regex(/^\d+(\.\d+)?\s*(s|min|h|d)$/, 'a duration such as 1h'),
+  description: z.optional(z.string()),
+  offset: z.string().check(z.regex(/^\d+(\.\d+)?\s*(s|min|h|d)$/, 'a duration such as 7d')),
+  window: z.string().check(z.regex(/^\d+(\.\d+)?\s*(s|min|h|d)$/, 'a duration such as 1h')),
 });
 
 /**
@@ -35,20 +35,22 @@ const baselineSchema = z.strictObject({
  */
 const trendSchema = z
   .strictObject({
-    description: z.string().optional(),
-    periods: z.number().int().min(1).max(30),
-    moving: z.number().int().min(1),
+    description: z.optional(z.string()),
+    periods: z.int().check(z.gte(1), z.lte(30)),
+    moving: z.int().check(z.gte(1)),
   })
-  .refine((t) => t.moving <= t.periods, { message: 'moving must be at most periods', path: ['moving'] });
+  .check(z.refine((t) => t.moving <= t.periods, { message: 'moving must be at most periods', path: ['moving'] }));
 
 const catalogueSchema = z
-  .strictObject({ metrics: z.record(name, metricSchema), aliases: z.record(name, name).default({}), baseline: baselineSchema.optional(), trend: trendSchema.optional() })
-  .superRefine((c, ctx) => {
-    for (const [alias, metric] of Object.entries(c.aliases)) {
-      if (!(metric in c.metrics)) ctx.addIssue({ code: 'custom', path: ['aliases', alias], message: `alias of "${metric}", which is not a metric in this catalogue` });
-      if (alias in c.metrics) ctx.addIssue({ code: 'custom', path: ['aliases', alias], message: `"${alias}" is already a metric name` });
-    }
-  });
+  .strictObject({ metrics: z.record(name, metricSchema), aliases: z._default(z.record(name, name), {}), baseline: z.optional(baselineSchema), trend: z.optional(trendSchema) })
+  .check(
+    z.superRefine((c, ctx) => {
+      for (const [alias, metric] of Object.entries(c.aliases)) {
+        if (!(metric in c.metrics)) ctx.addIssue({ code: 'custom', path: ['aliases', alias], message: `alias of "${metric}", which is not a metric in this catalogue` });
+        if (alias in c.metrics) ctx.addIssue({ code: 'custom', path: ['aliases', alias], message: `"${alias}" is already a metric name` });
+      }
+    }),
+  );
 
 export type MetricSpec = z.infer<typeof metricSchema>;
 export interface MetricCatalogue {

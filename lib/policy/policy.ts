@@ -3,13 +3,13 @@
  * recognise each category in action parameters, protected services and caps. One loader, used
  * by the compiler and by the runtime guard.
  */
-import * as z from 'zod';
+import { z } from '../yaml/zod';
 import { DURATION_PATTERN, PlaybookError, problemAt, type ConfigSource } from '../yaml';
 import { normaliseEndpoint, type NormalEndpoint } from './endpoints';
 import { emptyServiceMap, type ServiceMap } from './services';
 import { BLACKLIST_CATEGORIES, type BlacklistHit } from './types';
 
-const patterns = z.array(z.string().min(1)).default([]);
+const patterns = z._default(z.array(z.string().check(z.minLength(1))), []);
 const recogniser = z.strictObject({
   services: patterns,
   endpoints: patterns,
@@ -18,32 +18,33 @@ const recogniser = z.strictObject({
   sql_tables: patterns,
 });
 
+const blacklistOperation = z.strictObject({ category: z.enum(BLACKLIST_CATEGORIES), examples: z.array(z.string()).check(z.minLength(1)) });
+const escalationWindow = z.string().check(z.regex(DURATION_PATTERN));
+
 export const policySchema = z.strictObject({
   absolute_blacklist: z.strictObject({
     description: z.string(),
-    operations: z.array(z.strictObject({ category: z.enum(BLACKLIST_CATEGORIES), examples: z.array(z.string()).min(1) })).min(1),
+    operations: z.array(blacklistOperation).check(z.minLength(1)),
     agent_can_do: z.strictObject({ description: z.string(), actions: z.array(z.string()) }),
   }),
   recognise: z.partialRecord(z.enum(BLACKLIST_CATEGORIES), recogniser),
-  degradable_features: z.array(z.string().regex(/^[a-z0-9_.-]+$/, 'a feature flag name (lower case)')).default([]),
-  api_endpoints: z.array(z.string().min(1)).default([]),
-  matching_engine_services: z.array(z.string().min(1)).min(1),
-  protected_services: z.array(z.string().min(1)),
-  escalation: z
-    .strictObject({ oncall_sre: z.string().regex(DURATION_PATTERN), team_lead: z.string().regex(DURATION_PATTERN), director: z.string().regex(DURATION_PATTERN) })
-    .optional(),
+  degradable_features: z._default(z.array(z.string().check(z.regex(/^[a-z0-9_.-]+$/, 'a feature flag name (lower case)'))), []),
+  api_endpoints: z._default(z.array(z.string().check(z.minLength(1))), []),
+  matching_engine_services: z.array(z.string().check(z.minLength(1))).check(z.minLength(1)),
+  protected_services: z.array(z.string().check(z.minLength(1))),
+  escalation: z.optional(z.strictObject({ oncall_sre: escalationWindow, team_lead: escalationWindow, director: escalationWindow })),
   caps: z.strictObject({
-    max_kills: z.number().int().positive(),
-    max_scale_factor: z.number().positive(),
-    max_replicas: z.number().int().positive(),
-    max_memory_factor: z.number().positive(),
-    max_parameter_factor: z.number().positive(),
-    min_scale_factor: z.number().nonnegative(),
-    min_memory_factor: z.number().nonnegative(),
-    min_parameter_factor: z.number().nonnegative(),
-    min_kill_idle_seconds: z.number().int().nonnegative(),
-    redis_unlink_prefixes: z.array(z.string().min(1)).min(1),
-    redis_max_unlinks: z.number().int().positive(),
+    max_kills: z.int().check(z.positive()),
+    max_scale_factor: z.number().check(z.positive()),
+    max_replicas: z.int().check(z.positive()),
+    max_memory_factor: z.number().check(z.positive()),
+    max_parameter_factor: z.number().check(z.positive()),
+    min_scale_factor: z.number().check(z.nonnegative()),
+    min_memory_factor: z.number().check(z.nonnegative()),
+    min_parameter_factor: z.number().check(z.nonnegative()),
+    min_kill_idle_seconds: z.int().check(z.nonnegative()),
+    redis_unlink_prefixes: z.array(z.string().check(z.minLength(1))).check(z.minLength(1)),
+    redis_max_unlinks: z.int().check(z.positive()),
   }),
 });
 

@@ -5,24 +5,24 @@
  * `trading/matching-engine`, `deployment/matching-engine` and `http://matching-engine:8080/x`
  * all name the matching engine, so a protected service cannot be reached by writing it another way.
  */
-import * as z from 'zod';
+import { z } from '../yaml/zod';
 import { PlaybookError, problemAt, type ConfigSource } from '../yaml';
 
-const k8sName = z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'a Kubernetes name (lower case, digits and "-")').max(63);
+const k8sName = z.string().check(z.regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'a Kubernetes name (lower case, digits and "-")'), z.maxLength(63));
 
 const serviceSchema = z.strictObject({
-  description: z.string().optional(),
+  description: z.optional(z.string()),
   /** @default true: the service runs as a Kubernetes deployment */
-  kubernetes: z.boolean().default(true),
+  kubernetes: z._default(z.boolean(), true),
   /** @default "default" */
-  namespace: k8sName.default('default'),
+  namespace: z._default(k8sName, 'default'),
   /** @default the service's own name */
-  deployment: k8sName.optional(),
-  containers: z.array(z.string().min(1)).default([]),
+  deployment: z.optional(k8sName),
+  containers: z._default(z.array(z.string().check(z.minLength(1))), []),
   /** Database users the service connects as (leaking-service analysis, KILL filter). */
-  database_users: z.array(z.string().min(1)).default([]),
+  database_users: z._default(z.array(z.string().check(z.minLength(1))), []),
   /** Kafka consumer groups the service's pods consume as. */
-  consumer_groups: z.array(z.string().min(1)).default([]),
+  consumer_groups: z._default(z.array(z.string().check(z.minLength(1))), []),
 });
 
 export const serviceMapSchema = z.strictObject({ services: z.record(k8sName, serviceSchema) });

@@ -4,17 +4,20 @@
  * the endpoint comes from configuration) and the "credentials for Amazon RDS database" secret
  * (`{"engine","host","port","username","password","dbname","dbInstanceIdentifier"}`).
  */
-import * as z from 'zod';
+import { z } from '../../yaml/zod';
 import { InvalidParameterError } from '../errors';
 
+/** A port written as digits (`"3306"`), read as the number. */
+const portText = z.pipe(z.string().check(z.regex(/^\d+$/)), z.transform(Number));
+
 const secretSchema = z.looseObject({
-  username: z.string().min(1),
+  username: z.string().check(z.minLength(1)),
   password: z.string(),
-  host: z.string().min(1).optional(),
-  port: z.union([z.number().int().positive(), z.string().regex(/^\d+$/).transform(Number)]).optional(),
-  dbname: z.string().min(1).optional(),
-  engine: z.string().optional(),
-  dbInstanceIdentifier: z.string().optional(),
+  host: z.optional(z.string().check(z.minLength(1))),
+  port: z.optional(z.union([z.int().check(z.positive()), portText])),
+  dbname: z.optional(z.string().check(z.minLength(1))),
+  engine: z.optional(z.string()),
+  dbInstanceIdentifier: z.optional(z.string()),
 });
 
 /** What mysql2's createPool needs from the secret (plus the TLS settings chosen by the caller). */
