@@ -1,5 +1,5 @@
 /** api_call: call an admin endpoint of a service, e.g. matching-engine:8080/admin/gc (scenario 2). */
-import { z } from '../yaml/zod';
+import * as z from '../yaml/zod';
 import { endpointHost, requireTarget } from './common';
 import { defineAction } from './define';
 import { TransientTargetError, ActionError } from './errors';

@@ -1,5 +1,5 @@
 /** check_certificates: list TLS certificates that expire soon (scenario 7, daily). */
-import { z } from '../yaml/zod';
+import * as z from '../yaml/zod';
 import { durationText, requireTarget } from './common';
 import { defineAction } from './define';
 import { TargetNotConfiguredError } from './errors';

@@ -3,7 +3,7 @@
  * and the JVM's GC and thread counters through exec (jcmd), CPU and memory from the metrics API,
  * and the rollouts of the named services in the window with a confidence that one caused the anomaly.
  */
-import { z } from '../yaml/zod';
+import * as z from '../yaml/zod';
 import { durationText, requireTarget, serviceTargets } from './common';
 import { defineAction, type ActionContext } from './define';
 import { ActionError, CommandFailedError } from './errors';

@@ -1,5 +1,5 @@
 /** Small pieces shared by action modules: parameter schemas and target checks. */
-import { z } from '../yaml/zod';
+import * as z from '../yaml/zod';
 import type { ActionContext, TargetRef } from './define';
 import { TargetNotConfiguredError } from './errors';
 import { parseServiceRef } from '../policy/services';

@@ -4,7 +4,7 @@
  * `{{days_remaining}}` of check_certificates' `expiring_certs`), one ticket per item of that
  * list, each at most once while it is open, across daily runs.
  */
-import { z } from '../yaml/zod';
+import * as z from '../yaml/zod';
 import { requireTarget } from './common';
 import type { ActionContext } from './define';
 import { defineAction } from './define';

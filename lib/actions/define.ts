@@ -4,7 +4,7 @@
  * the IAM actions it needs, and its implementation. The loader, compiler, runtime guard, CDK
  * stack and docs all read these definitions.
  */
-import type { z } from '../yaml/zod';
+import type * as z from '../yaml/zod';
 import type { ActionKind, BoundSpec, ParameterRoles, TargetRef } from '../policy/step';
 import type { BlacklistCategory, Risk } from '../policy/types';
 import type { Policy } from '../policy/policy';

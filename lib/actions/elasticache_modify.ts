@@ -1,5 +1,5 @@
 /** elasticache_modify: move a Redis replication group one node size up (scenario 4). */
-import { z } from '../yaml/zod';
+import * as z from '../yaml/zod';
 import { requireTarget } from './common';
 import { defineAction } from './define';
 import { InvalidParameterError } from './errors';

@@ -1,5 +1,5 @@
 /** feature_flags: switch non-critical features off (or back on) to shed load (scenario 1). */
-import { z } from '../yaml/zod';
+import * as z from '../yaml/zod';
 import { requireTarget, serviceTargets } from './common';
 import { defineAction } from './define';
 import type { ConfigOps } from './ports';

@@ -1,5 +1,5 @@
 /** kafka_admin: read-only consumer-group diagnostics (scenario 5). */
-import { z } from '../yaml/zod';
+import * as z from '../yaml/zod';
 import { requireTarget } from './common';
 import { defineAction, type ActionContext } from './define';
 import { ActionError } from './errors';

@@ -1,6 +1,6 @@
 /** kubectl_exec: run a read-only diagnostic command in a pod (heap dump, thread dump). */
 import { posix } from 'node:path';
-import { z } from '../yaml/zod';
+import * as z from '../yaml/zod';
 import { deploymentName, requireTarget, serviceTargets } from './common';
 import { defineAction } from './define';
 import { CommandFailedError, InvalidParameterError } from './errors';

@@ -1,5 +1,5 @@
 /** kubectl_patch: raise a deployment's container memory limit (scenario 6). Nothing else is patchable. */
-import { z } from '../yaml/zod';
+import * as z from '../yaml/zod';
 import { requireTarget, serviceTargets } from './common';
 import { defineAction } from './define';
 import { InvalidParameterError, RolloutTimeoutError } from './errors';

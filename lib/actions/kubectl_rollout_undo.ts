@@ -1,5 +1,5 @@
 /** kubectl_rollout_undo: roll a deployment back to its previous revision (scenario 2), as kubectl does. */
-import { z } from '../yaml/zod';
+import * as z from '../yaml/zod';
 import { deploymentName, requireTarget, serviceTargets } from './common';
 import { defineAction } from './define';
 import { RolloutTimeoutError } from './errors';

@@ -1,5 +1,5 @@
 /** kubectl_scale: set a deployment's replica count (seed scenario 5, consumers). */
-import { z } from '../yaml/zod';
+import * as z from '../yaml/zod';
 import { constantNumber, deploymentName, numberOrExpression, requireTarget, serviceTargets } from './common';
 import { defineAction } from './define';
 import { InvalidParameterError } from './errors';

@@ -1,5 +1,5 @@
 /** patch_hpa_max: raise a HorizontalPodAutoscaler's maxReplicas (seed scenario 1). */
-import { z } from '../yaml/zod';
+import * as z from '../yaml/zod';
 import { constantNumber, deploymentName, numberOrExpression, requireTarget, serviceTargets } from './common';
 import { defineAction } from './define';
 import { InvalidParameterError } from './errors';

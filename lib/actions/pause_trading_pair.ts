@@ -1,5 +1,5 @@
 /** pause_trading_pair: a seed §3.1 blacklisted operation (matching_engine_core). Declared so playbooks naming it get a policy error; never executed. */
-import { z } from '../yaml/zod';
+import * as z from '../yaml/zod';
 import { defineAction } from './define';
 import { PolicyViolationError } from '../policy/errors';
 

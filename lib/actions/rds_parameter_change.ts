@@ -1,5 +1,5 @@
 /** rds_parameter_change: raise a numeric RDS parameter such as max_connections (scenario 3). */
-import { z } from '../yaml/zod';
+import * as z from '../yaml/zod';
 import { numberOrExpression, requireTarget } from './common';
 import { defineAction } from './define';
 import { InvalidParameterError } from './errors';

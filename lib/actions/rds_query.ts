@@ -1,6 +1,6 @@
 /** rds_query: runs one read-only SQL query on RDS/MySQL and optionally KILLs the idle threads it lists, under a cap. */
 import type { Pool, PoolConnection, RowDataPacket } from 'mysql2/promise';
-import { z } from '../yaml/zod';
+import * as z from '../yaml/zod';
 import type { Policy } from '../policy/policy';
 import { PolicyViolationError } from '../policy/errors';
 import { analyseSql, idleFilterOf, KILL_FOLLOW_UP, SQL_ANALYSIS } from '../policy/sql';

@@ -4,7 +4,7 @@
  * INFO carries maxmemory.
  */
 import type { Redis } from 'ioredis';
-import { z } from '../yaml/zod';
+import * as z from '../yaml/zod';
 import type { ActionContext } from './define';
 import { defineAction } from './define';
 import { ActionError, InvalidParameterError, TargetNotConfiguredError, TransientTargetError } from './errors';

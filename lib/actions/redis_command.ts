@@ -1,5 +1,5 @@
 /** redis_command: UNLINKs the keys matching an allow-listed pattern (`cache:*`), in batches, under a cap. */
-import { z } from '../yaml/zod';
+import * as z from '../yaml/zod';
 import type { Policy } from '../policy/policy';
 import { PolicyViolationError } from '../policy/errors';
 import { defineAction } from './define';

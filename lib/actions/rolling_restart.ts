@@ -1,5 +1,5 @@
 /** rolling_restart: `kubectl rollout restart`, optionally one pod at a time (scenarios 3 and 5). */
-import { z } from '../yaml/zod';
+import * as z from '../yaml/zod';
 import { deploymentName, requireTarget, serviceTargets } from './common';
 import { defineAction } from './define';
 import { TargetPausedError } from './errors';

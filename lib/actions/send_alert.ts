@@ -1,5 +1,5 @@
 /** send_alert: notify people on the given channels (scenario 2's emergency notification). */
-import { z } from '../yaml/zod';
+import * as z from '../yaml/zod';
 import { requireTarget } from './common';
 import { defineAction } from './define';
 import { ActionError } from './errors';

@@ -1,5 +1,5 @@
 /** update_config: change a service's runtime configuration, e.g. enable rate limiting (scenario 1). */
-import { z } from '../yaml/zod';
+import * as z from '../yaml/zod';
 import { requireTarget, serviceTargets } from './common';
 import { defineAction } from './define';
 import { InvalidParameterError } from './errors';

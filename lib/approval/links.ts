@@ -9,7 +9,7 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { z } from '../yaml/zod';
+import * as z from '../yaml/zod';
 import { ApprovalError, type ApprovalRecord } from './store';
 
 /** What a link asks for. */

@@ -2,7 +2,7 @@
  * Who is on call (seed §4.2): a rotation file (playbooks/oncall.yaml, the embedded default) and
  * PagerDuty's on-call API, which falls back to the file when it cannot answer and says so.
  */
-import { z } from '../yaml/zod';
+import * as z from '../yaml/zod';
 import { PlaybookError, problemAt, type ConfigSource, type PlaybookProblem } from '../yaml';
 import { errorText } from '../notify/text';
 import type { Person } from '../notify/types';

@@ -1,5 +1,5 @@
 /** The metric catalogue (playbooks/metrics.yaml): metric names → CloudWatch coordinates. */
-import { z } from '../yaml/zod';
+import * as z from '../yaml/zod';
 import { PlaybookError } from './errors';
 import { problemAt, type ConfigSource } from '../yaml';
 

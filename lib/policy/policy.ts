@@ -3,7 +3,7 @@
  * recognise each category in action parameters, protected services and caps. One loader, used
  * by the compiler and by the runtime guard.
  */
-import { z } from '../yaml/zod';
+import * as z from '../yaml/zod';
 import { DURATION_PATTERN, PlaybookError, problemAt, type ConfigSource } from '../yaml';
 import { normaliseEndpoint, type NormalEndpoint } from './endpoints';
 import { emptyServiceMap, type ServiceMap } from './services';

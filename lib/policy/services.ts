@@ -5,7 +5,7 @@
  * `trading/matching-engine`, `deployment/matching-engine` and `http://matching-engine:8080/x`
  * all name the matching engine, so a protected service cannot be reached by writing it another way.
  */
-import { z } from '../yaml/zod';
+import * as z from '../yaml/zod';
 import { PlaybookError, problemAt, type ConfigSource } from '../yaml';
 
 const k8sName = z.string().check(z.regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'a Kubernetes name (lower case, digits and "-")'), z.maxLength(63));

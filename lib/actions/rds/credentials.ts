@@ -4,7 +4,7 @@
  * the endpoint comes from configuration) and the "credentials for Amazon RDS database" secret
  * (`{"engine","host","port","username","password","dbname","dbInstanceIdentifier"}`).
  */
-import { z } from '../../yaml/zod';
+import * as z from '../../yaml/zod';
 import { InvalidParameterError } from '../errors';
 
 /** A port written as digits (`"3306"`), read as the number. */
