@@ -17,7 +17,8 @@ import type { BreakerChange } from '../breaker';
 import { appendEvents, getTimeline, SEVERITIES, type TimelineEvent } from '../incident';
 import type { CoreDeps } from './core/deps';
 import { STATUS_NOTICE_ACTION } from '../notify/status-page';
-import type { ExecutionRefs } from './payload';
+import { readIncidentWithSteps } from '../incident';
+import type { IncidentRef } from './payload';
 
 /**
  * Sends `n` and records one timeline event per outcome (and one per role nobody could be found
@@ -88,15 +89,24 @@ async function withLinks(deps: CoreDeps, rec: ApprovalRecord, people: readonly R
   );
 }
 
-/** What the step is based on: earlier steps' summaries, the alarm and the step's condition with its values. */
-async function evidence(deps: CoreDeps, refs: ExecutionRefs, step: string | undefined): Promise<Record<string, string>> {
+/**
+ * What the step is based on: the alarm, earlier steps' summaries and the step's condition with its
+ * values, all as stored (the incident, its step records, its timeline), never as a payload claims
+ * them: a forged approval request or escalation must not show approvers made-up evidence.
+ */
+async function evidence(deps: CoreDeps, incident: IncidentRef, step: string | undefined): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
-  if (refs.incident.alarmName) out.alarm = `${refs.incident.alarmName}${refs.incident.alarmReason ? ` — ${refs.incident.alarmReason}` : ''}`;
-  for (const [name, result] of Object.entries(refs.steps)) if (result.summary) out[name] = result.summary;
+  if (incident.alarmName) out.alarm = `${incident.alarmName}${incident.alarmReason ? ` — ${incident.alarmReason}` : ''}`;
+  try {
+    const stored = await readIncidentWithSteps(deps.doc, deps.tables, incident.id);
+    for (const [name, record] of Object.entries(stored?.steps ?? {})) if (record.summary) out[name] = record.summary;
+  } catch {
+    /* evidence is best effort */
+  }
   if (step) {
     let timeline: TimelineEvent[] = [];
     try {
-      timeline = await getTimeline(deps.doc, deps.tables, refs.incident.id);
+      timeline = await getTimeline(deps.doc, deps.tables, incident.id);
     } catch {
       /* evidence is best effort */
     }
@@ -119,7 +129,8 @@ function worse(a: string, b: string): string {
 const levelName = (level: number) => `L${level} (${escalationLevel(level).name})`;
 
 export interface ApprovalRequestInput {
-  readonly refs: ExecutionRefs;
+  /** The incident as stored (lib/runtime/core/common refOf). */
+  readonly incident: IncidentRef;
   readonly step: string;
   readonly action: string;
   readonly level: number;
@@ -137,7 +148,7 @@ export interface ApprovalRequestInput {
 export async function notifyApprovalRequest(deps: CoreDeps, input: ApprovalRequestInput): Promise<void> {
   if (!deps.notifier) return;
   try {
-    const { refs, record: rec } = input;
+    const { incident, record: rec } = input;
     const now = deps.now();
     const lvl = escalationLevel(input.level);
     const channels = lvl.channels.filter((c) => input.level === 2 || !PAGING_CHANNELS.includes(c));
@@ -146,7 +157,7 @@ export async function notifyApprovalRequest(deps: CoreDeps, input: ApprovalReque
     const message = [
       input.message.trim(),
       '',
-      `Step ${input.step} runs ${input.action} on ${refs.incident.service} (risk ${input.risk}).${input.note ? ` Note: ${input.note}` : ''}`,
+      `Step ${input.step} runs ${input.action} on ${incident.service} (risk ${input.risk}).${input.note ? ` Note: ${input.note}` : ''}`,
       ...(input.params && Object.keys(input.params).length > 0 ? [`Parameters: ${Object.entries(input.params).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`).join(', ')}`] : []),
       ...(input.analysis && input.analysis.length > 0 ? ['', '— 调查 / investigation —', ...input.analysis] : []),
       `Needs ${rec.minApprovals} approval(s) from: ${rec.approvers.join(' + ')}. Unanswered by ${rec.expiresAt}, it ${input.level < 4 ? `escalates to ${levelName(input.level + 1)}` : 'expires and the step does not run'}.`,
@@ -155,19 +166,19 @@ export async function notifyApprovalRequest(deps: CoreDeps, input: ApprovalReque
       deps,
       {
         kind: 'approval_request',
-        incidentId: refs.incident.id,
-        title: input.action === STATUS_NOTICE_ACTION ? `Public status-page notice to approve: ${refs.incident.id} (${refs.incident.service}) — ${levelName(input.level)}` : `Approval needed: ${input.step} (${input.action}) on ${refs.incident.service}, risk ${input.risk} — ${levelName(input.level)}`,
+        incidentId: incident.id,
+        title: input.action === STATUS_NOTICE_ACTION ? `Public status-page notice to approve: ${incident.id} (${incident.service}) — ${levelName(input.level)}` : `Approval needed: ${input.step} (${input.action}) on ${incident.service}, risk ${input.risk} — ${levelName(input.level)}`,
         message,
         // A pending approval is as urgent as the worse of the incident and the step it holds up.
-        severity: pagerDutySeverity(worse(refs.incident.severity, input.risk)),
+        severity: pagerDutySeverity(worse(incident.severity, input.risk)),
         channels,
         recipients,
-        service: refs.incident.service,
-        playbook: refs.incident.playbook,
+        service: incident.service,
+        playbook: incident.playbook,
         step: input.step,
         level: input.level,
         risk: input.risk,
-        details: { approval_id: rec.approvalId, evidence: await evidence(deps, refs, input.step) },
+        details: { approval_id: rec.approvalId, evidence: await evidence(deps, incident, input.step) },
         at: now,
       },
       { step: input.step, missing: found.missing },
@@ -178,7 +189,7 @@ export async function notifyApprovalRequest(deps: CoreDeps, input: ApprovalReque
 }
 
 /** `escalate('approval')`: pages the next level (the war room at level 4; the status-page notice is lib/runtime/status-notice). */
-export async function notifyApprovalEscalated(deps: CoreDeps, refs: ExecutionRefs, step: string, level: number, pending: ApprovalRecord | undefined): Promise<void> {
+export async function notifyApprovalEscalated(deps: CoreDeps, incident: IncidentRef, step: string, level: number, pending: ApprovalRecord | undefined): Promise<void> {
   if (!deps.notifier) return;
   try {
     const now = deps.now();
@@ -188,7 +199,7 @@ export async function notifyApprovalEscalated(deps: CoreDeps, refs: ExecutionRef
     const channels = lvl.channels.filter((c) => PAGING_CHANNELS.includes(c) || (lvl.warRoom && c === 'slack'));
     const asked = pending ? `asked ${levelName(pending.level)} at ${pending.createdAt}, no decision by ${pending.expiresAt}` : 'no pending approval record found';
     const message = [
-      `The approval of ${step} on ${refs.incident.service} is unanswered (${asked}).`,
+      `The approval of ${step} on ${incident.service} is unanswered (${asked}).`,
       pending?.message ? `Request: ${pending.message.trim()}` : '',
       `Approvers: ${approvers.join(' + ') || 'unknown'}. Now escalated to ${levelName(level)}.`,
       lvl.warRoom ? 'War room opened: coordinate here; decide on emergency measures (seed §4.1 level 4). A public status-page notice has been drafted for the engineering director or the CTO to approve.' : '',
@@ -199,18 +210,18 @@ export async function notifyApprovalEscalated(deps: CoreDeps, refs: ExecutionRef
       deps,
       {
         kind: lvl.warRoom ? 'war_room' : 'approval_escalated',
-        incidentId: refs.incident.id,
-        title: `${lvl.warRoom ? 'War room: ' : ''}${refs.incident.id} escalated to ${levelName(level)}: approval of ${step} unanswered`,
+        incidentId: incident.id,
+        title: `${lvl.warRoom ? 'War room: ' : ''}${incident.id} escalated to ${levelName(level)}: approval of ${step} unanswered`,
         message,
         // A climb means nobody answered: page as an error at least.
-        severity: pagerDutySeverity(refs.incident.severity) === 'critical' ? 'critical' : 'error',
+        severity: pagerDutySeverity(incident.severity) === 'critical' ? 'critical' : 'error',
         channels,
         recipients: found.people,
-        service: refs.incident.service,
-        playbook: refs.incident.playbook,
+        service: incident.service,
+        playbook: incident.playbook,
         step,
         level,
-        details: { evidence: await evidence(deps, refs, step) },
+        details: { evidence: await evidence(deps, incident, step) },
         at: now,
       },
       { step, missing: found.missing },
@@ -221,7 +232,7 @@ export async function notifyApprovalEscalated(deps: CoreDeps, refs: ExecutionRef
 }
 
 /** `escalate('incident')`: the playbook did not recover the service; page the on-call SRE. */
-export async function notifyIncidentEscalated(deps: CoreDeps, refs: ExecutionRefs, playbook: string | undefined, level = 2): Promise<void> {
+export async function notifyIncidentEscalated(deps: CoreDeps, incident: IncidentRef, playbook: string | undefined, level = 2): Promise<void> {
   if (!deps.notifier) return;
   try {
     const now = deps.now();
@@ -233,16 +244,16 @@ export async function notifyIncidentEscalated(deps: CoreDeps, refs: ExecutionRef
         deps,
         {
           kind: 'incident_escalated',
-          incidentId: refs.incident.id,
-          title: `${refs.incident.service}: still not recovered — escalated to level ${level} (${lvl.name})`,
-          message: `${refs.incident.id} (${refs.incident.severity}) is still not recovered. Level ${level}: ${lvl.name}.${lvl.warRoom ? ' Open the war room; decide on emergency measures. A public status-page notice has been drafted for approval.' : ''}`,
-          severity: pagerDutySeverity(refs.incident.severity),
+          incidentId: incident.id,
+          title: `${incident.service}: still not recovered — escalated to level ${level} (${lvl.name})`,
+          message: `${incident.id} (${incident.severity}) is still not recovered. Level ${level}: ${lvl.name}.${lvl.warRoom ? ' Open the war room; decide on emergency measures. A public status-page notice has been drafted for approval.' : ''}`,
+          severity: pagerDutySeverity(incident.severity),
           channels: [...lvl.channels],
           // Its own alert per level: the incident's open alert would swallow a page with its key.
-          dedupKey: `${refs.incident.id}/incident/L${level}`,
+          dedupKey: `${incident.id}/incident/L${level}`,
           recipients: found.people,
-          service: refs.incident.service,
-          playbook: playbook ?? refs.incident.playbook,
+          service: incident.service,
+          playbook: playbook ?? incident.playbook,
           level,
           at: now,
         },
@@ -254,15 +265,15 @@ export async function notifyIncidentEscalated(deps: CoreDeps, refs: ExecutionRef
       deps,
       {
         kind: 'incident_escalated',
-        incidentId: refs.incident.id,
-        title: `${refs.incident.service}: not recovered by playbook ${playbook ?? refs.incident.playbook}; handed to the on-call SRE`,
-        message: `The agent could not recover ${refs.incident.service} (${refs.incident.severity}). The incident is ESCALATED: take over from the timeline and the evidence below.`,
-        severity: pagerDutySeverity(refs.incident.severity),
+        incidentId: incident.id,
+        title: `${incident.service}: not recovered by playbook ${playbook ?? incident.playbook}; handed to the on-call SRE`,
+        message: `The agent could not recover ${incident.service} (${incident.severity}). The incident is ESCALATED: take over from the timeline and the evidence below.`,
+        severity: pagerDutySeverity(incident.severity),
         channels: ['pagerduty', 'slack'],
         recipients: found.people,
-        service: refs.incident.service,
-        playbook: playbook ?? refs.incident.playbook,
-        details: { evidence: await evidence(deps, refs, undefined) },
+        service: incident.service,
+        playbook: playbook ?? incident.playbook,
+        details: { evidence: await evidence(deps, incident, undefined) },
         at: now,
       },
       { missing: found.missing },
@@ -276,7 +287,7 @@ export async function notifyIncidentEscalated(deps: CoreDeps, refs: ExecutionRef
  * `recordExecutionEnded`: the playbook's execution ended before its playbook did (failed, timed
  * out, stopped by someone); page the on-call SRE, who owns the incident now.
  */
-export async function notifyExecutionEnded(deps: CoreDeps, refs: ExecutionRefs, status: string, why: string): Promise<void> {
+export async function notifyExecutionEnded(deps: CoreDeps, incident: IncidentRef, status: string, why: string): Promise<void> {
   if (!deps.notifier) return;
   try {
     const now = deps.now();
@@ -285,16 +296,16 @@ export async function notifyExecutionEnded(deps: CoreDeps, refs: ExecutionRefs, 
       deps,
       {
         kind: 'incident_escalated',
-        incidentId: refs.incident.id,
-        title: `${refs.incident.service}: the agent stopped working on ${refs.incident.id} (${why})`,
-        message: `The execution of playbook ${refs.incident.playbook} ended before the playbook did. The incident is ${status}: take over from the timeline and the evidence below.`,
-        severity: pagerDutySeverity(refs.incident.severity) === 'critical' ? 'critical' : 'error',
+        incidentId: incident.id,
+        title: `${incident.service}: the agent stopped working on ${incident.id} (${why})`,
+        message: `The execution of playbook ${incident.playbook} ended before the playbook did. The incident is ${status}: take over from the timeline and the evidence below.`,
+        severity: pagerDutySeverity(incident.severity) === 'critical' ? 'critical' : 'error',
         channels: ['pagerduty', 'slack'],
-        dedupKey: `${refs.incident.id}/execution-ended`,
+        dedupKey: `${incident.id}/execution-ended`,
         recipients: found.people,
-        service: refs.incident.service,
-        playbook: refs.incident.playbook,
-        details: { evidence: await evidence(deps, refs, undefined) },
+        service: incident.service,
+        playbook: incident.playbook,
+        details: { evidence: await evidence(deps, incident, undefined) },
         at: now,
       },
       { missing: found.missing },
@@ -305,10 +316,10 @@ export async function notifyExecutionEnded(deps: CoreDeps, refs: ExecutionRefs, 
 }
 
 /** `resolveIncident`: resolves every PagerDuty alert this incident triggered (same dedup keys). */
-export async function notifyIncidentResolved(deps: CoreDeps, refs: ExecutionRefs, reason: string): Promise<void> {
+export async function notifyIncidentResolved(deps: CoreDeps, incident: IncidentRef, reason: string): Promise<void> {
   if (!deps.notifier) return;
   try {
-    const timeline = await getTimeline(deps.doc, deps.tables, refs.incident.id);
+    const timeline = await getTimeline(deps.doc, deps.tables, incident.id);
     const triggered = new Map<string, Channel>();
     for (const e of timeline) {
       const d = e.data as { channel?: string; dedupKey?: string | null; action?: string | null } | undefined;
@@ -318,15 +329,15 @@ export async function notifyIncidentResolved(deps: CoreDeps, refs: ExecutionRefs
       [...triggered].map(([dedupKey, channel]) =>
         notifyAndRecord(deps, {
           kind: 'incident_resolved',
-          incidentId: refs.incident.id,
-          title: `${refs.incident.service}: resolved (${reason})`,
+          incidentId: incident.id,
+          title: `${incident.service}: resolved (${reason})`,
           message: `Resolved: ${reason}.`,
           severity: 'info',
           channels: [channel],
           action: 'resolve',
           dedupKey,
-          service: refs.incident.service,
-          playbook: refs.incident.playbook,
+          service: incident.service,
+          playbook: incident.playbook,
           at: deps.now(),
         }),
       ),
@@ -343,7 +354,7 @@ const breakerKey = (c: BreakerChange) => (c.scope === 'global' ? 'sre-agent/brea
  * service breaker the service owner. Opening pages (global) or messages (service); closing
  * messages and resolves the breaker's PagerDuty alert.
  */
-export async function notifyBreakerChange(deps: CoreDeps, incident: ExecutionRefs['incident'] | undefined, c: BreakerChange): Promise<void> {
+export async function notifyBreakerChange(deps: CoreDeps, incident: IncidentRef | undefined, c: BreakerChange): Promise<void> {
   if (!deps.notifier) return;
   try {
     const now = deps.now();

@@ -12,8 +12,8 @@
  * - Both: PENDING approvals past their expiry become EXPIRED.
  */
 import { listApprovals } from '../approval/store';
-import { appendEvent, getIncident, listIncidents, releaseIncidentKey, transitionIncident, type Incident } from '../incident';
-import { closeIncidentApprovals } from './core/common';
+import { appendEvent, getIncident, listIncidents, releaseIncidentKey, transitionIncident } from '../incident';
+import { closeIncidentApprovals, refOf } from './core/common';
 import type { CoreDeps } from './core/deps';
 import { recordExecutionEnded } from './core/execution-ended';
 import { notifyExecutionEnded } from './notifications';
@@ -28,10 +28,6 @@ export interface ReconcileReport {
   readonly failed: readonly string[];
   /** Approvals closed, by id. */
   readonly approvalsClosed: readonly string[];
-}
-
-function refsOf(i: Incident) {
-  return { incident: { id: i.id, playbook: i.playbook, service: i.service, severity: i.severity }, context: {}, steps: {} };
 }
 
 /** PENDING approvals past their expiry → EXPIRED (their Task timed out; the record must not stay decidable). */
@@ -69,7 +65,7 @@ export async function reconcileAfterRestart(deps: CoreDeps, reason = 'LocalEngin
     approvalsClosed.push(...(await closeIncidentApprovals(deps, moved, 'EXPIRED', why)).map((r) => r.approvalId));
     // Under the breakers' rules, the next alarm opens a new incident rather than joining this one.
     await releaseIncidentKey(deps.doc, deps.tables, incident.id);
-    await notifyExecutionEnded(deps, refsOf(moved), 'ESCALATED', why);
+    await notifyExecutionEnded(deps, refOf(moved), 'ESCALATED', why);
     escalated.push(incident.id);
   }
   approvalsClosed.push(...(await expireLateApprovals(deps)));
@@ -102,7 +98,7 @@ export async function reconcileExecutions(deps: CoreDeps, options: ReconcileExec
       if (!WORKING.has(incident.status) || now.getTime() - Date.parse(incident.timestamps.detectedAt) < grace) continue;
       const why = `no playbook execution started within ${grace / 60_000} min of detection`;
       const moved = await transitionIncident(deps.doc, deps.tables, incident.id, 'ESCALATED', now, { actor: 'agent', reason: why });
-      await notifyExecutionEnded(deps, refsOf(moved), 'ESCALATED', why);
+      await notifyExecutionEnded(deps, refOf(moved), 'ESCALATED', why);
       escalated.push(incident.id);
       continue;
     }
@@ -120,7 +116,7 @@ export async function reconcileExecutions(deps: CoreDeps, options: ReconcileExec
       const why = `its execution is ${status === 'missing' ? 'unknown to Step Functions' : 'SUCCEEDED'} but the incident was still ${incident.status}`;
       const moved = await transitionIncident(deps.doc, deps.tables, incident.id, 'ESCALATED', now, { actor: 'agent', reason: why });
       await closeIncidentApprovals(deps, moved, 'CANCELLED', why);
-      await notifyExecutionEnded(deps, refsOf(moved), 'ESCALATED', why);
+      await notifyExecutionEnded(deps, refOf(moved), 'ESCALATED', why);
       escalated.push(incident.id);
     } else {
       await closeIncidentApprovals(deps, incident, 'CANCELLED', 'its execution ended');

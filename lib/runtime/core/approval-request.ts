@@ -176,7 +176,7 @@ export async function requestStepApproval(payload: unknown, deps: CoreDeps): Pro
     summary: `approval requested from ${compiled.approvers.join(' + ')} (level ${p.level}) for ${p.step}: ${message.trim()}`,
     data: { approvalId: rec.approvalId, level: p.level, windowOpenedAt: opened.toISOString(), expiresAt: rec.expiresAt, levelExpiresAt: rec.levelExpiresAt ?? null, params, binding, ...(compiled.note ? { note: compiled.note } : {}), analysis: rec.analysis ?? analysis },
   });
-  await notifyApprovalRequest(deps, { refs: { ...p, incident }, step: p.step, action: compiled.action, level: p.level, risk: compiled.risk, note: compiled.note, message, record: rec, params, analysis: rec.analysis ?? analysis });
+  await notifyApprovalRequest(deps, { incident, step: p.step, action: compiled.action, level: p.level, risk: compiled.risk, note: compiled.note, message, record: rec, params, analysis: rec.analysis ?? analysis });
   return { approvalId: rec.approvalId, message };
 }
 

@@ -19,26 +19,27 @@ const LEVEL_NAMES: Record<number, string> = { 2: 'on-call SRE', 3: 'team lead / 
 export async function escalate(payload: unknown, deps: CoreDeps): Promise<void> {
   const p = escalatePayloadSchema.parse(payload);
   const now = deps.now();
+  // The incident as stored: what the pages say (service, severity, alarm, evidence) never comes from the payload.
+  const incident = await getIncident(deps.doc, deps.tables, p.incident.id);
   if (p.op === 'approval') {
-    await appendEvent(deps.doc, deps.tables, p.incident.id, { at: now, type: 'approval_escalated', step: p.step, summary: `approval for ${p.step} unanswered: escalated to level ${p.level} (${LEVEL_NAMES[p.level ?? 0] ?? '?'})`, data: { level: p.level } });
+    await appendEvent(deps.doc, deps.tables, incident.id, { at: now, type: 'approval_escalated', step: p.step, summary: `approval for ${p.step} unanswered: escalated to level ${p.level} (${LEVEL_NAMES[p.level ?? 0] ?? '?'})`, data: { level: p.level } });
     if (deps.notifier && p.step && p.level !== undefined && LEVEL_NAMES[p.level]) {
-      const pending = await findApprovalForStep(deps.doc, deps.tables, p.incident.id, p.step).catch(() => undefined);
-      await notifyApprovalEscalated(deps, p, p.step, p.level, pending);
+      const pending = await findApprovalForStep(deps.doc, deps.tables, incident.id, p.step).catch(() => undefined);
+      await notifyApprovalEscalated(deps, refOf(incident), p.step, p.level, pending);
     }
-    if (p.level === 4) await proposeNoticeAtLevel4(deps, p.incident.id);
+    if (p.level === 4) await proposeNoticeAtLevel4(deps, incident.id);
     return;
   }
-  const incident = await getIncident(deps.doc, deps.tables, p.incident.id);
   if (p.level !== undefined && p.level > 2) {
     if (incident.status === 'RESOLVED' || incident.status === 'FAILED') return;
-    await appendEvent(deps.doc, deps.tables, p.incident.id, { at: now, type: 'incident_escalated', summary: `still not recovered: escalated to level ${p.level} (${LEVEL_NAMES[p.level] ?? '?'})`, data: { level: p.level } });
-    await notifyIncidentEscalated(deps, p, p.playbook, p.level);
-    if (p.level === 4) await proposeNoticeAtLevel4(deps, p.incident.id);
+    await appendEvent(deps.doc, deps.tables, incident.id, { at: now, type: 'incident_escalated', summary: `still not recovered: escalated to level ${p.level} (${LEVEL_NAMES[p.level] ?? '?'})`, data: { level: p.level } });
+    await notifyIncidentEscalated(deps, refOf(incident), p.playbook, p.level);
+    if (p.level === 4) await proposeNoticeAtLevel4(deps, incident.id);
     return;
   }
   if (incident.status !== 'ESCALATED' && incident.status !== 'RESOLVED' && incident.status !== 'FAILED') {
-    await transitionIncident(deps.doc, deps.tables, p.incident.id, 'ESCALATED', now, { actor: 'agent', reason: 'not recovered by the playbook; handed to the on-call SRE' });
-    await notifyIncidentEscalated(deps, { ...p, incident: refOf(incident) }, p.playbook);
+    await transitionIncident(deps.doc, deps.tables, incident.id, 'ESCALATED', now, { actor: 'agent', reason: 'not recovered by the playbook; handed to the on-call SRE' });
+    await notifyIncidentEscalated(deps, refOf(incident), p.playbook);
   }
   // Severity as stored: a payload cannot count itself into (or out of) the global breaker.
   await recordActiveAnomaly(deps.doc, deps.tables, deps.breakerConfig, now, { incidentId: incident.id, severity: incident.severity }).then((r) => recordBreakerChanges(deps, refOf(incident), r.changes));

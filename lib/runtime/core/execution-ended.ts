@@ -6,7 +6,7 @@ import { clearActiveAnomaly } from '../../breaker';
 import { appendEvent, getIncident, incidentOfExecution, isFinalStatus, transitionIncident } from '../../incident';
 import { notifyExecutionEnded } from '../notifications';
 import type { CoreDeps } from './deps';
-import { closeIncidentApprovals } from './common';
+import { closeIncidentApprovals, refOf } from './common';
 import { refreshReport } from './report';
 
 const INCIDENT_EXECUTION = /^INC-\d{8}-\d{3,}$/;
@@ -55,8 +55,7 @@ export async function recordExecutionEnded(input: unknown, deps: CoreDeps): Prom
   const moved = await transitionIncident(deps.doc, deps.tables, id, to, now, { actor: 'agent', reason: `playbook ${why}` });
   await closeIncidentApprovals(deps, moved, 'CANCELLED', `its execution ended (${p.status})`);
   if (to === 'FAILED') await clearActiveAnomaly(deps.doc, deps.tables, deps.breakerConfig, now, { incidentId: id });
-  const refs = { incident: { id, playbook: moved.playbook, service: moved.service, severity: moved.severity }, context: {}, steps: {} };
-  await notifyExecutionEnded(deps, refs, to, why);
+  await notifyExecutionEnded(deps, refOf(moved), to, why);
   // The playbook will not reach its report state: the report is written here.
   await refreshReport(deps, id);
   return { outcome: to === 'FAILED' ? 'failed' : 'escalated', incidentId: id };

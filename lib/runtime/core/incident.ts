@@ -88,7 +88,7 @@ export async function resolveIncident(payload: unknown, deps: CoreDeps): Promise
   const reason = p.op === 'resolve' ? 'recovery verified' : 'check complete';
   const ref = refOf(incident);
   await transitionIncident(deps.doc, deps.tables, incident.id, 'RESOLVED', now, { actor: 'agent', reason });
-  await notifyIncidentResolved(deps, { ...p, incident: ref }, reason);
+  await notifyIncidentResolved(deps, ref, reason);
   await recordBreakerChanges(deps, ref, await recordRecovery(deps.doc, deps.tables, deps.breakerConfig, now, incident.service));
   await clearActiveAnomaly(deps.doc, deps.tables, deps.breakerConfig, now, { incidentId: incident.id });
   await undoConfigOnResolve(deps, incident.id, 'agent');

@@ -24,7 +24,7 @@ export async function proposeNoticeAtLevel4(deps: CoreDeps, incidentId: string):
     // Newly drafted: the approvers get the request with their own links, as for a step.
     if (proposed?.drafted) {
       const rec = proposed.record;
-      await notifyApprovalRequest(deps, { refs: { incident: refOf(incident), context: {}, steps: {} }, step: STATUS_NOTICE_STEP, action: STATUS_NOTICE_ACTION, level: 4, risk: incident.severity, message: rec.message ?? '', record: rec });
+      await notifyApprovalRequest(deps, { incident: refOf(incident), step: STATUS_NOTICE_STEP, action: STATUS_NOTICE_ACTION, level: 4, risk: incident.severity, message: rec.message ?? '', record: rec });
     }
   } catch (err) {
     await appendEvent(deps.doc, deps.tables, incidentId, { at: deps.now(), type: 'status_notice_failed', step: STATUS_NOTICE_STEP, summary: `status page: the notice could not be drafted (${(err as Error).name}: ${(err as Error).message}); the war room posts one by hand` }).catch(() => undefined);

@@ -43,7 +43,7 @@ async function resolveByHandDetailed(
       await appendEvent(deps.doc, deps.tables, incidentId, { at: now, type: 'execution_stop_failed', summary: `execution not stopped (${(err as Error).name}: ${(err as Error).message})`, data: { executionArn: resolved.executionArn } });
     }
   }
-  await notifyIncidentResolved(deps, { incident: refOf(resolved), context: {}, steps: {} }, why);
+  await notifyIncidentResolved(deps, refOf(resolved), why);
   await clearActiveAnomaly(deps.doc, deps.tables, deps.breakerConfig, now, { incidentId });
   await undoConfigOnResolve(deps, incidentId, `person:${by.person}`);
   await followNotice(deps, incidentId);
