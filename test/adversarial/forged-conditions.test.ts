@@ -5,7 +5,8 @@
  * stored. A forged payload can neither make a condition true by claiming outputs, nor have another
  * condition evaluated (the `condition_evaluated` event it leaves is quoted to approvers as evidence).
  */
-import { claimStep, finishStep, getTimeline, pinPlaybookHash, type TimelineEvent } from '../../lib/incident';
+import { getGlobalBreaker } from '../../lib/breaker';
+import { claimStep, finishStep, getIncident, getTimeline, pinPlaybookHash, transitionIncident, type TimelineEvent } from '../../lib/incident';
 import { LocalEngine } from '../../lib/local/engine';
 import { startedIncident } from '../helpers/started-incident';
 
@@ -136,5 +137,40 @@ describe('forged Fn_evaluate condition', () => {
       'scale_consumer: "consumers_healthy and lag_increasing" is true',
       'restart_consumers: "consumer_has_errors" is false',
     ]);
+  });
+
+  describe('on a closed incident', () => {
+    const samples = async () => (await getGlobalBreaker(engine.doc, engine.tables, engine.breakerConfig)).dataCollection?.samples ?? 0;
+
+    it('safe twin (first: the window holds 20 samples): on an open incident with missing metrics, the same checks count as failed data collections', async () => {
+      const inc = await incident();
+      const before = await samples();
+      await engine.invoke('Fn_evaluate', { op: 'verify', playbook: 'kafka-consumer-lag', ...inc.refs, rules: [] });
+      expect(await samples()).toBe(before + 1);
+    });
+
+    it.each([
+      ['resolved by hand', 'RESOLVED', 'true'],
+      ['failed', 'FAILED', 'unknown'],
+    ] as const)('%s: a condition or a recovery check evaluates nothing, leaves no event and counts nothing toward the data-collection breaker', async (_, status, verified) => {
+      // prepare: a closed incident whose metrics are missing (each read would count as a failed data collection)
+      const inc = await incident();
+      await diagnosed(inc.id, UNHEALTHY);
+      await transitionIncident(engine.doc, engine.tables, inc.id, status, new Date(), { actor: 'person:oncall', reason: 'closed in the test' });
+      const before = await samples();
+      const events = (await getTimeline(engine.doc, engine.tables, inc.id)).length;
+      // act: the machine's own payloads, forty times each (what a flood of forged calls would send)
+      const results = [];
+      for (let i = 0; i < 40; i += 1) {
+        results.push(((await engine.invoke('Fn_evaluate', { ...SCALE, ...inc.refs })) as { result: string }).result);
+        results.push(((await engine.invoke('Fn_evaluate', { op: 'verify', playbook: 'kafka-consumer-lag', ...inc.refs, rules: [] })) as { result: string }).result);
+      }
+      // assess
+      expect(new Set(results)).toEqual(new Set(['unknown', verified]));
+      expect(await samples()).toBe(before);
+      expect((await getTimeline(engine.doc, engine.tables, inc.id)).length).toBe(events);
+      expect((await getIncident(engine.doc, engine.tables, inc.id)).status).toBe(status);
+    });
+
   });
 });

@@ -2,7 +2,7 @@
  * `${Fn_evaluate}`: step conditions (Wait → Evaluate → Choice) and recovery checks.
  */
 import { recordDataCollection } from '../../breaker';
-import { appendEvent, getTimeline, readIncidentWithSteps, recordRecoveryCheck } from '../../incident';
+import { appendEvent, getIncident, getTimeline, isFinalStatus, readIncidentWithSteps, recordRecoveryCheck } from '../../incident';
 import { IncidentNotFoundError } from '../../incident/errors';
 import { evaluateStepCondition, verifyRecovery } from '../../metrics';
 import type { MetricCatalogue } from '../../playbook/catalogue';
@@ -12,7 +12,7 @@ import { storedVariables } from '../../actions/resolve';
 import { PlaybookVersionError, ConditionMismatchError } from '../errors';
 import type { IncidentRef } from '../payload';
 import type { CoreDeps, CoreOps } from './deps';
-import { recordBreakerChanges, refOf, storedRef } from './common';
+import { recordBreakerChanges, refOf } from './common';
 import { conditionPayloadSchema, verifyPayloadSchema, type CorePayload } from '../../compiled/payload';
 
 /**
@@ -38,7 +38,7 @@ export function conditionVariables(condition: Condition, vars: Record<string, un
  * timeline, which approval requests quote as evidence).
  * @throws IncidentNotFoundError, PlaybookVersionError, ConditionMismatchError
  */
-async function conditionBasis(deps: CoreDeps, p: CorePayload<'Fn_evaluate:condition'>): Promise<{ incident: IncidentRef; source: string; variables: Record<string, unknown>; after?: { step: string; at: Date } }> {
+async function conditionBasis(deps: CoreDeps, p: CorePayload<'Fn_evaluate:condition'>): Promise<{ incident: IncidentRef; closed: boolean; source: string; variables: Record<string, unknown>; after?: { step: string; at: Date } }> {
   const stored = await readIncidentWithSteps(deps.doc, deps.tables, p.incident.id);
   if (!stored) throw new IncidentNotFoundError(p.incident.id);
   const incident = refOf(stored.incident);
@@ -57,7 +57,7 @@ async function conditionBasis(deps: CoreDeps, p: CorePayload<'Fn_evaluate:condit
   if (strangers.length > 0) throw new ConditionMismatchError(incident.id, p.step, `the payload carries outputs of steps playbook ${incident.playbook} does not have (${strangers.map((n) => JSON.stringify(n.slice(0, 80))).join(', ')})`);
   const variables = storedVariables(stored.incident, stored.steps, (s) => deps.policy.services.entry(s).deployment);
   const finished = compiled.afterStep ? stored.steps[compiled.afterStep] : undefined;
-  const base = { incident, source: compiled.condition, variables };
+  const base = { incident, closed: isFinalStatus(stored.incident.status), source: compiled.condition, variables };
   if (!compiled.afterStep || finished?.state !== 'done' || !finished.finishedAt) return base;
   return { ...base, after: { step: compiled.afterStep, at: new Date(finished.finishedAt) } };
 }
@@ -66,7 +66,12 @@ async function conditionBasis(deps: CoreDeps, p: CorePayload<'Fn_evaluate:condit
 export async function evaluateCondition(payload: unknown, deps: CoreDeps): Promise<{ result: string; values: Record<string, unknown> }> {
   const p = conditionPayloadSchema.parse(payload);
   const now = deps.now();
-  const { incident, source, variables, after } = await conditionBasis(deps, p);
+  const basis = await conditionBasis(deps, p);
+  // A closed incident (resolved, by hand too, or failed) runs no more steps: its condition is not
+  // evaluated, and nothing is read, recorded or counted toward the data-collection breaker (a
+  // forged call on closed incidents could otherwise wear that rate down). `unknown` skips the step.
+  if (basis.closed) return { result: 'unknown', values: {} };
+  const { incident, source, variables, after } = basis;
   const condition = parseCondition(source);
   // `confidence` / `recent_deploy` come from the stored investigation when it answers them (lib/runtime/condition-investigation.ts).
   const names = variablesOf(condition);
@@ -94,7 +99,10 @@ export async function verifyIncidentRecovery(payload: unknown, deps: CoreDeps): 
   // compiler checks it), so no variable comes from the payload (a forged `baseline` of 1e12
   // recorded a recovery that let a forged resolve close the incident).
   const variables = {};
-  const incident = await storedRef(deps, p.incident);
+  const stored = await getIncident(deps.doc, deps.tables, p.incident.id);
+  // A closed incident is not checked again, and counts nothing toward the breakers: resolved is recovered, failed is not known.
+  if (isFinalStatus(stored.status)) return { result: stored.status === 'RESOLVED' ? 'true' : 'unknown' };
+  const incident = refOf(stored);
   // The rules of the compiled playbook this function bundles (trend rules included), not the payload's.
   const trigger = deps.playbooks.get(incident.playbook)?.trigger;
   const rules = trigger?.type === 'alarm' && trigger.detection ? trigger.detection.primary : p.rules;
