@@ -35,6 +35,13 @@ module.exports = {
       to: { path: 'node_modules/(aws-cdk-lib|constructs|cdk-nag)/' },
     },
     {
+      name: 'zod-through-lib-yaml',
+      comment: 'Nothing imports the zod package but lib/yaml/zod.ts: every schema is written in zod/mini, imported as a namespace from lib/yaml/zod (English messages configured; classic zod would put ~100 kB in every Lambda bundle).',
+      severity: 'error',
+      from: { path: '^(bin|lib|lambdas)/', pathNot: '^lib/yaml/zod\\.(ts|js)$' },
+      to: { path: 'node_modules/zod/' },
+    },
+    {
       name: 'actions-do-not-import-runtime-wiring',
       comment: 'lib/actions does not import lib/runtime wiring; the thin action entries (lambdas/) do.',
       severity: 'error',

@@ -16,7 +16,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import * as z from 'zod';
+import * as z from '../yaml/zod';
 import { actionFunctionKey, type Manifest } from '../compiled/manifest';
 import { REPO_ROOT } from './agent-function';
 import { StackConfigError } from './errors';
@@ -24,17 +24,19 @@ import { StackConfigError } from './errors';
 /** Where `npm run compile` writes the manifest. */
 export const DEFAULT_MANIFEST_FILE = path.join(REPO_ROOT, 'statemachines', 'index.json');
 
+/** How a machine is started: by its alarms' state changes, or on a schedule. */
+const manifestTrigger = z.discriminatedUnion('type', [
+  z.looseObject({ type: z.literal('alarm'), alarmNamePrefix: z.string().check(z.minLength(1)) }),
+  z.looseObject({ type: z.literal('schedule'), expression: z.string().check(z.regex(/^(rate|cron)\(.+\)$/, 'rate(...) or cron(...)')) }),
+]);
 /** The parts of the manifest this construct relies on, checked before use. */
 const manifestSchema = z.looseObject({
   machines: z.array(
     z.looseObject({
-      playbook: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, 'a playbook name (lower case, digits, - and _)'),
-      file: z.string().min(1),
-      trigger: z.discriminatedUnion('type', [
-        z.looseObject({ type: z.literal('alarm'), alarmNamePrefix: z.string().min(1) }),
-        z.looseObject({ type: z.literal('schedule'), expression: z.string().regex(/^(rate|cron)\(.+\)$/, 'rate(...) or cron(...)') }),
-      ]),
-      substitutions: z.array(z.string().regex(/^[A-Za-z0-9_]+$/)),
+      playbook: z.string().check(z.regex(/^[a-z0-9][a-z0-9_-]*$/, 'a playbook name (lower case, digits, - and _)')),
+      file: z.string().check(z.minLength(1)),
+      trigger: manifestTrigger,
+      substitutions: z.array(z.string().check(z.regex(/^[A-Za-z0-9_]+$/))),
     }),
   ),
 });
