@@ -4,7 +4,7 @@
  * the approval record and the breakers — never from the payload. Fast on purpose: mutation
  * testing (`npm run mutate`) runs these.
  */
-import * as z from 'zod';
+import * as z from '../../../lib/yaml/zod';
 import { ACTIONS, type ActionDefinition, type ActionResult } from '../../../lib/actions';
 import { dispatchAction, type DispatchDeps } from '../../../lib/actions/dispatch';
 import { TransientTargetError } from '../../../lib/actions/errors';
@@ -546,10 +546,12 @@ describe('dispatchAction: what is not a policy refusal', () => {
   it("refuses compiled parameters that fail the action's own schema (a forged manifest) before anything runs, naming each path", async () => {
     // Only a manifest the compiler did not write gets here: the compiler refuses such a playbook.
     const w = world();
-    const strict = z.any().superRefine((_p, ctx) => {
-      ctx.addIssue({ code: 'custom', message: 'too high', path: ['limits', 'max'] });
-      ctx.addIssue({ code: 'custom', message: 'unknown HPA', path: ['hpa'] });
-    });
+    const strict = z.any().check(
+      z.superRefine((_p, ctx) => {
+        ctx.addIssue({ code: 'custom', message: 'too high', path: ['limits', 'max'] });
+        ctx.addIssue({ code: 'custom', message: 'unknown HPA', path: ['hpa'] });
+      }),
+    );
     const def = { ...recording('patch_hpa_max', w), params: strict } as unknown as ActionDefinition<Record<string, unknown>>;
     await expect(dispatchAction(def, payload(w, SCALE), deps(w))).rejects.toMatchObject({
       name: 'InvalidParameterError',

@@ -12,7 +12,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import * as z from 'zod';
+import * as z from '../../../lib/yaml/zod';
 import { buildApp } from '../../../bin/sre-agent';
 import { ACTIONS } from '../../../lib/actions';
 import { defineAction } from '../../../lib/actions/define';
