@@ -35,11 +35,19 @@ export const LAMBDA_NODE_OPTIONS = '--enable-source-maps';
 /**
  * The esbuild options of every function.
  *
- * - `externalModules: ['@aws-sdk/*']`: the SDK v3 clients come from the Lambda runtime (Node.js
- *   18 and later ship them), not from the bundle. A decision, weighed in the README ("Bundles"):
- *   about 150-400 KB less per bundle and a faster cold start, against running the runtime's SDK
- *   version rather than the one package-lock.json pins and the tests ran. `@smithy/*` stays
- *   bundled (signature-v4 is used directly by the EKS token and the MSK signer).
+ * - DynamoDB's client is bundled; every other SDK v3 package stays external (RUNTIME_SDK_MODULES),
+ *   loaded from the Lambda runtime (Node.js 18 and later ship SDK v3) at its first use. Every
+ *   invocation of every function but the baseline reads the incident, so DynamoDB's client is on
+ *   every cold start: bundled as ES modules and tree-shaken (the commands the code sends, the
+ *   document client, the credential chain's first link, environment variables, which is where
+ *   Lambda puts the role's credentials) it loads in about 60% of the CPU time the runtime's
+ *   CommonJS packages take (bench/bundles; README, "Bundles"), and it is the version
+ *   package-lock.json pins and the tests ran. It costs about 260 kB per bundle. The other clients
+ *   (SSM, ElastiCache, RDS, S3, SFN, ...) are each used by few functions, at first use
+ *   (lib/runtime/lazy-sdk.ts): they come from the runtime, not in the bundle. So do the credential
+ *   chain's later links (SSO, INI files, web identity, container and instance metadata), which a
+ *   Lambda never reaches: loaded only if the environment holds no credentials.
+ *   test/integration/bundle-sdk-loads proves no runtime SDK package is loaded at cold start.
  * - `sourcesContent: false`: the source map maps positions without embedding the sources, a
  *   quarter of the size to parse at load under `--enable-source-maps`.
  * - `mainFields: ['module', 'main']`: a package's ES module build first, so esbuild can drop
@@ -53,13 +61,25 @@ export const LAMBDA_NODE_OPTIONS = '--enable-source-maps';
 export const QDRANT_CLIENT_ALIAS = { '@qdrant/js-client-rest': './node_modules/@qdrant/js-client-rest/dist/browser/index.cjs' } as const;
 
 
+/**
+ * The SDK v3 packages the bundles leave to the Lambda runtime: every client but DynamoDB's, and the
+ * credential chain's links after the environment's (see esbuildOptions). A client added to
+ * package.json goes here too, or test/integration/lambda-bundling fails.
+ */
+export const RUNTIME_SDK_MODULES = [
+  ...['acm', 'bedrock-runtime', 'cloudwatch', 'eks', 'elasticache', 'iam', 'lambda', 'rds', 's3', 'secrets-manager', 'sfn', 'sns', 'ssm', 'sts'].map((c) => `@aws-sdk/client-${c}`),
+  ...['ini', 'sso', 'process', 'web-identity', 'http', 'login', 'cognito-identity'].map((p) => `@aws-sdk/credential-provider-${p}`),
+  '@aws-sdk/token-providers',
+  '@aws-sdk/nested-clients',
+];
+
 export const LAMBDA_BUNDLING = {
   minify: true,
   sourceMap: true,
   sourcesContent: false,
   target: 'node22',
   format: OutputFormat.CJS,
-  externalModules: ['@aws-sdk/*'],
+  externalModules: RUNTIME_SDK_MODULES,
   mainFields: ['module', 'main'],
   esbuildArgs: Object.fromEntries(Object.entries(QDRANT_CLIENT_ALIAS).map(([from, to]) => [`--alias:${from}`, to])),
 } as const satisfies BundlingOptions;

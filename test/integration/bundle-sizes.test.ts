@@ -76,6 +76,15 @@ describe('Lambda bundle sizes', () => {
     expect(built.find((b) => b.functionId === 'action:rds_query')!.packageBytes('node-sql-parser')).toBeGreaterThan(100_000);
   });
 
+  it('carries the DynamoDB client, the version the lock file pins, where the code reads DynamoDB, and no other SDK client', () => {
+    const clients = (b: Built) => [...new Set(b.inputs.map((i) => /node_modules\/@aws-sdk\/(client-[^/]+)\//.exec(i)?.[1]).filter((c): c is string => !!c))];
+    for (const b of built) {
+      const reads = b.inputs.includes('lib/incident/store.ts');
+      expect([b.functionId, clients(b)]).toEqual([b.functionId, reads ? ['client-dynamodb'] : []]);
+    }
+    expect(built.filter((b) => b.inputs.includes('lib/incident/store.ts')).length).toBe(built.length - 1); // all but the baseline
+  });
+
   it('carries no YAML parser of ours: the configuration is read as JSON', () => {
     const withYaml = built.filter((b) => b.inputs.some((i) => i === 'lib/yaml/source.ts' || i.includes('node_modules/yaml/'))).map((b) => b.functionId);
     expect(withYaml).toEqual([]);

@@ -11,7 +11,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { buildApp } from '../../bin/sre-agent';
 import { buildFunction, lambdaEntries } from '../../bench/bundles';
 import { AgentFunction, FUNCTION_METADATA_KEY } from '../../lib/infra/agent-function';
-import { CONFIG_FILES, LAMBDA_BUNDLING, REPO_ROOT } from '../../lib/infra/bundling';
+import { CONFIG_FILES, LAMBDA_BUNDLING, REPO_ROOT, RUNTIME_SDK_MODULES } from '../../lib/infra/bundling';
 
 const CDK_JSON_CONTEXT = (JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'cdk.json'), 'utf8')) as { context: Record<string, unknown> }).context;
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'sre-agent-bundling-'));
@@ -28,6 +28,16 @@ describe('Lambda bundling: the stack and bench/bundles.ts', () => {
       .filter((id): id is string => id !== undefined);
     // assess
     expect(functions.sort()).toEqual(lambdaEntries().map((e) => e.functionId).sort());
+  });
+
+  it('leave every SDK v3 client the code depends on to the runtime but DynamoDB\'s, which is bundled', () => {
+    const pkg = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { dependencies: Record<string, string>; devDependencies?: Record<string, string> };
+    const clients = Object.keys({ ...pkg.dependencies, ...pkg.devDependencies }).filter((d) => d.startsWith('@aws-sdk/client-'));
+    expect(clients.length).toBeGreaterThan(5);
+    expect(clients.filter((c) => c !== '@aws-sdk/client-dynamodb' && !RUNTIME_SDK_MODULES.includes(c))).toEqual([]);
+    expect(RUNTIME_SDK_MODULES).not.toContain('@aws-sdk/client-dynamodb');
+    expect(RUNTIME_SDK_MODULES).not.toContain('@aws-sdk/lib-dynamodb');
+    expect(RUNTIME_SDK_MODULES).not.toContain('@aws-sdk/credential-provider-node');
   });
 
   it('build the same bundle, byte for byte, with the same configuration beside it', async () => {
@@ -48,7 +58,7 @@ describe('Lambda bundling: the stack and bench/bundles.ts', () => {
     expect(cdkBundle.length).toBe(bench.bytes);
     expect(cdkBundle.equals(fs.readFileSync(path.join(benchDir, 'index.js')))).toBe(true);
     expect(fs.readdirSync(path.join(cdkDir, 'config')).sort()).toEqual(CONFIG_FILES.map((f) => path.basename(f)).sort());
-    // the options the bench used are the module's: module-first resolution, SDK left to the runtime
-    expect(LAMBDA_BUNDLING).toMatchObject({ minify: true, externalModules: ['@aws-sdk/*'], mainFields: ['module', 'main'] });
+    // the options the bench used are the module's: module-first resolution, the SDK but DynamoDB's client left to the runtime
+    expect(LAMBDA_BUNDLING).toMatchObject({ minify: true, externalModules: RUNTIME_SDK_MODULES, mainFields: ['module', 'main'] });
   }, 120_000);
 });
