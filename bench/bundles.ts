@@ -22,7 +22,7 @@ export const INIT_TARGET_MS = 60;
 
 /**
  * Bundles allowed over SIZE_TARGET_BYTES, with their own ceiling (about 4 % over the size measured
- * when it was set, so that growth fails test/integration/bundle-sizes.test.ts) and why. The
+ * when it was set, so that growth fails test/integration/bundles.test.ts) and why. The
  * Kubernetes actions carry @kubernetes/client-node (kept: a well-kept client, not replaced by
  * hand-written HTTP).
  */

@@ -4,7 +4,7 @@
  */
 // Imported eagerly, unlike every other function's SDK clients (lib/runtime/lazy-sdk.ts): publishing
 // to CloudWatch is this function's whole job, on every invocation, so loading it at cold start
-// costs nothing a first call would not (test/integration/bundle-sdk-loads.test.ts allows it).
+// costs nothing a first call would not (test/integration/bundles.test.ts allows it).
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { publishBaselines } from '../lib/metrics/baseline';

@@ -47,7 +47,7 @@ export const LAMBDA_NODE_OPTIONS = '--enable-source-maps';
  *   (lib/runtime/lazy-sdk.ts): they come from the runtime, not in the bundle. So do the credential
  *   chain's later links (SSO, INI files, web identity, container and instance metadata), which a
  *   Lambda never reaches: loaded only if the environment holds no credentials.
- *   test/integration/bundle-sdk-loads proves no runtime SDK package is loaded at cold start.
+ *   test/integration/bundles proves no runtime SDK package is loaded at cold start.
  * - `sourcesContent: false`: the source map maps positions without embedding the sources, a
  *   quarter of the size to parse at load under `--enable-source-maps`.
  * - `mainFields: ['module', 'main']`: a package's ES module build first, so esbuild can drop
