@@ -4,75 +4,23 @@
  * link, an opaque origin, a sibling subdomain; and a link whose person does not hold its role in
  * the roster the function bundles (playbooks/oncall.yaml: dba is Zhao Min, team_lead Chen Jie).
  */
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { SendTaskFailureCommand, SendTaskSuccessCommand, SFNClient } from '@aws-sdk/client-sfn';
-import { mockClient } from 'aws-sdk-client-mock';
-import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
 import { buildApprovalLinks } from '../../lib/approval/links';
 import { getApproval, requestApproval, type ApprovalRecord } from '../../lib/approval/store';
 import { getTimeline, openOrJoinIncident } from '../../lib/incident';
-import { checkedFake } from '../helpers/iam';
 import { LAMBDA_TEST_TABLES } from '../helpers/lambda-env';
-import { lambdaHarness } from '../helpers/lambda-harness';
+import { approvalCallbackLambda, signingKey } from '../helpers/approval-callback-lambda';
+import { API_DOMAIN, approvalPageEvent, formOf } from '../helpers/http-api-event';
 
-const sfn = mockClient(SFNClient);
-const secrets = mockClient(SecretsManagerClient);
-const SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:sre-agent-signing-AbCdEf';
-const SECRET = 'Zq8vJ3mT0pXw6bL1nR5cY9dK2hG7sF4aQe8uW1oI3yV6';
-const DOMAIN = 'abc123.execute-api.us-east-1.amazonaws.com';
+const event = (url: string, method: 'GET' | 'POST', body?: string, headers: Record<string, string> = {}) => approvalPageEvent(url, method, body, { headers });
+
+const { sfn, lambda, handler } = approvalCallbackLambda();
+const DOMAIN = API_DOMAIN;
 const OWN_ORIGIN = `https://${DOMAIN}`;
 const tables = LAMBDA_TEST_TABLES;
-const key = async () => Buffer.from(SECRET, 'utf8');
-let callback: (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;
-const lambda = lambdaHarness({
-  environment: { SIGNING_SECRET_ID: SECRET_ARN },
-  afterStart: async () => {
-    ({ handler: callback } = await import('../../lambdas/approval-callback'));
-  },
-});
+const key = signingKey;
 
-beforeEach(() => {
-  sfn.reset();
-  secrets.reset();
-  secrets.on(GetSecretValueCommand, { SecretId: SECRET_ARN }).callsFake(checkedFake(SecretsManagerClient, GetSecretValueCommand, () => ({ SecretString: SECRET })));
-  sfn.on(SendTaskSuccessCommand).callsFake(checkedFake(SFNClient, SendTaskSuccessCommand, () => ({})));
-  sfn.on(SendTaskFailureCommand).callsFake(checkedFake(SFNClient, SendTaskFailureCommand, () => ({})));
-});
 
-const handler = (e: APIGatewayProxyEventV2) => lambda.check.runAs('approvalCallback', () => callback(e));
-
-/** An HTTP API payload 2.0 event for a link (GET) or its form (POST) with the browser's headers. */
-function event(url: string, method: 'GET' | 'POST', body?: string, headers: Record<string, string> = {}): APIGatewayProxyEventV2 {
-  const u = new URL(url);
-  return {
-    version: '2.0',
-    routeKey: `${method} /approvals/{id}`,
-    rawPath: u.pathname,
-    rawQueryString: u.search.slice(1),
-    headers: { 'user-agent': 'Mozilla/5.0', ...(method === 'POST' ? { 'content-type': 'application/x-www-form-urlencoded' } : {}), ...headers },
-    queryStringParameters: Object.fromEntries(u.searchParams),
-    pathParameters: { id: decodeURIComponent(u.pathname.split('/').at(-1) ?? '') },
-    requestContext: {
-      accountId: '123456789012',
-      apiId: 'abc123',
-      domainName: DOMAIN,
-      domainPrefix: 'abc123',
-      http: { method, path: u.pathname, protocol: 'HTTP/1.1', sourceIp: '198.51.100.23', userAgent: 'Mozilla/5.0' },
-      requestId: 'req-1',
-      routeKey: `${method} /approvals/{id}`,
-      stage: '$default',
-      time: '09/Feb/2026:14:18:00 +0000',
-      timeEpoch: Date.parse('2026-02-09T14:18:00Z'),
-    },
-    ...(body !== undefined ? { body, isBase64Encoded: false } : { isBase64Encoded: false }),
-  };
-}
-
-function formOf(html: string): string {
-  const form = new URLSearchParams();
-  for (const m of html.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)) form.append(m[1]!, m[2]!.replace(/&amp;/g, '&'));
-  return form.toString();
-}
 
 let n = 0;
 async function pendingDba(): Promise<ApprovalRecord> {

@@ -5,80 +5,23 @@
  * as its synthesized role: it may read the stack's signing key and answer task tokens; without
  * states:SendTaskSuccess the decision stands but the waiting execution is never told.
  */
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { SendTaskFailureCommand, SendTaskSuccessCommand, SFNClient } from '@aws-sdk/client-sfn';
-import { mockClient } from 'aws-sdk-client-mock';
-import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
+import { SendTaskFailureCommand, SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
 import { buildApprovalLinks } from '../../lib/approval/links';
 import { getApproval, requestApproval } from '../../lib/approval/store';
 import { getTimeline, openOrJoinIncident } from '../../lib/incident';
-import type { IamCheck } from '../../lib/local/iam';
-import { allowedResources, checkedFake, lambdaIamCheck, withoutGrant } from '../helpers/iam';
+import { allowedResources, lambdaIamCheck, withoutGrant } from '../helpers/iam';
 import { LAMBDA_TEST_TABLES } from '../helpers/lambda-env';
-import { lambdaHarness } from '../helpers/lambda-harness';
+import { approvalCallbackLambda, SIGNING_SECRET_ARN, signingKey } from '../helpers/approval-callback-lambda';
+import { API_DOMAIN, approvalPageEvent as event, formOf } from '../helpers/http-api-event';
 
-const sfn = mockClient(SFNClient);
-const secrets = mockClient(SecretsManagerClient);
-const SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:sre-agent-signing-AbCdEf';
-const SECRET = 'Zq8vJ3mT0pXw6bL1nR5cY9dK2hG7sF4aQe8uW1oI3yV6';
-const BASE = 'https://abc123.execute-api.us-east-1.amazonaws.com/';
+const { sfn, secrets, lambda, handler } = approvalCallbackLambda();
+const SECRET_ARN = SIGNING_SECRET_ARN;
+const BASE = `https://${API_DOMAIN}/`;
 const tables = LAMBDA_TEST_TABLES;
-let callback: (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;
-const lambda = lambdaHarness({
-  environment: { SIGNING_SECRET_ID: SECRET_ARN },
-  afterStart: async () => {
-    ({ handler: callback } = await import('../../lambdas/approval-callback'));
-  },
-});
+const key = signingKey;
 
-beforeEach(() => {
-  sfn.reset();
-  secrets.reset();
-  secrets.on(GetSecretValueCommand, { SecretId: SECRET_ARN }).callsFake(checkedFake(SecretsManagerClient, GetSecretValueCommand, () => ({ SecretString: SECRET })));
-  sfn.on(SendTaskSuccessCommand).callsFake(checkedFake(SFNClient, SendTaskSuccessCommand, () => ({})));
-  sfn.on(SendTaskFailureCommand).callsFake(checkedFake(SFNClient, SendTaskFailureCommand, () => ({})));
-});
 
-/** The approval-callback function invoked as itself, under `as` (the stack's roles as they are unless a test says). */
-function handler(e: APIGatewayProxyEventV2, as: IamCheck = lambda.check): Promise<APIGatewayProxyStructuredResultV2> {
-  return as.runAs('approvalCallback', () => callback(e));
-}
-
-const key = async () => Buffer.from(SECRET, 'utf8');
-
-/** An HTTP API payload 2.0 event for a link (GET) or its form (POST). */
-function event(url: string, method: 'GET' | 'POST', body?: string, options: { base64?: boolean; contentType?: string } = {}): APIGatewayProxyEventV2 {
-  const u = new URL(url);
-  const id = decodeURIComponent(u.pathname.split('/').at(-1) ?? '');
-  return {
-    version: '2.0',
-    routeKey: `${method} /approvals/{id}`,
-    rawPath: u.pathname,
-    rawQueryString: u.search.slice(1),
-    headers: { 'user-agent': 'Mozilla/5.0 (iPhone)', ...(method === 'POST' ? { 'content-type': options.contentType ?? 'application/x-www-form-urlencoded' } : {}) },
-    queryStringParameters: Object.fromEntries(u.searchParams),
-    pathParameters: { id },
-    requestContext: {
-      accountId: '123456789012',
-      apiId: 'abc123',
-      domainName: 'abc123.execute-api.us-east-1.amazonaws.com',
-      domainPrefix: 'abc123',
-      http: { method, path: u.pathname, protocol: 'HTTP/1.1', sourceIp: '198.51.100.23', userAgent: 'Mozilla/5.0 (iPhone)' },
-      requestId: 'req-1',
-      routeKey: `${method} /approvals/{id}`,
-      stage: '$default',
-      time: '09/Feb/2026:14:18:00 +0000',
-      timeEpoch: Date.parse('2026-02-09T14:18:00Z'),
-    },
-    ...(body !== undefined ? { body: options.base64 ? Buffer.from(body).toString('base64') : body, isBase64Encoded: Boolean(options.base64) } : { isBase64Encoded: false }),
-  };
-}
-
-function formOf(html: string): string {
-  const form = new URLSearchParams();
-  for (const m of html.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)) form.append(m[1]!, m[2]!.replace(/&amp;/g, '&'));
-  return form.toString();
-}
 
 async function pending(step: string, approvers: string[]) {
   const { incident } = await openOrJoinIncident(lambda.dynamo.doc, tables, {
