@@ -56,7 +56,8 @@ const knowledgeSchema = z.strictObject({
   /** Qdrant's https URL, without credentials (the functions reach it over the internet or the VPC). */
   qdrantUrl: z
     .url({ protocol: /^https?$/ })
-    .check(z.refine((u) => new URL(u).username === '' && new URL(u).password === '', 'a URL without user or password (the API key is a Secrets Manager secret)')),
+    // Not a URL at all: z.url's own issue says so (the check runs anyway, and `new URL` would throw).
+    .check(z.refine((u) => !URL.canParse(u) || (new URL(u).username === '' && new URL(u).password === ''), 'a URL without user or password (the API key is a Secrets Manager secret)')),
   /** Secrets Manager secret name holding Qdrant's API key (create it with `aws secretsmanager create-secret`). @default - no API key */
   qdrantApiKeySecret: z.optional(matching(/^[A-Za-z0-9/_+=.@-]{1,512}$/)),
   /** Bedrock foundation model that embeds entries and queries, in the stack's region; InvokeModel is allowed on it alone. */
