@@ -162,7 +162,7 @@ describe('the knowledge base on Qdrant with Bedrock embeddings (cdk.json knowled
     [{ ...QDRANT, bedrockModelId: 'Titan V2' }, 'sre-agent:config.knowledge.bedrockModelId: a Bedrock foundation model id'],
     [{ ...QDRANT, apiKey: 'plain-text-key' }, 'sre-agent:config.knowledge'],
     [{ ...QDRANT, qdrantUrl: 'http://qdrant.internal.example:6333' }, 'sre-agent:config.knowledge.qdrantUrl: an https URL when an API key is sent'],
-    [{ ...QDRANT, qdrantUrl: 'qdrant.internal.example:6333 (no scheme)' }, 'sre-agent:config.knowledge.qdrantUrl: Invalid URL'], // a StackConfigError, not a TypeError from the URL check
+    [{ ...QDRANT, qdrantUrl: 'qdrant internal example' }, 'sre-agent:config.knowledge.qdrantUrl: Invalid URL'], // a StackConfigError, not a TypeError from the URL check
   ])('refuses knowledge %j at synth, naming the field', (knowledge, field) => {
     expect(() => synth({ ...BASE_CONFIG, knowledge })).toThrow(StackConfigError);
     expect(() => synth({ ...BASE_CONFIG, knowledge })).toThrow(field);
