@@ -3,25 +3,25 @@
  * the signed-link approval page. GET confirms, POST decides and answers the waiting task token
  * with SendTaskSuccess / SendTaskFailure. Wiring only; the logic is lib/approval/callback.ts.
  */
-import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { approvalDecisionMetrics, emitAgentMetrics, powertoolsSink } from '../lib/runtime/agent-metrics';
-import { approvalPage, crossSitePostRefusal, escapeHtml, PAGE_HEADERS, type ApprovalPageDeps } from '../lib/approval/callback';
+import { approvalPage, formPostRefusal, PAGE_HEADERS, type ApprovalPageDeps } from '../lib/approval/callback';
 import { secretsManagerKey } from '../lib/approval/links';
 import { appendEvent } from '../lib/incident';
 import { approvalCallbackEnvironmentSchema } from '../lib/runtime/environment';
-import { awsData, awsOnCall, awsStatusPage } from '../lib/runtime/aws';
+import { awsData, awsOnCall, awsSecretsManager, awsStatusPage } from '../lib/runtime/aws';
 import { onNoticeDecided, type StatusNoticeDeps } from '../lib/runtime/status-notice';
 import { lazyClient } from '../lib/runtime/lazy-sdk';
 
 const logger = new Logger({ serviceName: 'sre-agent', persistentKeys: { function: 'approval-callback' } });
 const env = approvalCallbackEnvironmentSchema.parse(process.env);
 // Loaded at their first call, not at cold start: Secrets Manager when a page first checks a link's
-// signature, Step Functions when a decision first answers a task.
+// signature (the function's one client, which the PagerDuty roster reads its key with too), Step
+// Functions when a decision first answers a task.
 const sfn = lazyClient<SFNClient>(async () => new (await import('@aws-sdk/client-sfn')).SFNClient({}));
-const key = secretsManagerKey(lazyClient<SecretsManagerClient>(async () => new (await import('@aws-sdk/client-secrets-manager')).SecretsManagerClient({})), env.SIGNING_SECRET_ID);
+const key = secretsManagerKey(awsSecretsManager(), env.SIGNING_SECRET_ID);
 
 function html(statusCode: number, body: string, headers: Readonly<Record<string, string>> = PAGE_HEADERS): APIGatewayProxyStructuredResultV2 {
   return { statusCode, headers: { ...headers }, body };
@@ -33,14 +33,10 @@ export async function handler(event: APIGatewayProxyEventV2): Promise<APIGateway
   if (http.method === 'POST') {
     // The link is the credential; a decision is posted from the page's own form, never from
     // another site or an opaque origin (the local server's check). API Gateway lower-cases names.
-    const crossSite = crossSitePostRefusal({ origin: event.headers?.origin, secFetchSite: event.headers?.['sec-fetch-site'] }, `https://${event.requestContext.domainName}`);
-    if (crossSite) {
-      logger.warn('approval form refused: cross-site', { approvalId: event.pathParameters?.id, origin: event.headers?.origin, secFetchSite: event.headers?.['sec-fetch-site'], sourceIp: http.sourceIp });
-      return html(crossSite.status, crossSite.html, crossSite.headers);
-    }
-    const type = (event.headers?.['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
-    if (type !== 'application/x-www-form-urlencoded') {
-      return html(415, `<!doctype html><title>Unsupported form</title><p>The approval form is sent as application/x-www-form-urlencoded, not ${escapeHtml(type || 'nothing')}.</p>`);
+    const refused = formPostRefusal({ origin: event.headers?.origin, secFetchSite: event.headers?.['sec-fetch-site'], contentType: event.headers?.['content-type'] }, `https://${event.requestContext.domainName}`);
+    if (refused) {
+      logger.warn('approval form refused', { status: refused.status, approvalId: event.pathParameters?.id, origin: event.headers?.origin, secFetchSite: event.headers?.['sec-fetch-site'], sourceIp: http.sourceIp });
+      return html(refused.status, refused.html, refused.headers);
     }
     body = event.body === undefined ? '' : event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
   }

@@ -207,24 +207,30 @@ export async function assertStillOnCall(oncall: OnCallLookup | undefined, approv
 }
 
 /**
- * Why a POST to an approval page is refused as cross-site, or undefined when it comes from the
- * page itself. The link is the credential, so a page needs no token; but a decision is posted
- * from the page's own form, never from another site (a forged cross-site form would carry a
- * victim's link), nor from an opaque origin (`Origin: null`: a sandboxed frame, a data: URL).
+ * Why a POST to an approval page is refused before anything is read, or undefined when it is the
+ * page's own form. The link is the credential, so a page needs no token; but a decision is posted
+ * from the page's own form (403 otherwise), never from another site (a forged cross-site form
+ * would carry a victim's link), nor from an opaque origin (`Origin: null`: a sandboxed frame, a
+ * data: URL); and as the form sends it, urlencoded (415 otherwise). The local server and the
+ * approval-callback Lambda both ask this.
  *
- * @param headers the request's `Origin` and `Sec-Fetch-Site` (absent from non-browser clients)
+ * @param headers the request's `Origin`, `Sec-Fetch-Site` (absent from non-browser clients) and `Content-Type`
  * @param ownOrigin the pages' own origin: `http://127.0.0.1:8080` locally, `https://<API domain>` in AWS
  */
-export function crossSitePostRefusal(headers: { readonly origin?: string; readonly secFetchSite?: string }, ownOrigin: string): ApprovalPage | undefined {
+export function formPostRefusal(headers: { readonly origin?: string; readonly secFetchSite?: string; readonly contentType?: string }, ownOrigin: string): ApprovalPage | undefined {
   const { origin: from, secFetchSite: site } = headers;
   // Sec-Fetch-Site: only the page itself (same-origin) or the person (none: typed, bookmarked);
   // anything else, a sibling subdomain (same-site), another site or a doubled header, is refused.
-  if ((from === undefined || from === ownOrigin) && (site === undefined || site === 'same-origin' || site === 'none')) return undefined;
-  return {
-    status: 403,
-    html: `<!doctype html><title>Refused</title><p>This approval form can only be sent from its own page (${escapeHtml(ownOrigin)}), not from ${escapeHtml(String(from ?? site))}. Nothing was changed.</p>`,
-    headers: PAGE_HEADERS,
-  };
+  if ((from !== undefined && from !== ownOrigin) || (site !== undefined && site !== 'same-origin' && site !== 'none')) {
+    return {
+      status: 403,
+      html: `<!doctype html><title>Refused</title><p>This approval form can only be sent from its own page (${escapeHtml(ownOrigin)}), not from ${escapeHtml(String(from ?? site))}. Nothing was changed.</p>`,
+      headers: PAGE_HEADERS,
+    };
+  }
+  const type = (headers.contentType ?? '').split(';')[0]?.trim().toLowerCase();
+  if (type === 'application/x-www-form-urlencoded') return undefined;
+  return { status: 415, html: `<!doctype html><title>Unsupported form</title><p>The approval form is sent as application/x-www-form-urlencoded, not ${escapeHtml(type || 'nothing')}.</p>`, headers: PAGE_HEADERS };
 }
 
 // ---- pages ---------------------------------------------------------------------------------

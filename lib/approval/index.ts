@@ -1,5 +1,5 @@
 /** Approvals: records behind task tokens, signed links and the page they open (escalation joins here; the notifiers are lib/notify). */
-export { APPROVAL_REJECTED_ERROR, ApproverNotOnCallError, PAGE_HEADERS, approvalPage, assertStillOnCall, crossSitePostRefusal, decideAndRelease, escapeHtml } from './callback';
+export { APPROVAL_REJECTED_ERROR, ApproverNotOnCallError, PAGE_HEADERS, approvalPage, assertStillOnCall, formPostRefusal, decideAndRelease, escapeHtml } from './callback';
 export type { ApprovalOutput, ApprovalPage, ApprovalPageDeps, DecisionOutcome, RefusalReason, RequestOrigin } from './callback';
 export { ApprovalLinkError, MIN_KEY_BYTES, buildApprovalLinks, inMemoryKey, localKeyFile, secretsManagerKey, signApprovalLink, verifyApprovalLink } from './links';
 export type { ApprovalLinkFailure, ApprovalLinkQuery, LinkDecision, SigningKey, VerifiedApprovalLink } from './links';

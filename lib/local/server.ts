@@ -13,7 +13,7 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { approvalPage, crossSitePostRefusal, decideAndRelease, escapeHtml, PAGE_HEADERS, type ApprovalPageDeps } from '../approval/callback';
+import { approvalPage, decideAndRelease, formPostRefusal, type ApprovalPageDeps } from '../approval/callback';
 import { buildApprovalLinks } from '../approval/links';
 import { rosterPerson } from '../approval/oncall';
 import { CHANNELS, type Channel } from '../notify';
@@ -148,12 +148,8 @@ const approvalPageRoute: Handler = async (e, m, req, url, srv) => {
     // The link is the credential, so no token; but a decision is posted from the page itself
     // (the same check as the approval-callback Lambda's).
     const site = req.headers['sec-fetch-site'];
-    const crossSite = crossSitePostRefusal({ origin: req.headers.origin, secFetchSite: Array.isArray(site) ? site.join(', ') : site }, srv.origin);
-    if (crossSite) return [crossSite.status, crossSite.html, 'text/html', crossSite.headers];
-    const type = String(req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
-    if (type !== 'application/x-www-form-urlencoded') {
-      return [415, `<!doctype html><title>Unsupported form</title><p>The approval form is sent as application/x-www-form-urlencoded, not ${escapeHtml(type || 'nothing')}.</p>`, 'text/html', PAGE_HEADERS];
-    }
+    const refused = formPostRefusal({ origin: req.headers.origin, secFetchSite: Array.isArray(site) ? site.join(', ') : site, contentType: req.headers['content-type'] }, srv.origin);
+    if (refused) return [refused.status, refused.html, 'text/html', refused.headers];
     body = await readText(req);
   }
   // What the approval-callback Lambda does in AWS, under its role when the IAM check is on.

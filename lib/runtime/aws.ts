@@ -26,13 +26,11 @@ import { EnvironmentError } from './errors';
 import { bundledConfig } from './bundled-config';
 import { lazyClient } from './lazy-sdk';
 
-export { lazyClient } from './lazy-sdk';
-
 let cached: { doc: DynamoDBDocumentClient; tables: CoreTables } | undefined;
 
 let secretsManager: Pick<SecretsManagerClient, 'send'> | undefined;
-/** The Secrets Manager client of this warm function, loaded at its first call. */
-function awsSecretsManager(): Pick<SecretsManagerClient, 'send'> {
+/** The Secrets Manager client of this warm function, loaded at its first call (one per function, whoever reads a secret). */
+export function awsSecretsManager(): Pick<SecretsManagerClient, 'send'> {
   return (secretsManager ??= lazyClient(async () => new (await import('@aws-sdk/client-secrets-manager')).SecretsManagerClient({})));
 }
 
