@@ -39,6 +39,9 @@ describe('approval-callback Lambda: a decision comes from its own page only', ()
     ['the API over plain http (another origin)', { origin: `http://${DOMAIN}` }],
     ['the API host with a port (another origin)', { origin: `${OWN_ORIGIN}:8443` }],
     ['a look-alike host', { origin: `https://${DOMAIN}.evil.example` }],
+    ['its own Origin on a cross-site fetch (headers that disagree)', { origin: OWN_ORIGIN, 'sec-fetch-site': 'cross-site' }],
+    ['two Sec-Fetch-Site headers joined by the gateway', { origin: OWN_ORIGIN, 'sec-fetch-site': 'same-origin,cross-site' }],
+    ['another site\'s text/plain form (the enctype that needs no preflight)', { origin: 'https://evil.example', 'content-type': 'text/plain' }],
   ])('refuses a POST from %s with 403, deciding nothing and telling no execution', async (_what, headers) => {
     // prepare: the victim's valid link and its form
     const rec = await pendingDba();
@@ -67,6 +70,16 @@ describe('approval-callback Lambda: a decision comes from its own page only', ()
     expect((await getApproval(lambda.dynamo.doc, tables, rec.approvalId)).status).toBe('APPROVED');
     expect(sfn.commandCalls(SendTaskSuccessCommand)).toHaveLength(1);
     expect(lambda.check.denials()).toEqual([]);
+  });
+
+  it.each(['text/plain', 'application/json', 'multipart/form-data; boundary=x'])('refuses the form from its own page sent as %s (415), deciding nothing', async (contentType) => {
+    const rec = await pendingDba();
+    const { approveUrl } = await buildApprovalLinks(OWN_ORIGIN, rec, 'Zhao Min', 'dba', key);
+    const view = await handler(event(approveUrl, 'GET'));
+    const res = await handler(event(approveUrl, 'POST', formOf(String(view.body)), { origin: OWN_ORIGIN, 'sec-fetch-site': 'same-origin', 'content-type': contentType }));
+    expect(res.statusCode).toBe(415);
+    expect(await getApproval(lambda.dynamo.doc, tables, rec.approvalId)).toMatchObject({ status: 'PENDING', decisions: [] });
+    expect(sfn.calls()).toHaveLength(0);
   });
 });
 
